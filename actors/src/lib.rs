@@ -1,0 +1,12 @@
+//! Nosebook's in-process actors.
+//!
+//! - [`sessions`]: one [`sessions::SessionActor`] per active login session, found through the
+//!   [`sessions::SessionDirectory`]. It answers "who is calling?" without a database round trip
+//!   and coalesces the activity and expiry writes every request causes.
+//! - [`presence`]: the [`presence::PresenceTracker`], this node's live view of who is online.
+
+pub mod presence;
+pub mod sessions;
+
+pub use presence::PresenceTracker;
+pub use sessions::{Authenticate, Caller, EndSession, SessionDirectory};

@@ -1,0 +1,351 @@
+//! Login sessions as actors.
+//!
+//! Every authenticated request asks the [`SessionDirectory`] to [`Authenticate`] its session id.
+//! The directory hands the question to that session's [`SessionActor`], loading the session
+//! from the database only the first time it is seen (or after the actor went idle). The actor
+//! holds the session and its user, checks expiry against the clock, slides the expiry forward and
+//! records the user's activity:
+//!
+//! - the first request a session actor serves writes activity and expiry at once, before the
+//!   handler runs, so a caller always sees themselves online (API.md §4);
+//! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
+//!   state, and a flush at the end of the interval writes the newest values. The presence
+//!   tracker carries the exact value in between.
+//!
+//! Logout ([`EndSession`]) stops the actor at once and remembers the id for a while, so that a
+//! request that loaded the session just before it was deleted cannot bring it back.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use nosebook_schema::ids::SessionId;
+use nosebook_schema::models::{SessionRow, UserRow};
+use nosebook_schema::queries::{sessions, users};
+use nosebook_schema::time::{Clock, SESSION_TTL};
+use nosebook_schema::{AsyncConnection, DbError, DbPool};
+
+use crate::presence::{Activity, PresenceTracker};
+
+/// At most one activity/expiry write per session per this interval.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// A session actor that served nothing for this long stops; the next request reloads it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a logged-out session id stays refused even if a stale load comes back with it.
+const ENDED_MEMORY: Duration = Duration::from_secs(60);
+
+/// The authenticated caller of a request: the session and the user, as of this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub session: SessionRow,
+    pub user: UserRow,
+}
+
+/// Who holds this session id? `None` for unknown, expired or ended sessions.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Result<Option<Caller>, DbError>")]
+pub struct Authenticate(pub SessionId);
+
+/// The session was logged out: forget it everywhere on this node, now.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct EndSession(pub SessionId);
+
+/// How many session actors are alive (for tests and metrics).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "usize")]
+pub struct ActiveSessions;
+
+pub struct SessionDirectory {
+    db: DbPool,
+    clock: Clock,
+    presence: Addr<PresenceTracker>,
+    sessions: HashMap<SessionId, Addr<SessionActor>>,
+    ended: HashMap<SessionId, Instant>,
+}
+
+impl SessionDirectory {
+    pub fn new(db: DbPool, clock: Clock, presence: Addr<PresenceTracker>) -> Self {
+        Self {
+            db,
+            clock,
+            presence,
+            sessions: HashMap::new(),
+            ended: HashMap::new(),
+        }
+    }
+
+    /// The live actor for a loaded session, starting one unless another load won the race or
+    /// the session was ended meanwhile.
+    fn adopt(
+        &mut self,
+        session: SessionRow,
+        user: UserRow,
+        ctx: &mut Context<Self>,
+    ) -> Option<Addr<SessionActor>> {
+        if self.ended.contains_key(&session.session_id) {
+            return None;
+        }
+        if let Some(addr) = self
+            .sessions
+            .get(&session.session_id)
+            .filter(|a| a.connected())
+        {
+            return Some(addr.clone());
+        }
+        let actor = SessionActor {
+            session,
+            user,
+            db: self.db.clone(),
+            clock: self.clock,
+            presence: self.presence.clone(),
+            directory: ctx.address(),
+            written_at: None,
+            dirty: false,
+            flush_scheduled: false,
+            last_used: Instant::now(),
+        };
+        let addr = actor.start();
+        self.sessions.insert(session.session_id, addr.clone());
+        Some(addr)
+    }
+}
+
+impl Actor for SessionDirectory {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(ENDED_MEMORY, |dir, _| {
+            dir.ended.retain(|_, at| at.elapsed() < ENDED_MEMORY);
+            dir.sessions.retain(|_, addr| addr.connected());
+        });
+    }
+}
+
+impl Handler<Authenticate> for SessionDirectory {
+    type Result = ResponseActFuture<Self, Result<Option<Caller>, DbError>>;
+
+    fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
+        let id = msg.0;
+        if self.ended.contains_key(&id) {
+            return Box::pin(fut::ready(Ok(None)));
+        }
+        if let Some(addr) = self.sessions.get(&id).filter(|a| a.connected()) {
+            return Box::pin(fut::wrap_future(touch(addr.clone())));
+        }
+        let db = self.db.clone();
+        let now = self.clock.now();
+        let load = async move {
+            let mut conn = db.get().await?;
+            Ok::<_, DbError>(sessions::find_with_user(&mut conn, id).await?)
+        };
+        Box::pin(
+            fut::wrap_future::<_, Self>(load).then(move |loaded, dir, ctx| {
+                let adopted = match loaded {
+                    Ok(Some((session, user))) if session.expires_at > now => {
+                        Ok(dir.adopt(session, user, ctx))
+                    }
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                fut::wrap_future(async move {
+                    match adopted? {
+                        Some(addr) => touch(addr).await,
+                        None => Ok(None),
+                    }
+                })
+            }),
+        )
+    }
+}
+
+async fn touch(addr: Addr<SessionActor>) -> Result<Option<Caller>, DbError> {
+    // An actor that stopped between lookup and send answers like an ended session: the
+    // request is anonymous and the next one reloads it.
+    addr.send(Touch).await.unwrap_or(Ok(None))
+}
+
+impl Handler<EndSession> for SessionDirectory {
+    type Result = ();
+
+    fn handle(&mut self, msg: EndSession, _: &mut Self::Context) {
+        self.ended.insert(msg.0, Instant::now());
+        if let Some(addr) = self.sessions.remove(&msg.0) {
+            addr.do_send(Stop);
+        }
+    }
+}
+
+impl Handler<ActiveSessions> for SessionDirectory {
+    type Result = usize;
+
+    fn handle(&mut self, _: ActiveSessions, _: &mut Self::Context) -> usize {
+        self.sessions.values().filter(|a| a.connected()).count()
+    }
+}
+
+/// A session actor stopped on its own (idle or expired).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Gone(SessionId, Addr<SessionActor>);
+
+impl Handler<Gone> for SessionDirectory {
+    type Result = ();
+
+    fn handle(&mut self, Gone(id, addr): Gone, _: &mut Self::Context) {
+        if self.sessions.get(&id) == Some(&addr) {
+            self.sessions.remove(&id);
+        }
+    }
+}
+
+/// One login session, alive while it is in use.
+pub struct SessionActor {
+    session: SessionRow,
+    user: UserRow,
+    db: DbPool,
+    clock: Clock,
+    presence: Addr<PresenceTracker>,
+    directory: Addr<SessionDirectory>,
+    /// When activity was last written to the database by this actor.
+    written_at: Option<DateTime<Utc>>,
+    /// Activity newer than the last write is waiting for the next flush.
+    dirty: bool,
+    flush_scheduled: bool,
+    last_used: Instant,
+}
+
+impl SessionActor {
+    fn caller(&self) -> Caller {
+        Caller {
+            session: self.session,
+            user: self.user.clone(),
+        }
+    }
+
+    /// The write itself: the user's activity and the session's expiry, in one transaction.
+    fn write(&self) -> impl Future<Output = Result<(), DbError>> + 'static {
+        let (db, session, user, at) = (
+            self.db.clone(),
+            self.session,
+            self.user.id,
+            self.user.last_activity_at,
+        );
+        async move {
+            let mut conn = db.get().await?;
+            conn.transaction(async |conn| {
+                users::record_activity(conn, user, at).await?;
+                sessions::extend(conn, session.session_id, session.expires_at).await?;
+                Ok::<_, DbError>(())
+            })
+            .await
+        }
+    }
+
+    fn schedule_flush(&mut self, ctx: &mut Context<Self>, after: Duration) {
+        if self.flush_scheduled {
+            return;
+        }
+        self.flush_scheduled = true;
+        ctx.run_later(after, |act, ctx| {
+            act.flush_scheduled = false;
+            if act.dirty {
+                act.dirty = false;
+                act.written_at = Some(act.user.last_activity_at);
+                let write = act.write();
+                ctx.spawn(fut::wrap_future::<_, Self>(write).map(|res, act, _| {
+                    if let Err(e) = res {
+                        tracing::warn!(error = %e, "session activity flush failed; will retry");
+                        act.dirty = true;
+                    }
+                }));
+            }
+        });
+    }
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(IDLE_TIMEOUT / 4, |act, ctx| {
+            if act.last_used.elapsed() >= IDLE_TIMEOUT {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Self::Context) {
+        if self.dirty {
+            let write = self.write();
+            actix::spawn(async move {
+                if let Err(e) = write.await {
+                    tracing::warn!(error = %e, "final session activity flush failed");
+                }
+            });
+        }
+        self.directory
+            .do_send(Gone(self.session.session_id, ctx.address()));
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<Caller>, DbError>")]
+struct Touch;
+
+impl Handler<Touch> for SessionActor {
+    // Atomic: while the first write is in flight, no other request of this session is answered
+    // with a caller whose activity is not yet stored.
+    type Result = AtomicResponse<Self, Result<Option<Caller>, DbError>>;
+
+    fn handle(&mut self, _: Touch, ctx: &mut Self::Context) -> Self::Result {
+        let now = self.clock.now();
+        if self.session.expires_at <= now {
+            ctx.stop();
+            return AtomicResponse::new(Box::pin(fut::ready(Ok(None))));
+        }
+        self.last_used = Instant::now();
+        self.session.expires_at = now + SESSION_TTL;
+        self.user.last_activity_at = self.user.last_activity_at.max(now);
+        self.presence.do_send(Activity {
+            user: self.user.id,
+            at: now,
+        });
+
+        let due = match self.written_at {
+            None => Duration::ZERO,
+            Some(at) => FLUSH_INTERVAL.saturating_sub((now - at).to_std().unwrap_or_default()),
+        };
+        if !due.is_zero() {
+            // Written recently: fold this request into the next flush.
+            self.dirty = true;
+            self.schedule_flush(ctx, due);
+            return AtomicResponse::new(Box::pin(fut::ready(Ok(Some(self.caller())))));
+        }
+        self.written_at = Some(now);
+        self.dirty = false;
+        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(self.write()).map(
+            |res, act, _| match res {
+                Ok(()) => Ok(Some(act.caller())),
+                Err(e) => {
+                    act.written_at = None;
+                    act.dirty = true;
+                    Err(e)
+                }
+            },
+        )))
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Stop;
+
+impl Handler<Stop> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}

@@ -1,0 +1,51 @@
+//! Rows as they are read from and written to the tables.
+//!
+//! `UserRow` deliberately has no password hash: the hash is read only by the login query
+//! ([`crate::queries::users::credentials_by_nick`]), so no code path can serialize it by mistake.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::ids::{SessionId, UserId};
+use crate::schema::{user_sessions, users};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct UserRow {
+    pub id: UserId,
+    pub first_name: String,
+    pub last_name: String,
+    pub nick: String,
+    pub created_at: DateTime<Utc>,
+    pub avatar_url: String,
+    pub avatar_updated_at: Option<DateTime<Utc>>,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: UserId,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub nick: &'a str,
+    pub passhash: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_sessions, check_for_backend(diesel::pg::Pg))]
+pub struct SessionRow {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What login needs to check a password: never leaves the accounts service.
+#[derive(Debug, Clone, Queryable)]
+pub struct Credentials {
+    pub user_id: UserId,
+    pub passhash: String,
+}

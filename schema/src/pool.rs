@@ -1,0 +1,126 @@
+//! The one way to reach PostgreSQL: a deadpool of diesel-async connections with timeouts on every
+//! step, so a request never waits forever for a connection.
+
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use diesel_async::RunQueryDsl;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// Why a database call failed. Callers above this crate see only this.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    // No `#[source]`: the pool nests the same text several times; the root cause says it all.
+    #[error("no database connection: {}", root_cause(.0))]
+    Unavailable(PoolError),
+    #[error("database pool misconfigured: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl From<PoolError> for DbError {
+    fn from(e: PoolError) -> Self {
+        Self::Unavailable(e)
+    }
+}
+
+impl DbError {
+    /// True for a unique-constraint violation: the caller lost a race or repeated a write.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// The innermost cause: pool errors nest the same text several times.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub url: String,
+    pub max_size: usize,
+    /// How long a caller waits for a free connection, and for a new one to be opened.
+    pub timeout: Duration,
+}
+
+/// Pool status, for readiness and metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    pub size: usize,
+    pub available: usize,
+    pub waiting: usize,
+}
+
+#[derive(Clone)]
+pub struct DbPool {
+    inner: Pool<AsyncPgConnection>,
+}
+
+impl DbPool {
+    /// Builds the pool without connecting; connections open on first use.
+    pub fn new(settings: &PoolSettings) -> Result<Self, DbError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.url);
+        let inner = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.timeout))
+            .create_timeout(Some(settings.timeout))
+            .recycle_timeout(Some(settings.timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    pub async fn get(&self) -> Result<DbConn, DbError> {
+        Ok(self.inner.get().await?)
+    }
+
+    /// One round trip to the server: readiness checks and start-up use it.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut conn = self.get().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok(())
+    }
+
+    /// Start-up: try for a few seconds before giving up, so that a server starting together with
+    /// its database does not fail at once.
+    pub async fn connect(settings: &PoolSettings, attempts: u32) -> Result<Self, DbError> {
+        let pool = Self::new(settings)?;
+        let mut attempt = 1;
+        loop {
+            match pool.ping().await {
+                Ok(()) => return Ok(pool),
+                Err(e) if attempt >= attempts => return Err(e),
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "database not reachable yet; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    pub fn status(&self) -> PoolStatus {
+        let s = self.inner.status();
+        PoolStatus {
+            size: s.size,
+            available: s.available,
+            waiting: s.waiting,
+        }
+    }
+}

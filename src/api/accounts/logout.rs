@@ -1,0 +1,38 @@
+use actix_web::web;
+use nosebook_actors::EndSession;
+use nosebook_schema::DbError;
+use nosebook_schema::queries::sessions;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::wire::Session;
+use crate::state::AppState;
+
+/// End the caller's current session; the user's other sessions stay valid.
+#[utoipa::path(post, path = "/logout", tag = "accounts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The session as it was when it ended", body = Success<Session>),
+        (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
+        (status = 404, description = "Session already gone (`LogoutError`)", body = Failure),
+    ))]
+pub async fn logout(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<Session> {
+    let id = caller.session.session_id;
+    let deleted = {
+        let mut conn = state.db.get().await?;
+        sessions::delete(&mut conn, id)
+            .await
+            .map_err(DbError::from)?
+    };
+    // Forget it on this node now, whatever the database said: no cached copy may outlive it.
+    if let Err(e) = state.sessions.send(EndSession(id)).await {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "session directory: {e}"
+        )));
+    }
+    match deleted {
+        // The caller's copy holds the expiry this very request slid forward.
+        Some(_) => Ok(Reply::Data(caller.0.session.into())),
+        None => Err(ApiError::not_found("LogoutError", "Сессии не существует")),
+    }
+}

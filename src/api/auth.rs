@@ -1,0 +1,94 @@
+//! Who is calling (API.md §1.2).
+//!
+//! [`resolve_session`] runs for every request but the service probes: a valid
+//! `X-Auth-Session-Id` makes the request authenticated and records activity before any handler
+//! runs — also for requests that then fail, as in the original. Handlers state what they need
+//! with an extractor: [`SignedIn`] (403 `Not Authenticated` otherwise) or [`Anonymous`]
+//! (403 `Authenticated` otherwise).
+
+use std::future::{Ready, ready};
+use std::ops::Deref;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use nosebook_actors::{Authenticate, Caller};
+use nosebook_schema::ids::{SessionId, parse_go_uuid};
+
+use super::envelope::ApiError;
+use crate::state::AppState;
+
+pub const SESSION_HEADER: &str = "X-Auth-Session-Id";
+
+/// Paths that skip session resolution entirely: probes and scrapes must not touch sessions.
+const UNAUTHENTICATED_PATHS: &[&str] = &["/ping", "/metrics", "/healthz", "/readyz"];
+
+pub async fn resolve_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !UNAUTHENTICATED_PATHS.contains(&req.path()) {
+        let session = req
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_go_uuid(v.trim()).ok())
+            .map(SessionId);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let (Some(session), Some(state)) = (session, state) {
+            let caller = state
+                .sessions
+                .send(Authenticate(session))
+                .await
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("session directory: {e}")))?
+                .map_err(ApiError::from)?;
+            if let Some(caller) = caller {
+                req.extensions_mut().insert(caller);
+            }
+        }
+    }
+    next.call(req).await
+}
+
+/// The request carries a valid session.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Caller);
+
+impl Deref for SignedIn {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Caller>()
+                .cloned()
+                .map(SignedIn)
+                .ok_or_else(ApiError::not_authenticated),
+        )
+    }
+}
+
+/// The request carries no valid session (register, login).
+#[derive(Debug, Clone, Copy)]
+pub struct Anonymous;
+
+impl FromRequest for Anonymous {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.extensions().get::<Caller>() {
+            Some(_) => Err(ApiError::authenticated()),
+            None => Ok(Anonymous),
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! Reading requests the way the original did (API.md §1.1): bodies are JSON whatever the
+//! `Content-Type` says, missing fields take zero values, the first of repeated query keys wins,
+//! and ids parse like Go's `uuid.Parse`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpRequest, web};
+use nosebook_schema::ids::parse_go_uuid;
+use nosebook_schema::paging::Cursor;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::envelope::ApiError;
+
+/// Largest command body accepted. Commands are a few short strings; avatars have their own limit.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// A JSON command body. Reading it never fails on content type; parsing it fails with a 400.
+pub struct Command<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Command<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes
+                .await
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::payload_too_large(format!(
+                        "body exceeds {MAX_COMMAND_BYTES} bytes"
+                    )),
+                    _ => ApiError::bad_input("Unknown", e.to_string()),
+                })?;
+            parse_json(&bytes).map(Command)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        // Go's decoder says "EOF" for an empty body; clients of the original have seen it.
+        return Err(ApiError::bad_input("Unknown", "EOF"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_input("Unknown", e.to_string()))
+}
+
+/// The query string as ordered pairs.
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn parse(query: &str) -> Self {
+        Self(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// The first value of `key`, as Go's `Query()` returns it.
+    pub fn first(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `key` unless it is empty.
+    pub fn non_empty(&self, key: &str) -> Option<&str> {
+        self.first(key).filter(|v| !v.is_empty())
+    }
+
+    /// A cursor parameter; an unreadable one is refused with the route's error type.
+    pub fn cursor(&self, key: &str, kind: &'static str) -> Result<Option<Cursor>, ApiError> {
+        self.non_empty(key)
+            .map(|raw| Cursor::parse(raw).map_err(|e| ApiError::bad_input(kind, e.to_string())))
+            .transpose()
+    }
+}
+
+impl FromRequest for QueryParams {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self::parse(req.query_string())))
+    }
+}
+
+/// A client-supplied id, refused with Go's wording and the route's error type.
+pub fn parse_id(raw: &str, kind: &'static str) -> Result<Uuid, ApiError> {
+    parse_go_uuid(raw).map_err(|e| ApiError::bad_input(kind, e.to_string()))
+}
+
+/// Go decodes `null` into a string field as the zero value; so do we.
+pub fn string_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_value_wins_and_decoding_applies() {
+        let q = QueryParams::parse("text=a%20b&text=c&next=&flag");
+        assert_eq!(q.first("text"), Some("a b"));
+        assert_eq!(q.first("next"), Some(""));
+        assert_eq!(q.non_empty("next"), None);
+        assert_eq!(q.first("flag"), Some(""));
+        assert_eq!(q.first("missing"), None);
+    }
+
+    #[test]
+    fn empty_body_reads_as_eof() {
+        let err = parse_json::<serde_json::Value>(b"  ").unwrap_err();
+        assert!(err.to_string().ends_with("EOF"));
+    }
+}

@@ -1,0 +1,49 @@
+//! The OpenAPI description served at `/openapi.json`. Every route in [`super::routes`] is
+//! listed here; a test checks the two agree.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{accounts, service, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Nosebook API",
+        description = "Wire-compatible with the original Nosebook API (see API.md), with real HTTP status codes. \
+                       Every answer is an envelope `{ok, errors?, data?}`."
+    ),
+    paths(
+        service::ping,
+        service::healthz,
+        service::readyz,
+        service::openapi,
+        accounts::register::register,
+        accounts::login::login,
+        accounts::logout::logout,
+        accounts::whoami::whoami,
+        users::get::get_user,
+        users::search::search_users,
+    ),
+    modifiers(&SessionHeader),
+    tags(
+        (name = "accounts", description = "Registration, login and sessions"),
+        (name = "users", description = "People and their online status"),
+        (name = "service", description = "Probes and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SessionHeader;
+
+impl Modify for SessionHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(
+                super::auth::SESSION_HEADER,
+            ))),
+        );
+    }
+}

@@ -1,0 +1,38 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::users;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::input::parse_id;
+use crate::api::wire::User;
+use crate::state::AppState;
+
+/// One user. An unknown id answers `data: null`, as the original does.
+#[utoipa::path(get, path = "/users/{id}", tag = "users",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, or `data: null` when there is none", body = Success<Option<User>>),
+        (status = 400, description = "Not a UUID (`Unknown`)", body = Failure),
+        (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
+    ))]
+pub async fn get_user(
+    _: SignedIn,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<User> {
+    let id = UserId(parse_id(&id, "Unknown")?);
+    let row = {
+        let mut conn = state.db.get().await?;
+        users::find(&mut conn, id).await.map_err(DbError::from)?
+    };
+    Ok(match row {
+        Some(row) => state
+            .present_user(row)
+            .await
+            .map_or(Reply::Null, Reply::Data),
+        None => Reply::Null,
+    })
+}

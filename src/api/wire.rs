@@ -1,0 +1,155 @@
+//! Objects as they appear on the wire (API.md §2). Built from rows here and nowhere else, so a
+//! field name or a time format is decided once.
+
+use chrono::{DateTime, Utc};
+use nosebook_schema::models::{SessionRow, UserRow};
+use nosebook_schema::time::{format_rfc3339, is_online};
+use serde::{Serialize, Serializer};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+/// A timestamp: RFC 3339, UTC, `Z`, fractional seconds only when non-zero (API.md §1.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireTime(pub DateTime<Utc>);
+
+impl Serialize for WireTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_rfc3339(self.0))
+    }
+}
+
+impl PartialSchema for WireTime {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .into()
+    }
+}
+impl ToSchema for WireTime {}
+
+/// A user as others see them (API.md §2.1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub nick: String,
+    pub last_online_at: WireTime,
+    pub online: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<Avatar>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Avatar {
+    pub url: String,
+    pub updated_at: WireTime,
+}
+
+impl User {
+    pub fn new(row: UserRow, now: DateTime<Utc>) -> Self {
+        let avatar = match (row.avatar_url.is_empty(), row.avatar_updated_at) {
+            (false, Some(at)) => Some(Avatar {
+                url: row.avatar_url,
+                updated_at: WireTime(at),
+            }),
+            _ => None,
+        };
+        Self {
+            id: row.id.0,
+            online: is_online(row.last_activity_at, now),
+            last_online_at: WireTime(row.last_activity_at),
+            first_name: row.first_name,
+            last_name: row.last_name,
+            nick: row.nick,
+            avatar,
+        }
+    }
+}
+
+/// The caller's own account record (API.md §2.2). Never carries the password hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfUser {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub nick: String,
+    pub created_at: WireTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_updated_at: Option<WireTime>,
+    pub last_activity_at: WireTime,
+}
+
+impl From<UserRow> for SelfUser {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id.0,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            nick: row.nick,
+            created_at: WireTime(row.created_at),
+            avatar_url: Some(row.avatar_url).filter(|url| !url.is_empty()),
+            avatar_updated_at: row.avatar_updated_at.map(WireTime),
+            last_activity_at: WireTime(row.last_activity_at),
+        }
+    }
+}
+
+/// API.md §2.3.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: WireTime,
+    pub expires_at: WireTime,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Self {
+            session_id: row.session_id.0,
+            user_id: row.user_id.0,
+            created_at: WireTime(row.created_at),
+            expires_at: WireTime(row.expires_at),
+        }
+    }
+}
+
+/// `{user, session}`: what register and login answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedInUser {
+    pub user: SelfUser,
+    pub session: Session,
+}
+
+/// One page of a list (API.md §2.12): `next`/`prev` are omitted when absent, never null.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageOf<T> {
+    pub data: Vec<T>,
+    pub total_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+}
+
+impl<T> PageOf<T> {
+    pub fn empty() -> Self {
+        Self {
+            data: Vec::new(),
+            total_count: 0,
+            next: None,
+            prev: None,
+        }
+    }
+}

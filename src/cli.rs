@@ -1,0 +1,92 @@
+//! `nosebook migrate | seed compat|demo | serve`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Settings;
+use crate::seed;
+use crate::startup::{Application, connect, migrate};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nosebook",
+    version,
+    about = "Nosebook: a small realtime social network"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations to DATABASE_URL.
+    Migrate,
+    /// Load a data set into a migrated, empty database.
+    Seed {
+        #[arg(value_enum)]
+        set: DataSet,
+        /// Do nothing (and succeed) when the database already has users.
+        #[arg(long)]
+        if_empty: bool,
+    },
+    /// Run the server on NOSEBOOK_LISTEN (migrating first).
+    Serve,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DataSet {
+    /// The original Nosebook's seed data (fixtures/compat-seed.json).
+    Compat,
+    /// A few friendly people to try Nosebook with (password: nosebook-demo).
+    Demo,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("nosebook: configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::telemetry::init(settings.app_env);
+    match actix_web::rt::System::new().block_on(run(cli, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nosebook: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Migrate => {
+            let applied = migrate(&settings).await?;
+            println!("migrations applied: {}", applied.len());
+        }
+        Command::Seed { set, if_empty } => {
+            let db = connect(&settings).await?;
+            let mut conn = db.get().await?;
+            if if_empty && !seed::is_empty(&mut conn).await? {
+                println!("database already has users; not seeding");
+                return Ok(());
+            }
+            let report = match set {
+                DataSet::Compat => seed::compat::load(&mut conn).await?,
+                DataSet::Demo => seed::demo::load(&mut conn).await?,
+            };
+            println!("seeded: {report}");
+        }
+        Command::Serve => {
+            Application::build(&settings)
+                .await?
+                .run_until_stopped()
+                .await?
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Configuration, read from the environment once at start-up. Every variable is listed in the
+//! README.
+
+use std::time::Duration;
+
+use nosebook_schema::PoolSettings;
+use nosebook_schema::time::Clock;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/nosebook";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Dev,
+    /// Frozen clock (API.md §7), everything else as in production.
+    Testing,
+    /// JSON logs.
+    Prod,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen: String,
+    pub app_env: AppEnv,
+    pub pool_size: usize,
+    pub pool_timeout: Duration,
+    pub workers: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    var: &'static str,
+    problem: String,
+}
+
+fn number<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    valid: impl Fn(&T) -> bool,
+) -> Result<T, ConfigError> {
+    match lookup(var) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .ok()
+            .filter(valid)
+            .ok_or_else(|| ConfigError {
+                var,
+                problem: format!("{raw:?} is not a valid value"),
+            }),
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let app_env = match lookup("APP_ENV").as_deref() {
+            None | Some("dev") => AppEnv::Dev,
+            Some("testing") => AppEnv::Testing,
+            Some("prod") => AppEnv::Prod,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "APP_ENV",
+                    problem: format!("{other:?} is not one of dev, testing, prod"),
+                });
+            }
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            database_url: lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            listen: lookup("NOSEBOOK_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            app_env,
+            pool_size: number(&lookup, "NOSEBOOK_DB_POOL_SIZE", 16, |n| *n > 0)?,
+            pool_timeout: Duration::from_secs(number(
+                &lookup,
+                "NOSEBOOK_DB_TIMEOUT_SECS",
+                5,
+                |n| *n > 0,
+            )?),
+            workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
+        })
+    }
+
+    pub fn clock(&self) -> Clock {
+        match self.app_env {
+            AppEnv::Testing => Clock::testing(),
+            AppEnv::Dev | AppEnv::Prod => Clock::System,
+        }
+    }
+
+    pub fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            url: self.database_url.clone(),
+            max_size: self.pool_size,
+            timeout: self.pool_timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_refusals() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+        assert_eq!(s.app_env, AppEnv::Dev);
+        assert_eq!(s.clock(), Clock::System);
+
+        let testing =
+            Settings::from_lookup(|v| (v == "APP_ENV").then(|| "testing".into())).unwrap();
+        assert_eq!(testing.clock(), Clock::testing());
+
+        let err =
+            Settings::from_lookup(|v| (v == "APP_ENV").then(|| "staging".into())).unwrap_err();
+        assert!(err.to_string().starts_with("APP_ENV"));
+        let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into()))
+            .unwrap_err();
+        assert!(err.to_string().starts_with("NOSEBOOK_DB_POOL_SIZE"));
+    }
+}

@@ -1,0 +1,4 @@
+//! Values that are checked once, at the boundary: after parsing, the type proves the value is
+//! valid (API.md §0.4).
+
+pub mod account;

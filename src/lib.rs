@@ -1,0 +1,12 @@
+//! The Nosebook monolith: HTTP API, configuration, start-up and the data sets it ships.
+//! See ARCHITECTURE.md for the picture.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod passwords;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

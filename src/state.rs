@@ -1,0 +1,47 @@
+//! What every handler shares: the pool, the clock, the actors and the password service.
+
+use actix::Addr;
+use nosebook_actors::presence::LastSeen;
+use nosebook_actors::{PresenceTracker, SessionDirectory};
+use nosebook_schema::DbPool;
+use nosebook_schema::models::UserRow;
+use nosebook_schema::time::Clock;
+
+use crate::api::wire;
+use crate::passwords::Passwords;
+
+pub struct AppState {
+    pub db: DbPool,
+    pub clock: Clock,
+    pub sessions: Addr<SessionDirectory>,
+    pub presence: Addr<PresenceTracker>,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    /// Public user objects, with the freshest activity this node knows: the database is written
+    /// at most every few seconds per session, the presence tracker has the exact value.
+    pub async fn present_users(&self, mut rows: Vec<UserRow>) -> Vec<wire::User> {
+        let ids = rows.iter().map(|r| r.id).collect();
+        match self.presence.send(LastSeen(ids)).await {
+            Ok(seen) => {
+                for row in &mut rows {
+                    if let Some(at) = seen.get(&row.id) {
+                        row.last_activity_at = row.last_activity_at.max(*at);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "presence tracker unreachable; showing stored activity")
+            }
+        }
+        let now = self.clock.now();
+        rows.into_iter()
+            .map(|row| wire::User::new(row, now))
+            .collect()
+    }
+
+    pub async fn present_user(&self, row: UserRow) -> Option<wire::User> {
+        self.present_users(vec![row]).await.pop()
+    }
+}

@@ -1,0 +1,12 @@
+//! API tests: the real HTTP stack over a real PostgreSQL database per test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod accounts;
+mod helpers;
+mod service;
+mod sessions;
+mod users;

@@ -1,0 +1,117 @@
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{Env, seed, spawn_app, spawn_app_in, spawn_compat_app};
+
+#[actix_web::test]
+async fn ping_healthz_readyz() {
+    let app = spawn_app().await;
+    let ping = app.get("/ping", None).await;
+    assert_eq!(ping.status, StatusCode::OK);
+    assert_eq!(ping.text, "pong");
+    assert!(
+        ping.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(app.get("/healthz", None).await.data()["status"], "up");
+    assert_eq!(app.get("/readyz", None).await.data()["status"], "ready");
+}
+
+#[actix_web::test]
+async fn readyz_says_503_when_the_database_is_unreachable() {
+    // Nothing listens on port 1: the pool cannot connect.
+    let app = spawn_app_in(
+        Env::Testing,
+        "postgres://postgres@127.0.0.1:1/nowhere".into(),
+    )
+    .await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.error_type(), "Unavailable");
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    // A request that needs the database gets a clean 503 envelope, not a hang or a panic.
+    let login = app
+        .post(
+            "/login",
+            None,
+            json!({"nick": "someone", "password": "password1"}),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(login.error_type(), "Unavailable");
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_wrong_methods_are_404_envelopes() {
+    let app = spawn_compat_app().await;
+    let expected = r#"{"ok":false,"errors":[{"type":"NotFound","message":"Route not found"}]}"#;
+    for answer in [
+        app.get("/nope", None).await,
+        app.get("/nope", Some(seed::SESSION)).await,
+        app.post("/whoami", Some(seed::SESSION), json!({})).await,
+        app.get("/login", None).await,
+        app.get("/users/a/b", Some(seed::SESSION)).await,
+    ] {
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert_eq!(answer.text, expected);
+    }
+}
+
+#[actix_web::test]
+async fn a_trailing_slash_redirects_like_the_original() {
+    let app = spawn_app().await;
+    let get = app.get("/users/?text=x", None).await;
+    assert_eq!(get.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(get.headers["location"], "/users?text=x");
+    let post = app.post("/login/", None, json!({})).await;
+    assert_eq!(post.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(post.headers["location"], "/login");
+    assert_eq!(
+        app.get("/nothing/", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[actix_web::test]
+async fn openapi_describes_every_route() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json", None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let mut described = BTreeSet::new();
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            described.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let served: BTreeSet<String> = [
+        "GET /ping",
+        "GET /healthz",
+        "GET /readyz",
+        "GET /openapi.json",
+        "POST /register",
+        "POST /login",
+        "POST /logout",
+        "GET /whoami",
+        "GET /users",
+        "GET /users/{id}",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(described, served);
+    // And each of them is really served (not a 404).
+    for route in &served {
+        let (method, path) = route.split_once(' ').unwrap();
+        let path = path.replace("{id}", seed::TEST_TESTER);
+        let answer = match method {
+            "GET" => app.get(&path, None).await,
+            _ => app.post(&path, None, json!({})).await,
+        };
+        assert_ne!(answer.status, StatusCode::NOT_FOUND, "{route}");
+    }
+    assert!(doc.body["components"]["securitySchemes"]["session"].is_object());
+}

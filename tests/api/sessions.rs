@@ -1,0 +1,159 @@
+//! Sessions and activity (API.md §4): expiry, sliding expiry, activity written before the
+//! handler, and coalesced writes with the real clock.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use nosebook_schema::schema::{user_sessions, users};
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{Env, seed, spawn_app_in, spawn_compat_app};
+use crate::support::fresh_database;
+
+fn frozen_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 8, 10, 10, 10, 10).unwrap()
+}
+
+async fn activity_of(conn: &mut nosebook_schema::AsyncPgConnection, user: &str) -> DateTime<Utc> {
+    users::table
+        .filter(users::id.eq(Uuid::parse_str(user).unwrap()))
+        .select(users::last_activity_at)
+        .first(conn)
+        .await
+        .unwrap()
+}
+
+async fn expiry_of(conn: &mut nosebook_schema::AsyncPgConnection, session: &str) -> DateTime<Utc> {
+    user_sessions::table
+        .filter(user_sessions::session_id.eq(Uuid::parse_str(session).unwrap()))
+        .select(user_sessions::expires_at)
+        .first(conn)
+        .await
+        .unwrap()
+}
+
+async fn insert_session(
+    app: &crate::helpers::TestApp,
+    user: &str,
+    expires_at: DateTime<Utc>,
+) -> String {
+    let id = Uuid::new_v4();
+    diesel::insert_into(user_sessions::table)
+        .values((
+            user_sessions::session_id.eq(id),
+            user_sessions::user_id.eq(Uuid::parse_str(user).unwrap()),
+            user_sessions::created_at.eq(expires_at - chrono::Duration::hours(48)),
+            user_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(&mut app.db().await)
+        .await
+        .unwrap();
+    id.to_string()
+}
+
+#[actix_web::test]
+async fn a_session_expiring_now_is_expired_and_one_expiring_later_is_valid() {
+    let app = spawn_compat_app().await;
+    let expired = insert_session(&app, seed::DRUGTESTER, frozen_now()).await;
+    let answer = app.get("/whoami", Some(&expired)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.error_type(), "Not Authenticated");
+
+    let valid = insert_session(
+        &app,
+        seed::DRUGTESTER,
+        frozen_now() + chrono::Duration::seconds(1),
+    )
+    .await;
+    assert_eq!(
+        app.get("/whoami", Some(&valid)).await.status,
+        StatusCode::OK
+    );
+    // Sliding expiry: the request pushed it 48 h past now.
+    assert_eq!(
+        expiry_of(&mut app.db().await, &valid).await,
+        frozen_now() + chrono::Duration::hours(48)
+    );
+}
+
+#[actix_web::test]
+async fn activity_is_stored_before_the_handler_runs_even_for_failing_requests() {
+    let app = spawn_compat_app().await;
+    let login = app
+        .post(
+            "/login",
+            None,
+            json!({"nick": "drugtester", "password": seed::PASSWORD}),
+        )
+        .await;
+    // Login itself is not activity (API.md §4).
+    assert_eq!(
+        login.data()["user"]["lastActivityAt"],
+        "2024-08-10T10:01:02Z"
+    );
+    let session = login.data()["session"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut db = app.db().await;
+    assert_eq!(
+        activity_of(&mut db, seed::DRUGTESTER).await,
+        Utc.with_ymd_and_hms(2024, 8, 10, 10, 1, 2).unwrap()
+    );
+
+    // A 404 with a valid session still counts as activity.
+    let missing = app.get("/no/such/route", Some(&session)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(activity_of(&mut db, seed::DRUGTESTER).await, frozen_now());
+
+    let me = app
+        .get(&format!("/users/{}", seed::DRUGTESTER), Some(&session))
+        .await;
+    assert_eq!(me.data()["online"], true);
+    assert_eq!(me.data()["lastOnlineAt"], "2024-08-10T10:10:10Z");
+}
+
+#[actix_web::test]
+async fn with_the_real_clock_writes_are_coalesced_and_the_newest_activity_wins() {
+    let app = spawn_app_in(Env::Dev, fresh_database().await).await;
+    let (user, session) = app.register("clocked").await;
+    let first = app.get("/whoami", Some(&session)).await;
+    let first_at =
+        DateTime::parse_from_rfc3339(first.data()["lastActivityAt"].as_str().unwrap()).unwrap();
+    let mut db = app.db().await;
+    // The first request of a session writes at once.
+    assert_eq!(activity_of(&mut db, &user).await, first_at);
+
+    // The next ones within the flush interval are folded into one later write; user objects
+    // built meanwhile already show the newer activity (the presence tracker has it).
+    let profile = app.get(&format!("/users/{user}"), Some(&session)).await;
+    let shown =
+        DateTime::parse_from_rfc3339(profile.data()["lastOnlineAt"].as_str().unwrap()).unwrap();
+    assert!(
+        shown > first_at,
+        "profile shows {shown}, first activity was {first_at}"
+    );
+    let last = app.get("/whoami", Some(&session)).await;
+    let last_at =
+        DateTime::parse_from_rfc3339(last.data()["lastActivityAt"].as_str().unwrap()).unwrap();
+    assert_eq!(last.data()["lastActivityAt"], last.data()["lastActivityAt"]);
+
+    // Within a few seconds the database catches up with the newest request, expiry included.
+    let mut stored = activity_of(&mut db, &user).await;
+    for _ in 0..100 {
+        if stored == last_at {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stored = activity_of(&mut db, &user).await;
+    }
+    assert_eq!(stored, last_at, "the coalesced write never landed");
+    assert_eq!(
+        expiry_of(&mut db, &session).await,
+        last_at + chrono::Duration::hours(48)
+    );
+}

@@ -1,0 +1,106 @@
+//! Shared by every test binary: a fresh PostgreSQL database per test, cloned from a migrated
+//! template (fast), so tests run in parallel against a real server.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Server and admin database of the tests; `NOSEBOOK_TEST_PG` overrides.
+pub fn server_url() -> String {
+    std::env::var("NOSEBOOK_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+const TEMPLATE: &str = "nosebook_test_template";
+/// Serializes template creation across test processes (nextest runs one process per test).
+const TEMPLATE_LOCK: i64 = 0x6e6f_7365_626f_6f6b;
+
+#[derive(diesel::QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+}
+
+async fn execute(conn: &mut AsyncPgConnection, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// A new, migrated, empty database; returns its URL.
+pub async fn fresh_database() -> String {
+    let server = server_url();
+    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
+        .await
+        .expect("the tests need PostgreSQL (scripts/test starts it)");
+    execute(
+        &mut admin,
+        &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"),
+    )
+    .await;
+    let exists = diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}') AS exists"
+    ))
+    .get_result::<Exists>(&mut admin)
+    .await
+    .unwrap()
+    .exists;
+    if !exists {
+        let building = format!("{TEMPLATE}_building");
+        execute(&mut admin, &format!("DROP DATABASE IF EXISTS {building}")).await;
+        execute(&mut admin, &format!("CREATE DATABASE {building}")).await;
+        nosebook_schema::migrate::run_pending(&format!("{server}/{building}"))
+            .await
+            .unwrap();
+        execute(
+            &mut admin,
+            &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}"),
+        )
+        .await;
+    }
+    let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
+    execute(
+        &mut admin,
+        &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"),
+    )
+    .await;
+    execute(
+        &mut admin,
+        &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"),
+    )
+    .await;
+    format!("{server}/{name}")
+}
+
+/// Connects to a test database directly, to arrange or inspect rows.
+pub async fn connect(url: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(url).await.unwrap()
+}
+
+/// The original seed's ids and sessions (API.md §8).
+pub mod seed {
+    pub const TEST_TESTER: &str = "ed1a3fd0-4d0b-4961-b4cd-cf212357740d";
+    pub const ASS_ASSER: &str = "ed1a3fd0-4d0b-4961-b4cd-cf2123577666";
+    pub const DRUGTESTER: &str = "1ae02f69-ea1a-4308-b825-0e5896e652e4";
+    pub const MARINA: &str = "48683858-796c-45ad-a361-9e3d6d003354";
+    /// test_tester's default session.
+    pub const SESSION: &str = "bb23af03-be50-4bce-b729-b259b2e02e54";
+    /// test_tester's second session, the one the original's logout test ends.
+    pub const SESSION_2: &str = "bb23af03-be50-4bce-b729-b259b2e02e55";
+    /// ass_asser's session.
+    pub const ASSER_SESSION: &str = "bb23af03-be50-4bce-b729-b259b2e02e56";
+    pub const PASSWORD: &str = "123123123";
+}
+
+/// A new database with nothing in it, not even the schema: for tests of `nosebook migrate`.
+pub async fn empty_database() -> String {
+    let server = server_url();
+    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
+    execute(&mut admin, &format!("CREATE DATABASE {name}")).await;
+    format!("{server}/{name}")
+}
