@@ -1,0 +1,110 @@
+//! Who is calling? Answered by the session actors (the path every request takes) versus a
+//! database round trip (what it would cost without them). Needs PostgreSQL (`NOSEBOOK_BENCH_PG`,
+//! default postgres://postgres@127.0.0.1:5432); skipped with a message when it is not there.
+//! `cargo bench --bench sessions`
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+
+use actix::Actor;
+use criterion::async_executor::AsyncExecutor;
+use criterion::{Criterion, criterion_group, criterion_main};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use nosebook_actors::{Authenticate, PresenceTracker, SessionDirectory};
+use nosebook_schema::ids::SessionId;
+use nosebook_schema::queries::sessions;
+use nosebook_schema::time::Clock;
+use nosebook_schema::{DbPool, PoolSettings};
+use uuid::Uuid;
+
+/// Criterion drives the futures on an actix system, where the actors live.
+struct Actix<'a>(&'a actix::SystemRunner);
+
+impl AsyncExecutor for Actix<'_> {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        self.0.block_on(future)
+    }
+}
+
+const SESSION: &str = "bb23af03-be50-4bce-b729-b259b2e02e54";
+
+async fn prepare(server: &str) -> Result<String, String> {
+    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
+        .await
+        .map_err(|e| e.to_string())?;
+    for sql in [
+        "DROP DATABASE IF EXISTS nosebook_bench WITH (FORCE)",
+        "CREATE DATABASE nosebook_bench",
+    ] {
+        diesel::sql_query(sql)
+            .execute(&mut admin)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let url = format!("{server}/nosebook_bench");
+    nosebook_schema::migrate::run_pending(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut conn = AsyncPgConnection::establish(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    nosebook::seed::compat::load(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(url)
+}
+
+fn session_lookup(c: &mut Criterion) {
+    let system = actix::System::new();
+    let server = std::env::var("NOSEBOOK_BENCH_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let url = match system.block_on(prepare(&server)) {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("skipping the session benches: PostgreSQL at {server} is not usable ({e})");
+            return;
+        }
+    };
+    let settings = PoolSettings {
+        url,
+        max_size: 4,
+        timeout: std::time::Duration::from_secs(5),
+    };
+    let db = DbPool::new(&settings).unwrap();
+    let session = SessionId(Uuid::parse_str(SESSION).unwrap());
+    let directory = system.block_on(async {
+        let presence = PresenceTracker::new(Clock::testing()).start();
+        SessionDirectory::new(db.clone(), Clock::testing(), presence).start()
+    });
+    // The first lookup loads the session and writes its activity; the benchmark measures the
+    // steady state that every later request of a session sees.
+    system
+        .block_on(directory.send(Authenticate(session)))
+        .unwrap()
+        .unwrap()
+        .unwrap();
+
+    c.bench_function("sessions/authenticate via the session actors", |b| {
+        b.to_async(Actix(&system)).iter(|| async {
+            directory
+                .send(Authenticate(session))
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+        })
+    });
+    c.bench_function("sessions/authenticate via a database round trip", |b| {
+        b.to_async(Actix(&system)).iter(|| async {
+            let mut conn = db.get().await.unwrap();
+            sessions::find_with_user(&mut conn, session)
+                .await
+                .unwrap()
+                .unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, session_lookup);
+criterion_main!(benches);

@@ -1,0 +1,90 @@
+# Shared by scripts/run and scripts/test: install and start what Nosebook needs on a Debian
+# machine, idempotently. Sourced, not run.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_SERVER="${NOSEBOOK_PG:-postgres://postgres@127.0.0.1:5432}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=
+apt_install() {
+    if [ -z "$APT_UPDATED" ]; then
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || echo "$pkg"
+    done
+}
+
+ensure_build_tools() {
+    if ! command -v cargo >/dev/null; then
+        echo "error: no Rust toolchain (cargo) on PATH; install Rust 1.95 or newer with rustup" >&2
+        exit 1
+    fi
+    # diesel links libpq; some crates build C code.
+    local missing
+    missing=$(missing_packages build-essential pkg-config libpq-dev)
+    if [ -n "$missing" ]; then
+        say "installing build dependencies: $missing"
+        # shellcheck disable=SC2086
+        apt_install $missing
+    fi
+}
+
+pg_ok() {
+    psql "$PG_SERVER/postgres" -qAtc 'SELECT 1' >/dev/null 2>&1
+}
+
+ensure_postgres() {
+    if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+        say "installing PostgreSQL"
+        apt_install postgresql postgresql-contrib
+    fi
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+        say "starting PostgreSQL $version"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        for _ in $(seq 1 30); do
+            pg_isready -q -h 127.0.0.1 -p 5432 && break
+            sleep 1
+        done
+    fi
+    if ! pg_ok; then
+        # A fresh Debian cluster asks for a password over TCP; this is a development machine, so
+        # let the local postgres role in (loopback only), as the project's URLs expect.
+        say "allowing the postgres role over loopback (trust) for local development"
+        local hba="/etc/postgresql/$version/main/pg_hba.conf"
+        as_root sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+        sleep 1
+    fi
+    if ! pg_ok; then
+        echo "error: PostgreSQL is not reachable at $PG_SERVER" >&2
+        exit 1
+    fi
+}
+
+# Creates the database of a postgres URL if it does not exist.
+ensure_database() {
+    local url="$1" name server
+    name="${url##*/}"
+    name="${name%%\?*}"
+    server="${url%/*}"
+    if ! psql "$server/postgres" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+        say "creating database $name"
+        psql "$server/postgres" -qc "CREATE DATABASE \"$name\""
+    fi
+}

@@ -1,0 +1,19 @@
+-- Fills the users table with 100,000 people and shows the plans of the user queries.
+-- Run through scripts/explain, on a freshly migrated database.
+INSERT INTO users (first_name, last_name, nick, passhash, created_at, last_activity_at)
+SELECT 'First' || i, 'Last' || (i % 977), 'nick' || i, 'x', now() - (i || ' seconds')::interval, now()
+FROM generate_series(1, 100000) i;
+ANALYZE users;
+\echo '--- GET /users?text=last97 (page)'
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM users
+WHERE (users.first_name || ' ' || users.last_name || ' ' || users.nick) ILIKE '%last97%'
+ORDER BY created_at DESC, id DESC LIMIT 21;
+\echo '--- GET /users?text=nick4242 (totalCount)'
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM users
+WHERE (users.first_name || ' ' || users.last_name || ' ' || users.nick) ILIKE '%nick4242%';
+\echo '--- POST /login (nick lookup)'
+EXPLAIN (COSTS OFF) SELECT id, passhash FROM users WHERE lower(nick) = lower('nick77');
+\echo '--- GET /users/:id'
+EXPLAIN (COSTS OFF) SELECT * FROM users WHERE id = '00000000-0000-0000-0000-000000000001';
