@@ -77,7 +77,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             }
             let report = match set {
                 DataSet::Compat => seed::compat::load(&mut conn).await?,
-                DataSet::Demo => seed::demo::load(&mut conn).await?,
+                DataSet::Demo => seed::demo::load(&mut conn, settings.clock().now()).await?,
             };
             println!("seeded: {report}");
         }

@@ -1,6 +1,6 @@
 //! A few friendly people to try Nosebook with. Everyone's password is `nosebook-demo`.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use nosebook_schema::AsyncPgConnection;
 use uuid::Uuid;
 
@@ -17,8 +17,8 @@ const PEOPLE: [(&str, &str, &str); 5] = [
     ("Emma", "Wilson", "emma"),
 ];
 
-pub async fn data_set() -> anyhow::Result<DataSet> {
-    let now = Utc::now();
+/// Times are relative to `now`, the server's clock, so the demo looks alive when it starts.
+pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
     let ago = |minutes: i64| now - Duration::minutes(minutes);
     let passwords = Passwords::new()?;
     let mut users = Vec::new();
@@ -132,6 +132,6 @@ pub async fn data_set() -> anyhow::Result<DataSet> {
     })
 }
 
-pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<Report> {
-    Ok(super::load(conn, &data_set().await?).await?)
+pub async fn load(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::Result<Report> {
+    Ok(super::load(conn, &data_set(now).await?).await?)
 }

@@ -135,6 +135,7 @@ impl From<diesel::result::Error> for SeedError {
 }
 
 /// What was loaded, for the command's output.
+#[derive(Debug)]
 pub struct Report {
     users: usize,
     posts: usize,

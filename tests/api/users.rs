@@ -180,3 +180,39 @@ async fn bad_cursors_are_400() {
         .await;
     assert_eq!(long.status, StatusCode::BAD_REQUEST);
 }
+
+#[actix_web::test]
+async fn every_seed_user_as_the_api_shows_them() {
+    let app = spawn_compat_app().await;
+    let set = nosebook::seed::compat::data_set().unwrap();
+    let mut shown = Vec::new();
+    for user in &set.users {
+        shown.push(
+            app.get(&format!("/users/{}", user.id), Some(seed::SESSION))
+                .await
+                .data()
+                .clone(),
+        );
+    }
+    insta::assert_json_snapshot!("users GET /:id every seed user", shown);
+}
+
+#[actix_web::test]
+async fn the_demo_data_set_loads_and_its_people_can_log_in() {
+    let app = crate::helpers::spawn_app().await;
+    let now = chrono::Utc::now();
+    nosebook::seed::demo::load(&mut app.db().await, now)
+        .await
+        .unwrap();
+    let login = app
+        .post(
+            "/login",
+            None,
+            serde_json::json!({"nick": "anna", "password": nosebook::seed::demo::PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.data()["user"]["firstName"], "Anna");
+    // Loading twice is refused: data sets go into empty databases only.
+    let again = nosebook::seed::demo::load(&mut app.db().await, now).await;
+    assert!(again.unwrap_err().to_string().contains("already has users"));
+}
