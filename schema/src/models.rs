@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::ids::{SessionId, UserId};
+use crate::ids::{CommentId, PostId, SessionId, UserId};
 use crate::schema::{user_sessions, users};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -48,4 +48,37 @@ pub struct SessionRow {
 pub struct Credentials {
     pub user_id: UserId,
     pub passhash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = crate::schema::posts, check_for_backend(diesel::pg::Pg))]
+pub struct PostRow {
+    pub id: PostId,
+    pub author_id: UserId,
+    pub owner_id: UserId,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = crate::schema::comments, check_for_backend(diesel::pg::Pg))]
+pub struct CommentRow {
+    pub id: CommentId,
+    pub post_id: Option<PostId>,
+    pub author_id: UserId,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::friendship_requests, check_for_backend(diesel::pg::Pg))]
+pub struct FriendRequestRow {
+    pub requester_id: UserId,
+    pub responder_id: UserId,
+    pub message: String,
+    pub accepted: bool,
+    pub viewed: bool,
+    pub created_at: DateTime<Utc>,
 }

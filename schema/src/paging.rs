@@ -51,9 +51,20 @@ pub struct Page<T> {
     pub rows: Vec<T>,
     pub total_count: i64,
     pub next: Option<Cursor>,
+    /// Only lists that page backwards (comments) set it.
+    pub prev: Option<Cursor>,
 }
 
 impl<T> Page<T> {
+    pub fn empty() -> Self {
+        Self {
+            rows: Vec::new(),
+            total_count: 0,
+            next: None,
+            prev: None,
+        }
+    }
+
     /// `fetched` holds up to `limit + 1` rows: one more than a page tells whether a next page
     /// exists without a second query.
     pub fn from_overfetch(
@@ -72,6 +83,7 @@ impl<T> Page<T> {
             rows: fetched,
             total_count,
             next,
+            prev: None,
         }
     }
 }

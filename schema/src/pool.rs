@@ -29,6 +29,17 @@ impl From<PoolError> for DbError {
 }
 
 impl DbError {
+    /// True when a referenced row does not exist.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        )
+    }
+
     /// True for a unique-constraint violation: the caller lost a race or repeated a write.
     pub fn is_unique_violation(&self) -> bool {
         matches!(

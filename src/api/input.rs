@@ -74,6 +74,54 @@ impl QueryParams {
         self.first(key).filter(|v| !v.is_empty())
     }
 
+    /// Every value of a repeatable key, in order.
+    pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when the key is present at all, whatever its value: the original's flags.
+    pub fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    /// True only for the exact value `true`, as the original reads booleans.
+    pub fn is_true(&self, key: &str) -> Option<bool> {
+        self.first(key).map(|v| v == "true")
+    }
+
+    /// An optional id parameter.
+    pub fn id(&self, key: &str, kind: &'static str) -> Result<Option<Uuid>, ApiError> {
+        self.non_empty(key)
+            .map(|raw| parse_id(raw, kind))
+            .transpose()
+    }
+
+    /// `limit`: 10 when absent or 0, at most 20 (API.md §3).
+    pub fn limit(&self, kind: &'static str) -> Result<usize, ApiError> {
+        const DEFAULT: usize = 10;
+        const MAX: usize = 20;
+        let Some(raw) = self.non_empty("limit") else {
+            return Ok(DEFAULT);
+        };
+        let limit: usize = raw.parse().map_err(|_| {
+            ApiError::bad_input(
+                "Unknown",
+                format!("strconv.ParseUint: parsing {raw:?}: invalid syntax"),
+            )
+        })?;
+        match limit {
+            0 => Ok(DEFAULT),
+            n if n > MAX => Err(ApiError::bad_input(
+                kind,
+                format!("Максимальный Limit = {MAX}"),
+            )),
+            n => Ok(n),
+        }
+    }
+
     /// A cursor parameter; an unreadable one is refused with the route's error type.
     pub fn cursor(&self, key: &str, kind: &'static str) -> Result<Option<Cursor>, ApiError> {
         self.non_empty(key)
@@ -96,6 +144,28 @@ pub fn parse_id(raw: &str, kind: &'static str) -> Result<Uuid, ApiError> {
     parse_go_uuid(raw).map_err(|e| ApiError::bad_input(kind, e.to_string()))
 }
 
+/// An id field of a command: absent or `null` is the nil UUID (Go's zero value); a string is
+/// parsed like Go's `uuid.Parse`.
+pub fn go_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
+    use serde::Deserialize;
+    match Option::<String>::deserialize(d)? {
+        None => Ok(Uuid::nil()),
+        Some(raw) => parse_go_uuid(&raw).map_err(serde::de::Error::custom),
+    }
+}
+
+/// A required id of a command: the nil UUID (absent field) is refused.
+pub fn required_id(id: Uuid, field: &str) -> Result<Uuid, ApiError> {
+    if id.is_nil() {
+        Err(ApiError::bad_input(
+            "Unknown",
+            format!("{field} is required"),
+        ))
+    } else {
+        Ok(id)
+    }
+}
+
 /// Go decodes `null` into a string field as the zero value; so do we.
 pub fn string_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     use serde::Deserialize;
@@ -114,6 +184,24 @@ mod tests {
         assert_eq!(q.non_empty("next"), None);
         assert_eq!(q.first("flag"), Some(""));
         assert_eq!(q.first("missing"), None);
+    }
+
+    #[test]
+    fn limits_and_flags() {
+        let q = QueryParams::parse("limit=0&onlyIncoming&accepted=1&viewed=true&t=a&t=b");
+        assert_eq!(q.limit("X").unwrap(), 10);
+        assert!(q.has("onlyIncoming"));
+        assert_eq!(q.is_true("accepted"), Some(false));
+        assert_eq!(q.is_true("viewed"), Some(true));
+        assert_eq!(q.is_true("missing"), None);
+        assert_eq!(q.all("t").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(QueryParams::parse("limit=20").limit("X").unwrap(), 20);
+        assert!(QueryParams::parse("limit=21").limit("X").is_err());
+        let err = QueryParams::parse("limit=x").limit("X").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(r#"strconv.ParseUint: parsing "x": invalid syntax"#)
+        );
     }
 
     #[test]

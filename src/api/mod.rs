@@ -3,9 +3,14 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod comments;
 pub mod envelope;
+pub mod friendship;
 pub mod input;
+pub mod likes;
 pub mod openapi;
+pub mod posts;
+pub mod present;
 pub mod service;
 pub mod users;
 pub mod wire;
@@ -27,5 +32,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/logout").route(web::post().to(accounts::logout::logout)))
         .service(resource("/whoami").route(web::get().to(accounts::whoami::whoami)))
         .service(resource("/users").route(web::get().to(users::search::search_users)))
-        .service(resource("/users/{id}").route(web::get().to(users::get::get_user)));
+        .service(resource("/users/{id}").route(web::get().to(users::get::get_user)))
+        // Static paths before the `{id}` ones they would otherwise match.
+        .service(resource("/posts/publish").route(web::post().to(posts::publish::publish)))
+        .service(resource("/posts/remove").route(web::post().to(posts::remove::remove)))
+        .service(resource("/posts").route(web::get().to(posts::list::list)))
+        .service(resource("/posts/{id}").route(web::get().to(posts::get::get)))
+        .service(
+            resource("/comments/publish-on-post").route(web::post().to(comments::publish::publish)),
+        )
+        .service(resource("/comments/remove").route(web::post().to(comments::remove::remove)))
+        .service(resource("/comments").route(web::get().to(comments::list::list)))
+        .service(resource("/comments/{id}").route(web::get().to(comments::get::get)))
+        .service(resource("/like/post").route(web::post().to(likes::post::like_post)))
+        .service(resource("/like/comment").route(web::post().to(likes::comment::like_comment)))
+        .service(resource("/friendship/send-request").route(web::post().to(friendship::send::send)))
+        .service(
+            resource("/friendship/accept-request")
+                .route(web::post().to(friendship::accept::accept)),
+        )
+        .service(resource("/friendship/deny-request").route(web::post().to(friendship::deny::deny)))
+        .service(
+            resource("/friendship/remove-friend").route(web::post().to(friendship::remove::remove)),
+        )
+        .service(resource("/friendship").route(web::get().to(friendship::list::list)))
+        .service(
+            resource("/friendship/relation-between")
+                .route(web::get().to(friendship::relation::relation_between)),
+        );
 }

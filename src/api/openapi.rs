@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, service, users};
+use super::{accounts, comments, friendship, likes, posts, service, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,11 +24,31 @@ use super::{accounts, service, users};
         accounts::whoami::whoami,
         users::get::get_user,
         users::search::search_users,
+        posts::publish::publish,
+        posts::remove::remove,
+        posts::list::list,
+        posts::get::get,
+        comments::publish::publish,
+        comments::remove::remove,
+        comments::list::list,
+        comments::get::get,
+        likes::post::like_post,
+        likes::comment::like_comment,
+        friendship::send::send,
+        friendship::accept::accept,
+        friendship::deny::deny,
+        friendship::remove::remove,
+        friendship::list::list,
+        friendship::relation::relation_between,
     ),
     modifiers(&SessionHeader),
     tags(
         (name = "accounts", description = "Registration, login and sessions"),
         (name = "users", description = "People and their online status"),
+        (name = "posts", description = "Posts on walls"),
+        (name = "comments", description = "Comments under posts"),
+        (name = "likes", description = "Likes of posts and comments"),
+        (name = "friendship", description = "Friend requests and friends"),
         (name = "service", description = "Probes and this document"),
     )
 )]

@@ -153,3 +153,110 @@ impl<T> PageOf<T> {
         }
     }
 }
+
+/// API.md §2.4.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Likes {
+    pub count: i64,
+    /// The first five likers, in like order (the name is the original's).
+    pub random_five_likers: Vec<User>,
+    /// The caller likes it.
+    pub liked: bool,
+}
+
+/// API.md §2.5, computed for the caller.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Permissions {
+    pub remove: bool,
+    pub update: bool,
+}
+
+/// API.md §2.6.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    pub id: Uuid,
+    pub author: User,
+    pub message: String,
+    pub likes: Likes,
+    pub permissions: Permissions,
+    pub created_at: WireTime,
+}
+
+/// API.md §2.7.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Post {
+    pub id: Uuid,
+    pub author: User,
+    /// Whose wall the post is on.
+    pub owner: User,
+    pub message: String,
+    pub likes: Likes,
+    /// The first page of comments (the five oldest), exactly as `GET /comments?postId=` answers.
+    pub recent_comments: PageOf<Comment>,
+    pub permissions: Permissions,
+    pub created_at: WireTime,
+}
+
+/// `{"id": …}`: what publishing and removing answer.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+}
+
+/// API.md §2.10.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FriendRequest {
+    pub requester_id: Uuid,
+    pub responder_id: Uuid,
+    pub message: String,
+    pub accepted: bool,
+    pub viewed: bool,
+    pub created_at: WireTime,
+}
+
+impl From<nosebook_schema::models::FriendRequestRow> for FriendRequest {
+    fn from(row: nosebook_schema::models::FriendRequestRow) -> Self {
+        Self {
+            requester_id: row.requester_id.0,
+            responder_id: row.responder_id.0,
+            message: row.message,
+            accepted: row.accepted,
+            viewed: row.viewed,
+            created_at: WireTime(row.created_at),
+        }
+    }
+}
+
+/// Seen from the listed user: `incoming` means `user` sent the request.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FriendshipType {
+    Incoming,
+    /// The original's spelling, part of the wire format.
+    Outcoming,
+}
+
+/// API.md §2.11.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FriendshipItem {
+    #[serde(rename = "type")]
+    pub kind: FriendshipType,
+    pub accepted: bool,
+    pub user: User,
+}
+
+/// API.md §5.6.6; each list is omitted when empty.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Relations {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub friend_ids: Vec<Uuid>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_responder_ids: Vec<Uuid>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_requester_ids: Vec<Uuid>,
+}

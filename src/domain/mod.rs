@@ -2,3 +2,4 @@
 //! valid (API.md §0.4).
 
 pub mod account;
+pub mod text;

@@ -189,3 +189,18 @@ impl TestApp {
         )
     }
 }
+
+/// `?key=value` for a cursor, URL-encoded.
+pub fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The ids of a page's items.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}

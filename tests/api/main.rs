@@ -6,7 +6,11 @@
 mod support;
 
 mod accounts;
+mod comments;
+mod friendship;
 mod helpers;
+mod likes;
+mod posts;
 mod service;
 mod sessions;
 mod users;

@@ -98,6 +98,22 @@ async fn openapi_describes_every_route() {
         "GET /whoami",
         "GET /users",
         "GET /users/{id}",
+        "POST /posts/publish",
+        "POST /posts/remove",
+        "GET /posts",
+        "GET /posts/{id}",
+        "POST /comments/publish-on-post",
+        "POST /comments/remove",
+        "GET /comments",
+        "GET /comments/{id}",
+        "POST /like/post",
+        "POST /like/comment",
+        "POST /friendship/send-request",
+        "POST /friendship/accept-request",
+        "POST /friendship/deny-request",
+        "POST /friendship/remove-friend",
+        "GET /friendship",
+        "GET /friendship/relation-between",
     ]
     .into_iter()
     .map(String::from)

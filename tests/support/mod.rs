@@ -85,6 +85,23 @@ pub mod seed {
     pub const ASS_ASSER: &str = "ed1a3fd0-4d0b-4961-b4cd-cf2123577666";
     pub const DRUGTESTER: &str = "1ae02f69-ea1a-4308-b825-0e5896e652e4";
     pub const MARINA: &str = "48683858-796c-45ad-a361-9e3d6d003354";
+    pub const SASHA: &str = "baa0e8bc-385f-4314-9580-29855aff2229";
+    pub const TOLBER: &str = "37d28fdf-99bc-44b5-8df9-6a3b1a36f177";
+    pub const SANAL: &str = "2db640fd-7aa4-4bba-8ee6-3935b700297a";
+    /// drugtester's post on his own wall with 7 likes and 8 comments.
+    pub const LIKED_POST: &str = "c7b7bf17-38f9-4ed5-b0a8-501a90f7c8e7";
+    /// asser's post on drugtester's wall: the like test's target.
+    pub const ASSER_POST: &str = "c7b7bf17-38f9-4ed5-b0a8-501a90f7c829";
+    /// test_tester's post on drugtester's wall.
+    pub const TESTER_POST_ON_DRUG: &str = "27b7bf17-38f9-4ed5-b0a8-501a90f7c8e7";
+    /// drugtester's post on test_tester's wall.
+    pub const DRUG_POST_ON_TESTER: &str = "27b7bf27-38f9-4ed5-b0a8-501a90f7c8e7";
+    /// test_tester's comment on LIKED_POST.
+    pub const TESTER_COMMENT: &str = "120c79b8-3927-48b7-a308-1ffd3db6036f";
+    /// asser's comment that is on no post.
+    pub const LOOSE_COMMENT: &str = "620c79b7-3927-48b7-a308-1ffd3db6036f";
+    /// drugtester's first comment on LIKED_POST ("3nd comment message").
+    pub const DRUG_COMMENT: &str = "d0023f4d-8d7f-4907-9438-d2ed2a9661f0";
     /// test_tester's default session.
     pub const SESSION: &str = "bb23af03-be50-4bce-b729-b259b2e02e54";
     /// test_tester's second session, the one the original's logout test ends.

@@ -1,2 +1,43 @@
+pub mod comments;
+pub mod friendship;
+pub mod likes;
+pub mod posts;
 pub mod sessions;
 pub mod users;
+
+use diesel::BoxableExpression;
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
+
+use crate::paging::Cursor;
+
+/// Which side of a cursor a keyset page lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Rows that sort after the cursor in a descending list: `(time, id) < cursor`.
+    Below,
+    /// `(time, id) > cursor`.
+    Above,
+}
+
+/// `(time_col, id_col) <op> (cursor.at, cursor.id)` as one row comparison, which PostgreSQL
+/// answers from a `(time, id)` index directly.
+pub(crate) fn keyset<QS>(
+    time_col: &str,
+    id_col: &str,
+    side: Side,
+    cursor: Cursor,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    let op = match side {
+        Side::Below => "<",
+        Side::Above => ">",
+    };
+    Box::new(
+        sql::<Bool>(&format!("({time_col}, {id_col}) {op} ("))
+            .bind::<Timestamptz, _>(cursor.at)
+            .sql(", ")
+            .bind::<SqlUuid, _>(cursor.id)
+            .sql(")"),
+    )
+}

@@ -1,12 +1,13 @@
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::ids::UserId;
 use crate::models::{Credentials, NewUser, UserRow};
 use crate::paging::{Cursor, Page};
+use crate::queries::{Side, keyset};
 use crate::schema::users;
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
@@ -18,6 +19,15 @@ pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Optio
         .first(conn)
         .await
         .optional()
+}
+
+/// Several users at once, in no particular order.
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[UserId]) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(conn)
+        .await
 }
 
 /// Nicks match regardless of case, like the unique index that guards them.
@@ -110,13 +120,7 @@ pub async fn search(
         .select(UserRow::as_select())
         .into_boxed();
     if let Some(cursor) = after {
-        query = query.filter(
-            sql::<Bool>("(users.created_at, users.id) < (")
-                .bind::<Timestamptz, _>(cursor.at)
-                .sql(", ")
-                .bind::<SqlUuid, _>(cursor.id)
-                .sql(")"),
-        );
+        query = query.filter(keyset("users.created_at", "users.id", Side::Below, cursor));
     }
     let rows = query.load(conn).await?;
     Ok(Page::from_overfetch(rows, limit, total_count, |u| {

@@ -1,0 +1,215 @@
+//! The friendship graph: one row per pair of users (API.md §5.6).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::ids::UserId;
+use crate::models::FriendRequestRow;
+use crate::paging::{Cursor, Page};
+use crate::schema::friendship_requests as fr;
+
+/// Inserts a new pending request; `None` when the pair already has a row, in either direction
+/// (the unique pair index decides, so two parallel requests cannot both succeed).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    row: &FriendRequestRow,
+) -> QueryResult<Option<FriendRequestRow>> {
+    diesel::insert_into(fr::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .returning(FriendRequestRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Accepts or denies the pending request `requester` → `responder`. Either way it becomes
+/// viewed; a denied one stays pending.
+pub async fn respond(
+    conn: &mut AsyncPgConnection,
+    requester: UserId,
+    responder: UserId,
+    accept: bool,
+) -> QueryResult<Option<FriendRequestRow>> {
+    diesel::update(
+        fr::table
+            .find((requester, responder))
+            .filter(fr::accepted.eq(false)),
+    )
+    .set((fr::accepted.eq(accept), fr::viewed.eq(true)))
+    .returning(FriendRequestRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Ends a friendship: the ex-friend becomes a pending request to the caller, whoever asked first.
+pub async fn unfriend(
+    conn: &mut AsyncPgConnection,
+    caller: UserId,
+    friend: UserId,
+) -> QueryResult<Option<FriendRequestRow>> {
+    let pair = fr::requester_id
+        .eq(caller)
+        .and(fr::responder_id.eq(friend))
+        .or(fr::requester_id.eq(friend).and(fr::responder_id.eq(caller)));
+    diesel::update(fr::table.filter(fr::accepted.eq(true)).filter(pair))
+        .set((
+            fr::requester_id.eq(friend),
+            fr::responder_id.eq(caller),
+            fr::accepted.eq(false),
+        ))
+        .returning(FriendRequestRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Which of a user's rows to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Both,
+    /// Requests others sent to the user.
+    Incoming,
+    /// Requests the user sent.
+    Outgoing,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FriendshipFilter {
+    pub user: UserId,
+    pub direction: Direction,
+    pub accepted: Option<bool>,
+    pub viewed: Option<bool>,
+    /// Only rows whose other user was active after this instant.
+    pub active_since: Option<DateTime<Utc>>,
+}
+
+/// A row seen from the listed user's side.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct FriendshipEntry {
+    #[diesel(sql_type = SqlUuid)]
+    pub other_id: Uuid,
+    /// True when the other user sent the request.
+    #[diesel(sql_type = Bool)]
+    pub incoming: bool,
+    #[diesel(sql_type = Bool)]
+    pub accepted: bool,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// The filtered rows of one direction, as `(other_id, incoming, accepted, created_at)`. Each
+/// side reads its own index, `(responder_id | requester_id, created_at DESC, other DESC)`.
+fn side_sql(filter: &FriendshipFilter, incoming: bool, with_cursor: bool) -> String {
+    let (me, other) = if incoming {
+        ("responder_id", "requester_id")
+    } else {
+        ("requester_id", "responder_id")
+    };
+    let mut sql = format!(
+        "SELECT f.{other} AS other_id, {incoming} AS incoming, f.accepted, f.created_at \
+         FROM friendship_requests f WHERE f.{me} = $1"
+    );
+    if filter.accepted.is_some() {
+        sql.push_str(" AND f.accepted = $2");
+    }
+    if filter.viewed.is_some() {
+        sql.push_str(" AND f.viewed = $3");
+    }
+    if filter.active_since.is_some() {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM users u WHERE u.id = f.{other} AND u.last_activity_at > $4)"
+        ));
+    }
+    if with_cursor {
+        sql.push_str(&format!(" AND (f.created_at, f.{other}) < ($5, $6)"));
+    }
+    sql
+}
+
+fn union_sql(filter: &FriendshipFilter, with_cursor: bool) -> String {
+    match filter.direction {
+        Direction::Incoming => side_sql(filter, true, with_cursor),
+        Direction::Outgoing => side_sql(filter, false, with_cursor),
+        Direction::Both => {
+            format!(
+                "({}) UNION ALL ({})",
+                side_sql(filter, true, with_cursor),
+                side_sql(filter, false, with_cursor)
+            )
+        }
+    }
+}
+
+/// Binds the six parameters every variant of the query may use; unused ones are harmless.
+macro_rules! bind_all {
+    ($query:expr, $filter:expr, $cursor:expr) => {
+        $query
+            .bind::<SqlUuid, _>($filter.user.0)
+            .bind::<Bool, _>($filter.accepted.unwrap_or(false))
+            .bind::<Bool, _>($filter.viewed.unwrap_or(false))
+            .bind::<Timestamptz, _>($filter.active_since.unwrap_or_default())
+            .bind::<Timestamptz, _>($cursor.map(|c: Cursor| c.at).unwrap_or_default())
+            .bind::<SqlUuid, _>($cursor.map(|c: Cursor| c.id).unwrap_or_default())
+    };
+}
+
+/// A user's friendship rows, newest request first, then the other user's id descending.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: FriendshipFilter,
+    after: Option<Cursor>,
+    limit: usize,
+) -> QueryResult<Page<FriendshipEntry>> {
+    // Every variant names $1..$6 so the binds line up; the unused ones are compared to nothing.
+    let placeholders = " AND $2::bool IS NOT NULL AND $3::bool IS NOT NULL AND $4::timestamptz IS NOT NULL \
+                        AND $5::timestamptz IS NOT NULL AND $6::uuid IS NOT NULL";
+    let total_sql = format!(
+        "SELECT count(*) AS total FROM ({}) rows WHERE TRUE{placeholders}",
+        union_sql(&filter, false)
+    );
+    let total = bind_all!(diesel::sql_query(total_sql), filter, None::<Cursor>)
+        .get_result::<Total>(conn)
+        .await?
+        .total;
+    let page_sql = format!(
+        "SELECT * FROM ({}) rows WHERE TRUE{placeholders} ORDER BY created_at DESC, other_id DESC LIMIT {}",
+        union_sql(&filter, after.is_some()),
+        limit + 1
+    );
+    let rows: Vec<FriendshipEntry> = bind_all!(diesel::sql_query(page_sql), filter, after)
+        .load(conn)
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, total, |e| {
+        Cursor::new(e.other_id, e.created_at)
+    }))
+}
+
+/// Every row between `source` and any of `targets`.
+pub async fn between(
+    conn: &mut AsyncPgConnection,
+    source: UserId,
+    targets: &[UserId],
+) -> QueryResult<Vec<FriendRequestRow>> {
+    let pairs = fr::requester_id
+        .eq(source)
+        .and(fr::responder_id.eq_any(targets))
+        .or(fr::responder_id
+            .eq(source)
+            .and(fr::requester_id.eq_any(targets)));
+    fr::table
+        .filter(pairs)
+        .select(FriendRequestRow::as_select())
+        .load(conn)
+        .await
+}

@@ -1,0 +1,158 @@
+//! Likes of posts and of comments. Both tables have the same shape (`<target>_id`, `user_id`,
+//! `seq`, `liked_at`), so one implementation serves both through [`Likes`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::ids::UserId;
+
+/// Which likes: of posts or of comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Likes {
+    Posts,
+    Comments,
+}
+
+impl Likes {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Posts => "post_likes",
+            Self::Comments => "comment_likes",
+        }
+    }
+    fn key(self) -> &'static str {
+        match self {
+            Self::Posts => "post_id",
+            Self::Comments => "comment_id",
+        }
+    }
+}
+
+/// How many like a thing, whether the viewer does, and the first five who did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LikeSummary {
+    pub count: i64,
+    pub liked: bool,
+    pub first_likers: Vec<UserId>,
+}
+
+/// How many first likers a summary carries (API.md §2.4).
+pub const SHOWN_LIKERS: i64 = 5;
+
+#[derive(QueryableByName)]
+struct Touched {
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    seq: i64,
+}
+
+/// Flips `user`'s like of `target` and returns the new state. Safe when the same user toggles
+/// in parallel: the primary key keeps one row at most, and a toggle that loses a race retries
+/// against the state the winner left. Run it inside a transaction that holds the target.
+pub async fn toggle(
+    conn: &mut AsyncPgConnection,
+    likes: Likes,
+    target: Uuid,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let (table, key) = (likes.table(), likes.key());
+    let insert = format!(
+        "INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING seq"
+    );
+    let delete = format!("DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq");
+    for _ in 0..3 {
+        let inserted: Vec<Touched> = diesel::sql_query(&insert)
+            .bind::<SqlUuid, _>(target)
+            .bind::<SqlUuid, _>(user.0)
+            .bind::<Timestamptz, _>(at)
+            .load(conn)
+            .await?;
+        if !inserted.is_empty() {
+            return Ok(true);
+        }
+        let deleted: Vec<Touched> = diesel::sql_query(&delete)
+            .bind::<SqlUuid, _>(target)
+            .bind::<SqlUuid, _>(user.0)
+            .load(conn)
+            .await?;
+        if !deleted.is_empty() {
+            return Ok(false);
+        }
+        // Someone removed the like between our insert and our delete: try again.
+    }
+    Err(diesel::result::Error::RollbackTransaction)
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = SqlUuid)]
+    target: Uuid,
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+    #[diesel(sql_type = Bool)]
+    liked: bool,
+}
+
+#[derive(QueryableByName)]
+struct LikerRow {
+    #[diesel(sql_type = SqlUuid)]
+    target: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+}
+
+/// Like summaries of many targets at once, as seen by `viewer`. Targets nobody likes are absent.
+pub async fn summaries(
+    conn: &mut AsyncPgConnection,
+    likes: Likes,
+    targets: &[Uuid],
+    viewer: UserId,
+) -> QueryResult<HashMap<Uuid, LikeSummary>> {
+    if targets.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (table, key) = (likes.table(), likes.key());
+    let counts: Vec<CountRow> = diesel::sql_query(format!(
+        "SELECT {key} AS target, count(*) AS count, bool_or(user_id = $2) AS liked \
+         FROM {table} WHERE {key} = ANY($1) GROUP BY {key}"
+    ))
+    .bind::<Array<SqlUuid>, _>(targets)
+    .bind::<SqlUuid, _>(viewer.0)
+    .load(conn)
+    .await?;
+    let likers: Vec<LikerRow> = diesel::sql_query(format!(
+        "SELECT t.id AS target, l.user_id FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
+             SELECT user_id, seq FROM {table} WHERE {key} = t.id ORDER BY seq LIMIT {SHOWN_LIKERS}) l \
+         ORDER BY t.id, l.seq"
+    ))
+    .bind::<Array<SqlUuid>, _>(targets)
+    .load(conn)
+    .await?;
+
+    let mut out: HashMap<Uuid, LikeSummary> = counts
+        .into_iter()
+        .map(|c| {
+            (
+                c.target,
+                LikeSummary {
+                    count: c.count,
+                    liked: c.liked,
+                    first_likers: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for liker in likers {
+        out.entry(liker.target)
+            .or_default()
+            .first_likers
+            .push(UserId(liker.user_id));
+    }
+    Ok(out)
+}

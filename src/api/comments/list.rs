@@ -1,0 +1,62 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::PostId;
+use nosebook_schema::queries::comments::{self, Position};
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::QueryParams;
+use crate::api::present::{COMMENTS_PAGE, Presenter};
+use crate::api::wire::{Comment, PageOf};
+use crate::state::AppState;
+
+const KIND: &str = "Comment Presenter Error";
+
+/// Live comments of a post, oldest first, five a page. `next` pages forward, `prev` to the page
+/// just before its cursor, `last=true` gives the newest page (still oldest first).
+#[utoipa::path(get, path = "/comments", tag = "comments",
+    security(("session" = [])),
+    params(
+        ("postId" = String, Query, description = "The post (required)"),
+        ("next" = Option<String>, Query, description = "Page after this cursor"),
+        ("prev" = Option<String>, Query, description = "Page before this cursor"),
+        ("last" = Option<bool>, Query, description = "`true`: the last page"),
+    ),
+    responses(
+        (status = 200, description = "A page of comments", body = Success<PageOf<Comment>>),
+        (status = 400, description = "Missing or bad postId, bad cursor, next with prev (`Comment Presenter Error`)", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+    ))]
+pub async fn list(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    query: QueryParams,
+) -> ApiResult<PageOf<Comment>> {
+    let post = query
+        .id("postId", KIND)?
+        .map(PostId)
+        .ok_or_else(|| ApiError::bad_input(KIND, "PostId - обязательный параметр"))?;
+    let next = query.cursor("next", KIND)?;
+    let prev = query.cursor("prev", KIND)?;
+    let position = match (query.is_true("last") == Some(true), next, prev) {
+        (true, _, _) => Position::Last,
+        (false, Some(_), Some(_)) => {
+            return Err(ApiError::bad_input(
+                KIND,
+                "Использовать Prev и Next одновременно невозможно",
+            ));
+        }
+        (false, Some(cursor), None) => Position::After(cursor),
+        (false, None, Some(cursor)) => Position::Before(cursor),
+        (false, None, None) => Position::First,
+    };
+    let mut conn = state.db.get().await?;
+    let page = comments::page(&mut conn, post, position, COMMENTS_PAGE)
+        .await
+        .map_err(DbError::from)?;
+    Ok(Reply::Data(
+        Presenter::new(&state, caller.user.id)
+            .comments(&mut conn, page)
+            .await?,
+    ))
+}

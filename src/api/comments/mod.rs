@@ -1,0 +1,6 @@
+//! Comments under posts (API.md §5.4).
+
+pub mod get;
+pub mod list;
+pub mod publish;
+pub mod remove;

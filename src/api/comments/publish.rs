@@ -1,0 +1,64 @@
+use actix_web::web;
+use nosebook_schema::ids::PostId;
+use nosebook_schema::queries::{comments, posts};
+use nosebook_schema::{AsyncConnection, DbError};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, required_id, string_or_null};
+use crate::api::wire::Created;
+use crate::domain::text::Text;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PublishComment {
+    /// The post's id (the original names it `id`).
+    #[serde(deserialize_with = "go_uuid")]
+    pub id: Uuid,
+    /// 1-4096 characters after trimming.
+    #[serde(deserialize_with = "string_or_null")]
+    pub message: String,
+}
+
+/// Comment on a live post.
+#[utoipa::path(post, path = "/comments/publish-on-post", tag = "comments", request_body = PublishComment,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The new comment's id", body = Success<Created>),
+        (status = 400, description = "Bad JSON, missing id or bad message (`Unknown`)", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "No such live post (`CommentError`)", body = Failure),
+    ))]
+pub async fn publish(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<PublishComment>,
+) -> ApiResult<Created> {
+    let post = PostId(required_id(cmd.id, "id")?);
+    let message =
+        Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
+    let (me, now) = (caller.user.id, state.clock.now());
+    let mut conn = state.db.get().await?;
+    let created = conn
+        .transaction(async |conn| {
+            // Holds the post so a removal cannot slip in between the check and the insert.
+            if posts::find_live_for_share(conn, post).await?.is_none() {
+                return Ok(None);
+            }
+            Ok::<_, DbError>(Some(
+                comments::insert(conn, post, me, message.as_str(), now).await?,
+            ))
+        })
+        .await?;
+    match created {
+        Some(comment) => Ok(Reply::Data(Created { id: comment.id.0 })),
+        None => Err(ApiError::not_found(
+            "CommentError",
+            "Такого поста не существует",
+        )),
+    }
+}

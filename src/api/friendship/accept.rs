@@ -1,0 +1,57 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::friendship;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::request_not_found;
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, required_id};
+use crate::api::wire::FriendRequest;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AnswerRequest {
+    /// Who sent the request.
+    #[serde(deserialize_with = "go_uuid")]
+    pub requester_id: Uuid,
+}
+
+/// Accept a pending request sent to you (a denied one too).
+#[utoipa::path(post, path = "/friendship/accept-request", tag = "friendship", request_body = AnswerRequest,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The accepted request", body = Success<FriendRequest>),
+        (status = 400, description = "Bad JSON or missing requester", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "No pending request from them (`Friendship Error`)", body = Failure),
+    ))]
+pub async fn accept(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<AnswerRequest>,
+) -> ApiResult<FriendRequest> {
+    answer(&caller, &state, cmd, true).await
+}
+
+/// Shared by accept and deny: both answer the pending request `requester` → caller.
+pub(super) async fn answer(
+    caller: &SignedIn,
+    state: &AppState,
+    cmd: AnswerRequest,
+    accept: bool,
+) -> ApiResult<FriendRequest> {
+    let requester = UserId(required_id(cmd.requester_id, "requesterId")?);
+    let mut conn = state.db.get().await?;
+    match friendship::respond(&mut conn, requester, caller.user.id, accept)
+        .await
+        .map_err(DbError::from)?
+    {
+        Some(row) => Ok(Reply::Data(row.into())),
+        None => Err(request_not_found()),
+    }
+}

@@ -1,0 +1,102 @@
+use std::collections::HashMap;
+
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::friendship::{self, Direction, FriendshipFilter};
+use nosebook_schema::queries::users;
+use nosebook_schema::time::ONLINE_WINDOW;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::QueryParams;
+use crate::api::wire::{FriendshipItem, FriendshipType, PageOf};
+use crate::state::AppState;
+
+pub(super) const KIND: &str = "Friendship Presenter Error";
+
+/// Anyone's friends and requests (there is no permission check, as in the original: profiles
+/// show friends). Newest request first.
+#[utoipa::path(get, path = "/friendship", tag = "friendship",
+    security(("session" = [])),
+    params(
+        ("userId" = String, Query, description = "Whose relations (required)"),
+        ("accepted" = Option<String>, Query, description = "Filter: `true` friends, anything else pending"),
+        ("viewed" = Option<String>, Query, description = "Filter: `true` viewed, anything else not viewed"),
+        ("onlyIncoming" = Option<String>, Query, description = "Present: only requests sent to userId"),
+        ("onlyOutcoming" = Option<String>, Query, description = "Present: only requests userId sent (wins over onlyIncoming)"),
+        ("onlyOnline" = Option<String>, Query, description = "Present: only other users who are online"),
+        ("limit" = Option<u32>, Query, description = "Page size, default 10, at most 20"),
+        ("next" = Option<String>, Query, description = "Cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of relations", body = Success<PageOf<FriendshipItem>>),
+        (status = 400, description = "Missing or bad userId, bad limit or cursor (`Friendship Presenter Error`)", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+    ))]
+pub async fn list(
+    _: SignedIn,
+    state: web::Data<AppState>,
+    query: QueryParams,
+) -> ApiResult<PageOf<FriendshipItem>> {
+    let user = query
+        .id("userId", KIND)?
+        .map(UserId)
+        .ok_or_else(|| ApiError::bad_input(KIND, "UserId - обязательный параметр"))?;
+    let limit = query.limit(KIND)?;
+    let after = query.cursor("next", KIND)?;
+    let direction = if query.has("onlyOutcoming") {
+        Direction::Outgoing
+    } else if query.has("onlyIncoming") {
+        Direction::Incoming
+    } else {
+        Direction::Both
+    };
+    let filter = FriendshipFilter {
+        user,
+        direction,
+        accepted: query.is_true("accepted"),
+        viewed: query.is_true("viewed"),
+        active_since: query
+            .has("onlyOnline")
+            .then(|| state.clock.now() - ONLINE_WINDOW),
+    };
+    let mut conn = state.db.get().await?;
+    let page = friendship::list(&mut conn, filter, after, limit)
+        .await
+        .map_err(DbError::from)?;
+    let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
+    let rows = users::find_many(&mut conn, &ids)
+        .await
+        .map_err(DbError::from)?;
+    drop(conn);
+    let mut people: HashMap<_, _> = state
+        .present_users(rows)
+        .await
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let data = page
+        .rows
+        .iter()
+        .filter_map(|entry| {
+            let kind = if entry.incoming {
+                FriendshipType::Incoming
+            } else {
+                FriendshipType::Outcoming
+            };
+            let user = people.remove(&entry.other_id)?;
+            Some(FriendshipItem {
+                kind,
+                accepted: entry.accepted,
+                user,
+            })
+        })
+        .collect();
+    Ok(Reply::Data(PageOf {
+        data,
+        total_count: page.total_count,
+        next: page.next.map(|c| c.to_string()),
+        prev: None,
+    }))
+}

@@ -1,0 +1,46 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::friendship;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::request_not_found;
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, required_id};
+use crate::api::wire::FriendRequest;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoveFriend {
+    #[serde(deserialize_with = "go_uuid")]
+    pub friend_id: Uuid,
+}
+
+/// End a friendship. The ex-friend stays as a pending request to you ("subscriber").
+#[utoipa::path(post, path = "/friendship/remove-friend", tag = "friendship", request_body = RemoveFriend,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The row, now requester = ex-friend, responder = you, not accepted", body = Success<FriendRequest>),
+        (status = 400, description = "Bad JSON or missing friend", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "Not friends (`Friendship Error`)", body = Failure),
+    ))]
+pub async fn remove(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<RemoveFriend>,
+) -> ApiResult<FriendRequest> {
+    let friend = UserId(required_id(cmd.friend_id, "friendId")?);
+    let mut conn = state.db.get().await?;
+    match friendship::unfriend(&mut conn, caller.user.id, friend)
+        .await
+        .map_err(DbError::from)?
+    {
+        Some(row) => Ok(Reply::Data(row.into())),
+        None => Err(request_not_found()),
+    }
+}

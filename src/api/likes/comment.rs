@@ -1,0 +1,48 @@
+use actix_web::web;
+use nosebook_schema::ids::CommentId;
+use nosebook_schema::queries::likes::Likes;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ToggleLike;
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, required_id};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentLike {
+    pub comment_id: Uuid,
+    /// The caller's like after the toggle.
+    pub liked: bool,
+}
+
+/// Like a live comment, or take the like back.
+#[utoipa::path(post, path = "/like/comment", tag = "likes", request_body = ToggleLike,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The new state", body = Success<CommentLike>),
+        (status = 400, description = "Bad JSON or id", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "No such live comment (`LikeError`)", body = Failure),
+    ))]
+pub async fn like_comment(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<ToggleLike>,
+) -> ApiResult<CommentLike> {
+    let comment = CommentId(required_id(cmd.id, "id")?);
+    let liked = super::toggle(&state, caller.user.id, Likes::Comments, comment.0).await?;
+    match liked {
+        Some(liked) => Ok(Reply::Data(CommentLike {
+            comment_id: comment.0,
+            liked,
+        })),
+        None => Err(ApiError::not_found(
+            "LikeError",
+            "Такого комментария не существует",
+        )),
+    }
+}

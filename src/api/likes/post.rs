@@ -1,0 +1,48 @@
+use actix_web::web;
+use nosebook_schema::ids::PostId;
+use nosebook_schema::queries::likes::Likes;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ToggleLike;
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, required_id};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PostLike {
+    pub post_id: Uuid,
+    /// The caller's like after the toggle.
+    pub liked: bool,
+}
+
+/// Like a live post, or take the like back.
+#[utoipa::path(post, path = "/like/post", tag = "likes", request_body = ToggleLike,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The new state", body = Success<PostLike>),
+        (status = 400, description = "Bad JSON or id", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "No such live post (`LikeError`)", body = Failure),
+    ))]
+pub async fn like_post(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<ToggleLike>,
+) -> ApiResult<PostLike> {
+    let post = PostId(required_id(cmd.id, "id")?);
+    let liked = super::toggle(&state, caller.user.id, Likes::Posts, post.0).await?;
+    match liked {
+        Some(liked) => Ok(Reply::Data(PostLike {
+            post_id: post.0,
+            liked,
+        })),
+        None => Err(ApiError::not_found(
+            "LikeError",
+            "Такого поста не существует",
+        )),
+    }
+}

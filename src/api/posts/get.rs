@@ -1,0 +1,39 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::{PostId, parse_go_uuid};
+use nosebook_schema::queries::posts;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::present::Presenter;
+use crate::api::wire::Post;
+use crate::state::AppState;
+
+/// One live post. Unknown, removed and malformed ids all answer `data: null`, as the original.
+#[utoipa::path(get, path = "/posts/{id}", tag = "posts",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Post id")),
+    responses(
+        (status = 200, description = "The post, or `data: null`", body = Success<Option<Post>>),
+        (status = 403, description = "Not signed in", body = Failure),
+    ))]
+pub async fn get(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<Post> {
+    let Ok(id) = parse_go_uuid(&id).map(PostId) else {
+        return Ok(Reply::Null);
+    };
+    let mut conn = state.db.get().await?;
+    let Some(post) = posts::find_live(&mut conn, id)
+        .await
+        .map_err(DbError::from)?
+    else {
+        return Ok(Reply::Null);
+    };
+    let mut shown = Presenter::new(&state, caller.user.id)
+        .posts(&mut conn, vec![post])
+        .await?;
+    Ok(shown.pop().map_or(Reply::Null, Reply::Data))
+}

@@ -1,0 +1,6 @@
+//! Posts on walls (API.md §5.3).
+
+pub mod get;
+pub mod list;
+pub mod publish;
+pub mod remove;

@@ -1,0 +1,63 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::posts;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, required_id, string_or_null};
+use crate::api::wire::Created;
+use crate::domain::text::Text;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PublishPost {
+    /// Whose wall: yours or anyone else's.
+    #[serde(deserialize_with = "go_uuid")]
+    pub owner_id: Uuid,
+    /// 1-4096 characters after trimming.
+    #[serde(deserialize_with = "string_or_null")]
+    pub message: String,
+}
+
+/// Write a post on a wall.
+#[utoipa::path(post, path = "/posts/publish", tag = "posts", request_body = PublishPost,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The new post's id", body = Success<Created>),
+        (status = 400, description = "Bad JSON, missing owner or bad message (`Unknown`)", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "No such wall owner (`Unknown`)", body = Failure),
+    ))]
+pub async fn publish(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<PublishPost>,
+) -> ApiResult<Created> {
+    let owner = UserId(required_id(cmd.owner_id, "ownerId")?);
+    let message =
+        Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
+    let mut conn = state.db.get().await?;
+    match posts::insert(
+        &mut conn,
+        caller.user.id,
+        owner,
+        message.as_str(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(post) => Ok(Reply::Data(Created { id: post.id.0 })),
+        Err(e) => match DbError::from(e) {
+            e if e.is_foreign_key_violation() => Err(ApiError::not_found(
+                "Unknown",
+                format!("user {owner} does not exist"),
+            )),
+            e => Err(e.into()),
+        },
+    }
+}

@@ -1,0 +1,201 @@
+//! Builds the nested wire objects of walls: posts with their likes, first comments and
+//! permissions, comments with theirs. A page costs a fixed number of queries whatever its
+//! size — posts, like summaries, first comments, their like summaries, users — never one per item.
+
+use std::collections::{HashMap, HashSet};
+
+use nosebook_schema::ids::{PostId, UserId};
+use nosebook_schema::models::{CommentRow, PostRow};
+use nosebook_schema::paging::Page;
+use nosebook_schema::queries::likes::{self, LikeSummary, Likes};
+use nosebook_schema::queries::{comments, posts, users};
+use nosebook_schema::{AsyncPgConnection, DbError};
+use uuid::Uuid;
+
+use super::wire::{self, PageOf, Permissions};
+use crate::state::AppState;
+
+/// Fixed page size of comment lists and of `recentComments` (API.md §3).
+pub const COMMENTS_PAGE: usize = 5;
+
+pub struct Presenter<'a> {
+    state: &'a AppState,
+    viewer: UserId,
+}
+
+/// Everything a set of posts and comments refers to, fetched in bulk.
+#[derive(Default)]
+struct Refs {
+    users: HashMap<UserId, wire::User>,
+    post_likes: HashMap<Uuid, LikeSummary>,
+    comment_likes: HashMap<Uuid, LikeSummary>,
+    /// Wall owner of each post a comment is on.
+    wall_owner: HashMap<PostId, UserId>,
+}
+
+impl<'a> Presenter<'a> {
+    pub fn new(state: &'a AppState, viewer: UserId) -> Self {
+        Self { state, viewer }
+    }
+
+    pub async fn posts(
+        &self,
+        conn: &mut AsyncPgConnection,
+        rows: Vec<PostRow>,
+    ) -> Result<Vec<wire::Post>, DbError> {
+        let ids: Vec<PostId> = rows.iter().map(|p| p.id).collect();
+        let mut first_pages = comments::first_pages(conn, &ids, COMMENTS_PAGE).await?;
+        let comment_rows: Vec<&CommentRow> =
+            first_pages.values().flat_map(|p| p.rows.iter()).collect();
+        let mut refs = Refs {
+            post_likes: likes::summaries(conn, Likes::Posts, &uuids(&ids), self.viewer).await?,
+            comment_likes: likes::summaries(
+                conn,
+                Likes::Comments,
+                &comment_ids(comment_rows.iter().copied()),
+                self.viewer,
+            )
+            .await?,
+            wall_owner: rows.iter().map(|p| (p.id, p.owner_id)).collect(),
+            ..Refs::default()
+        };
+        let mut people: HashSet<UserId> = rows
+            .iter()
+            .flat_map(|p| [p.author_id, p.owner_id])
+            .collect();
+        people.extend(comment_rows.iter().map(|c| c.author_id));
+        self.load_users(conn, &mut refs, people).await?;
+
+        Ok(rows
+            .into_iter()
+            .filter_map(|post| {
+                let comments = first_pages.remove(&post.id).unwrap_or_else(Page::empty);
+                self.post(post, comments, &refs)
+            })
+            .collect())
+    }
+
+    pub async fn comments(
+        &self,
+        conn: &mut AsyncPgConnection,
+        page: Page<CommentRow>,
+    ) -> Result<PageOf<wire::Comment>, DbError> {
+        let post_ids: Vec<PostId> = page
+            .rows
+            .iter()
+            .filter_map(|c| c.post_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut refs = Refs {
+            comment_likes: likes::summaries(
+                conn,
+                Likes::Comments,
+                &comment_ids(page.rows.iter()),
+                self.viewer,
+            )
+            .await?,
+            wall_owner: posts::find_many(conn, &post_ids)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.owner_id))
+                .collect(),
+            ..Refs::default()
+        };
+        self.load_users(
+            conn,
+            &mut refs,
+            page.rows.iter().map(|c| c.author_id).collect(),
+        )
+        .await?;
+        Ok(self.comment_page(page, &refs))
+    }
+
+    async fn load_users(
+        &self,
+        conn: &mut AsyncPgConnection,
+        refs: &mut Refs,
+        mut people: HashSet<UserId>,
+    ) -> Result<(), DbError> {
+        for summary in refs.post_likes.values().chain(refs.comment_likes.values()) {
+            people.extend(summary.first_likers.iter().copied());
+        }
+        let ids: Vec<UserId> = people.into_iter().collect();
+        let rows = users::find_many(conn, &ids).await?;
+        refs.users = self
+            .state
+            .present_users(rows)
+            .await
+            .into_iter()
+            .map(|u| (UserId(u.id), u))
+            .collect();
+        Ok(())
+    }
+
+    fn likes(&self, summary: Option<&LikeSummary>, refs: &Refs) -> wire::Likes {
+        let summary = summary.cloned().unwrap_or_default();
+        wire::Likes {
+            count: summary.count,
+            liked: summary.liked,
+            random_five_likers: summary
+                .first_likers
+                .iter()
+                .filter_map(|id| refs.users.get(id).cloned())
+                .collect(),
+        }
+    }
+
+    fn post(&self, post: PostRow, comments: Page<CommentRow>, refs: &Refs) -> Option<wire::Post> {
+        let is_author = post.author_id == self.viewer;
+        Some(wire::Post {
+            id: post.id.0,
+            author: refs.users.get(&post.author_id)?.clone(),
+            owner: refs.users.get(&post.owner_id)?.clone(),
+            likes: self.likes(refs.post_likes.get(&post.id.0), refs),
+            recent_comments: self.comment_page(comments, refs),
+            permissions: Permissions {
+                remove: is_author || post.owner_id == self.viewer,
+                update: is_author,
+            },
+            created_at: wire::WireTime(post.created_at),
+            message: post.message,
+        })
+    }
+
+    fn comment_page(&self, page: Page<CommentRow>, refs: &Refs) -> PageOf<wire::Comment> {
+        PageOf {
+            data: page
+                .rows
+                .into_iter()
+                .filter_map(|c| self.comment(c, refs))
+                .collect(),
+            total_count: page.total_count,
+            next: page.next.map(|c| c.to_string()),
+            prev: page.prev.map(|c| c.to_string()),
+        }
+    }
+
+    fn comment(&self, comment: CommentRow, refs: &Refs) -> Option<wire::Comment> {
+        let is_author = comment.author_id == self.viewer;
+        let owns_wall = comment.post_id.and_then(|p| refs.wall_owner.get(&p)) == Some(&self.viewer);
+        Some(wire::Comment {
+            id: comment.id.0,
+            author: refs.users.get(&comment.author_id)?.clone(),
+            likes: self.likes(refs.comment_likes.get(&comment.id.0), refs),
+            permissions: Permissions {
+                remove: is_author || owns_wall,
+                update: is_author,
+            },
+            created_at: wire::WireTime(comment.created_at),
+            message: comment.message,
+        })
+    }
+}
+
+fn uuids(ids: &[PostId]) -> Vec<Uuid> {
+    ids.iter().map(|p| p.0).collect()
+}
+
+fn comment_ids<'c>(rows: impl Iterator<Item = &'c CommentRow>) -> Vec<Uuid> {
+    rows.map(|c| c.id.0).collect()
+}
