@@ -42,6 +42,32 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts `nosebook serve` on a free port with the frozen clock and waits for `/ping`.
+async fn serve(db: &str) -> (Server, String) {
+    let port = free_port();
+    let server = Server(
+        Command::new(BIN)
+            .arg("serve")
+            .env("DATABASE_URL", db)
+            .env("APP_ENV", "testing")
+            .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = client.get(format!("{base}/ping")).send().await {
+            assert_eq!(r.text().await.unwrap(), "pong");
+            return (server, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server never answered /ping");
+}
+
 async fn get(client: &reqwest::Client, url: String, session: &str) -> (u16, Value) {
     let response = client
         .get(url)
@@ -72,30 +98,8 @@ async fn the_binary_migrates_seeds_and_serves_the_compat_api() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has users"));
 
-    let port = free_port();
-    let _server = Server(
-        Command::new(BIN)
-            .arg("serve")
-            .env("DATABASE_URL", &db)
-            .env("APP_ENV", "testing")
-            .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let (_server, base) = serve(&db).await;
     let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..300 {
-        if let Ok(r) = client.get(format!("{base}/ping")).send().await {
-            assert_eq!(r.text().await.unwrap(), "pong");
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server never answered /ping");
 
     let (status, me) = get(&client, format!("{base}/whoami"), seed::SESSION).await;
     assert_eq!(status, 200);
@@ -156,4 +160,182 @@ fn an_unreachable_database_is_one_clear_line_and_a_failure() {
         ),
         "{stderr}"
     );
+}
+
+/// Talks to the server as one signed-in person.
+struct Person {
+    client: reqwest::Client,
+    base: String,
+    id: String,
+    session: String,
+}
+
+impl Person {
+    async fn register(base: &str, nick: &str) -> Self {
+        let client = reqwest::Client::new();
+        let body =
+            json!({"firstName": nick, "lastName": "E2E", "nick": nick, "password": "password123"});
+        let answer: Value = client
+            .post(format!("{base}/register"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            id: answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
+            session: answer["data"]["session"]["sessionId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    /// The `data` of a successful answer; panics on anything else.
+    async fn ok(&self, request: reqwest::RequestBuilder) -> Value {
+        let response = request
+            .header("X-Auth-Session-Id", &self.session)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            status.is_success() && body["ok"] == true,
+            "{status}: {body}"
+        );
+        body["data"].clone()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.ok(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.ok(self.client.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let (_server, base) = serve(&db).await;
+    let alice = Person::register(&base, "alice_e2e").await;
+    let bob = Person::register(&base, "bob_e2e").await;
+
+    // Friendship: request, the badge, accept, relation.
+    let request = alice
+        .post(
+            "/friendship/send-request",
+            json!({"responderId": bob.id, "message": "hi bob"}),
+        )
+        .await;
+    assert_eq!(request["accepted"], false);
+    let badge = bob
+        .get(&format!(
+            "/friendship?userId={}&accepted=false&viewed=false&onlyIncoming",
+            bob.id
+        ))
+        .await;
+    assert_eq!(badge["totalCount"], 1);
+    assert_eq!(badge["data"][0]["user"]["nick"], "alice_e2e");
+    let accepted = bob
+        .post(
+            "/friendship/accept-request",
+            json!({"requesterId": alice.id}),
+        )
+        .await;
+    assert_eq!(accepted["accepted"], true);
+    let relation = alice
+        .get(&format!(
+            "/friendship/relation-between?sourceUserId={}&targetUserIds={}",
+            alice.id, bob.id
+        ))
+        .await;
+    assert_eq!(relation, json!({"friendIds": [bob.id]}));
+
+    // A wall: Alice writes on Bob's wall, Bob comments, Alice likes both.
+    let post = alice
+        .post(
+            "/posts/publish",
+            json!({"ownerId": bob.id, "message": "Happy birthday, Bob!"}),
+        )
+        .await;
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    let comment = bob
+        .post(
+            "/comments/publish-on-post",
+            json!({"id": post_id, "message": "Thanks!"}),
+        )
+        .await;
+    let comment_id = comment["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        alice.post("/like/post", json!({"id": post_id})).await["liked"],
+        true
+    );
+    assert_eq!(
+        alice.post("/like/comment", json!({"id": comment_id})).await["liked"],
+        true
+    );
+
+    let wall = bob.get(&format!("/posts?ownerId={}", bob.id)).await;
+    assert_eq!(wall["totalCount"], 1);
+    let shown = &wall["data"][0];
+    assert_eq!(shown["message"], "Happy birthday, Bob!");
+    assert_eq!(shown["author"]["nick"], "alice_e2e");
+    assert_eq!(shown["owner"]["nick"], "bob_e2e");
+    assert_eq!(shown["likes"]["count"], 1);
+    assert_eq!(shown["likes"]["liked"], false, "Bob did not like it");
+    assert_eq!(shown["likes"]["randomFiveLikers"][0]["nick"], "alice_e2e");
+    assert_eq!(
+        shown["permissions"],
+        json!({"remove": true, "update": false})
+    );
+    assert_eq!(shown["recentComments"]["totalCount"], 1);
+    assert_eq!(shown["recentComments"]["data"][0]["message"], "Thanks!");
+    assert_eq!(shown["recentComments"]["data"][0]["likes"]["count"], 1);
+    let comments = alice.get(&format!("/comments?postId={post_id}")).await;
+    assert_eq!(comments["data"][0]["id"], comment_id.as_str());
+    assert_eq!(comments["data"][0]["likes"]["liked"], true);
+
+    // Unlike, then the wall owner removes the post.
+    assert_eq!(
+        alice.post("/like/post", json!({"id": post_id})).await["liked"],
+        false
+    );
+    assert_eq!(
+        bob.post("/posts/remove", json!({"id": post_id})).await["id"],
+        post_id.as_str()
+    );
+    assert_eq!(
+        bob.get(&format!("/posts?ownerId={}", bob.id)).await["totalCount"],
+        0
+    );
+    assert_eq!(bob.get(&format!("/posts/{post_id}")).await, Value::Null);
+
+    // Unfriending leaves Bob as a pending request to Alice.
+    let removed = alice
+        .post("/friendship/remove-friend", json!({"friendId": bob.id}))
+        .await;
+    assert_eq!(
+        (
+            removed["requesterId"].as_str(),
+            removed["responderId"].as_str()
+        ),
+        (Some(bob.id.as_str()), Some(alice.id.as_str()))
+    );
+    let pending = alice
+        .get(&format!(
+            "/friendship?userId={}&onlyIncoming&accepted=false",
+            alice.id
+        ))
+        .await;
+    assert_eq!(pending["data"][0]["user"]["nick"], "bob_e2e");
 }
