@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -51,9 +51,11 @@ struct Touched {
     seq: i64,
 }
 
-/// Flips `user`'s like of `target` and returns the new state. Safe when the same user toggles
-/// in parallel: the primary key keeps one row at most, and a toggle that loses a race retries
-/// against the state the winner left. Run it inside a transaction that holds the target.
+/// Flips `user`'s like of `target` and returns the new state. Must run inside a transaction
+/// (the caller's, which also holds the target): a transaction-scoped advisory lock on
+/// `(table, target, user)` makes parallel toggles by the same person take turns, so each one
+/// flips the state exactly once; toggles by different people do not wait for each other. The
+/// primary key keeps one row at most whatever happens.
 pub async fn toggle(
     conn: &mut AsyncPgConnection,
     likes: Likes,
@@ -62,31 +64,33 @@ pub async fn toggle(
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let (table, key) = (likes.table(), likes.key());
-    let insert = format!(
-        "INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING seq"
-    );
-    let delete = format!("DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq");
-    for _ in 0..3 {
-        let inserted: Vec<Touched> = diesel::sql_query(&insert)
-            .bind::<SqlUuid, _>(target)
-            .bind::<SqlUuid, _>(user.0)
-            .bind::<Timestamptz, _>(at)
-            .load(conn)
-            .await?;
-        if !inserted.is_empty() {
-            return Ok(true);
-        }
-        let deleted: Vec<Touched> = diesel::sql_query(&delete)
-            .bind::<SqlUuid, _>(target)
-            .bind::<SqlUuid, _>(user.0)
-            .load(conn)
-            .await?;
-        if !deleted.is_empty() {
-            return Ok(false);
-        }
-        // Someone removed the like between our insert and our delete: try again.
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::text || $3::text, 0))",
+    )
+    .bind::<Text, _>(table)
+    .bind::<SqlUuid, _>(target)
+    .bind::<SqlUuid, _>(user.0)
+    .execute(conn)
+    .await?;
+    let deleted: Vec<Touched> = diesel::sql_query(format!(
+        "DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq"
+    ))
+    .bind::<SqlUuid, _>(target)
+    .bind::<SqlUuid, _>(user.0)
+    .load(conn)
+    .await?;
+    if !deleted.is_empty() {
+        return Ok(false);
     }
-    Err(diesel::result::Error::RollbackTransaction)
+    diesel::sql_query(format!(
+        "INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3)"
+    ))
+    .bind::<SqlUuid, _>(target)
+    .bind::<SqlUuid, _>(user.0)
+    .bind::<Timestamptz, _>(at)
+    .execute(conn)
+    .await?;
+    Ok(true)
 }
 
 #[derive(QueryableByName)]
