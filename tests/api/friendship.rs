@@ -388,3 +388,47 @@ async fn relations_between_a_user_and_others() {
         .await;
     assert_eq!(nobody.text, r#"{"ok":true,"data":{}}"#);
 }
+
+#[actix_web::test]
+async fn walking_a_long_friend_list_with_ties_in_time() {
+    let app = spawn_compat_app().await;
+    let (star, star_session) = app.register("popular").await;
+    let mut expected = Vec::new();
+    for i in 0..23 {
+        let (fan, session) = app.register(&format!("fan{i:02}")).await;
+        app.post(
+            "/friendship/send-request",
+            Some(&session),
+            json!({"responderId": star}),
+        )
+        .await
+        .data();
+        expected.push(fan);
+    }
+    // One frozen instant for every request: the other user's id orders them, descending.
+    expected.sort();
+    expected.reverse();
+    let mut seen = Vec::new();
+    let mut path = format!("/friendship?userId={star}&limit=7");
+    loop {
+        let page = app.get(&path, Some(&star_session)).await;
+        assert_eq!(page.data()["totalCount"], 23);
+        seen.extend(
+            page.data()["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["user"]["id"].as_str().unwrap().to_owned()),
+        );
+        match page.data().get("next") {
+            Some(next) => {
+                path = format!(
+                    "/friendship?userId={star}&limit=7&next={}",
+                    encode(next.as_str().unwrap())
+                )
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+}
