@@ -46,9 +46,7 @@ async fn prepare(server: &str) -> Result<String, String> {
     nosebook_schema::migrate::run_pending(&url)
         .await
         .map_err(|e| e.to_string())?;
-    let mut conn = AsyncPgConnection::establish(&url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut conn = AsyncPgConnection::establish(&url).await.map_err(|e| e.to_string())?;
     nosebook::seed::compat::load(&mut conn)
         .await
         .map_err(|e| e.to_string())?;
@@ -57,8 +55,7 @@ async fn prepare(server: &str) -> Result<String, String> {
 
 fn session_lookup(c: &mut Criterion) {
     let system = actix::System::new();
-    let server = std::env::var("NOSEBOOK_BENCH_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let server = std::env::var("NOSEBOOK_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let url = match system.block_on(prepare(&server)) {
         Ok(url) => url,
         Err(e) => {
@@ -86,22 +83,13 @@ fn session_lookup(c: &mut Criterion) {
         .unwrap();
 
     c.bench_function("sessions/authenticate via the session actors", |b| {
-        b.to_async(Actix(&system)).iter(|| async {
-            directory
-                .send(Authenticate(session))
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap()
-        })
+        b.to_async(Actix(&system))
+            .iter(|| async { directory.send(Authenticate(session)).await.unwrap().unwrap().unwrap() })
     });
     c.bench_function("sessions/authenticate via a database round trip", |b| {
         b.to_async(Actix(&system)).iter(|| async {
             let mut conn = db.get().await.unwrap();
-            sessions::find_with_user(&mut conn, session)
-                .await
-                .unwrap()
-                .unwrap()
+            sessions::find_with_user(&mut conn, session).await.unwrap().unwrap()
         })
     });
 }

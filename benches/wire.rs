@@ -41,11 +41,7 @@ fn serialize_user_page(c: &mut Criterion) {
                 next: Some("x".into()),
                 prev: None,
             };
-            serde_json::to_vec(&Success {
-                ok: true,
-                data: page,
-            })
-            .unwrap()
+            serde_json::to_vec(&Success { ok: true, data: page }).unwrap()
         })
     });
 }

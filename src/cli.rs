@@ -9,11 +9,7 @@ use crate::seed;
 use crate::startup::{Application, connect, migrate};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "nosebook",
-    version,
-    about = "Nosebook: a small realtime social network"
-)]
+#[command(name = "nosebook", version, about = "Nosebook: a small realtime social network")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,12 +77,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             println!("seeded: {report}");
         }
-        Command::Serve => {
-            Application::build(&settings)
-                .await?
-                .run_until_stopped()
-                .await?
-        }
+        Command::Serve => Application::build(&settings).await?.run_until_stopped().await?,
     }
     Ok(())
 }

@@ -43,15 +43,10 @@ fn number<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match lookup(var) {
         None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .ok()
-            .filter(valid)
-            .ok_or_else(|| ConfigError {
-                var,
-                problem: format!("{raw:?} is not a valid value"),
-            }),
+        Some(raw) => raw.trim().parse().ok().filter(valid).ok_or_else(|| ConfigError {
+            var,
+            problem: format!("{raw:?} is not a valid value"),
+        }),
     }
 }
 
@@ -78,12 +73,7 @@ impl Settings {
             listen: lookup("NOSEBOOK_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             app_env,
             pool_size: number(&lookup, "NOSEBOOK_DB_POOL_SIZE", 16, |n| *n > 0)?,
-            pool_timeout: Duration::from_secs(number(
-                &lookup,
-                "NOSEBOOK_DB_TIMEOUT_SECS",
-                5,
-                |n| *n > 0,
-            )?),
+            pool_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_DB_TIMEOUT_SECS", 5, |n| *n > 0)?),
             workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
         })
     }
@@ -116,15 +106,12 @@ mod tests {
         assert_eq!(s.app_env, AppEnv::Dev);
         assert_eq!(s.clock(), Clock::System);
 
-        let testing =
-            Settings::from_lookup(|v| (v == "APP_ENV").then(|| "testing".into())).unwrap();
+        let testing = Settings::from_lookup(|v| (v == "APP_ENV").then(|| "testing".into())).unwrap();
         assert_eq!(testing.clock(), Clock::testing());
 
-        let err =
-            Settings::from_lookup(|v| (v == "APP_ENV").then(|| "staging".into())).unwrap_err();
+        let err = Settings::from_lookup(|v| (v == "APP_ENV").then(|| "staging".into())).unwrap_err();
         assert!(err.to_string().starts_with("APP_ENV"));
-        let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into()))
-            .unwrap_err();
+        let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into())).unwrap_err();
         assert!(err.to_string().starts_with("NOSEBOOK_DB_POOL_SIZE"));
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod passwords;
 pub mod seed;
 pub mod startup;

@@ -58,12 +58,10 @@ fn verify_blocking(password: &str, stored: &str) -> Result<Verdict, anyhow::Erro
         });
     }
     let parsed = PasswordHash::new(stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-    Ok(
-        match argon2id()?.verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Verdict::Match { upgrade: None },
-            Err(_) => Verdict::Mismatch,
-        },
-    )
+    Ok(match argon2id()?.verify_password(password.as_bytes(), &parsed) {
+        Ok(()) => Verdict::Match { upgrade: None },
+        Err(_) => Verdict::Mismatch,
+    })
 }
 
 impl Passwords {
@@ -89,16 +87,10 @@ impl Passwords {
     }
 
     /// `stored` is `None` when the account does not exist: the decoy is checked instead.
-    pub async fn verify(
-        &self,
-        password: String,
-        stored: Option<String>,
-    ) -> Result<Verdict, anyhow::Error> {
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<Verdict, anyhow::Error> {
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.decoy.to_string());
-        let verdict = self
-            .off_runtime(move || verify_blocking(&password, &stored))
-            .await?;
+        let verdict = self.off_runtime(move || verify_blocking(&password, &stored)).await?;
         Ok(if exists { verdict } else { Verdict::Mismatch })
     }
 }
@@ -114,19 +106,13 @@ mod tests {
     async fn argon2id_round_trip_with_the_required_parameters() {
         let passwords = Passwords::new().unwrap();
         let hash = passwords.hash("correct horse".into()).await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         let ok = passwords
             .verify("correct horse".into(), Some(hash.clone()))
             .await
             .unwrap();
         assert_eq!(ok, Verdict::Match { upgrade: None });
-        let bad = passwords
-            .verify("wrong horse".into(), Some(hash))
-            .await
-            .unwrap();
+        let bad = passwords.verify("wrong horse".into(), Some(hash)).await.unwrap();
         assert_eq!(bad, Verdict::Mismatch);
     }
 
@@ -141,10 +127,7 @@ mod tests {
             Verdict::Match { upgrade: Some(new) } => assert!(new.starts_with("$argon2id$")),
             other => panic!("expected an upgrade, got {other:?}"),
         }
-        let bad = passwords
-            .verify("nope".into(), Some(SEED_BCRYPT.into()))
-            .await
-            .unwrap();
+        let bad = passwords.verify("nope".into(), Some(SEED_BCRYPT.into())).await.unwrap();
         assert_eq!(bad, Verdict::Mismatch);
     }
 

@@ -1,13 +1,16 @@
 //! Building and running the server from [`Settings`]: the one place the pieces are wired together.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix::Actor;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
-use nosebook_actors::{PresenceTracker, SessionDirectory};
+use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
+use nosebook_notifier::relay::InProcess;
+use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::DbPool;
 use nosebook_schema::migrate::{redact, run_pending};
 use tracing_actix_web::TracingLogger;
@@ -25,12 +28,7 @@ const CONNECT_ATTEMPTS: u32 = 5;
 pub async fn connect(settings: &Settings) -> anyhow::Result<DbPool> {
     DbPool::connect(&settings.pool(), CONNECT_ATTEMPTS)
         .await
-        .with_context(|| {
-            format!(
-                "cannot reach the database at {}",
-                redact(&settings.database_url)
-            )
-        })
+        .with_context(|| format!("cannot reach the database at {}", redact(&settings.database_url)))
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
@@ -58,16 +56,23 @@ impl Application {
         let clock = settings.clock();
         let presence = PresenceTracker::new(clock).start();
         let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).start();
+        let chats = ChatRegistry::new(db.clone(), clock).start();
+        let hub = Hub::new().start();
+        let relay = OutboxRelay::new(db.clone(), clock, Arc::new(InProcess(hub.clone())));
+        relay.clone().spawn();
         let state = web::Data::new(AppState {
             db,
             clock,
             sessions,
             presence,
             passwords: Passwords::new()?,
+            chats,
+            hub,
+            relay,
         });
 
-        let listener = TcpListener::bind(&settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listener =
+            TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
         let server = HttpServer::new(move || {
             App::new()

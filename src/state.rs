@@ -2,7 +2,8 @@
 
 use actix::Addr;
 use nosebook_actors::presence::LastSeen;
-use nosebook_actors::{PresenceTracker, SessionDirectory};
+use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
+use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::DbPool;
 use nosebook_schema::models::UserRow;
 use nosebook_schema::time::Clock;
@@ -16,9 +17,18 @@ pub struct AppState {
     pub sessions: Addr<SessionDirectory>,
     pub presence: Addr<PresenceTracker>,
     pub passwords: Passwords,
+    pub chats: Addr<ChatRegistry>,
+    /// This node's WebSocket connections.
+    pub hub: Addr<Hub>,
+    pub relay: OutboxRelay,
 }
 
 impl AppState {
+    /// Events were committed to the outbox: publish them now rather than at the next poll.
+    pub fn events_committed(&self) {
+        self.relay.wake();
+    }
+
     /// Public user objects, with the freshest activity this node knows: the database is written
     /// at most every few seconds per session, the presence tracker has the exact value.
     pub async fn present_users(&self, mut rows: Vec<UserRow>) -> Vec<wire::User> {
@@ -36,9 +46,7 @@ impl AppState {
             }
         }
         let now = self.clock.now();
-        rows.into_iter()
-            .map(|row| wire::User::new(row, now))
-            .collect()
+        rows.into_iter().map(|row| wire::User::new(row, now)).collect()
     }
 
     pub async fn present_user(&self, row: UserRow) -> Option<wire::User> {

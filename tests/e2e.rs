@@ -35,11 +35,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Starts `nosebook serve` on a free port with the frozen clock and waits for `/ping`.
@@ -82,17 +78,9 @@ async fn get(client: &reqwest::Client, url: String, session: &str) -> (u16, Valu
 async fn the_binary_migrates_seeds_and_serves_the_compat_api() {
     let db = support::empty_database().await;
     let migrate = nosebook(&["migrate"], &db);
-    assert!(
-        migrate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     let seed = nosebook(&["seed", "compat"], &db);
-    assert!(
-        seed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seed.stderr)
-    );
+    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
     // Seeding twice is refused: the data set goes into an empty database only.
     let again = nosebook(&["seed", "compat"], &db);
     assert!(!again.status.success());
@@ -110,20 +98,10 @@ async fn the_binary_migrates_seeds_and_serves_the_compat_api() {
             "createdAt": "2024-08-01T00:00:00Z", "lastActivityAt": "2024-08-10T10:10:10Z"}})
     );
 
-    let (_, tester) = get(
-        &client,
-        format!("{base}/users/{}", seed::TEST_TESTER),
-        seed::SESSION,
-    )
-    .await;
+    let (_, tester) = get(&client, format!("{base}/users/{}", seed::TEST_TESTER), seed::SESSION).await;
     assert_eq!(tester["data"]["online"], true);
     assert_eq!(tester["data"]["lastOnlineAt"], "2024-08-10T10:10:10Z");
-    let (_, drug) = get(
-        &client,
-        format!("{base}/users/{}", seed::DRUGTESTER),
-        seed::SESSION,
-    )
-    .await;
+    let (_, drug) = get(&client, format!("{base}/users/{}", seed::DRUGTESTER), seed::SESSION).await;
     assert_eq!(
         drug,
         json!({"ok": true, "data": {
@@ -155,9 +133,7 @@ fn an_unreachable_database_is_one_clear_line_and_a_failure() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(
-        lines[0].starts_with(
-            "nosebook: cannot reach the database at postgres://postgres@127.0.0.1:1/nowhere"
-        ),
+        lines[0].starts_with("nosebook: cannot reach the database at postgres://postgres@127.0.0.1:1/nowhere"),
         "{stderr}"
     );
 }
@@ -173,8 +149,7 @@ struct Person {
 impl Person {
     async fn register(base: &str, nick: &str) -> Self {
         let client = reqwest::Client::new();
-        let body =
-            json!({"firstName": nick, "lastName": "E2E", "nick": nick, "password": "password123"});
+        let body = json!({"firstName": nick, "lastName": "E2E", "nick": nick, "password": "password123"});
         let answer: Value = client
             .post(format!("{base}/register"))
             .json(&body)
@@ -186,10 +161,7 @@ impl Person {
             .unwrap();
         Self {
             id: answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
-            session: answer["data"]["session"]["sessionId"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
+            session: answer["data"]["session"]["sessionId"].as_str().unwrap().to_owned(),
             client,
             base: base.to_owned(),
         }
@@ -197,23 +169,15 @@ impl Person {
 
     /// The `data` of a successful answer; panics on anything else.
     async fn ok(&self, request: reqwest::RequestBuilder) -> Value {
-        let response = request
-            .header("X-Auth-Session-Id", &self.session)
-            .send()
-            .await
-            .unwrap();
+        let response = request.header("X-Auth-Session-Id", &self.session).send().await.unwrap();
         let status = response.status();
         let body: Value = response.json().await.unwrap();
-        assert!(
-            status.is_success() && body["ok"] == true,
-            "{status}: {body}"
-        );
+        assert!(status.is_success() && body["ok"] == true, "{status}: {body}");
         body["data"].clone()
     }
 
     async fn get(&self, path: &str) -> Value {
-        self.ok(self.client.get(format!("{}{path}", self.base)))
-            .await
+        self.ok(self.client.get(format!("{}{path}", self.base))).await
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -247,10 +211,7 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     assert_eq!(badge["totalCount"], 1);
     assert_eq!(badge["data"][0]["user"]["nick"], "alice_e2e");
     let accepted = bob
-        .post(
-            "/friendship/accept-request",
-            json!({"requesterId": alice.id}),
-        )
+        .post("/friendship/accept-request", json!({"requesterId": alice.id}))
         .await;
     assert_eq!(accepted["accepted"], true);
     let relation = alice
@@ -276,10 +237,7 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
         )
         .await;
     let comment_id = comment["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        alice.post("/like/post", json!({"id": post_id})).await["liked"],
-        true
-    );
+    assert_eq!(alice.post("/like/post", json!({"id": post_id})).await["liked"], true);
     assert_eq!(
         alice.post("/like/comment", json!({"id": comment_id})).await["liked"],
         true
@@ -294,10 +252,7 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     assert_eq!(shown["likes"]["count"], 1);
     assert_eq!(shown["likes"]["liked"], false, "Bob did not like it");
     assert_eq!(shown["likes"]["randomFiveLikers"][0]["nick"], "alice_e2e");
-    assert_eq!(
-        shown["permissions"],
-        json!({"remove": true, "update": false})
-    );
+    assert_eq!(shown["permissions"], json!({"remove": true, "update": false}));
     assert_eq!(shown["recentComments"]["totalCount"], 1);
     assert_eq!(shown["recentComments"]["data"][0]["message"], "Thanks!");
     assert_eq!(shown["recentComments"]["data"][0]["likes"]["count"], 1);
@@ -306,18 +261,12 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     assert_eq!(comments["data"][0]["likes"]["liked"], true);
 
     // Unlike, then the wall owner removes the post.
-    assert_eq!(
-        alice.post("/like/post", json!({"id": post_id})).await["liked"],
-        false
-    );
+    assert_eq!(alice.post("/like/post", json!({"id": post_id})).await["liked"], false);
     assert_eq!(
         bob.post("/posts/remove", json!({"id": post_id})).await["id"],
         post_id.as_str()
     );
-    assert_eq!(
-        bob.get(&format!("/posts?ownerId={}", bob.id)).await["totalCount"],
-        0
-    );
+    assert_eq!(bob.get(&format!("/posts?ownerId={}", bob.id)).await["totalCount"], 0);
     assert_eq!(bob.get(&format!("/posts/{post_id}")).await, Value::Null);
 
     // Unfriending leaves Bob as a pending request to Alice.
@@ -325,17 +274,11 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
         .post("/friendship/remove-friend", json!({"friendId": bob.id}))
         .await;
     assert_eq!(
-        (
-            removed["requesterId"].as_str(),
-            removed["responderId"].as_str()
-        ),
+        (removed["requesterId"].as_str(), removed["responderId"].as_str()),
         (Some(bob.id.as_str()), Some(alice.id.as_str()))
     );
     let pending = alice
-        .get(&format!(
-            "/friendship?userId={}&onlyIncoming&accepted=false",
-            alice.id
-        ))
+        .get(&format!("/friendship?userId={}&onlyIncoming&accepted=false", alice.id))
         .await;
     assert_eq!(pending["data"][0]["user"]["nick"], "bob_e2e");
 }

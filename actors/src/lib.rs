@@ -3,10 +3,13 @@
 //! - [`sessions`]: one [`sessions::SessionActor`] per active login session, found through the
 //!   [`sessions::SessionDirectory`]. It answers "who is calling?" without a database round trip
 //!   and coalesces the activity and expiry writes every request causes.
+//! - [`chats`]: one [`chats::ChatActor`] per active chat, serializing its sends.
 //! - [`presence`]: the [`presence::PresenceTracker`], this node's live view of who is online.
 
+pub mod chats;
 pub mod presence;
 pub mod sessions;
 
+pub use chats::{ChatRegistry, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;
 pub use sessions::{Authenticate, Caller, EndSession, SessionDirectory};

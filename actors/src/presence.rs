@@ -88,10 +88,7 @@ impl Handler<OnlineCount> for PresenceTracker {
 
     fn handle(&mut self, _: OnlineCount, _: &mut Self::Context) -> usize {
         let now = self.clock.now();
-        self.last_seen
-            .values()
-            .filter(|at| is_online(**at, now))
-            .count()
+        self.last_seen.values().filter(|at| is_online(**at, now)).count()
     }
 }
 
@@ -106,11 +103,7 @@ mod tests {
         let clock = Clock::testing();
         let now = clock.now();
         let tracker = PresenceTracker::new(clock).start();
-        let (a, b, c) = (
-            UserId(Uuid::new_v4()),
-            UserId(Uuid::new_v4()),
-            UserId(Uuid::new_v4()),
-        );
+        let (a, b, c) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
         tracker.do_send(Activity { user: a, at: now });
         tracker.do_send(Activity {
             user: a,

@@ -78,20 +78,11 @@ impl SessionDirectory {
 
     /// The live actor for a loaded session, starting one unless another load won the race or
     /// the session was ended meanwhile.
-    fn adopt(
-        &mut self,
-        session: SessionRow,
-        user: UserRow,
-        ctx: &mut Context<Self>,
-    ) -> Option<Addr<SessionActor>> {
+    fn adopt(&mut self, session: SessionRow, user: UserRow, ctx: &mut Context<Self>) -> Option<Addr<SessionActor>> {
         if self.ended.contains_key(&session.session_id) {
             return None;
         }
-        if let Some(addr) = self
-            .sessions
-            .get(&session.session_id)
-            .filter(|a| a.connected())
-        {
+        if let Some(addr) = self.sessions.get(&session.session_id).filter(|a| a.connected()) {
             return Some(addr.clone());
         }
         let actor = SessionActor {
@@ -140,23 +131,19 @@ impl Handler<Authenticate> for SessionDirectory {
             let mut conn = db.get().await?;
             Ok::<_, DbError>(sessions::find_with_user(&mut conn, id).await?)
         };
-        Box::pin(
-            fut::wrap_future::<_, Self>(load).then(move |loaded, dir, ctx| {
-                let adopted = match loaded {
-                    Ok(Some((session, user))) if session.expires_at > now => {
-                        Ok(dir.adopt(session, user, ctx))
-                    }
-                    Ok(_) => Ok(None),
-                    Err(e) => Err(e),
-                };
-                fut::wrap_future(async move {
-                    match adopted? {
-                        Some(addr) => touch(addr).await,
-                        None => Ok(None),
-                    }
-                })
-            }),
-        )
+        Box::pin(fut::wrap_future::<_, Self>(load).then(move |loaded, dir, ctx| {
+            let adopted = match loaded {
+                Ok(Some((session, user))) if session.expires_at > now => Ok(dir.adopt(session, user, ctx)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            };
+            fut::wrap_future(async move {
+                match adopted? {
+                    Some(addr) => touch(addr).await,
+                    None => Ok(None),
+                }
+            })
+        }))
     }
 }
 
@@ -226,12 +213,7 @@ impl SessionActor {
 
     /// The write itself: the user's activity and the session's expiry, in one transaction.
     fn write(&self) -> impl Future<Output = Result<(), DbError>> + 'static {
-        let (db, session, user, at) = (
-            self.db.clone(),
-            self.session,
-            self.user.id,
-            self.user.last_activity_at,
-        );
+        let (db, session, user, at) = (self.db.clone(), self.session, self.user.id, self.user.last_activity_at);
         async move {
             let mut conn = db.get().await?;
             conn.transaction(async |conn| {
@@ -285,8 +267,7 @@ impl Actor for SessionActor {
                 }
             });
         }
-        self.directory
-            .do_send(Gone(self.session.session_id, ctx.address()));
+        self.directory.do_send(Gone(self.session.session_id, ctx.address()));
     }
 }
 

@@ -1,2 +1,22 @@
-//! WebSocket fan-out of RabbitMQ events, one actor per connection. Built by issue 4; this crate
-//! exists now so the workspace has the shape the design asks for.
+//! Nosebook's realtime path, from a committed change to a socket:
+//!
+//! ```text
+//! handler ─(same transaction)─► outbox ─► OutboxRelay ─► Transport ─► Hub ─► WsConnection ─► socket
+//!                                          (relay.rs)   in-process     (hub.rs) (connection.rs)
+//!                                                       or RabbitMQ
+//! ```
+//!
+//! - [`relay::OutboxRelay`] publishes outbox rows in id order and marks them sent only after the
+//!   transport took them: at least once.
+//! - [`hub::Hub`] knows which connections each user has on this node, drops duplicate events by
+//!   outbox id, and hands each frame to every connection of its recipient without waiting.
+//! - [`connection::WsConnection`] is one actor per socket: a bounded outbound queue, heartbeats,
+//!   inbound frames read and discarded, and one unregistration on every exit path.
+
+pub mod connection;
+pub mod hub;
+pub mod relay;
+
+pub use connection::upgrade;
+pub use hub::{Deliver, Hub};
+pub use relay::OutboxRelay;

@@ -140,19 +140,10 @@ mod tests {
 
     #[test]
     fn refuses_with_go_texts() {
-        assert_eq!(
-            parse_go_uuid("abc").unwrap_err().to_string(),
-            "invalid UUID length: 3"
-        );
-        assert_eq!(
-            parse_go_uuid("").unwrap_err().to_string(),
-            "invalid UUID length: 0"
-        );
+        assert_eq!(parse_go_uuid("abc").unwrap_err().to_string(), "invalid UUID length: 3");
+        assert_eq!(parse_go_uuid("").unwrap_err().to_string(), "invalid UUID length: 0");
         let bad_hex = ID.replace('e', "z");
-        assert_eq!(
-            parse_go_uuid(&bad_hex).unwrap_err().to_string(),
-            "invalid UUID format"
-        );
+        assert_eq!(parse_go_uuid(&bad_hex).unwrap_err().to_string(), "invalid UUID format");
         let bad_hyphens = ID.replace('-', "+");
         assert_eq!(parse_go_uuid(&bad_hyphens), Err(UuidError::Format));
         assert!(matches!(
@@ -160,9 +151,6 @@ mod tests {
             Err(UuidError::UrnPrefix(_))
         ));
         // Multi-byte characters count in bytes, as in Go.
-        assert_eq!(
-            parse_go_uuid("ж").unwrap_err().to_string(),
-            "invalid UUID length: 2"
-        );
+        assert_eq!(parse_go_uuid("ж").unwrap_err().to_string(), "invalid UUID length: 2");
     }
 }

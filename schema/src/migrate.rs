@@ -54,10 +54,7 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords_only() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
     }

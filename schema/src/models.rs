@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::ids::{CommentId, PostId, SessionId, UserId};
+use crate::ids::{ChatId, CommentId, MessageId, PostId, SessionId, UserId};
 use crate::schema::{user_sessions, users};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -81,4 +81,41 @@ pub struct FriendRequestRow {
     pub accepted: bool,
     pub viewed: bool,
     pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::chats, check_for_backend(diesel::pg::Pg))]
+pub struct ChatRow {
+    pub id: ChatId,
+    /// `private` or `group`.
+    pub kind: String,
+    pub title: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub last_message_id: Option<MessageId>,
+}
+
+impl ChatRow {
+    pub fn is_group(&self) -> bool {
+        self.kind == "group"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::messages, check_for_backend(diesel::pg::Pg))]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub author_id: UserId,
+    pub text: String,
+    pub reply_to: Option<MessageId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::outbox, check_for_backend(diesel::pg::Pg))]
+pub struct OutboxRow {
+    pub id: i64,
+    pub recipient_id: UserId,
+    pub frame: String,
 }

@@ -80,6 +80,8 @@ diesel::table! {
         kind -> Text,
         title -> Nullable<Varchar>,
         created_at -> Timestamptz,
+        last_message_at -> Nullable<Timestamptz>,
+        last_message_id -> Nullable<Uuid>,
     }
 }
 
@@ -111,6 +113,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        recipient_id -> Uuid,
+        frame -> Text,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(chat_members -> chats (chat_id));
@@ -128,4 +140,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_members,
     private_chats,
     messages,
+    outbox,
 );

@@ -14,7 +14,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use nosebook_actors::{Authenticate, Caller};
-use nosebook_schema::ids::{SessionId, parse_go_uuid};
+use nosebook_schema::ids::{SessionId, UserId, parse_go_uuid};
 
 use super::envelope::ApiError;
 use crate::state::AppState;
@@ -29,26 +29,43 @@ pub async fn resolve_session(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if !UNAUTHENTICATED_PATHS.contains(&req.path()) {
-        let session = req
-            .headers()
-            .get(SESSION_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_go_uuid(v.trim()).ok())
-            .map(SessionId);
+        let claim = session_claim(&req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        if let (Some(session), Some(state)) = (session, state) {
+        if let (Some((session, claimed_user)), Some(state)) = (claim, state) {
             let caller = state
                 .sessions
                 .send(Authenticate(session))
                 .await
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("session directory: {e}")))?
                 .map_err(ApiError::from)?;
-            if let Some(caller) = caller {
+            // A cookie names its user too; it must be the session's.
+            if let Some(caller) = caller.filter(|c| claimed_user.is_none_or(|u| u == c.user.id)) {
                 req.extensions_mut().insert(caller);
             }
         }
     }
     next.call(req).await
+}
+
+/// The cookie the original frontend sets: `<sessionId>:<userId>`.
+pub const SESSION_COOKIE: &str = "nosebook_session";
+
+/// Which session the request claims: the header everywhere, and for the WebSocket upgrade (which
+/// browsers cannot add headers to) the cookie. The cookie also names the user it belongs to.
+fn session_claim(req: &ServiceRequest) -> Option<(SessionId, Option<UserId>)> {
+    let header = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok());
+    if let Some(id) = header.and_then(|v| parse_go_uuid(v.trim()).ok()) {
+        return Some((SessionId(id), None));
+    }
+    if req.path() != "/ws" {
+        return None;
+    }
+    let cookie = req.cookie(SESSION_COOKIE)?;
+    let (session, user) = cookie.value().split_once(':')?;
+    Some((
+        SessionId(parse_go_uuid(session).ok()?),
+        Some(UserId(parse_go_uuid(user).ok()?)),
+    ))
 }
 
 /// The request carries a valid session.

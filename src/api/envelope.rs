@@ -146,10 +146,7 @@ impl ResponseError for ApiError {
             Self::Refused { kind, message, .. } => ((*kind).to_owned(), message.clone()),
             Self::Database(DbError::Unavailable(_)) => {
                 tracing::error!(error = %self, "request failed: database unavailable");
-                (
-                    "Unavailable".to_owned(),
-                    "Service temporarily unavailable".to_owned(),
-                )
+                ("Unavailable".to_owned(), "Service temporarily unavailable".to_owned())
             }
             Self::Database(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");

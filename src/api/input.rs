@@ -28,14 +28,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Command<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes
-                .await
-                .map_err(|e| match e.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => ApiError::payload_too_large(format!(
-                        "body exceeds {MAX_COMMAND_BYTES} bytes"
-                    )),
-                    _ => ApiError::bad_input("Unknown", e.to_string()),
-                })?;
+            let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => {
+                    ApiError::payload_too_large(format!("body exceeds {MAX_COMMAND_BYTES} bytes"))
+                }
+                _ => ApiError::bad_input("Unknown", e.to_string()),
+            })?;
             parse_json(&bytes).map(Command)
         })
     }
@@ -54,19 +52,12 @@ pub struct QueryParams(Vec<(String, String)>);
 
 impl QueryParams {
     pub fn parse(query: &str) -> Self {
-        Self(
-            form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        Self(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
     }
 
     /// The first value of `key`, as Go's `Query()` returns it.
     pub fn first(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The first value of `key` unless it is empty.
@@ -76,10 +67,7 @@ impl QueryParams {
 
     /// Every value of a repeatable key, in order.
     pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// True when the key is present at all, whatever its value: the original's flags.
@@ -94,9 +82,7 @@ impl QueryParams {
 
     /// An optional id parameter.
     pub fn id(&self, key: &str, kind: &'static str) -> Result<Option<Uuid>, ApiError> {
-        self.non_empty(key)
-            .map(|raw| parse_id(raw, kind))
-            .transpose()
+        self.non_empty(key).map(|raw| parse_id(raw, kind)).transpose()
     }
 
     /// `limit`: 10 when absent or 0, at most 20 (API.md §3).
@@ -107,17 +93,11 @@ impl QueryParams {
             return Ok(DEFAULT);
         };
         let limit: usize = raw.parse().map_err(|_| {
-            ApiError::bad_input(
-                "Unknown",
-                format!("strconv.ParseUint: parsing {raw:?}: invalid syntax"),
-            )
+            ApiError::bad_input("Unknown", format!("strconv.ParseUint: parsing {raw:?}: invalid syntax"))
         })?;
         match limit {
             0 => Ok(DEFAULT),
-            n if n > MAX => Err(ApiError::bad_input(
-                kind,
-                format!("Максимальный Limit = {MAX}"),
-            )),
+            n if n > MAX => Err(ApiError::bad_input(kind, format!("Максимальный Limit = {MAX}"))),
             n => Ok(n),
         }
     }
@@ -157,10 +137,7 @@ pub fn go_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Error>
 /// A required id of a command: the nil UUID (absent field) is refused.
 pub fn required_id(id: Uuid, field: &str) -> Result<Uuid, ApiError> {
     if id.is_nil() {
-        Err(ApiError::bad_input(
-            "Unknown",
-            format!("{field} is required"),
-        ))
+        Err(ApiError::bad_input("Unknown", format!("{field} is required")))
     } else {
         Ok(id)
     }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod chats;
 pub mod comments;
 pub mod envelope;
 pub mod friendship;
@@ -14,6 +15,7 @@ pub mod present;
 pub mod service;
 pub mod users;
 pub mod wire;
+pub mod ws;
 
 use actix_web::{Resource, web};
 
@@ -38,26 +40,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/posts/remove").route(web::post().to(posts::remove::remove)))
         .service(resource("/posts").route(web::get().to(posts::list::list)))
         .service(resource("/posts/{id}").route(web::get().to(posts::get::get)))
-        .service(
-            resource("/comments/publish-on-post").route(web::post().to(comments::publish::publish)),
-        )
+        .service(resource("/comments/publish-on-post").route(web::post().to(comments::publish::publish)))
         .service(resource("/comments/remove").route(web::post().to(comments::remove::remove)))
         .service(resource("/comments").route(web::get().to(comments::list::list)))
         .service(resource("/comments/{id}").route(web::get().to(comments::get::get)))
         .service(resource("/like/post").route(web::post().to(likes::post::like_post)))
         .service(resource("/like/comment").route(web::post().to(likes::comment::like_comment)))
         .service(resource("/friendship/send-request").route(web::post().to(friendship::send::send)))
-        .service(
-            resource("/friendship/accept-request")
-                .route(web::post().to(friendship::accept::accept)),
-        )
+        .service(resource("/friendship/accept-request").route(web::post().to(friendship::accept::accept)))
         .service(resource("/friendship/deny-request").route(web::post().to(friendship::deny::deny)))
-        .service(
-            resource("/friendship/remove-friend").route(web::post().to(friendship::remove::remove)),
-        )
+        .service(resource("/friendship/remove-friend").route(web::post().to(friendship::remove::remove)))
         .service(resource("/friendship").route(web::get().to(friendship::list::list)))
-        .service(
-            resource("/friendship/relation-between")
-                .route(web::get().to(friendship::relation::relation_between)),
-        );
+        .service(resource("/friendship/relation-between").route(web::get().to(friendship::relation::relation_between)))
+        .service(resource("/conversations/send-message").route(web::post().to(chats::send::send)))
+        .service(resource("/chats/create-group").route(web::post().to(chats::create_group::create_group)))
+        .service(resource("/chats/add-members").route(web::post().to(chats::add_members::add_members)))
+        .service(resource("/chats/leave").route(web::post().to(chats::leave::leave)))
+        .service(resource("/chats/rename").route(web::post().to(chats::rename::rename)))
+        .service(resource("/chats").route(web::get().to(chats::list::list)))
+        .service(resource("/chats/{id}").route(web::get().to(chats::get::get)))
+        .service(resource("/messages").route(web::get().to(chats::messages::list)))
+        .service(resource("/ws").route(web::get().to(ws::connect)));
 }

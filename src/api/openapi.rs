@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, comments, friendship, likes, posts, service, users};
+use super::{accounts, chats, comments, friendship, likes, posts, service, users, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,15 @@ use super::{accounts, comments, friendship, likes, posts, service, users};
         friendship::remove::remove,
         friendship::list::list,
         friendship::relation::relation_between,
+        chats::send::send,
+        chats::create_group::create_group,
+        chats::add_members::add_members,
+        chats::leave::leave,
+        chats::rename::rename,
+        chats::list::list,
+        chats::get::get,
+        chats::messages::list,
+        ws::connect,
     ),
     modifiers(&SessionHeader),
     tags(
@@ -49,6 +58,8 @@ use super::{accounts, comments, friendship, likes, posts, service, users};
         (name = "comments", description = "Comments under posts"),
         (name = "likes", description = "Likes of posts and comments"),
         (name = "friendship", description = "Friend requests and friends"),
+        (name = "chats", description = "Private and group chats, messages"),
+        (name = "realtime", description = "The WebSocket of live events"),
         (name = "service", description = "Probes and this document"),
     )
 )]
@@ -61,9 +72,7 @@ impl Modify for SessionHeader {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(
-                super::auth::SESSION_HEADER,
-            ))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::auth::SESSION_HEADER))),
         );
     }
 }

@@ -38,15 +38,10 @@ impl<'a> Presenter<'a> {
         Self { state, viewer }
     }
 
-    pub async fn posts(
-        &self,
-        conn: &mut AsyncPgConnection,
-        rows: Vec<PostRow>,
-    ) -> Result<Vec<wire::Post>, DbError> {
+    pub async fn posts(&self, conn: &mut AsyncPgConnection, rows: Vec<PostRow>) -> Result<Vec<wire::Post>, DbError> {
         let ids: Vec<PostId> = rows.iter().map(|p| p.id).collect();
         let mut first_pages = comments::first_pages(conn, &ids, COMMENTS_PAGE).await?;
-        let comment_rows: Vec<&CommentRow> =
-            first_pages.values().flat_map(|p| p.rows.iter()).collect();
+        let comment_rows: Vec<&CommentRow> = first_pages.values().flat_map(|p| p.rows.iter()).collect();
         let mut refs = Refs {
             post_likes: likes::summaries(conn, Likes::Posts, &uuids(&ids), self.viewer).await?,
             comment_likes: likes::summaries(
@@ -59,10 +54,7 @@ impl<'a> Presenter<'a> {
             wall_owner: rows.iter().map(|p| (p.id, p.owner_id)).collect(),
             ..Refs::default()
         };
-        let mut people: HashSet<UserId> = rows
-            .iter()
-            .flat_map(|p| [p.author_id, p.owner_id])
-            .collect();
+        let mut people: HashSet<UserId> = rows.iter().flat_map(|p| [p.author_id, p.owner_id]).collect();
         people.extend(comment_rows.iter().map(|c| c.author_id));
         self.load_users(conn, &mut refs, people).await?;
 
@@ -88,13 +80,7 @@ impl<'a> Presenter<'a> {
             .into_iter()
             .collect();
         let mut refs = Refs {
-            comment_likes: likes::summaries(
-                conn,
-                Likes::Comments,
-                &comment_ids(page.rows.iter()),
-                self.viewer,
-            )
-            .await?,
+            comment_likes: likes::summaries(conn, Likes::Comments, &comment_ids(page.rows.iter()), self.viewer).await?,
             wall_owner: posts::find_many(conn, &post_ids)
                 .await?
                 .into_iter()
@@ -102,12 +88,8 @@ impl<'a> Presenter<'a> {
                 .collect(),
             ..Refs::default()
         };
-        self.load_users(
-            conn,
-            &mut refs,
-            page.rows.iter().map(|c| c.author_id).collect(),
-        )
-        .await?;
+        self.load_users(conn, &mut refs, page.rows.iter().map(|c| c.author_id).collect())
+            .await?;
         Ok(self.comment_page(page, &refs))
     }
 
@@ -164,11 +146,7 @@ impl<'a> Presenter<'a> {
 
     fn comment_page(&self, page: Page<CommentRow>, refs: &Refs) -> PageOf<wire::Comment> {
         PageOf {
-            data: page
-                .rows
-                .into_iter()
-                .filter_map(|c| self.comment(c, refs))
-                .collect(),
+            data: page.rows.into_iter().filter_map(|c| self.comment(c, refs)).collect(),
             total_count: page.total_count,
             next: page.next.map(|c| c.to_string()),
             prev: page.prev.map(|c| c.to_string()),
@@ -198,4 +176,74 @@ fn uuids(ids: &[PostId]) -> Vec<Uuid> {
 
 fn comment_ids<'c>(rows: impl Iterator<Item = &'c CommentRow>) -> Vec<Uuid> {
     rows.map(|c| c.id.0).collect()
+}
+
+impl Presenter<'_> {
+    /// Chats as the viewer sees them: the interlocutor of a private chat, the members of a
+    /// group, and the newest message of each.
+    pub async fn chats(
+        &self,
+        conn: &mut AsyncPgConnection,
+        rows: Vec<nosebook_schema::models::ChatRow>,
+    ) -> Result<Vec<wire::Chat>, DbError> {
+        use nosebook_schema::ids::ChatId;
+        use nosebook_schema::queries::{chats, messages};
+
+        let ids: Vec<ChatId> = rows.iter().map(|c| c.id).collect();
+        let members = chats::members_of(conn, &ids).await?;
+        let last_ids: Vec<_> = rows.iter().filter_map(|c| c.last_message_id).collect();
+        let last: HashMap<_, _> = messages::find_many(conn, &last_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let mut people: HashSet<UserId> = members.values().flatten().copied().collect();
+        people.extend(last.values().map(|m| m.author_id));
+        let mut refs = Refs::default();
+        self.load_users(conn, &mut refs, people).await?;
+
+        Ok(rows
+            .into_iter()
+            .map(|chat| {
+                let of_chat = members.get(&chat.id).map(Vec::as_slice).unwrap_or_default();
+                let last_message = chat
+                    .last_message_id
+                    .and_then(|id| last.get(&id))
+                    .and_then(|m| Some(wire::Message::new(m, refs.users.get(&m.author_id)?.clone())));
+                let (kind, interlocutor, title, members) = if chat.is_group() {
+                    let members = of_chat.iter().filter_map(|u| refs.users.get(u).cloned()).collect();
+                    (wire::ChatType::Group, None, chat.title.clone(), Some(members))
+                } else {
+                    let other = of_chat
+                        .iter()
+                        .find(|u| **u != self.viewer)
+                        .and_then(|u| refs.users.get(u).cloned());
+                    (wire::ChatType::Private, other, None, None)
+                };
+                wire::Chat {
+                    id: chat.id.0,
+                    kind,
+                    interlocutor,
+                    title,
+                    members,
+                    last_message,
+                    created_at: wire::WireTime(chat.created_at),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn messages(
+        &self,
+        conn: &mut AsyncPgConnection,
+        rows: &[nosebook_schema::models::MessageRow],
+    ) -> Result<Vec<wire::Message>, DbError> {
+        let mut refs = Refs::default();
+        self.load_users(conn, &mut refs, rows.iter().map(|m| m.author_id).collect())
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|m| Some(wire::Message::new(m, refs.users.get(&m.author_id)?.clone())))
+            .collect())
+    }
 }

@@ -260,3 +260,55 @@ pub struct Relations {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending_requester_ids: Vec<Uuid>,
 }
+
+/// API.md §2.8.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: Uuid,
+    pub author: User,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Uuid>,
+    pub chat_id: Uuid,
+    pub created_at: WireTime,
+}
+
+impl Message {
+    pub fn new(row: &nosebook_schema::models::MessageRow, author: User) -> Self {
+        Self {
+            id: row.id.0,
+            author,
+            text: row.text.clone(),
+            reply_to: row.reply_to.map(|r| r.0),
+            chat_id: row.chat_id.0,
+            created_at: WireTime(row.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatType {
+    Private,
+    Group,
+}
+
+/// API.md §2.9, extended: `type`; private chats keep `interlocutor`, groups have `title` and
+/// `members`. `lastMessage` is omitted only for a group nobody has written in yet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Chat {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: ChatType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interlocutor: Option<User>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<User>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<Message>,
+    pub created_at: WireTime,
+}

@@ -30,10 +30,8 @@ impl Problems {
     }
 
     fn invalid(&mut self, form: Form, field: &str, rule: &str) {
-        self.0.push(format!(
-            "Key: '{}.{field}' Error:{field} {rule}",
-            form.name()
-        ));
+        self.0
+            .push(format!("Key: '{}.{field}' Error:{field} {rule}", form.name()));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -64,11 +62,7 @@ impl PersonName {
             return None;
         }
         if name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
-            problems.invalid(
-                form,
-                field,
-                "must be 1 to 64 characters without control characters",
-            );
+            problems.invalid(form, field, "must be 1 to 64 characters without control characters");
             return None;
         }
         Some(Self(name.to_owned()))
@@ -89,15 +83,9 @@ impl Nick {
             problems.required(form, "Nick");
             return None;
         }
-        let allowed = raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        let allowed = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
         if !NICK_CHARS.contains(&raw.len()) || !allowed {
-            problems.invalid(
-                form,
-                "Nick",
-                "must be 3 to 32 characters of A-Z, a-z, 0-9, '_' and '.'",
-            );
+            problems.invalid(form, "Nick", "must be 3 to 32 characters of A-Z, a-z, 0-9, '_' and '.'");
             return None;
         }
         Some(Self(raw.to_owned()))

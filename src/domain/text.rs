@@ -13,9 +13,7 @@ impl Text {
         let text = raw.trim();
         match text.chars().count() {
             0 => Err(format!("{field} must not be empty")),
-            n if n > TEXT_MAX_CHARS => Err(format!(
-                "{field} must be at most {TEXT_MAX_CHARS} characters (got {n})"
-            )),
+            n if n > TEXT_MAX_CHARS => Err(format!("{field} must be at most {TEXT_MAX_CHARS} characters (got {n})")),
             _ => Ok(Self(text.to_owned())),
         }
     }
@@ -34,9 +32,7 @@ impl Note {
         let note = raw.trim();
         let n = note.chars().count();
         if n > NOTE_MAX_CHARS {
-            return Err(format!(
-                "{field} must be at most {NOTE_MAX_CHARS} characters (got {n})"
-            ));
+            return Err(format!("{field} must be at most {NOTE_MAX_CHARS} characters (got {n})"));
         }
         Ok(Self(note.to_owned()))
     }

@@ -11,9 +11,7 @@ const FIXTURE: &str = include_str!("../../fixtures/compat-seed.json");
 /// The fixture fixes the users' `created_at` at this instant; rows it gives no time for (sessions'
 /// `created_at`, likes) use it too.
 pub fn loaded_at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 8, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default()
+    Utc.with_ymd_and_hms(2024, 8, 1, 0, 0, 0).single().unwrap_or_default()
 }
 
 pub fn data_set() -> Result<DataSet, SeedError> {

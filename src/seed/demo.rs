@@ -104,11 +104,7 @@ pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
             friendship(dmitri, anna, false, 60 * 5, "Add me?"),
             friendship(emma, boris, false, 60 * 2, ""),
         ],
-        post_likes: vec![
-            like(&posts[0], boris),
-            like(&posts[0], chloe),
-            like(&posts[2], anna),
-        ],
+        post_likes: vec![like(&posts[0], boris), like(&posts[0], chloe), like(&posts[2], anna)],
         user_sessions: Vec::new(),
         comment_likes: vec![SeedCommentLike {
             comment_id: comments[0].id,

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use nosebook_schema::schema::{
-    chat_members, chats, comment_likes, comments, friendship_requests, messages, post_likes, posts,
-    private_chats, user_sessions, users,
+    chat_members, chats, comment_likes, comments, friendship_requests, messages, post_likes, posts, private_chats,
+    user_sessions, users,
 };
 use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError};
 use serde::Deserialize;
@@ -155,11 +155,7 @@ impl fmt::Display for Report {
 }
 
 pub async fn is_empty(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
-    let any: Option<Uuid> = users::table
-        .select(users::id)
-        .first(conn)
-        .await
-        .optional()?;
+    let any: Option<Uuid> = users::table.select(users::id).first(conn).await.optional()?;
     Ok(any.is_none())
 }
 
@@ -197,10 +193,7 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(users::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(users::table).values(rows).execute(conn).await?;
 
     let rows: Vec<_> = set
         .user_sessions
@@ -251,10 +244,7 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(posts::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(posts::table).values(rows).execute(conn).await?;
 
     let rows: Vec<_> = set
         .post_likes
@@ -285,10 +275,7 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(comments::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(comments::table).values(rows).execute(conn).await?;
 
     let rows: Vec<_> = set
         .comment_likes
@@ -324,10 +311,15 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(messages::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(messages::table).values(rows).execute(conn).await?;
+    // Chat lists sort by each chat's newest message.
+    diesel::sql_query(
+        "UPDATE chats c SET last_message_at = m.created_at, last_message_id = m.id \
+         FROM (SELECT DISTINCT ON (chat_id) chat_id, id, created_at FROM messages \
+               ORDER BY chat_id, created_at DESC, id DESC) m WHERE m.chat_id = c.id",
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -13,29 +13,18 @@ fn registration(nick: &str) -> serde_json::Value {
 #[actix_web::test]
 async fn register_answers_the_self_user_and_a_session() {
     let app = spawn_app().await;
-    let answer = app
-        .post("/register", None, registration("test_nick2"))
-        .await;
+    let answer = app.post("/register", None, registration("test_nick2")).await;
     assert_eq!(answer.status, StatusCode::OK);
     insta::assert_json_snapshot!(answer.body, {
         ".data.user.id" => "[user id]",
         ".data.session.userId" => "[user id]",
         ".data.session.sessionId" => "[session id]",
     });
-    assert_eq!(
-        answer.data()["user"]["id"],
-        answer.data()["session"]["userId"]
-    );
-    assert!(
-        !answer.text.contains("passhash"),
-        "no password hash on the wire"
-    );
+    assert_eq!(answer.data()["user"]["id"], answer.data()["session"]["userId"]);
+    assert!(!answer.text.contains("passhash"), "no password hash on the wire");
 
     // The session works at once.
-    let session = answer.data()["session"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = answer.data()["session"]["sessionId"].as_str().unwrap().to_owned();
     let me = app.get("/whoami", Some(&session)).await;
     assert_eq!(me.data()["nick"], "test_nick2");
 }
@@ -50,10 +39,7 @@ async fn register_stores_an_argon2id_hash() {
         .first(&mut app.db().await)
         .await
         .unwrap();
-    assert!(
-        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{stored}"
-    );
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
 }
 
 #[actix_web::test]
@@ -163,11 +149,8 @@ async fn bad_json_is_a_400_never_a_500() {
 #[actix_web::test]
 async fn bodies_are_json_whatever_the_content_type_and_unknown_fields_are_ignored() {
     let app = spawn_app().await;
-    let body =
-        r#"{"firstName":"a","lastName":"b","nick":"k6_user","password":"password123","extra":1}"#;
-    let answer = app
-        .send_with_content_type("/register", body, "text/plain")
-        .await;
+    let body = r#"{"firstName":"a","lastName":"b","nick":"k6_user","password":"password123","extra":1}"#;
+    let answer = app.send_with_content_type("/register", body, "text/plain").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 }
 
@@ -212,11 +195,7 @@ async fn login_with_the_seed_password_upgrades_bcrypt_to_argon2id() {
         .await;
     assert_eq!(again.status, StatusCode::OK);
     let wrong = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "test_tester", "password": "nope-nope"}),
-        )
+        .post("/login", None, json!({"nick": "test_tester", "password": "nope-nope"}))
         .await;
     assert_eq!(wrong.error_type(), "PasswordError");
 }
@@ -225,25 +204,14 @@ async fn login_with_the_seed_password_upgrades_bcrypt_to_argon2id() {
 async fn login_refusals() {
     let app = spawn_compat_app().await;
     let unknown = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "nobody_here", "password": "whatever1"}),
-        )
+        .post("/login", None, json!({"nick": "nobody_here", "password": "whatever1"}))
         .await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.error_type(), "NickError");
-    assert_eq!(
-        unknown.error_message(),
-        "Пользователь с таким логином отсутствует"
-    );
+    assert_eq!(unknown.error_message(), "Пользователь с таким логином отсутствует");
 
     let wrong = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "drugtester", "password": "123123124"}),
-        )
+        .post("/login", None, json!({"nick": "drugtester", "password": "123123124"}))
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.error_type(), "PasswordError");
@@ -271,11 +239,7 @@ async fn nicks_match_regardless_of_case_at_login() {
     let app = spawn_app().await;
     app.register("MixedCase").await;
     let answer = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "mixedcase", "password": "password123"}),
-        )
+        .post("/login", None, json!({"nick": "mixedcase", "password": "password123"}))
         .await;
     assert_eq!(answer.data()["user"]["nick"], "MixedCase");
 }
@@ -287,10 +251,7 @@ async fn signed_in_callers_cannot_register_or_log_in() {
         let answer = app.post(route, Some(seed::SESSION), json!({})).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
         assert_eq!(answer.error_type(), "Authenticated");
-        assert_eq!(
-            answer.error_message(),
-            "Only unauthenticated users can do it"
-        );
+        assert_eq!(answer.error_message(), "Only unauthenticated users can do it");
     }
 }
 
@@ -303,11 +264,7 @@ async fn anonymous_callers_get_403_on_every_authenticated_route() {
         "/users?text=test",
     ];
     for path in gets {
-        for session in [
-            None,
-            Some("not-a-uuid"),
-            Some("00000000-0000-0000-0000-000000000000"),
-        ] {
+        for session in [None, Some("not-a-uuid"), Some("00000000-0000-0000-0000-000000000000")] {
             let answer = app.get(path, session).await;
             assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path} {session:?}");
             assert_eq!(answer.error_type(), "Not Authenticated");
@@ -330,14 +287,8 @@ async fn whoami_shows_the_caller_active_now() {
 async fn logout_ends_only_that_session_at_once() {
     let app = spawn_compat_app().await;
     // Both sessions are in use (and cached by their session actors) before the logout.
-    assert_eq!(
-        app.get("/whoami", Some(seed::SESSION)).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get("/whoami", Some(seed::SESSION_2)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/whoami", Some(seed::SESSION)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/whoami", Some(seed::SESSION_2)).await.status, StatusCode::OK);
 
     let answer = app
         .post_raw("/logout", Some(seed::SESSION_2), "ignored, not parsed")
@@ -350,10 +301,7 @@ async fn logout_ends_only_that_session_at_once() {
     assert_eq!(after.error_type(), "Not Authenticated");
     let again = app.post("/logout", Some(seed::SESSION_2), json!({})).await;
     assert_eq!(again.error_type(), "Not Authenticated");
-    assert_eq!(
-        app.get("/whoami", Some(seed::SESSION)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/whoami", Some(seed::SESSION)).await.status, StatusCode::OK);
 
     let left: i64 = user_sessions::table
         .filter(user_sessions::session_id.eq(uuid::Uuid::parse_str(seed::SESSION_2).unwrap()))

@@ -7,10 +7,7 @@ use crate::helpers::{encode, ids, seed, spawn_compat_app};
 async fn comments_in_pages_of_five_oldest_first() {
     let app = spawn_compat_app().await;
     let first = app
-        .get(
-            &format!("/comments?postId={}", seed::LIKED_POST),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/comments?postId={}", seed::LIKED_POST), Some(seed::SESSION))
         .await;
     assert_eq!(first.data()["totalCount"], 8);
     assert_eq!(
@@ -21,11 +18,7 @@ async fn comments_in_pages_of_five_oldest_first() {
     let next = first.data()["next"].as_str().unwrap();
     let second = app
         .get(
-            &format!(
-                "/comments?postId={}&next={}",
-                seed::LIKED_POST,
-                encode(next)
-            ),
+            &format!("/comments?postId={}&next={}", seed::LIKED_POST, encode(next)),
             Some(seed::SESSION),
         )
         .await;
@@ -49,49 +42,32 @@ async fn prev_and_last_page_backwards() {
         let first = app.get(&base, Some(seed::SESSION)).await;
         let next = first.data()["next"].as_str().unwrap().to_owned();
         let second = app
-            .get(
-                &format!("{base}&next={}", encode(&next)),
-                Some(seed::SESSION),
-            )
+            .get(&format!("{base}&next={}", encode(&next)), Some(seed::SESSION))
             .await;
         [ids(first.data()), ids(second.data())].concat()
     };
     assert_eq!(all.len(), 8);
 
     // last=true: the newest five, still oldest first, with prev to go back.
-    let last = app
-        .get(&format!("{base}&last=true"), Some(seed::SESSION))
-        .await;
+    let last = app.get(&format!("{base}&last=true"), Some(seed::SESSION)).await;
     assert_eq!(ids(last.data()), all[3..]);
     assert!(last.data().get("next").is_none());
     let prev = last.data()["prev"].as_str().unwrap().to_owned();
     // prev: the page just before that cursor, and a next that leads back.
     let before = app
-        .get(
-            &format!("{base}&prev={}", encode(&prev)),
-            Some(seed::SESSION),
-        )
+        .get(&format!("{base}&prev={}", encode(&prev)), Some(seed::SESSION))
         .await;
     assert_eq!(ids(before.data()), all[..3]);
-    assert!(
-        before.data().get("prev").is_none(),
-        "nothing before the first comment"
-    );
+    assert!(before.data().get("prev").is_none(), "nothing before the first comment");
     assert!(before.data().get("next").is_some());
     assert_eq!(before.data()["totalCount"], 8);
 
     let both = app
-        .get(
-            &format!("{base}&next={0}&prev={0}", encode(&prev)),
-            Some(seed::SESSION),
-        )
+        .get(&format!("{base}&next={0}&prev={0}", encode(&prev)), Some(seed::SESSION))
         .await;
     assert_eq!(both.status, StatusCode::BAD_REQUEST);
     assert_eq!(both.error_type(), "Comment Presenter Error");
-    assert_eq!(
-        both.error_message(),
-        "Использовать Prev и Next одновременно невозможно"
-    );
+    assert_eq!(both.error_message(), "Использовать Prev и Next одновременно невозможно");
 }
 
 #[actix_web::test]
@@ -117,36 +93,18 @@ async fn list_needs_a_post_and_readable_cursors() {
 async fn a_comment_alone_and_its_permissions() {
     let app = spawn_compat_app().await;
     let mine = app
-        .get(
-            &format!("/comments/{}", seed::TESTER_COMMENT),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/comments/{}", seed::TESTER_COMMENT), Some(seed::SESSION))
         .await;
     insta::assert_json_snapshot!("comments permissions author", mine.body);
-    assert_eq!(
-        mine.data()["permissions"],
-        json!({"remove": true, "update": true})
-    );
+    assert_eq!(mine.data()["permissions"], json!({"remove": true, "update": true}));
     // drugtester's comment on drugtester's wall, seen by test_tester: nothing.
     let theirs = app
-        .get(
-            &format!("/comments/{}", seed::DRUG_COMMENT),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/comments/{}", seed::DRUG_COMMENT), Some(seed::SESSION))
         .await;
-    assert_eq!(
-        theirs.data()["permissions"],
-        json!({"remove": false, "update": false})
-    );
+    assert_eq!(theirs.data()["permissions"], json!({"remove": false, "update": false}));
     // A comment on no post, an unknown id and garbage are all data: null.
-    for id in [
-        seed::LOOSE_COMMENT,
-        "00000000-0000-0000-0000-000000000001",
-        "garbage",
-    ] {
-        let answer = app
-            .get(&format!("/comments/{id}"), Some(seed::SESSION))
-            .await;
+    for id in [seed::LOOSE_COMMENT, "00000000-0000-0000-0000-000000000001", "garbage"] {
+        let answer = app.get(&format!("/comments/{id}"), Some(seed::SESSION)).await;
         assert_eq!(answer.text, r#"{"ok":true,"data":null}"#, "{id}");
     }
 }
@@ -157,11 +115,7 @@ async fn the_wall_owner_may_remove_comments_on_the_wall() {
     let (_, stranger) = app.register("stranger").await;
     // drugtester's comments are on drugtester's wall: the stranger may not remove them.
     let refused = app
-        .post(
-            "/comments/remove",
-            Some(&stranger),
-            json!({"id": seed::DRUG_COMMENT}),
-        )
+        .post("/comments/remove", Some(&stranger), json!({"id": seed::DRUG_COMMENT}))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.error_type(), "Comment Permissions Error");
@@ -177,34 +131,19 @@ async fn the_wall_owner_may_remove_comments_on_the_wall() {
         )
         .await;
     let comment = created.data()["id"].as_str().unwrap().to_owned();
-    let shown = app
-        .get(&format!("/comments/{comment}"), Some(seed::SESSION))
-        .await;
-    assert_eq!(
-        shown.data()["permissions"],
-        json!({"remove": true, "update": false})
-    );
+    let shown = app.get(&format!("/comments/{comment}"), Some(seed::SESSION)).await;
+    assert_eq!(shown.data()["permissions"], json!({"remove": true, "update": false}));
     let removed = app
-        .post(
-            "/comments/remove",
-            Some(seed::SESSION),
-            json!({"id": comment}),
-        )
+        .post("/comments/remove", Some(seed::SESSION), json!({"id": comment}))
         .await;
     assert_eq!(removed.data(), &json!({"id": comment}));
     let again = app
-        .post(
-            "/comments/remove",
-            Some(seed::SESSION),
-            json!({"id": comment}),
-        )
+        .post("/comments/remove", Some(seed::SESSION), json!({"id": comment}))
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.error_type(), "Comment Error");
     assert_eq!(again.error_message(), "Комментарий уже удален");
-    let gone = app
-        .get(&format!("/comments?postId={post}"), Some(seed::SESSION))
-        .await;
+    let gone = app.get(&format!("/comments?postId={post}"), Some(seed::SESSION)).await;
     assert_eq!(gone.data()["totalCount"], 0);
 }
 
@@ -262,11 +201,7 @@ async fn publish_and_remove_refusals() {
         (json!({"id": "zz", "message": "x"}), "invalid UUID length"),
     ] {
         let answer = app
-            .post(
-                "/comments/publish-on-post",
-                Some(seed::SESSION),
-                body.clone(),
-            )
+            .post("/comments/publish-on-post", Some(seed::SESSION), body.clone())
             .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
         assert!(
@@ -275,9 +210,7 @@ async fn publish_and_remove_refusals() {
             answer.error_message()
         );
     }
-    let no_id = app
-        .post("/comments/remove", Some(seed::SESSION), json!({}))
-        .await;
+    let no_id = app.post("/comments/remove", Some(seed::SESSION), json!({})).await;
     assert_eq!(no_id.status, StatusCode::BAD_REQUEST);
 }
 

@@ -18,9 +18,7 @@ fn nicks(page: &Value) -> Vec<(String, String)> {
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect()
+    list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
 }
 
 async fn friends_of_tester(app: &TestApp, query: &str) -> Value {
@@ -101,10 +99,7 @@ async fn the_original_life_cycle_and_its_lists() {
     assert_eq!(nicks(&online), pairs(&[("tolber01", "incoming")]));
     let incoming = friends_of_tester(&app, "&onlyIncoming&accepted=false").await;
     insta::assert_json_snapshot!("friendship GET / incoming pending", incoming);
-    assert_eq!(
-        nicks(&incoming),
-        pairs(&[("yyy", "incoming"), ("sanal", "incoming")])
-    );
+    assert_eq!(nicks(&incoming), pairs(&[("yyy", "incoming"), ("sanal", "incoming")]));
     let outgoing = friends_of_tester(&app, "&onlyOutcoming&accepted=false").await;
     assert_eq!(nicks(&outgoing), pairs(&[("mmm", "outcoming")]));
     // Outcoming wins over incoming when both flags are present.
@@ -176,16 +171,9 @@ async fn state_transitions() {
         .await;
     assert_eq!(not_friends.status, StatusCode::NOT_FOUND);
     // Any row blocks a new request, in either direction.
-    for (session, other) in [
-        (seed::SESSION, seed::DRUGTESTER),
-        (seed::SESSION, seed::TOLBER),
-    ] {
+    for (session, other) in [(seed::SESSION, seed::DRUGTESTER), (seed::SESSION, seed::TOLBER)] {
         let dup = app
-            .post(
-                "/friendship/send-request",
-                Some(session),
-                json!({"responderId": other}),
-            )
+            .post("/friendship/send-request", Some(session), json!({"responderId": other}))
             .await;
         assert_eq!(dup.status, StatusCode::CONFLICT);
         assert_eq!(dup.error_type(), "Friendship Error");
@@ -202,11 +190,7 @@ async fn send_request_refusals() {
             StatusCode::BAD_REQUEST,
             "yourself",
         ),
-        (
-            json!({}),
-            StatusCode::BAD_REQUEST,
-            "responderId is required",
-        ),
+        (json!({}), StatusCode::BAD_REQUEST, "responderId is required"),
         (
             json!({"responderId": "nope"}),
             StatusCode::BAD_REQUEST,
@@ -225,11 +209,7 @@ async fn send_request_refusals() {
     ];
     for (body, status, fragment) in cases {
         let answer = app
-            .post(
-                "/friendship/send-request",
-                Some(seed::SESSION),
-                body.clone(),
-            )
+            .post("/friendship/send-request", Some(seed::SESSION), body.clone())
             .await;
         assert_eq!(answer.status, status, "{body}");
         assert!(
@@ -247,9 +227,7 @@ async fn send_request_refusals() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{route}");
         assert!(answer.error_message().contains(field));
         assert_eq!(
-            app.post_raw(route, Some(seed::SESSION), "nope")
-                .await
-                .status,
+            app.post_raw(route, Some(seed::SESSION), "nope").await.status,
             StatusCode::BAD_REQUEST
         );
     }
@@ -267,11 +245,7 @@ async fn parallel_requests_between_the_same_pair_make_one_row() {
         } else {
             (&bob_session, &alice)
         };
-        requests.push(app.post(
-            "/friendship/send-request",
-            Some(session),
-            json!({"responderId": other}),
-        ));
+        requests.push(app.post("/friendship/send-request", Some(session), json!({"responderId": other})));
     }
     let answers = futures_util::future::join_all(requests).await;
     let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
@@ -281,10 +255,7 @@ async fn parallel_requests_between_the_same_pair_make_one_row() {
         "{statuses:?}"
     );
     assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CONFLICT)
-            .count(),
+        statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(),
         5,
         "{statuses:?}"
     );
@@ -302,28 +273,17 @@ async fn list_and_relation_refusals() {
     assert_eq!(no_user.error_type(), "Friendship Presenter Error");
     assert_eq!(no_user.error_message(), "UserId - обязательный параметр");
     let base = format!("/friendship?userId={}", seed::TEST_TESTER);
-    let too_many = app
-        .get(&format!("{base}&limit=21"), Some(seed::SESSION))
-        .await;
+    let too_many = app.get(&format!("{base}&limit=21"), Some(seed::SESSION)).await;
     assert_eq!(too_many.error_message(), "Максимальный Limit = 20");
-    let nan = app
-        .get(&format!("{base}&limit=x"), Some(seed::SESSION))
-        .await;
+    let nan = app.get(&format!("{base}&limit=x"), Some(seed::SESSION)).await;
     assert_eq!(nan.error_type(), "Unknown");
-    assert_eq!(
-        nan.error_message(),
-        r#"strconv.ParseUint: parsing "x": invalid syntax"#
-    );
-    let cursor = app
-        .get(&format!("{base}&next=bad"), Some(seed::SESSION))
-        .await;
+    assert_eq!(nan.error_message(), r#"strconv.ParseUint: parsing "x": invalid syntax"#);
+    let cursor = app.get(&format!("{base}&next=bad"), Some(seed::SESSION)).await;
     assert_eq!(cursor.error_message(), "Invalid cursor");
     let bad_user = app.get("/friendship?userId=123", Some(seed::SESSION)).await;
     assert_eq!(bad_user.error_message(), "invalid UUID length: 3");
 
-    let no_source = app
-        .get("/friendship/relation-between", Some(seed::SESSION))
-        .await;
+    let no_source = app.get("/friendship/relation-between", Some(seed::SESSION)).await;
     assert_eq!(no_source.status, StatusCode::BAD_REQUEST);
     let targets: String = (0..21)
         .map(|i| format!("&targetUserIds=00000000-0000-0000-0000-{i:012}"))
@@ -337,10 +297,7 @@ async fn list_and_relation_refusals() {
             Some(seed::SESSION),
         )
         .await;
-    assert_eq!(
-        many.error_message(),
-        "TargetUserIds не может быть больше 20"
-    );
+    assert_eq!(many.error_message(), "TargetUserIds не может быть больше 20");
 }
 
 #[actix_web::test]
@@ -396,13 +353,9 @@ async fn walking_a_long_friend_list_with_ties_in_time() {
     let mut expected = Vec::new();
     for i in 0..23 {
         let (fan, session) = app.register(&format!("fan{i:02}")).await;
-        app.post(
-            "/friendship/send-request",
-            Some(&session),
-            json!({"responderId": star}),
-        )
-        .await
-        .data();
+        app.post("/friendship/send-request", Some(&session), json!({"responderId": star}))
+            .await
+            .data();
         expected.push(fan);
     }
     // One frozen instant for every request: the other user's id orders them, descending.

@@ -29,27 +29,17 @@ impl Answer {
     /// The `type` of the only error of a failed answer.
     pub fn error_type(&self) -> &str {
         assert_eq!(self.body["ok"], false, "expected a failure: {}", self.text);
-        assert_eq!(
-            self.body["errors"].as_array().map(Vec::len),
-            Some(1),
-            "{}",
-            self.text
-        );
+        assert_eq!(self.body["errors"].as_array().map(Vec::len), Some(1), "{}", self.text);
         self.body["errors"][0]["type"].as_str().unwrap_or_default()
     }
 
     pub fn error_message(&self) -> &str {
-        self.body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
+        self.body["errors"][0]["message"].as_str().unwrap_or_default()
     }
 
     pub fn data(&self) -> &Value {
         assert_eq!(self.body["ok"], true, "expected success: {}", self.text);
-        assert!(
-            self.body.get("errors").is_none(),
-            "errors must be omitted on success"
-        );
+        assert!(self.body.get("errors").is_none(), "errors must be omitted on success");
         &self.body["data"]
     }
 }
@@ -134,27 +124,12 @@ impl TestApp {
     }
 
     /// POSTs raw bytes with no content type, as the original's k6 scripts do.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        session: Option<&str>,
-        body: impl Into<reqwest::Body>,
-    ) -> Answer {
-        self.send(
-            self.client
-                .post(format!("{}{path}", self.address))
-                .body(body),
-            session,
-        )
-        .await
+    pub async fn post_raw(&self, path: &str, session: Option<&str>, body: impl Into<reqwest::Body>) -> Answer {
+        self.send(self.client.post(format!("{}{path}", self.address)).body(body), session)
+            .await
     }
 
-    pub async fn send_with_content_type(
-        &self,
-        path: &str,
-        body: &str,
-        content_type: &str,
-    ) -> Answer {
+    pub async fn send_with_content_type(&self, path: &str, body: &str, content_type: &str) -> Answer {
         let request = self
             .client
             .post(format!("{}{path}", self.address))
@@ -164,13 +139,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, session: Option<&str>, body: Value) -> Answer {
-        self.send(
-            self.client
-                .post(format!("{}{path}", self.address))
-                .json(&body),
-            session,
-        )
-        .await
+        self.send(self.client.post(format!("{}{path}", self.address)).json(&body), session)
+            .await
     }
 
     /// Registers someone and returns (user id, session id).
@@ -203,4 +173,105 @@ pub fn ids(page: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// A real WebSocket client on `/ws`.
+pub struct Socket {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// How long a test waits for an event that must come.
+const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl TestApp {
+    fn ws_request(&self) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        format!("{}/ws", self.address.replacen("http", "ws", 1))
+            .into_client_request()
+            .unwrap()
+    }
+
+    /// Opens a socket with the session header.
+    pub async fn socket(&self, session: &str) -> Socket {
+        let mut request = self.ws_request();
+        request
+            .headers_mut()
+            .insert("X-Auth-Session-Id", session.parse().unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket upgrade refused");
+        assert_eq!(response.status(), 101);
+        Socket { stream }
+    }
+
+    /// Tries an upgrade with these headers; returns the refusal's status and body.
+    pub async fn refused_upgrade(&self, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut request = self.ws_request();
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok(_) => panic!("the upgrade was accepted"),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                (response.status().as_u16(), body)
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+
+    /// Opens a socket with only the browser cookie.
+    pub async fn socket_with_cookie(&self, cookie: &str) -> Result<Socket, u16> {
+        let mut request = self.ws_request();
+        request.headers_mut().insert("Cookie", cookie.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+}
+
+impl Socket {
+    /// The next event frame, parsed; fails the test after a while.
+    pub async fn event(&mut self) -> Value {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(EVENT_WAIT, self.stream.next())
+                .await
+                .expect("no event arrived")
+                .expect("the socket closed")
+                .expect("websocket error");
+            match frame {
+                Message::Text(text) => return serde_json::from_str(&text).expect("an event is one JSON object"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame: {other:?}"),
+            }
+        }
+    }
+
+    /// Asserts that nothing arrives for a moment (used after an event that must come, so the
+    /// pipeline is known to be flowing).
+    pub async fn silent(&mut self) {
+        use futures_util::StreamExt;
+        if let Ok(Some(frame)) = tokio::time::timeout(std::time::Duration::from_millis(500), self.stream.next()).await {
+            panic!("expected nothing, got {frame:?}");
+        }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::text(text))
+            .await
+            .unwrap();
+    }
 }

@@ -7,46 +7,21 @@ use crate::helpers::{seed, spawn_compat_app};
 async fn a_like_toggles_on_and_off() {
     let app = spawn_compat_app().await;
     let on = app
-        .post(
-            "/like/post",
-            Some(seed::SESSION),
-            json!({"id": seed::ASSER_POST}),
-        )
+        .post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
         .await;
     insta::assert_json_snapshot!("like POST /post 1", on.body);
-    assert_eq!(
-        on.data(),
-        &json!({"postId": seed::ASSER_POST, "liked": true})
-    );
+    assert_eq!(on.data(), &json!({"postId": seed::ASSER_POST, "liked": true}));
     let off = app
-        .post(
-            "/like/post",
-            Some(seed::SESSION),
-            json!({"id": seed::ASSER_POST}),
-        )
+        .post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
         .await;
-    assert_eq!(
-        off.data(),
-        &json!({"postId": seed::ASSER_POST, "liked": false})
-    );
+    assert_eq!(off.data(), &json!({"postId": seed::ASSER_POST, "liked": false}));
 
     let on = app
-        .post(
-            "/like/comment",
-            Some(seed::SESSION),
-            json!({"id": seed::DRUG_COMMENT}),
-        )
+        .post("/like/comment", Some(seed::SESSION), json!({"id": seed::DRUG_COMMENT}))
         .await;
-    assert_eq!(
-        on.data(),
-        &json!({"commentId": seed::DRUG_COMMENT, "liked": true})
-    );
+    assert_eq!(on.data(), &json!({"commentId": seed::DRUG_COMMENT, "liked": true}));
     let off = app
-        .post(
-            "/like/comment",
-            Some(seed::SESSION),
-            json!({"id": seed::DRUG_COMMENT}),
-        )
+        .post("/like/comment", Some(seed::SESSION), json!({"id": seed::DRUG_COMMENT}))
         .await;
     assert_eq!(off.data()["liked"], false);
 }
@@ -54,13 +29,9 @@ async fn a_like_toggles_on_and_off() {
 #[actix_web::test]
 async fn the_like_object_counts_shows_five_first_likers_and_the_callers_like() {
     let app = spawn_compat_app().await;
-    app.post(
-        "/like/post",
-        Some(seed::SESSION),
-        json!({"id": seed::LIKED_POST}),
-    )
-    .await
-    .data();
+    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::LIKED_POST}))
+        .await
+        .data();
     let post = app
         .get(&format!("/posts/{}", seed::LIKED_POST), Some(seed::SESSION))
         .await;
@@ -72,10 +43,7 @@ async fn the_like_object_counts_shows_five_first_likers_and_the_callers_like() {
     assert_eq!(post.data()["likes"]["liked"], true);
     // Another viewer sees the same count but not the caller's like.
     let asser = app
-        .get(
-            &format!("/posts/{}", seed::LIKED_POST),
-            Some(seed::ASSER_SESSION),
-        )
+        .get(&format!("/posts/{}", seed::LIKED_POST), Some(seed::ASSER_SESSION))
         .await;
     assert_eq!(asser.data()["likes"]["count"], 8);
     assert_eq!(asser.data()["likes"]["liked"], false);
@@ -88,17 +56,11 @@ async fn the_like_object_counts_shows_five_first_likers_and_the_callers_like() {
     .await
     .data();
     let comment = app
-        .get(
-            &format!("/comments/{}", seed::TESTER_COMMENT),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/comments/{}", seed::TESTER_COMMENT), Some(seed::SESSION))
         .await;
     assert_eq!(comment.data()["likes"]["count"], 1);
     assert_eq!(comment.data()["likes"]["liked"], false);
-    assert_eq!(
-        comment.data()["likes"]["randomFiveLikers"][0]["nick"],
-        "ass_asser"
-    );
+    assert_eq!(comment.data()["likes"]["randomFiveLikers"][0]["nick"], "ass_asser");
 }
 
 #[actix_web::test]
@@ -154,9 +116,7 @@ async fn removed_and_unknown_things_cannot_be_liked() {
             StatusCode::BAD_REQUEST
         );
         assert_eq!(
-            app.post(route, Some(seed::SESSION), json!({"id": "x"}))
-                .await
-                .status,
+            app.post(route, Some(seed::SESSION), json!({"id": "x"})).await.status,
             StatusCode::BAD_REQUEST
         );
         assert_eq!(
@@ -166,11 +126,7 @@ async fn removed_and_unknown_things_cannot_be_liked() {
     }
     // A comment on no post can be liked: the original allows it.
     let loose = app
-        .post(
-            "/like/comment",
-            Some(seed::SESSION),
-            json!({"id": seed::LOOSE_COMMENT}),
-        )
+        .post("/like/comment", Some(seed::SESSION), json!({"id": seed::LOOSE_COMMENT}))
         .await;
     assert_eq!(loose.data()["liked"], true);
 }
@@ -178,13 +134,7 @@ async fn removed_and_unknown_things_cannot_be_liked() {
 #[actix_web::test]
 async fn parallel_toggles_by_one_user_never_double_like() {
     let app = spawn_compat_app().await;
-    let toggles = (0..10).map(|_| {
-        app.post(
-            "/like/post",
-            Some(seed::SESSION),
-            json!({"id": seed::ASSER_POST}),
-        )
-    });
+    let toggles = (0..10).map(|_| app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST})));
     let answers = futures_util::future::join_all(toggles).await;
     let mut liked = 0;
     for answer in &answers {
@@ -202,23 +152,12 @@ async fn parallel_toggles_by_one_user_never_double_like() {
 
     // Two users at once: both likes land.
     let both = futures_util::future::join(
-        app.post(
-            "/like/post",
-            Some(seed::SESSION),
-            json!({"id": seed::ASSER_POST}),
-        ),
-        app.post(
-            "/like/post",
-            Some(seed::ASSER_SESSION),
-            json!({"id": seed::ASSER_POST}),
-        ),
+        app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST})),
+        app.post("/like/post", Some(seed::ASSER_SESSION), json!({"id": seed::ASSER_POST})),
     )
     .await;
     assert_eq!(
-        (
-            both.0.data()["liked"].clone(),
-            both.1.data()["liked"].clone()
-        ),
+        (both.0.data()["liked"].clone(), both.1.data()["liked"].clone()),
         (json!(true), json!(true))
     );
     let post = app

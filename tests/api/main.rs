@@ -11,6 +11,7 @@ mod friendship;
 mod helpers;
 mod likes;
 mod posts;
+mod realtime;
 mod service;
 mod sessions;
 mod users;

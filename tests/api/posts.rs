@@ -16,10 +16,7 @@ async fn a_wall_in_two_pages_as_the_original_shows_it() {
     insta::assert_json_snapshot!("posts GET / page 1", first.body);
     let cursor = first.data()["next"].as_str().unwrap();
     let second = app
-        .get(
-            &format!("{path}&cursor={}", encode(cursor)),
-            Some(seed::SESSION),
-        )
+        .get(&format!("{path}&cursor={}", encode(cursor)), Some(seed::SESSION))
         .await;
     insta::assert_json_snapshot!("posts GET / page 2", second.body);
     let post = &second.data()["data"][0];
@@ -35,34 +32,19 @@ async fn permissions_follow_author_and_wall_owner() {
     let app = spawn_compat_app().await;
     // test_tester wrote this on drugtester's wall: author.
     let authored = app
-        .get(
-            &format!("/posts/{}", seed::TESTER_POST_ON_DRUG),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/posts/{}", seed::TESTER_POST_ON_DRUG), Some(seed::SESSION))
         .await;
-    assert_eq!(
-        authored.data()["permissions"],
-        json!({"remove": true, "update": true})
-    );
+    assert_eq!(authored.data()["permissions"], json!({"remove": true, "update": true}));
     insta::assert_json_snapshot!("posts permissions author", authored.body);
     // drugtester wrote this on test_tester's wall: owner.
     let owned = app
-        .get(
-            &format!("/posts/{}", seed::DRUG_POST_ON_TESTER),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/posts/{}", seed::DRUG_POST_ON_TESTER), Some(seed::SESSION))
         .await;
-    assert_eq!(
-        owned.data()["permissions"],
-        json!({"remove": true, "update": false})
-    );
+    assert_eq!(owned.data()["permissions"], json!({"remove": true, "update": false}));
     let other = app
         .get(&format!("/posts/{}", seed::ASSER_POST), Some(seed::SESSION))
         .await;
-    assert_eq!(
-        other.data()["permissions"],
-        json!({"remove": false, "update": false})
-    );
+    assert_eq!(other.data()["permissions"], json!({"remove": false, "update": false}));
 }
 
 #[actix_web::test]
@@ -81,10 +63,7 @@ async fn unknown_removed_and_malformed_posts_are_data_null() {
         .await;
     assert_eq!(removed.data(), &json!({"id": seed::TESTER_POST_ON_DRUG}));
     let answer = app
-        .get(
-            &format!("/posts/{}", seed::TESTER_POST_ON_DRUG),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/posts/{}", seed::TESTER_POST_ON_DRUG), Some(seed::SESSION))
         .await;
     assert_eq!(answer.text, r#"{"ok":true,"data":null}"#);
 }
@@ -101,10 +80,7 @@ async fn publish_then_read_it_back_on_the_wall() {
         .await;
     let id = published.data()["id"].as_str().unwrap().to_owned();
     let wall = app
-        .get(
-            &format!("/posts?ownerId={}", seed::DRUGTESTER),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/posts?ownerId={}", seed::DRUGTESTER), Some(seed::SESSION))
         .await;
     let newest = &wall.data()["data"][0];
     assert_eq!(newest["id"], id.as_str());
@@ -116,17 +92,11 @@ async fn publish_then_read_it_back_on_the_wall() {
         newest["likes"],
         json!({"count": 0, "randomFiveLikers": [], "liked": false})
     );
-    assert_eq!(
-        newest["recentComments"],
-        json!({"data": [], "totalCount": 0})
-    );
+    assert_eq!(newest["recentComments"], json!({"data": [], "totalCount": 0}));
     assert_eq!(wall.data()["totalCount"], 16);
     // By author only.
     let mine = app
-        .get(
-            &format!("/posts?authorId={}", seed::TEST_TESTER),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/posts?authorId={}", seed::TEST_TESTER), Some(seed::SESSION))
         .await;
     assert_eq!(mine.data()["totalCount"], 2);
 }
@@ -172,9 +142,7 @@ async fn publish_refuses_bad_input() {
         ),
     ];
     for (body, status, fragment) in cases {
-        let answer = app
-            .post("/posts/publish", Some(seed::SESSION), body.clone())
-            .await;
+        let answer = app.post("/posts/publish", Some(seed::SESSION), body.clone()).await;
         assert_eq!(answer.status, status, "{body}");
         assert_eq!(answer.error_type(), "Unknown");
         assert!(
@@ -197,11 +165,7 @@ async fn publish_refuses_bad_input() {
 async fn remove_is_for_author_and_owner_only() {
     let app = spawn_compat_app().await;
     let refused = app
-        .post(
-            "/posts/remove",
-            Some(seed::SESSION),
-            json!({"id": seed::ASSER_POST}),
-        )
+        .post("/posts/remove", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.error_type(), "PostError");
@@ -236,22 +200,14 @@ async fn remove_is_for_author_and_owner_only() {
         )
         .await;
     assert_eq!(unknown.error_type(), "PostingError");
-    let missing = app
-        .post("/posts/remove", Some(seed::SESSION), json!({}))
-        .await;
+    let missing = app.post("/posts/remove", Some(seed::SESSION), json!({})).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     // Removed posts leave the wall.
     let wall = app
-        .get(
-            &format!("/posts?ownerId={}", seed::TEST_TESTER),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/posts?ownerId={}", seed::TEST_TESTER), Some(seed::SESSION))
         .await;
     assert_eq!(wall.data()["totalCount"], 0);
-    assert_eq!(
-        wall.text,
-        r#"{"ok":true,"data":{"data":[],"totalCount":0}}"#
-    );
+    assert_eq!(wall.text, r#"{"ok":true,"data":{"data":[],"totalCount":0}}"#);
 }
 
 #[actix_web::test]
@@ -263,18 +219,10 @@ async fn list_refuses_bad_filters_and_cursors() {
     assert_eq!(no_filter.error_message(), "Отсутствует фильтр");
     let bad_id = app.get("/posts?ownerId=xyz", Some(seed::SESSION)).await;
     assert_eq!(bad_id.error_message(), "invalid UUID length: 3");
-    for cursor in [
-        "nocursor",
-        "x/y",
-        "c7b7bf17-38f9-4ed5-b0a8-601a90f7c8e7/notatime",
-    ] {
+    for cursor in ["nocursor", "x/y", "c7b7bf17-38f9-4ed5-b0a8-601a90f7c8e7/notatime"] {
         let answer = app
             .get(
-                &format!(
-                    "/posts?ownerId={}&cursor={}",
-                    seed::DRUGTESTER,
-                    encode(cursor)
-                ),
+                &format!("/posts?ownerId={}&cursor={}", seed::DRUGTESTER, encode(cursor)),
                 Some(seed::SESSION),
             )
             .await;
@@ -335,8 +283,5 @@ async fn walking_a_wall_with_ties_in_time_sees_every_post_once() {
     expected.reverse();
     expected.dedup();
     assert_eq!(seen.len(), 33);
-    assert_eq!(
-        seen, expected,
-        "no duplicates, no gaps, id descending within the tie"
-    );
+    assert_eq!(seen, expected, "no duplicates, no gaps, id descending within the tie");
 }

@@ -36,11 +36,7 @@ async fn expiry_of(conn: &mut nosebook_schema::AsyncPgConnection, session: &str)
         .unwrap()
 }
 
-async fn insert_session(
-    app: &crate::helpers::TestApp,
-    user: &str,
-    expires_at: DateTime<Utc>,
-) -> String {
+async fn insert_session(app: &crate::helpers::TestApp, user: &str, expires_at: DateTime<Utc>) -> String {
     let id = Uuid::new_v4();
     diesel::insert_into(user_sessions::table)
         .values((
@@ -63,16 +59,8 @@ async fn a_session_expiring_now_is_expired_and_one_expiring_later_is_valid() {
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.error_type(), "Not Authenticated");
 
-    let valid = insert_session(
-        &app,
-        seed::DRUGTESTER,
-        frozen_now() + chrono::Duration::seconds(1),
-    )
-    .await;
-    assert_eq!(
-        app.get("/whoami", Some(&valid)).await.status,
-        StatusCode::OK
-    );
+    let valid = insert_session(&app, seed::DRUGTESTER, frozen_now() + chrono::Duration::seconds(1)).await;
+    assert_eq!(app.get("/whoami", Some(&valid)).await.status, StatusCode::OK);
     // Sliding expiry: the request pushed it 48 h past now.
     assert_eq!(
         expiry_of(&mut app.db().await, &valid).await,
@@ -91,14 +79,8 @@ async fn activity_is_stored_before_the_handler_runs_even_for_failing_requests() 
         )
         .await;
     // Login itself is not activity (API.md §4).
-    assert_eq!(
-        login.data()["user"]["lastActivityAt"],
-        "2024-08-10T10:01:02Z"
-    );
-    let session = login.data()["session"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    assert_eq!(login.data()["user"]["lastActivityAt"], "2024-08-10T10:01:02Z");
+    let session = login.data()["session"]["sessionId"].as_str().unwrap().to_owned();
     let mut db = app.db().await;
     assert_eq!(
         activity_of(&mut db, seed::DRUGTESTER).await,
@@ -110,9 +92,7 @@ async fn activity_is_stored_before_the_handler_runs_even_for_failing_requests() 
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(activity_of(&mut db, seed::DRUGTESTER).await, frozen_now());
 
-    let me = app
-        .get(&format!("/users/{}", seed::DRUGTESTER), Some(&session))
-        .await;
+    let me = app.get(&format!("/users/{}", seed::DRUGTESTER), Some(&session)).await;
     assert_eq!(me.data()["online"], true);
     assert_eq!(me.data()["lastOnlineAt"], "2024-08-10T10:10:10Z");
 }
@@ -122,8 +102,7 @@ async fn with_the_real_clock_writes_are_coalesced_and_the_newest_activity_wins()
     let app = spawn_app_in(Env::Dev, fresh_database().await).await;
     let (user, session) = app.register("clocked").await;
     let first = app.get("/whoami", Some(&session)).await;
-    let first_at =
-        DateTime::parse_from_rfc3339(first.data()["lastActivityAt"].as_str().unwrap()).unwrap();
+    let first_at = DateTime::parse_from_rfc3339(first.data()["lastActivityAt"].as_str().unwrap()).unwrap();
     let mut db = app.db().await;
     // The first request of a session writes at once.
     assert_eq!(activity_of(&mut db, &user).await, first_at);
@@ -131,15 +110,10 @@ async fn with_the_real_clock_writes_are_coalesced_and_the_newest_activity_wins()
     // The next ones within the flush interval are folded into one later write; user objects
     // built meanwhile already show the newer activity (the presence tracker has it).
     let profile = app.get(&format!("/users/{user}"), Some(&session)).await;
-    let shown =
-        DateTime::parse_from_rfc3339(profile.data()["lastOnlineAt"].as_str().unwrap()).unwrap();
-    assert!(
-        shown > first_at,
-        "profile shows {shown}, first activity was {first_at}"
-    );
+    let shown = DateTime::parse_from_rfc3339(profile.data()["lastOnlineAt"].as_str().unwrap()).unwrap();
+    assert!(shown > first_at, "profile shows {shown}, first activity was {first_at}");
     let last = app.get("/whoami", Some(&session)).await;
-    let last_at =
-        DateTime::parse_from_rfc3339(last.data()["lastActivityAt"].as_str().unwrap()).unwrap();
+    let last_at = DateTime::parse_from_rfc3339(last.data()["lastActivityAt"].as_str().unwrap()).unwrap();
     assert_eq!(last.data()["lastActivityAt"], last.data()["lastActivityAt"]);
 
     // Within a few seconds the database catches up with the newest request, expiry included.

@@ -6,10 +6,7 @@ use crate::helpers::{seed, spawn_compat_app};
 async fn a_user_online_and_a_user_offline() {
     let app = spawn_compat_app().await;
     let online = app
-        .get(
-            &format!("/users/{}", seed::TEST_TESTER),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/users/{}", seed::TEST_TESTER), Some(seed::SESSION))
         .await;
     insta::assert_json_snapshot!("users online GET /:id", online.body);
     let offline = app
@@ -17,9 +14,7 @@ async fn a_user_online_and_a_user_offline() {
         .await;
     insta::assert_json_snapshot!("users offline GET /:id", offline.body);
     // Another online seed user: active at 10:10:02, which is within five minutes.
-    let marina = app
-        .get(&format!("/users/{}", seed::MARINA), Some(seed::SESSION))
-        .await;
+    let marina = app.get(&format!("/users/{}", seed::MARINA), Some(seed::SESSION)).await;
     assert_eq!(marina.data()["online"], true);
     assert_eq!(marina.data()["lastOnlineAt"], "2024-08-10T10:10:02Z");
 }
@@ -28,24 +23,15 @@ async fn a_user_online_and_a_user_offline() {
 async fn unknown_users_are_data_null_and_bad_ids_are_400() {
     let app = spawn_compat_app().await;
     let unknown = app
-        .get(
-            "/users/00000000-0000-0000-0000-000000000001",
-            Some(seed::SESSION),
-        )
+        .get("/users/00000000-0000-0000-0000-000000000001", Some(seed::SESSION))
         .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert_eq!(unknown.text, r#"{"ok":true,"data":null}"#);
 
     for (id, message) in [
         ("abc", "invalid UUID length: 3"),
-        (
-            "zd1a3fd0-4d0b-4961-b4cd-cf212357740d",
-            "invalid UUID format",
-        ),
-        (
-            "ed1a3fd0+4d0b-4961-b4cd-cf212357740d",
-            "invalid UUID format",
-        ),
+        ("zd1a3fd0-4d0b-4961-b4cd-cf212357740d", "invalid UUID format"),
+        ("ed1a3fd0+4d0b-4961-b4cd-cf212357740d", "invalid UUID format"),
     ] {
         let answer = app.get(&format!("/users/{id}"), Some(seed::SESSION)).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{id}");
@@ -70,13 +56,9 @@ async fn search_matches_names_and_nicks() {
     let drug = app.get("/users?text=DRUG", Some(seed::SESSION)).await;
     insta::assert_json_snapshot!("users GET /?text=drug", drug.body);
     // Across the fields: "Ilya Blinkov drugtester".
-    let across = app
-        .get("/users?text=blinkov%20drug", Some(seed::SESSION))
-        .await;
+    let across = app.get("/users?text=blinkov%20drug", Some(seed::SESSION)).await;
     assert_eq!(across.data()["totalCount"], 1);
-    let first_wins = app
-        .get("/users?text=drug&text=tester", Some(seed::SESSION))
-        .await;
+    let first_wins = app.get("/users?text=drug&text=tester", Some(seed::SESSION)).await;
     assert_eq!(first_wins.data()["totalCount"], 1);
 }
 
@@ -84,9 +66,7 @@ async fn search_matches_names_and_nicks() {
 async fn search_with_no_text_finds_nobody() {
     let app = spawn_compat_app().await;
     for query in ["", "?text=", "?next="] {
-        let answer = app
-            .get(&format!("/users{query}"), Some(seed::SESSION))
-            .await;
+        let answer = app.get(&format!("/users{query}"), Some(seed::SESSION)).await;
         assert_eq!(
             answer.text, r#"{"ok":true,"data":{"data":[],"totalCount":0}}"#,
             "{query}"
@@ -144,10 +124,7 @@ async fn search_pages_walk_every_match_once_with_ties_in_time() {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(
-        seen, expected,
-        "every match once, newest first, then id descending"
-    );
+    assert_eq!(seen, expected, "every match once, newest first, then id descending");
 }
 
 fn urlencode(s: &str) -> String {
@@ -173,10 +150,7 @@ async fn bad_cursors_are_400() {
         assert_eq!(answer.error_message(), "Invalid cursor");
     }
     let long = app
-        .get(
-            &format!("/users?text={}", "a".repeat(300)),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/users?text={}", "a".repeat(300)), Some(seed::SESSION))
         .await;
     assert_eq!(long.status, StatusCode::BAD_REQUEST);
 }
@@ -201,9 +175,7 @@ async fn every_seed_user_as_the_api_shows_them() {
 async fn the_demo_data_set_loads_and_its_people_can_log_in() {
     let app = crate::helpers::spawn_app().await;
     let now = chrono::Utc::now();
-    nosebook::seed::demo::load(&mut app.db().await, now)
-        .await
-        .unwrap();
+    nosebook::seed::demo::load(&mut app.db().await, now).await.unwrap();
     let login = app
         .post(
             "/login",

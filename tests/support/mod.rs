@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 /// Server and admin database of the tests; `NOSEBOOK_TEST_PG` overrides.
 pub fn server_url() -> String {
-    std::env::var("NOSEBOOK_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("NOSEBOOK_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 const TEMPLATE: &str = "nosebook_test_template";
@@ -35,11 +34,7 @@ pub async fn fresh_database() -> String {
     let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
         .await
         .expect("the tests need PostgreSQL (scripts/test starts it)");
-    execute(
-        &mut admin,
-        &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"),
-    )
-    .await;
+    execute(&mut admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await;
     let exists = diesel::sql_query(format!(
         "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}') AS exists"
     ))
@@ -54,23 +49,11 @@ pub async fn fresh_database() -> String {
         nosebook_schema::migrate::run_pending(&format!("{server}/{building}"))
             .await
             .unwrap();
-        execute(
-            &mut admin,
-            &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}"),
-        )
-        .await;
+        execute(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}")).await;
     }
     let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
-    execute(
-        &mut admin,
-        &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"),
-    )
-    .await;
-    execute(
-        &mut admin,
-        &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"),
-    )
-    .await;
+    execute(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}")).await;
+    execute(&mut admin, &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;
     format!("{server}/{name}")
 }
 

@@ -34,10 +34,7 @@ pub async fn insert(
 }
 
 /// A comment in any state, locked for the caller's update.
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    id: CommentId,
-) -> QueryResult<Option<CommentRow>> {
+pub async fn find_for_update(conn: &mut AsyncPgConnection, id: CommentId) -> QueryResult<Option<CommentRow>> {
     comments::table
         .find(id)
         .select(CommentRow::as_select())
@@ -48,10 +45,7 @@ pub async fn find_for_update(
 }
 
 /// A live comment, attached to a post or not (likes accept both).
-pub async fn find_live_for_share(
-    conn: &mut AsyncPgConnection,
-    id: CommentId,
-) -> QueryResult<Option<CommentRow>> {
+pub async fn find_live_for_share(conn: &mut AsyncPgConnection, id: CommentId) -> QueryResult<Option<CommentRow>> {
     comments::table
         .find(id)
         .filter(comments::removed_at.is_null())
@@ -63,10 +57,7 @@ pub async fn find_live_for_share(
 }
 
 /// A live comment that belongs to a post: what `GET /comments/:id` shows.
-pub async fn find_shown(
-    conn: &mut AsyncPgConnection,
-    id: CommentId,
-) -> QueryResult<Option<CommentRow>> {
+pub async fn find_shown(conn: &mut AsyncPgConnection, id: CommentId) -> QueryResult<Option<CommentRow>> {
     comments::table
         .find(id)
         .filter(comments::removed_at.is_null())
@@ -77,11 +68,7 @@ pub async fn find_shown(
         .optional()
 }
 
-pub async fn mark_removed(
-    conn: &mut AsyncPgConnection,
-    id: CommentId,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
+pub async fn mark_removed(conn: &mut AsyncPgConnection, id: CommentId, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(comments::table.find(id))
         .set(comments::removed_at.eq(at))
         .execute(conn)
@@ -120,10 +107,7 @@ pub async fn page(
     position: Position,
     limit: usize,
 ) -> QueryResult<Page<CommentRow>> {
-    let total_count = live_of(post)
-        .select(count_star())
-        .get_result::<i64>(conn)
-        .await?;
+    let total_count = live_of(post).select(count_star()).get_result::<i64>(conn).await?;
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let ascending = (comments::created_at.asc(), comments::id.asc());
     let descending = (comments::created_at.desc(), comments::id.desc());
@@ -132,12 +116,7 @@ pub async fn page(
         Position::First | Position::After(_) => {
             let mut query = live_of(post).order(ascending).limit(fetch);
             if let Position::After(cursor) = position {
-                query = query.filter(keyset(
-                    "comments.created_at",
-                    "comments.id",
-                    Side::Above,
-                    cursor,
-                ));
+                query = query.filter(keyset("comments.created_at", "comments.id", Side::Above, cursor));
             }
             let rows = query.select(select).load(conn).await?;
             Ok(Page::from_overfetch(rows, limit, total_count, cursor_of))
@@ -145,12 +124,7 @@ pub async fn page(
         Position::Before(_) | Position::Last => {
             let mut query = live_of(post).order(descending).limit(fetch);
             if let Position::Before(cursor) = position {
-                query = query.filter(keyset(
-                    "comments.created_at",
-                    "comments.id",
-                    Side::Below,
-                    cursor,
-                ));
+                query = query.filter(keyset("comments.created_at", "comments.id", Side::Below, cursor));
             }
             let mut rows: Vec<CommentRow> = query.select(select).load(conn).await?;
             let more_before = rows.len() > limit;
@@ -158,12 +132,7 @@ pub async fn page(
             rows.reverse();
             let more_after = match (position, rows.last()) {
                 (Position::Before(_), Some(last)) => {
-                    let after = keyset(
-                        "comments.created_at",
-                        "comments.id",
-                        Side::Above,
-                        cursor_of(last),
-                    );
+                    let after = keyset("comments.created_at", "comments.id", Side::Above, cursor_of(last));
                     live_of(post)
                         .filter(after)
                         .select(comments::id)
@@ -175,9 +144,7 @@ pub async fn page(
                 _ => false,
             };
             Ok(Page {
-                prev: <[CommentRow]>::first(&rows)
-                    .filter(|_| more_before)
-                    .map(cursor_of),
+                prev: <[CommentRow]>::first(&rows).filter(|_| more_before).map(cursor_of),
                 next: rows.last().filter(|_| more_after).map(cursor_of),
                 rows,
                 total_count,
@@ -222,8 +189,7 @@ pub async fn first_pages(
     .await?;
 
     let totals: HashMap<Uuid, i64> = counts.into_iter().map(|c| (c.post_id, c.count)).collect();
-    let mut grouped: HashMap<PostId, Vec<CommentRow>> =
-        posts.iter().map(|p| (*p, Vec::new())).collect();
+    let mut grouped: HashMap<PostId, Vec<CommentRow>> = posts.iter().map(|p| (*p, Vec::new())).collect();
     for row in rows {
         if let Some(post) = row.post_id {
             grouped.entry(post).or_default().push(row);

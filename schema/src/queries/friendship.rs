@@ -13,10 +13,7 @@ use crate::schema::friendship_requests as fr;
 
 /// Inserts a new pending request; `None` when the pair already has a row, in either direction
 /// (the unique pair index decides, so two parallel requests cannot both succeed).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    row: &FriendRequestRow,
-) -> QueryResult<Option<FriendRequestRow>> {
+pub async fn insert(conn: &mut AsyncPgConnection, row: &FriendRequestRow) -> QueryResult<Option<FriendRequestRow>> {
     diesel::insert_into(fr::table)
         .values(row)
         .on_conflict_do_nothing()
@@ -34,16 +31,12 @@ pub async fn respond(
     responder: UserId,
     accept: bool,
 ) -> QueryResult<Option<FriendRequestRow>> {
-    diesel::update(
-        fr::table
-            .find((requester, responder))
-            .filter(fr::accepted.eq(false)),
-    )
-    .set((fr::accepted.eq(accept), fr::viewed.eq(true)))
-    .returning(FriendRequestRow::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+    diesel::update(fr::table.find((requester, responder)).filter(fr::accepted.eq(false)))
+        .set((fr::accepted.eq(accept), fr::viewed.eq(true)))
+        .returning(FriendRequestRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Ends a friendship: the ex-friend becomes a pending request to the caller, whoever asked first.
@@ -187,9 +180,7 @@ pub async fn list(
         union_sql(&filter, after.is_some()),
         limit + 1
     );
-    let rows: Vec<FriendshipEntry> = bind_all!(diesel::sql_query(page_sql), filter, after)
-        .load(conn)
-        .await?;
+    let rows: Vec<FriendshipEntry> = bind_all!(diesel::sql_query(page_sql), filter, after).load(conn).await?;
     Ok(Page::from_overfetch(rows, limit, total, |e| {
         Cursor::new(e.other_id, e.created_at)
     }))
@@ -204,9 +195,7 @@ pub async fn between(
     let pairs = fr::requester_id
         .eq(source)
         .and(fr::responder_id.eq_any(targets))
-        .or(fr::responder_id
-            .eq(source)
-            .and(fr::requester_id.eq_any(targets)));
+        .or(fr::responder_id.eq(source).and(fr::requester_id.eq_any(targets)));
     fr::table
         .filter(pairs)
         .select(FriendRequestRow::as_select())

@@ -64,14 +64,12 @@ pub async fn toggle(
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let (table, key) = (likes.table(), likes.key());
-    diesel::sql_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::text || $3::text, 0))",
-    )
-    .bind::<Text, _>(table)
-    .bind::<SqlUuid, _>(target)
-    .bind::<SqlUuid, _>(user.0)
-    .execute(conn)
-    .await?;
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::text || $3::text, 0))")
+        .bind::<Text, _>(table)
+        .bind::<SqlUuid, _>(target)
+        .bind::<SqlUuid, _>(user.0)
+        .execute(conn)
+        .await?;
     let deleted: Vec<Touched> = diesel::sql_query(format!(
         "DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq"
     ))

@@ -1,6 +1,9 @@
+pub mod chats;
 pub mod comments;
 pub mod friendship;
 pub mod likes;
+pub mod messages;
+pub mod outbox;
 pub mod posts;
 pub mod sessions;
 pub mod users;

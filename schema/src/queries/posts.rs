@@ -42,10 +42,7 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: PostId) -> QueryResult<
 
 /// A live post, locked against removal until the transaction ends: whatever the caller adds to
 /// it (a comment, a like) cannot land on a post removed meanwhile.
-pub async fn find_live_for_share(
-    conn: &mut AsyncPgConnection,
-    id: PostId,
-) -> QueryResult<Option<PostRow>> {
+pub async fn find_live_for_share(conn: &mut AsyncPgConnection, id: PostId) -> QueryResult<Option<PostRow>> {
     posts::table
         .find(id)
         .filter(posts::removed_at.is_null())
@@ -57,10 +54,7 @@ pub async fn find_live_for_share(
 }
 
 /// A live post, locked for the caller's update.
-pub async fn find_live_for_update(
-    conn: &mut AsyncPgConnection,
-    id: PostId,
-) -> QueryResult<Option<PostRow>> {
+pub async fn find_live_for_update(conn: &mut AsyncPgConnection, id: PostId) -> QueryResult<Option<PostRow>> {
     posts::table
         .find(id)
         .filter(posts::removed_at.is_null())
@@ -80,11 +74,7 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[PostId]) -> QueryRes
         .await
 }
 
-pub async fn mark_removed(
-    conn: &mut AsyncPgConnection,
-    id: PostId,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
+pub async fn mark_removed(conn: &mut AsyncPgConnection, id: PostId, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(posts::table.find(id))
         .set(posts::removed_at.eq(at))
         .execute(conn)
@@ -100,9 +90,7 @@ pub struct PostFilter {
 }
 
 fn filtered(filter: PostFilter) -> posts::BoxedQuery<'static, diesel::pg::Pg> {
-    let mut query = posts::table
-        .filter(posts::removed_at.is_null())
-        .into_boxed();
+    let mut query = posts::table.filter(posts::removed_at.is_null()).into_boxed();
     if let Some(owner) = filter.owner {
         query = query.filter(posts::owner_id.eq(owner));
     }
@@ -119,10 +107,7 @@ pub async fn page(
     after: Option<Cursor>,
     limit: usize,
 ) -> QueryResult<Page<PostRow>> {
-    let total_count = filtered(filter)
-        .select(count_star())
-        .get_result::<i64>(conn)
-        .await?;
+    let total_count = filtered(filter).select(count_star()).get_result::<i64>(conn).await?;
     let mut query = filtered(filter)
         .order((posts::created_at.desc(), posts::id.desc()))
         .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX));

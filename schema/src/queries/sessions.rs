@@ -18,10 +18,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, session: &SessionRow) -> Query
 
 /// The session and its user, whether or not it has expired: expiry is the caller's decision,
 /// made against the one clock.
-pub async fn find_with_user(
-    conn: &mut AsyncPgConnection,
-    id: SessionId,
-) -> QueryResult<Option<(SessionRow, UserRow)>> {
+pub async fn find_with_user(conn: &mut AsyncPgConnection, id: SessionId) -> QueryResult<Option<(SessionRow, UserRow)>> {
     user_sessions::table
         .inner_join(users::table)
         .filter(user_sessions::session_id.eq(id))
@@ -32,10 +29,7 @@ pub async fn find_with_user(
 }
 
 /// Deletes the session and returns it as it was.
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    id: SessionId,
-) -> QueryResult<Option<SessionRow>> {
+pub async fn delete(conn: &mut AsyncPgConnection, id: SessionId) -> QueryResult<Option<SessionRow>> {
     diesel::delete(user_sessions::table.find(id))
         .returning(SessionRow::as_returning())
         .get_result(conn)
@@ -44,11 +38,7 @@ pub async fn delete(
 }
 
 /// Slides the expiry forward (never backward).
-pub async fn extend(
-    conn: &mut AsyncPgConnection,
-    id: SessionId,
-    expires_at: DateTime<Utc>,
-) -> QueryResult<()> {
+pub async fn extend(conn: &mut AsyncPgConnection, id: SessionId, expires_at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(user_sessions::table.find(id))
         .set(
             user_sessions::expires_at.eq(sql::<Timestamptz>("GREATEST(expires_at, ")

@@ -31,10 +31,7 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[UserId]) -> QueryRes
 }
 
 /// Nicks match regardless of case, like the unique index that guards them.
-pub async fn credentials_by_nick(
-    conn: &mut AsyncPgConnection,
-    nick: &str,
-) -> QueryResult<Option<Credentials>> {
+pub async fn credentials_by_nick(conn: &mut AsyncPgConnection, nick: &str) -> QueryResult<Option<Credentials>> {
     users::table
         .filter(lower(users::nick).eq(lower(nick)))
         .select((users::id, users::passhash))
@@ -51,11 +48,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryRe
         .await
 }
 
-pub async fn set_passhash(
-    conn: &mut AsyncPgConnection,
-    id: UserId,
-    passhash: &str,
-) -> QueryResult<()> {
+pub async fn set_passhash(conn: &mut AsyncPgConnection, id: UserId, passhash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(users::passhash.eq(passhash))
         .execute(conn)
@@ -64,11 +57,7 @@ pub async fn set_passhash(
 }
 
 /// Activity only moves forward, whichever node or session reports it last.
-pub async fn record_activity(
-    conn: &mut AsyncPgConnection,
-    id: UserId,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
+pub async fn record_activity(conn: &mut AsyncPgConnection, id: UserId, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(
             users::last_activity_at.eq(sql::<Timestamptz>("GREATEST(last_activity_at, ")

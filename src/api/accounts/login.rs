@@ -53,10 +53,7 @@ pub async fn login(
     };
     // Checked even for an unknown nick (against a decoy), so both answers take as long.
     let stored = credentials.as_ref().map(|c| c.passhash.clone());
-    let verdict = state
-        .passwords
-        .verify(password.into_inner(), stored)
-        .await?;
+    let verdict = state.passwords.verify(password.into_inner(), stored).await?;
     let Some(credentials) = credentials else {
         return Err(ApiError::bad_credentials(
             "NickError",
@@ -64,10 +61,7 @@ pub async fn login(
         ));
     };
     let Verdict::Match { upgrade } = verdict else {
-        return Err(ApiError::bad_credentials(
-            "PasswordError",
-            "Некорректный пароль",
-        ));
+        return Err(ApiError::bad_credentials("PasswordError", "Некорректный пароль"));
     };
 
     let session = new_session(credentials.user_id, &state.clock);

@@ -20,15 +20,11 @@ pub async fn logout(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<S
     let id = caller.session.session_id;
     let deleted = {
         let mut conn = state.db.get().await?;
-        sessions::delete(&mut conn, id)
-            .await
-            .map_err(DbError::from)?
+        sessions::delete(&mut conn, id).await.map_err(DbError::from)?
     };
     // Forget it on this node now, whatever the database said: no cached copy may outlive it.
     if let Err(e) = state.sessions.send(EndSession(id)).await {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "session directory: {e}"
-        )));
+        return Err(ApiError::Internal(anyhow::anyhow!("session directory: {e}")));
     }
     match deleted {
         // The caller's copy holds the expiry this very request slid forward.

@@ -47,8 +47,7 @@ pub async fn register(
     let last_name = PersonName::parse(&cmd.last_name, Form::Register, "LastName", &mut problems);
     let nick = Nick::parse(&cmd.nick, Form::Register, &mut problems);
     let password = Password::parse(&cmd.password, Form::Register, &mut problems);
-    let (Some(first_name), Some(last_name), Some(nick), Some(password)) =
-        (first_name, last_name, nick, password)
+    let (Some(first_name), Some(last_name), Some(nick), Some(password)) = (first_name, last_name, nick, password)
     else {
         return Err(invalid(problems));
     };

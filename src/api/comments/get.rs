@@ -18,19 +18,12 @@ use crate::state::AppState;
         (status = 200, description = "The comment, or `data: null`", body = Success<Option<Comment>>),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
-pub async fn get(
-    caller: SignedIn,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> ApiResult<Comment> {
+pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Comment> {
     let Ok(id) = parse_go_uuid(&id).map(CommentId) else {
         return Ok(Reply::Null);
     };
     let mut conn = state.db.get().await?;
-    let Some(comment) = comments::find_shown(&mut conn, id)
-        .await
-        .map_err(DbError::from)?
-    else {
+    let Some(comment) = comments::find_shown(&mut conn, id).await.map_err(DbError::from)? else {
         return Ok(Reply::Null);
     };
     let page = Page {
@@ -39,8 +32,6 @@ pub async fn get(
         next: None,
         prev: None,
     };
-    let mut shown = Presenter::new(&state, caller.user.id)
-        .comments(&mut conn, page)
-        .await?;
+    let mut shown = Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?;
     Ok(shown.data.pop().map_or(Reply::Null, Reply::Data))
 }

@@ -27,11 +27,7 @@ const KIND: &str = "Comment Presenter Error";
         (status = 400, description = "Missing or bad postId, bad cursor, next with prev (`Comment Presenter Error`)", body = Failure),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
-pub async fn list(
-    caller: SignedIn,
-    state: web::Data<AppState>,
-    query: QueryParams,
-) -> ApiResult<PageOf<Comment>> {
+pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Comment>> {
     let post = query
         .id("postId", KIND)?
         .map(PostId)
@@ -55,8 +51,6 @@ pub async fn list(
         .await
         .map_err(DbError::from)?;
     Ok(Reply::Data(
-        Presenter::new(&state, caller.user.id)
-            .comments(&mut conn, page)
-            .await?,
+        Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?,
     ))
 }

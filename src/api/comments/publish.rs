@@ -39,8 +39,7 @@ pub async fn publish(
     Command(cmd): Command<PublishComment>,
 ) -> ApiResult<Created> {
     let post = PostId(required_id(cmd.id, "id")?);
-    let message =
-        Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
+    let message = Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
     let (me, now) = (caller.user.id, state.clock.now());
     let mut conn = state.db.get().await?;
     let created = conn
@@ -49,16 +48,11 @@ pub async fn publish(
             if posts::find_live_for_share(conn, post).await?.is_none() {
                 return Ok(None);
             }
-            Ok::<_, DbError>(Some(
-                comments::insert(conn, post, me, message.as_str(), now).await?,
-            ))
+            Ok::<_, DbError>(Some(comments::insert(conn, post, me, message.as_str(), now).await?))
         })
         .await?;
     match created {
         Some(comment) => Ok(Reply::Data(Created { id: comment.id.0 })),
-        None => Err(ApiError::not_found(
-            "CommentError",
-            "Такого поста не существует",
-        )),
+        None => Err(ApiError::not_found("CommentError", "Такого поста не существует")),
     }
 }

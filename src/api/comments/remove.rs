@@ -52,10 +52,7 @@ pub async fn remove(
             let Some(post_id) = comment.post_id else {
                 return Ok(Err(Refusal::Missing));
             };
-            let wall_owner = posts::find_many(conn, &[post_id])
-                .await?
-                .first()
-                .map(|p| p.owner_id);
+            let wall_owner = posts::find_many(conn, &[post_id]).await?.first().map(|p| p.owner_id);
             if comment.author_id != me && wall_owner != Some(me) {
                 return Ok(Err(Refusal::NotYours));
             }
@@ -68,17 +65,11 @@ pub async fn remove(
         .await?;
     match outcome {
         Ok(()) => Ok(Reply::Data(Created { id: id.0 })),
-        Err(Refusal::Missing) => Err(ApiError::not_found(
-            "CommentError",
-            "Такого комментария не существует",
-        )),
+        Err(Refusal::Missing) => Err(ApiError::not_found("CommentError", "Такого комментария не существует")),
         Err(Refusal::NotYours) => Err(ApiError::forbidden(
             "Comment Permissions Error",
             "Вы не можете удалить комментарий",
         )),
-        Err(Refusal::AlreadyRemoved) => Err(ApiError::conflict(
-            "Comment Error",
-            "Комментарий уже удален",
-        )),
+        Err(Refusal::AlreadyRemoved) => Err(ApiError::conflict("Comment Error", "Комментарий уже удален")),
     }
 }

@@ -1,7 +1,7 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship;
+use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
 use crate::api::wire::FriendRequest;
+use crate::events::{Event, RequestAccepted};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -46,12 +47,35 @@ pub(super) async fn answer(
     accept: bool,
 ) -> ApiResult<FriendRequest> {
     let requester = UserId(required_id(cmd.requester_id, "requesterId")?);
+    // Only an acceptance is announced: a denial stays quiet, as on any social network.
+    let responder = if accept {
+        state.present_user(caller.user.clone()).await
+    } else {
+        None
+    };
     let mut conn = state.db.get().await?;
-    match friendship::respond(&mut conn, requester, caller.user.id, accept)
-        .await
-        .map_err(DbError::from)?
-    {
-        Some(row) => Ok(Reply::Data(row.into())),
+    let answered = conn
+        .transaction(async |conn| {
+            let Some(row) = friendship::respond(conn, requester, caller.user.id, accept).await? else {
+                return Ok(None);
+            };
+            if let Some(responder) = responder {
+                let event = Event::FriendRequestAccepted(RequestAccepted {
+                    request: row.clone().into(),
+                    responder,
+                });
+                event.queue(conn, &[row.requester_id]).await?;
+            }
+            Ok::<_, DbError>(Some(row))
+        })
+        .await?;
+    match answered {
+        Some(row) => {
+            if accept {
+                state.events_committed();
+            }
+            Ok(Reply::Data(row.into()))
+        }
         None => Err(request_not_found()),
     }
 }

@@ -34,11 +34,7 @@ pub(super) const KIND: &str = "Friendship Presenter Error";
         (status = 400, description = "Missing or bad userId, bad limit or cursor (`Friendship Presenter Error`)", body = Failure),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
-pub async fn list(
-    _: SignedIn,
-    state: web::Data<AppState>,
-    query: QueryParams,
-) -> ApiResult<PageOf<FriendshipItem>> {
+pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<FriendshipItem>> {
     let user = query
         .id("userId", KIND)?
         .map(UserId)
@@ -57,25 +53,16 @@ pub async fn list(
         direction,
         accepted: query.is_true("accepted"),
         viewed: query.is_true("viewed"),
-        active_since: query
-            .has("onlyOnline")
-            .then(|| state.clock.now() - ONLINE_WINDOW),
+        active_since: query.has("onlyOnline").then(|| state.clock.now() - ONLINE_WINDOW),
     };
     let mut conn = state.db.get().await?;
     let page = friendship::list(&mut conn, filter, after, limit)
         .await
         .map_err(DbError::from)?;
     let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
-    let rows = users::find_many(&mut conn, &ids)
-        .await
-        .map_err(DbError::from)?;
+    let rows = users::find_many(&mut conn, &ids).await.map_err(DbError::from)?;
     drop(conn);
-    let mut people: HashMap<_, _> = state
-        .present_users(rows)
-        .await
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let mut people: HashMap<_, _> = state.present_users(rows).await.into_iter().map(|u| (u.id, u)).collect();
     let data = page
         .rows
         .iter()

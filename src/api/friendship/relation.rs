@@ -25,11 +25,7 @@ const MAX_TARGETS: usize = 20;
         (status = 400, description = "Missing or bad ids, too many targets (`Friendship Presenter Error`)", body = Failure),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
-pub async fn relation_between(
-    _: SignedIn,
-    state: web::Data<AppState>,
-    query: QueryParams,
-) -> ApiResult<Relations> {
+pub async fn relation_between(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<Relations> {
     let source = query
         .id("sourceUserId", KIND)?
         .map(UserId)
@@ -40,10 +36,7 @@ pub async fn relation_between(
         .map(|t| parse_id(t, KIND).map(UserId))
         .collect::<Result<_, _>>()?;
     if targets.len() > MAX_TARGETS {
-        return Err(ApiError::bad_input(
-            KIND,
-            "TargetUserIds не может быть больше 20",
-        ));
+        return Err(ApiError::bad_input(KIND, "TargetUserIds не может быть больше 20"));
     }
     let mut conn = state.db.get().await?;
     let rows = friendship::between(&mut conn, source, &targets)
@@ -52,11 +45,7 @@ pub async fn relation_between(
     let mut relations = Relations::default();
     for row in rows {
         let outgoing = row.requester_id == source;
-        let other = if outgoing {
-            row.responder_id
-        } else {
-            row.requester_id
-        };
+        let other = if outgoing { row.responder_id } else { row.requester_id };
         match (row.accepted, outgoing) {
             (true, _) => relations.friend_ids.push(other.0),
             (false, true) => relations.pending_responder_ids.push(other.0),

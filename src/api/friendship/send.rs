@@ -1,8 +1,8 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::FriendRequestRow;
 use nosebook_schema::queries::friendship;
+use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
 use crate::api::wire::FriendRequest;
 use crate::domain::text::Note;
+use crate::events::{Event, RequestSent};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -47,8 +48,7 @@ pub async fn send(
             "You cannot send a friend request to yourself",
         ));
     }
-    let message =
-        Note::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
+    let message = Note::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
     let row = FriendRequestRow {
         requester_id: caller.user.id,
         responder_id: responder,
@@ -57,17 +57,32 @@ pub async fn send(
         viewed: false,
         created_at: state.clock.now(),
     };
+    let requester = state.present_user(caller.user.clone()).await;
     let mut conn = state.db.get().await?;
-    match friendship::insert(&mut conn, &row)
-        .await
-        .map_err(DbError::from)
-    {
-        Ok(Some(row)) => Ok(Reply::Data(row.into())),
+    let sent = conn
+        .transaction(async |conn| {
+            let Some(row) = friendship::insert(conn, &row).await? else {
+                return Ok(None);
+            };
+            if let Some(requester) = requester {
+                let event = Event::FriendRequest(RequestSent {
+                    request: row.clone().into(),
+                    requester,
+                });
+                event.queue(conn, &[row.responder_id]).await?;
+            }
+            Ok::<_, DbError>(Some(row))
+        })
+        .await;
+    match sent {
+        Ok(Some(row)) => {
+            state.events_committed();
+            Ok(Reply::Data(row.into()))
+        }
         Ok(None) => Err(ApiError::conflict(KIND, "Заявка в друзья уже отправлена")),
-        Err(e) if e.is_foreign_key_violation() => Err(ApiError::not_found(
-            KIND,
-            format!("user {responder} does not exist"),
-        )),
+        Err(e) if e.is_foreign_key_violation() => {
+            Err(ApiError::not_found(KIND, format!("user {responder} does not exist")))
+        }
         Err(e) => Err(e.into()),
     }
 }

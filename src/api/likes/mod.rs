@@ -3,7 +3,7 @@
 pub mod comment;
 pub mod post;
 
-use nosebook_schema::ids::{CommentId, PostId, UserId};
+use nosebook_schema::ids::{CommentId, PostId};
 use nosebook_schema::queries::likes::{self, Likes};
 use nosebook_schema::queries::{comments, posts};
 use nosebook_schema::{AsyncConnection, DbError};
@@ -11,8 +11,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::auth::SignedIn;
 use crate::api::envelope::ApiError;
 use crate::api::input::go_uuid;
+use crate::events::{Event, Liked};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -25,29 +27,45 @@ pub struct ToggleLike {
 
 /// Flips the caller's like of a live post or comment; `None` when there is no such live thing.
 /// The target is held (`FOR SHARE`) until the toggle commits, so it cannot be removed meanwhile.
-async fn toggle(
-    state: &AppState,
-    me: UserId,
-    kind: Likes,
-    target: Uuid,
-) -> Result<Option<bool>, ApiError> {
+/// A new like of someone else's post or comment queues `post_liked`/`comment_liked` for its
+/// author in the same transaction.
+async fn toggle(state: &AppState, caller: &SignedIn, kind: Likes, target: Uuid) -> Result<Option<bool>, ApiError> {
+    let me = caller.user.id;
+    let liker = state.present_user(caller.user.clone()).await;
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
-    let liked = conn
+    let outcome = conn
         .transaction(async |conn| {
-            let live = match kind {
+            let found = match kind {
                 Likes::Posts => posts::find_live_for_share(conn, PostId(target))
                     .await?
-                    .is_some(),
+                    .map(|p| (p.author_id, p.message)),
                 Likes::Comments => comments::find_live_for_share(conn, CommentId(target))
                     .await?
-                    .is_some(),
+                    .map(|c| (c.author_id, c.message)),
             };
-            if !live {
+            let Some((author, message)) = found else {
                 return Ok(None);
+            };
+            let liked = likes::toggle(conn, kind, target, me, now).await?;
+            let notify = liked && author != me;
+            if let (true, Some(liker)) = (notify, liker) {
+                let liked = Liked {
+                    id: target,
+                    message,
+                    liker,
+                };
+                let event = match kind {
+                    Likes::Posts => Event::PostLiked(liked),
+                    Likes::Comments => Event::CommentLiked(liked),
+                };
+                event.queue(conn, &[author]).await?;
             }
-            Ok::<_, DbError>(Some(likes::toggle(conn, kind, target, me, now).await?))
+            Ok::<_, DbError>(Some((liked, notify)))
         })
         .await?;
-    Ok(liked)
+    if let Some((_, true)) = outcome {
+        state.events_committed();
+    }
+    Ok(outcome.map(|(liked, _)| liked))
 }

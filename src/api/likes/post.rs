@@ -34,15 +34,9 @@ pub async fn like_post(
     Command(cmd): Command<ToggleLike>,
 ) -> ApiResult<PostLike> {
     let post = PostId(required_id(cmd.id, "id")?);
-    let liked = super::toggle(&state, caller.user.id, Likes::Posts, post.0).await?;
+    let liked = super::toggle(&state, &caller, Likes::Posts, post.0).await?;
     match liked {
-        Some(liked) => Ok(Reply::Data(PostLike {
-            post_id: post.0,
-            liked,
-        })),
-        None => Err(ApiError::not_found(
-            "LikeError",
-            "Такого поста не существует",
-        )),
+        Some(liked) => Ok(Reply::Data(PostLike { post_id: post.0, liked })),
+        None => Err(ApiError::not_found("LikeError", "Такого поста не существует")),
     }
 }

@@ -17,19 +17,12 @@ use crate::state::AppState;
         (status = 200, description = "The post, or `data: null`", body = Success<Option<Post>>),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
-pub async fn get(
-    caller: SignedIn,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> ApiResult<Post> {
+pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Post> {
     let Ok(id) = parse_go_uuid(&id).map(PostId) else {
         return Ok(Reply::Null);
     };
     let mut conn = state.db.get().await?;
-    let Some(post) = posts::find_live(&mut conn, id)
-        .await
-        .map_err(DbError::from)?
-    else {
+    let Some(post) = posts::find_live(&mut conn, id).await.map_err(DbError::from)? else {
         return Ok(Reply::Null);
     };
     let mut shown = Presenter::new(&state, caller.user.id)

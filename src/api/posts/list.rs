@@ -26,11 +26,7 @@ const KIND: &str = "Post Presenter Error";
         (status = 400, description = "No filter, bad id or bad cursor (`Post Presenter Error`)", body = Failure),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
-pub async fn list(
-    caller: SignedIn,
-    state: web::Data<AppState>,
-    query: QueryParams,
-) -> ApiResult<PageOf<Post>> {
+pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Post>> {
     let filter = PostFilter {
         owner: query.id("ownerId", KIND)?.map(UserId),
         author: query.id("authorId", KIND)?.map(UserId),

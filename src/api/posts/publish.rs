@@ -39,24 +39,14 @@ pub async fn publish(
     Command(cmd): Command<PublishPost>,
 ) -> ApiResult<Created> {
     let owner = UserId(required_id(cmd.owner_id, "ownerId")?);
-    let message =
-        Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
+    let message = Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
     let mut conn = state.db.get().await?;
-    match posts::insert(
-        &mut conn,
-        caller.user.id,
-        owner,
-        message.as_str(),
-        state.clock.now(),
-    )
-    .await
-    {
+    match posts::insert(&mut conn, caller.user.id, owner, message.as_str(), state.clock.now()).await {
         Ok(post) => Ok(Reply::Data(Created { id: post.id.0 })),
         Err(e) => match DbError::from(e) {
-            e if e.is_foreign_key_violation() => Err(ApiError::not_found(
-                "Unknown",
-                format!("user {owner} does not exist"),
-            )),
+            e if e.is_foreign_key_violation() => {
+                Err(ApiError::not_found("Unknown", format!("user {owner} does not exist")))
+            }
             e => Err(e.into()),
         },
     }

@@ -18,21 +18,14 @@ use crate::state::AppState;
         (status = 400, description = "Not a UUID (`Unknown`)", body = Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
     ))]
-pub async fn get_user(
-    _: SignedIn,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> ApiResult<User> {
+pub async fn get_user(_: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<User> {
     let id = UserId(parse_id(&id, "Unknown")?);
     let row = {
         let mut conn = state.db.get().await?;
         users::find(&mut conn, id).await.map_err(DbError::from)?
     };
     Ok(match row {
-        Some(row) => state
-            .present_user(row)
-            .await
-            .map_or(Reply::Null, Reply::Data),
+        Some(row) => state.present_user(row).await.map_or(Reply::Null, Reply::Data),
         None => Reply::Null,
     })
 }

@@ -25,11 +25,7 @@ const MAX_TEXT_CHARS: usize = 256;
         (status = 400, description = "Bad cursor or text too long (`User Presenter Error`)", body = Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
     ))]
-pub async fn search_users(
-    _: SignedIn,
-    state: web::Data<AppState>,
-    query: QueryParams,
-) -> ApiResult<PageOf<User>> {
+pub async fn search_users(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<User>> {
     const KIND: &str = "User Presenter Error";
     let text = query.first("text").unwrap_or_default();
     if text.chars().count() > MAX_TEXT_CHARS {

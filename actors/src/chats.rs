@@ -1,0 +1,179 @@
+//! Chats as actors: one [`ChatActor`] per active chat, found through the [`ChatRegistry`].
+//!
+//! A chat actor takes one send at a time, so on this node messages of a chat are committed in
+//! the order they were received; the chat row is locked for each send, so the same holds across
+//! nodes, and the time of a message is read after the lock: `(created_at, id)` order is commit
+//! order. It keeps the member list it last read under that lock, and writes the message, the
+//! chat's newest-message pointer and one `new_message` event per member in one transaction.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use nosebook_schema::ids::{ChatId, MessageId, UserId};
+use nosebook_schema::models::MessageRow;
+use nosebook_schema::queries::{chats, messages, outbox};
+use nosebook_schema::schema::chats as chats_table;
+use nosebook_schema::time::Clock;
+use nosebook_schema::{AsyncConnection, DbError, DbPool};
+
+/// A chat actor idle this long stops; the next send starts it again.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Builds the `new_message` frame of a stored message (the wire format belongs to the API).
+pub type FrameBuilder = Box<dyn Fn(&MessageRow) -> String + Send + Sync>;
+
+/// Why a send was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRefusal {
+    /// The author is not a member (or the chat does not exist).
+    NotMember,
+    /// `replyTo` is not a message of this chat.
+    BadReply,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Result<MessageRow, SendRefusal>, DbError>")]
+pub struct SendMessage {
+    pub chat: ChatId,
+    pub author: UserId,
+    pub text: String,
+    pub reply_to: Option<MessageId>,
+    pub frame: FrameBuilder,
+}
+
+pub struct ChatRegistry {
+    db: DbPool,
+    clock: Clock,
+    chats: HashMap<ChatId, Addr<ChatActor>>,
+}
+
+impl ChatRegistry {
+    pub fn new(db: DbPool, clock: Clock) -> Self {
+        Self {
+            db,
+            clock,
+            chats: HashMap::new(),
+        }
+    }
+}
+
+impl Actor for ChatRegistry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(IDLE_TIMEOUT, |registry, _| {
+            registry.chats.retain(|_, addr| addr.connected())
+        });
+    }
+}
+
+impl Handler<SendMessage> for ChatRegistry {
+    type Result = ResponseFuture<Result<Result<MessageRow, SendRefusal>, DbError>>;
+
+    fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
+        let addr = match self.chats.get(&msg.chat).filter(|a| a.connected()) {
+            Some(addr) => addr.clone(),
+            None => {
+                let actor = ChatActor {
+                    chat: msg.chat,
+                    db: self.db.clone(),
+                    clock: self.clock,
+                    members: Vec::new(),
+                    last_used: Instant::now(),
+                };
+                let addr = actor.start();
+                self.chats.insert(msg.chat, addr.clone());
+                addr
+            }
+        };
+        Box::pin(async move {
+            addr.send(msg)
+                .await
+                .unwrap_or(Err(DbError::Config("chat actor stopped while sending".into())))
+        })
+    }
+}
+
+/// How many chat actors are alive (for tests and metrics).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct ActiveChats;
+
+impl Handler<ActiveChats> for ChatRegistry {
+    type Result = usize;
+
+    fn handle(&mut self, _: ActiveChats, _: &mut Self::Context) -> usize {
+        self.chats.values().filter(|a| a.connected()).count()
+    }
+}
+
+pub struct ChatActor {
+    chat: ChatId,
+    db: DbPool,
+    clock: Clock,
+    /// Members as of the last send.
+    members: Vec<UserId>,
+    last_used: Instant,
+}
+
+impl Actor for ChatActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(IDLE_TIMEOUT / 4, |chat, ctx| {
+            if chat.last_used.elapsed() >= IDLE_TIMEOUT {
+                ctx.stop();
+            }
+        });
+    }
+}
+
+impl Handler<SendMessage> for ChatActor {
+    // Atomic: the next send of this chat starts after this one committed.
+    type Result = AtomicResponse<Self, Result<Result<MessageRow, SendRefusal>, DbError>>;
+
+    fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
+        self.last_used = Instant::now();
+        let (db, clock, chat) = (self.db.clone(), self.clock, self.chat);
+        let work = async move {
+            let mut conn = db.get().await?;
+            conn.transaction(async |conn| {
+                // Serializes sends of this chat across nodes; the time is read after the lock.
+                let locked: Option<ChatId> = chats_table::table
+                    .find(chat)
+                    .select(chats_table::id)
+                    .for_no_key_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let members = match locked {
+                    Some(_) => chats::members_for_share(conn, chat).await?,
+                    None => Vec::new(),
+                };
+                if !members.contains(&msg.author) {
+                    return Ok((members, Err(SendRefusal::NotMember)));
+                }
+                if let Some(reply) = msg.reply_to
+                    && !messages::is_in_chat(conn, reply, chat).await?
+                {
+                    return Ok((members, Err(SendRefusal::BadReply)));
+                }
+                let now = clock.now();
+                let message = messages::insert(conn, chat, msg.author, &msg.text, msg.reply_to, now).await?;
+                chats::set_last_message(conn, chat, message.id, now).await?;
+                outbox::push(conn, &members, &(msg.frame)(&message)).await?;
+                Ok::<_, DbError>((members, Ok(message)))
+            })
+            .await
+        };
+        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(work).map(|result, actor, _| {
+            result.map(|(members, sent)| {
+                actor.members = members;
+                sent
+            })
+        })))
+    }
+}

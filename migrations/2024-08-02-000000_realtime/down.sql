@@ -1,0 +1,3 @@
+DROP INDEX chats_last_message_idx;
+ALTER TABLE chats DROP COLUMN last_message_id, DROP COLUMN last_message_at;
+DROP TABLE outbox;

@@ -1,0 +1,180 @@
+//! One actor per WebSocket connection.
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
+use nosebook_schema::ids::UserId;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::hub::{ConnId, Connect, Disconnect, Frame, Hub, Kick, KickReason};
+
+/// The server pings this often (API.md §6.2)…
+pub const PING_INTERVAL: Duration = Duration::from_secs(54);
+/// …and drops a client whose last pong is older than this.
+pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
+/// Each write must finish within this.
+pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+/// Largest inbound frame; a larger one closes the connection with 1009.
+pub const MAX_INBOUND_FRAME: usize = 512;
+/// Frames waiting for a slow client before it is cut off.
+pub const OUTBOUND_QUEUE: usize = 256;
+
+pub struct WsConnection {
+    user: UserId,
+    id: ConnId,
+    session: Session,
+    hub: Addr<Hub>,
+    last_pong: Instant,
+}
+
+impl WsConnection {
+    fn close(&mut self, ctx: &mut Context<Self>, reason: CloseReason) {
+        let session = self.session.clone();
+        ctx.wait(fut::wrap_future(async move {
+            let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(Some(reason))).await;
+        }));
+        ctx.stop();
+    }
+}
+
+impl Actor for WsConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(PING_INTERVAL, |conn, ctx| {
+            if conn.last_pong.elapsed() > PONG_TIMEOUT {
+                tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
+                conn.close(
+                    ctx,
+                    CloseReason {
+                        code: CloseCode::Away,
+                        description: Some("no pong".into()),
+                    },
+                );
+                return;
+            }
+            let mut session = conn.session.clone();
+            ctx.spawn(
+                fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, _, ctx| {
+                    if res.is_err() {
+                        ctx.stop();
+                    }
+                }),
+            );
+        });
+    }
+
+    /// Every way out passes here: the hub forgets the connection exactly once.
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.hub.do_send(Disconnect {
+            user: self.user,
+            conn: self.id,
+        });
+    }
+}
+
+/// Outbound: frames the hub queued for this socket, written one at a time.
+impl StreamHandler<Frame> for WsConnection {
+    fn handle(&mut self, frame: Frame, ctx: &mut Self::Context) {
+        let mut session = self.session.clone();
+        // `wait`: the next frame is not taken before this one is written, so the bounded queue
+        // fills up behind a slow client instead of memory.
+        ctx.wait(
+            fut::wrap_future::<_, Self>(async move {
+                matches!(
+                    tokio::time::timeout(WRITE_DEADLINE, session.text(frame.to_string())).await,
+                    Ok(Ok(()))
+                )
+            })
+            .map(|written, _, ctx| {
+                if !written {
+                    ctx.stop();
+                }
+            }),
+        );
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Inbound: only control frames matter; data frames are read and discarded, never relayed.
+impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
+    fn handle(&mut self, msg: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
+        match msg {
+            Ok(AggregatedMessage::Ping(bytes)) => {
+                self.last_pong = Instant::now();
+                let mut session = self.session.clone();
+                ctx.spawn(fut::wrap_future(async move {
+                    let _ = session.pong(&bytes).await;
+                }));
+            }
+            Ok(AggregatedMessage::Pong(_)) => self.last_pong = Instant::now(),
+            Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)) => {}
+            Ok(AggregatedMessage::Close(_)) => self.close(ctx, CloseCode::Normal.into()),
+            Err(ProtocolError::Overflow) => self.close(ctx, CloseCode::Size.into()),
+            Err(e) => {
+                tracing::debug!(error = %e, "websocket protocol error");
+                ctx.stop();
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Kick> for WsConnection {
+    type Result = ();
+
+    fn handle(&mut self, Kick(reason): Kick, ctx: &mut Self::Context) {
+        let reason = match reason {
+            KickReason::SlowConsumer => CloseReason {
+                code: CloseCode::Again,
+                description: Some("slow consumer".into()),
+            },
+        };
+        self.close(ctx, reason);
+    }
+}
+
+/// Upgrades an authenticated request to a socket of `user`. The connection is registered with
+/// the hub before the 101 answer leaves, so an event caused right after the upgrade is not lost
+/// (API.md §6.1).
+pub async fn upgrade(
+    req: &HttpRequest,
+    body: web::Payload,
+    user: UserId,
+    hub: &Addr<Hub>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (response, session, inbound) = actix_ws::handle(req, body)?;
+    let (queue, outbound) = mpsc::channel::<Frame>(OUTBOUND_QUEUE);
+    let inbound = inbound
+        .max_frame_size(MAX_INBOUND_FRAME)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_INBOUND_FRAME);
+    let hub = hub.clone();
+    let ctx = Context::<WsConnection>::new();
+    let kick = ctx.address().recipient();
+    let id = hub
+        .send(Connect { user, queue, kick })
+        .await
+        .map_err(|e| actix_web::error::ErrorServiceUnavailable(format!("hub unavailable: {e}")))?;
+    let actor = WsConnection {
+        user,
+        id,
+        session,
+        hub,
+        last_pong: Instant::now(),
+    };
+    let mut ctx = ctx;
+    ctx.add_stream(ReceiverStream::new(outbound));
+    ctx.add_stream(inbound);
+    ctx.run(actor);
+    Ok(response)
+}

@@ -1,0 +1,143 @@
+//! Publishes the outbox: takes unpublished rows in id order (`FOR UPDATE SKIP LOCKED`, so relays
+//! on several nodes share the work), hands them to the transport, and marks them published only
+//! once the transport has them — if the transport is down, rows wait and go out when it returns.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Addr;
+use nosebook_schema::models::OutboxRow;
+use nosebook_schema::queries::outbox;
+use nosebook_schema::time::Clock;
+use nosebook_schema::{AsyncConnection, DbError, DbPool};
+use tokio::sync::Notify;
+
+use crate::hub::{Deliver, Hub};
+
+/// Rows per transaction.
+const BATCH: i64 = 500;
+/// With nothing announced, look anyway this often (rows written by other nodes).
+const POLL: Duration = Duration::from_millis(200);
+/// After a failure, wait this long before trying again.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("transport unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where published events go: the local hub, or RabbitMQ for every node.
+pub trait Transport: Send + Sync + 'static {
+    /// Succeeds only when every row of the batch is accepted (for RabbitMQ: confirmed).
+    fn publish<'a>(
+        &'a self,
+        batch: &'a [OutboxRow],
+    ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>>;
+}
+
+/// A single node without a broker: events go straight to this node's hub.
+pub struct InProcess(pub Addr<Hub>);
+
+impl Transport for InProcess {
+    fn publish<'a>(
+        &'a self,
+        batch: &'a [OutboxRow],
+    ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>> {
+        Box::pin(async move {
+            for row in batch {
+                let deliver = Deliver {
+                    event_id: row.id,
+                    recipient: row.recipient_id,
+                    frame: row.frame.as_str().into(),
+                };
+                self.0
+                    .send(deliver)
+                    .await
+                    .map_err(|e| TransportError::Unavailable(e.to_string()))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+impl From<diesel::result::Error> for RelayError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+#[derive(Clone)]
+pub struct OutboxRelay {
+    db: DbPool,
+    clock: Clock,
+    transport: Arc<dyn Transport>,
+    wake: Arc<Notify>,
+}
+
+impl OutboxRelay {
+    pub fn new(db: DbPool, clock: Clock, transport: Arc<dyn Transport>) -> Self {
+        Self {
+            db,
+            clock,
+            transport,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Handlers call this after committing events, so they go out without waiting for a poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until the process ends.
+    pub fn spawn(self) {
+        actix::spawn(async move {
+            loop {
+                match self.drain().await {
+                    Ok(()) => {
+                        let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox relay: publishing failed; events wait");
+                        tokio::time::sleep(BACKOFF).await;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Publishes until no unpublished row is left.
+    async fn drain(&self) -> Result<(), RelayError> {
+        while self.publish_batch().await? > 0 {}
+        Ok(())
+    }
+
+    /// One batch in one transaction: rows stay unpublished unless the transport took them all.
+    async fn publish_batch(&self) -> Result<usize, RelayError> {
+        let mut conn = self.db.get().await?;
+        let now = self.clock.now();
+        let transport = self.transport.clone();
+        conn.transaction(async |conn| {
+            let batch = outbox::take(conn, BATCH).await?;
+            if batch.is_empty() {
+                return Ok(0);
+            }
+            transport.publish(&batch).await?;
+            let ids: Vec<i64> = batch.iter().map(|r| r.id).collect();
+            outbox::mark_published(conn, &ids, now).await?;
+            Ok::<_, RelayError>(batch.len())
+        })
+        .await
+    }
+}

@@ -1,0 +1,238 @@
+//! Chats and their members. A pair of users has at most one private chat; groups have a title.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::ids::{ChatId, MessageId, UserId};
+use crate::models::ChatRow;
+use crate::paging::{Cursor, Page};
+use crate::queries::{Side, keyset};
+use crate::schema::{chat_members, chats, private_chats};
+
+pub async fn find(conn: &mut AsyncPgConnection, id: ChatId) -> QueryResult<Option<ChatRow>> {
+    chats::table
+        .find(id)
+        .select(ChatRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+pub async fn find_private(conn: &mut AsyncPgConnection, a: UserId, b: UserId) -> QueryResult<Option<ChatId>> {
+    let (low, high) = ordered(a, b);
+    private_chats::table
+        .filter(private_chats::user_low.eq(low))
+        .filter(private_chats::user_high.eq(high))
+        .select(private_chats::chat_id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The private chat of two different users, created when it does not exist yet. Must run inside
+/// a transaction: a transaction-scoped advisory lock on the pair makes two first messages sent
+/// at once find one chat, and the unique pair constraint guards the rest.
+pub async fn find_or_create_private(
+    conn: &mut AsyncPgConnection,
+    a: UserId,
+    b: UserId,
+    at: DateTime<Utc>,
+) -> QueryResult<ChatId> {
+    let (low, high) = ordered(a, b);
+    if let Some(id) = find_private(conn, low, high).await? {
+        return Ok(id);
+    }
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('private-chat' || $1::text || $2::text, 0))")
+        .bind::<SqlUuid, _>(low.0)
+        .bind::<SqlUuid, _>(high.0)
+        .execute(conn)
+        .await?;
+    if let Some(id) = find_private(conn, low, high).await? {
+        return Ok(id);
+    }
+    let id = ChatId::new_random();
+    diesel::insert_into(chats::table)
+        .values((chats::id.eq(id), chats::kind.eq("private"), chats::created_at.eq(at)))
+        .execute(conn)
+        .await?;
+    add_members(conn, id, &[low, high], at).await?;
+    diesel::insert_into(private_chats::table)
+        .values((
+            private_chats::chat_id.eq(id),
+            private_chats::user_low.eq(low),
+            private_chats::user_high.eq(high),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+pub async fn create_group(
+    conn: &mut AsyncPgConnection,
+    title: &str,
+    members: &[UserId],
+    at: DateTime<Utc>,
+) -> QueryResult<ChatRow> {
+    let chat: ChatRow = diesel::insert_into(chats::table)
+        .values((
+            chats::id.eq(ChatId::new_random()),
+            chats::kind.eq("group"),
+            chats::title.eq(title),
+            chats::created_at.eq(at),
+        ))
+        .returning(ChatRow::as_returning())
+        .get_result(conn)
+        .await?;
+    add_members(conn, chat.id, members, at).await?;
+    Ok(chat)
+}
+
+/// Adds members; those already in are left as they are. Returns how many joined.
+pub async fn add_members(
+    conn: &mut AsyncPgConnection,
+    chat: ChatId,
+    users: &[UserId],
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let rows: Vec<_> = users
+        .iter()
+        .map(|u| {
+            (
+                chat_members::chat_id.eq(chat),
+                chat_members::user_id.eq(*u),
+                chat_members::joined_at.eq(at),
+            )
+        })
+        .collect();
+    diesel::insert_into(chat_members::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+}
+
+pub async fn remove_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {
+    let removed = diesel::delete(chat_members::table.find((chat, user)))
+        .execute(conn)
+        .await?;
+    Ok(removed > 0)
+}
+
+pub async fn rename(conn: &mut AsyncPgConnection, chat: ChatId, title: &str) -> QueryResult<ChatRow> {
+    diesel::update(chats::table.find(chat))
+        .set(chats::title.eq(title))
+        .returning(ChatRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn set_last_message(
+    conn: &mut AsyncPgConnection,
+    chat: ChatId,
+    message: MessageId,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(chats::table.find(chat))
+        .set((chats::last_message_id.eq(message), chats::last_message_at.eq(at)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The members of a chat, locked against membership changes until the transaction ends: a
+/// message goes to exactly the members it was sent among.
+pub async fn members_for_share(conn: &mut AsyncPgConnection, chat: ChatId) -> QueryResult<Vec<UserId>> {
+    chat_members::table
+        .filter(chat_members::chat_id.eq(chat))
+        .order(chat_members::joined_at)
+        .select(chat_members::user_id)
+        .for_share()
+        .load(conn)
+        .await
+}
+
+/// Members of several chats, each list in joining order.
+pub async fn members_of(conn: &mut AsyncPgConnection, chats: &[ChatId]) -> QueryResult<HashMap<ChatId, Vec<UserId>>> {
+    let rows: Vec<(ChatId, UserId)> = chat_members::table
+        .filter(chat_members::chat_id.eq_any(chats))
+        .order((chat_members::chat_id, chat_members::joined_at, chat_members::user_id))
+        .select((chat_members::chat_id, chat_members::user_id))
+        .load(conn)
+        .await?;
+    let mut out: HashMap<ChatId, Vec<UserId>> = HashMap::new();
+    for (chat, user) in rows {
+        out.entry(chat).or_default().push(user);
+    }
+    Ok(out)
+}
+
+pub async fn is_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {
+    let found: Option<UserId> = chat_members::table
+        .find((chat, user))
+        .select(chat_members::user_id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// What chat lists sort by: the newest message, or for a group nobody wrote in yet, its creation.
+const ACTIVITY: &str = "COALESCE(chats.last_message_at, chats.created_at)";
+
+/// The caller's chats, newest activity first, then chat id descending: private chats once they
+/// have a message (they are created by the first one), groups from their creation. With
+/// `interlocutor`, only the private chat with that user.
+pub async fn list_for(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    interlocutor: Option<UserId>,
+    after: Option<Cursor>,
+    limit: usize,
+) -> QueryResult<Page<ChatRow>> {
+    let filtered = || {
+        let mut query = chats::table
+            .filter(chats::last_message_at.is_not_null().or(chats::kind.eq("group")))
+            .filter(
+                chats::id.eq_any(
+                    chat_members::table
+                        .filter(chat_members::user_id.eq(user))
+                        .select(chat_members::chat_id),
+                ),
+            )
+            .into_boxed();
+        if let Some(other) = interlocutor {
+            let (low, high) = ordered(user, other);
+            query = query.filter(
+                chats::id.eq_any(
+                    private_chats::table
+                        .filter(private_chats::user_low.eq(low))
+                        .filter(private_chats::user_high.eq(high))
+                        .select(private_chats::chat_id),
+                ),
+            );
+        }
+        query
+    };
+    let total_count = filtered().count().get_result::<i64>(conn).await?;
+    let mut query = filtered()
+        .order((
+            diesel::dsl::sql::<diesel::sql_types::Timestamptz>(ACTIVITY).desc(),
+            chats::id.desc(),
+        ))
+        .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    if let Some(cursor) = after {
+        query = query.filter(keyset(ACTIVITY, "chats.id", Side::Below, cursor));
+    }
+    let rows = query.select(ChatRow::as_select()).load(conn).await?;
+    Ok(Page::from_overfetch(rows, limit, total_count, |c| {
+        Cursor::new(c.id.0, c.last_message_at.unwrap_or(c.created_at))
+    }))
+}

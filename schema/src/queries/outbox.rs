@@ -1,0 +1,48 @@
+//! The transactional outbox: events are rows written with the change that causes them, and a
+//! relay publishes them afterwards (at least once).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::ids::UserId;
+use crate::models::OutboxRow;
+use crate::schema::outbox;
+
+/// Queues one frame for each recipient. Call it inside the transaction of the change.
+pub async fn push(conn: &mut AsyncPgConnection, recipients: &[UserId], frame: &str) -> QueryResult<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = recipients
+        .iter()
+        .map(|r| (outbox::recipient_id.eq(*r), outbox::frame.eq(frame)))
+        .collect();
+    diesel::insert_into(outbox::table)
+        .values(rows)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The oldest unpublished rows, locked so that several relays share the work without
+/// publishing a row twice at the same time (`SKIP LOCKED`).
+pub async fn take(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(outbox::published_at.is_null())
+        .order(outbox::id)
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await
+}
+
+pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64], at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set(outbox::published_at.eq(at))
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,40 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::ChatId;
+use nosebook_schema::queries::chats;
+
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::input::parse_id;
+use crate::api::present::Presenter;
+use crate::api::wire::Chat;
+use crate::state::AppState;
+
+/// One chat of the caller. Anything else — not a member, unknown, a private chat without
+/// messages — answers `{"ok":true}` with no `data`, as the original.
+#[utoipa::path(get, path = "/chats/{id}", tag = "chats",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "The chat, or `{\"ok\":true}` without data", body = Success<Chat>),
+        (status = 400, description = "Not a UUID (`Unknown`)", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+    ))]
+pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Chat> {
+    let id = ChatId(parse_id(&id, "Unknown")?);
+    let mut conn = state.db.get().await?;
+    let chat = chats::find(&mut conn, id).await.map_err(DbError::from)?;
+    let Some(chat) = chat.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
+        return Ok(Reply::Empty);
+    };
+    if !chats::is_member(&mut conn, id, caller.user.id)
+        .await
+        .map_err(DbError::from)?
+    {
+        return Ok(Reply::Empty);
+    }
+    let mut shown = Presenter::new(&state, caller.user.id)
+        .chats(&mut conn, vec![chat])
+        .await?;
+    Ok(shown.pop().map_or(Reply::Empty, Reply::Data))
+}

@@ -1,0 +1,52 @@
+use actix_web::web;
+use nosebook_schema::ids::ChatId;
+use nosebook_schema::queries::chats;
+use nosebook_schema::AsyncConnection;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{announce, member_group, parse_title};
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, required_id, string_or_null};
+use crate::api::wire::Chat;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RenameGroup {
+    #[serde(deserialize_with = "go_uuid")]
+    pub chat_id: Uuid,
+    /// 1-128 characters after trimming.
+    #[serde(deserialize_with = "string_or_null")]
+    pub title: String,
+}
+
+/// Rename a group you are in. Every member gets `chat_updated`.
+#[utoipa::path(post, path = "/chats/rename", tag = "chats", request_body = RenameGroup,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The group as it now is", body = Success<Chat>),
+        (status = 400, description = "Bad JSON or title, a private chat", body = Failure),
+        (status = 403, description = "Not a member (`Conversation Error`), or not signed in", body = Failure),
+    ))]
+pub async fn rename(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<RenameGroup>,
+) -> ApiResult<Chat> {
+    let chat = ChatId(required_id(cmd.chat_id, "chatId")?);
+    let title = parse_title(&cmd.title)?;
+    let me = caller.user.id;
+    let mut conn = state.db.get().await?;
+    member_group(&mut conn, chat, me).await?;
+    let renamed = conn
+        .transaction(async |conn| {
+            let group = chats::rename(conn, chat, &title).await?;
+            announce(&state, conn, me, group, None).await
+        })
+        .await?;
+    state.events_committed();
+    Ok(Reply::Data(renamed))
+}

@@ -1,0 +1,100 @@
+use actix_web::web;
+use nosebook_actors::{SendMessage, SendRefusal};
+use nosebook_schema::ids::{ChatId, MessageId, UserId};
+use nosebook_schema::queries::{chats, users};
+use nosebook_schema::{AsyncConnection, DbError};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{KIND, not_a_member};
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, string_or_null};
+use crate::api::wire::Message;
+use crate::domain::text::Text;
+use crate::events::Event;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SendMessageCommand {
+    /// To a person: their private chat with you, created by the first message. Or:
+    #[serde(deserialize_with = "go_uuid")]
+    pub recipient_id: Uuid,
+    /// To any chat you are a member of (private or group).
+    #[serde(deserialize_with = "go_uuid")]
+    pub chat_id: Uuid,
+    /// 1-4096 characters after trimming.
+    #[serde(deserialize_with = "string_or_null")]
+    pub text: String,
+    /// A message of the same chat this one answers.
+    #[serde(deserialize_with = "go_uuid")]
+    pub reply_to: Uuid,
+}
+
+/// Send a message to a person (`recipientId`) or to a chat (`chatId`). Every member's sockets
+/// get `new_message`, the sender's included.
+#[utoipa::path(post, path = "/conversations/send-message", tag = "chats", request_body = SendMessageCommand,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Sent (`data: true`, as the original)", body = Success<bool>),
+        (status = 400, description = "Bad JSON, text, both or neither target, message to yourself, bad replyTo", body = Failure),
+        (status = 403, description = "Not a member of that chat (`Conversation Error`), or not signed in", body = Failure),
+        (status = 404, description = "No such recipient (`Conversation Error`)", body = Failure),
+    ))]
+pub async fn send(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<SendMessageCommand>,
+) -> ApiResult<bool> {
+    let text = Text::parse(&cmd.text, "text").map_err(|e| ApiError::bad_input("Unknown", e))?;
+    let me = caller.user.id;
+    let chat = match (cmd.recipient_id.is_nil(), cmd.chat_id.is_nil()) {
+        (false, false) => return Err(ApiError::bad_input(KIND, "Give recipientId or chatId, not both")),
+        (true, true) => return Err(ApiError::bad_input(KIND, "recipientId or chatId is required")),
+        (true, false) => ChatId(cmd.chat_id),
+        (false, true) => {
+            let recipient = UserId(cmd.recipient_id);
+            if recipient == me {
+                return Err(ApiError::bad_input(KIND, "You cannot send a message to yourself"));
+            }
+            let now = state.clock.now();
+            let mut conn = state.db.get().await?;
+            let found = conn
+                .transaction(async |conn| {
+                    if users::find(conn, recipient).await?.is_none() {
+                        return Ok(None);
+                    }
+                    Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
+                })
+                .await?;
+            found.ok_or_else(|| ApiError::not_found(KIND, format!("Пользователь с id:{recipient} отсуствует")))?
+        }
+    };
+    let author = state
+        .present_user(caller.user.clone())
+        .await
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no view of the sender")))?;
+    let frame = Box::new(move |m: &_| Event::NewMessage(Message::new(m, author.clone())).frame());
+    let reply_to = Some(MessageId(cmd.reply_to)).filter(|r| !r.0.is_nil());
+    let sent = state
+        .chats
+        .send(SendMessage {
+            chat,
+            author: me,
+            text: text.as_str().to_owned(),
+            reply_to,
+            frame,
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("chat registry: {e}")))??;
+    match sent {
+        Ok(_) => {
+            state.events_committed();
+            Ok(Reply::Data(true))
+        }
+        Err(SendRefusal::NotMember) => Err(not_a_member()),
+        Err(SendRefusal::BadReply) => Err(ApiError::bad_input(KIND, "replyTo is not a message of this chat")),
+    }
+}

@@ -1,0 +1,74 @@
+//! Realtime events (API.md §6.3 and the new ones) and how they are queued: as rows of the outbox,
+//! in the transaction of the change that causes them. The notifier delivers them.
+
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::outbox;
+use nosebook_schema::{AsyncPgConnection, DbError};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::api::wire::{Chat, FriendRequest, Message, User};
+
+/// One WebSocket text frame: `{"type": …, "payload": …}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum Event {
+    /// To every member of the chat, the sender included.
+    NewMessage(Message),
+    /// To the post's author, when someone else likes it.
+    PostLiked(Liked),
+    /// To the comment's author, when someone else likes it.
+    CommentLiked(Liked),
+    /// To the responder.
+    FriendRequest(RequestSent),
+    /// To the requester.
+    FriendRequestAccepted(RequestAccepted),
+    /// To the members of a group when it is created, renamed or its members change.
+    ChatUpdated(Box<Chat>),
+    /// To the connected friends of a user who came online or went offline.
+    Presence(PresenceChange),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Liked {
+    /// The post's or comment's id.
+    pub id: Uuid,
+    /// Its text.
+    pub message: String,
+    pub liker: User,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestSent {
+    #[serde(flatten)]
+    pub request: FriendRequest,
+    pub requester: User,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestAccepted {
+    #[serde(flatten)]
+    pub request: FriendRequest,
+    pub responder: User,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChange {
+    pub user_id: Uuid,
+    pub online: bool,
+    pub last_online_at: crate::api::wire::WireTime,
+}
+
+impl Event {
+    /// The frame, serialized once for every recipient.
+    pub fn frame(&self) -> String {
+        // Plain data with string keys: serialization cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Queues the event for `recipients`. Call it inside the transaction of the change.
+    pub async fn queue(&self, conn: &mut AsyncPgConnection, recipients: &[UserId]) -> Result<(), DbError> {
+        Ok(outbox::push(conn, recipients, &self.frame()).await?)
+    }
+}
