@@ -88,3 +88,27 @@ ensure_database() {
         psql "$server/postgres" -qc "CREATE DATABASE \"$name\""
     fi
 }
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# RabbitMQ carries events between nodes (and, by default, within one).
+ensure_rabbitmq() {
+    if ! command -v rabbitmq-server >/dev/null; then
+        say "installing RabbitMQ"
+        apt_install rabbitmq-server
+    fi
+    if ! port_open 5672; then
+        say "starting RabbitMQ"
+        as_root rabbitmq-server -detached || true
+        for _ in $(seq 1 60); do
+            port_open 5672 && break
+            sleep 1
+        done
+    fi
+    if ! port_open 5672; then
+        echo "error: RabbitMQ is not listening on 127.0.0.1:5672" >&2
+        exit 1
+    fi
+}

@@ -29,6 +29,8 @@ enum Command {
     },
     /// Run the server on NOSEBOOK_LISTEN (migrating first).
     Serve,
+    /// Run a notifier node alone: WebSockets fed by RabbitMQ, on NOSEBOOK_LISTEN.
+    Notifier,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -78,6 +80,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("seeded: {report}");
         }
         Command::Serve => Application::build(&settings).await?.run_until_stopped().await?,
+        Command::Notifier => Application::notifier(&settings).await?.run_until_stopped().await?,
     }
     Ok(())
 }

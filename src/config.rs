@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
+use nosebook_notifier::amqp::AmqpSettings;
 use nosebook_schema::PoolSettings;
 use nosebook_schema::time::Clock;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/nosebook";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+pub const DEFAULT_AMQP_EXCHANGE: &str = "notifications";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -26,6 +29,8 @@ pub struct Settings {
     pub pool_size: usize,
     pub pool_timeout: Duration,
     pub workers: usize,
+    /// RabbitMQ between nodes; `None` (`AMQP_URL=off`) delivers events in-process.
+    pub amqp: Option<AmqpSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,13 @@ impl Settings {
             pool_size: number(&lookup, "NOSEBOOK_DB_POOL_SIZE", 16, |n| *n > 0)?,
             pool_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_DB_TIMEOUT_SECS", 5, |n| *n > 0)?),
             workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
+            amqp: match lookup("AMQP_URL").as_deref() {
+                Some("off" | "none" | "disabled") => None,
+                url => Some(AmqpSettings {
+                    url: url.unwrap_or(DEFAULT_AMQP_URL).to_owned(),
+                    exchange: lookup("NOSEBOOK_AMQP_EXCHANGE").unwrap_or_else(|| DEFAULT_AMQP_EXCHANGE.to_owned()),
+                }),
+            },
         })
     }
 
@@ -105,6 +117,16 @@ mod tests {
         assert_eq!(s.listen, DEFAULT_LISTEN);
         assert_eq!(s.app_env, AppEnv::Dev);
         assert_eq!(s.clock(), Clock::System);
+        assert_eq!(
+            s.amqp.as_ref().map(|a| a.exchange.as_str()),
+            Some(DEFAULT_AMQP_EXCHANGE)
+        );
+        assert!(
+            Settings::from_lookup(|v| (v == "AMQP_URL").then(|| "off".into()))
+                .unwrap()
+                .amqp
+                .is_none()
+        );
 
         let testing = Settings::from_lookup(|v| (v == "APP_ENV").then(|| "testing".into())).unwrap();
         assert_eq!(testing.clock(), Clock::testing());

@@ -4,12 +4,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix::Actor;
+use actix::{Addr, AsyncContext};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
-use nosebook_notifier::relay::InProcess;
+use nosebook_notifier::amqp::{AmqpTransport, spawn_consumer};
+use nosebook_notifier::relay::{InProcess, Transport};
 use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::DbPool;
 use nosebook_schema::migrate::{redact, run_pending};
@@ -20,6 +22,17 @@ use crate::api::{self, auth, service};
 use crate::config::Settings;
 use crate::passwords::Passwords;
 use crate::state::AppState;
+
+/// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
+fn start_hub(settings: &Settings) -> Addr<Hub> {
+    match &settings.amqp {
+        Some(amqp) => {
+            let amqp = amqp.clone();
+            Hub::create(move |ctx| Hub::with_routes(spawn_consumer(amqp, ctx.address())))
+        }
+        None => Hub::new().start(),
+    }
+}
 
 /// How many times start-up tries to reach the database, a second apart.
 const CONNECT_ATTEMPTS: u32 = 5;
@@ -57,9 +70,14 @@ impl Application {
         let presence = PresenceTracker::new(clock).start();
         let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).start();
         let chats = ChatRegistry::new(db.clone(), clock).start();
-        let hub = Hub::new().start();
-        let relay = OutboxRelay::new(db.clone(), clock, Arc::new(InProcess(hub.clone())));
+        let hub = start_hub(settings);
+        let transport: Arc<dyn Transport> = match &settings.amqp {
+            Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
+            None => Arc::new(InProcess(hub.clone())),
+        };
+        let relay = OutboxRelay::new(db.clone(), clock, transport);
         relay.clone().spawn();
+        let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -70,23 +88,52 @@ impl Application {
             hub,
             relay,
         });
+        Self::serve(settings, "nosebook", move |cfg| {
+            cfg.app_data(state.clone())
+                .app_data(hub_data.clone())
+                .app_data(sessions_data.clone());
+            api::routes(cfg);
+        })
+    }
 
+    /// A notifier node alone (`nosebook notifier`): `/ws` and the probes, sessions checked
+    /// against the database, events from RabbitMQ. No handlers, no relay.
+    pub async fn notifier(settings: &Settings) -> anyhow::Result<Self> {
+        if settings.amqp.is_none() {
+            anyhow::bail!("a notifier node receives events through RabbitMQ: set AMQP_URL");
+        }
+        let db = connect(settings).await?;
+        let clock = settings.clock();
+        let presence = PresenceTracker::new(clock).start();
+        let sessions = web::Data::new(SessionDirectory::new(db, clock, presence).start());
+        let hub = web::Data::new(start_hub(settings));
+        Self::serve(settings, "nosebook notifier", move |cfg| {
+            cfg.app_data(hub.clone()).app_data(sessions.clone());
+            api::notifier_routes(cfg);
+        })
+    }
+
+    /// Binds the listener and runs the HTTP server: the middleware every node shares around the
+    /// routes `configure` adds.
+    fn serve<F>(settings: &Settings, name: &'static str, configure: F) -> anyhow::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
         let server = HttpServer::new(move || {
             App::new()
+                .configure(configure.clone())
                 .wrap(from_fn(auth::resolve_session))
                 .wrap(TracingLogger::default())
-                .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_COMMAND_BYTES))
-                .configure(api::routes)
                 .default_service(web::to(service::not_found))
         })
         .workers(settings.workers)
         .listen(listener)?
         .run();
-        tracing::info!(%addr, env = ?settings.app_env, "nosebook listening");
+        tracing::info!(%addr, env = ?settings.app_env, amqp = settings.amqp.is_some(), "{name} listening");
         Ok(Self {
             port: addr.port(),
             server,

@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use nosebook_schema::ids::UserId;
-use tokio::sync::mpsc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::amqp::{RouteControl, RouteOp};
 
 /// One event as it goes on the wire: the exact text frame, shared by every connection.
 pub type Frame = Arc<str>;
@@ -44,6 +48,8 @@ pub struct HubStats {
 #[derive(Default)]
 pub struct Hub {
     users: HashMap<UserId, HashMap<ConnId, Conn>>,
+    /// With RabbitMQ: where this node asks for a user's events to be routed here.
+    routes: Option<RouteControl>,
     next_id: u64,
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
@@ -51,8 +57,25 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// A hub fed in-process (single node).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A hub fed by RabbitMQ: it binds a user's routing key while they have a socket here.
+    pub fn with_routes(routes: RouteControl) -> Self {
+        Self {
+            routes: Some(routes),
+            ..Self::default()
+        }
+    }
+
+    /// The user's last socket here is gone.
+    fn forget(&mut self, user: UserId) {
+        self.users.remove(&user);
+        if let Some(routes) = &self.routes {
+            let _ = routes.send(RouteOp::Unbind(user));
+        }
     }
 
     /// True the first time an event id is seen (within the remembered window).
@@ -84,20 +107,38 @@ pub struct Connect {
     pub kick: Recipient<Kick>,
 }
 
+/// How long an upgrade waits for its routing key to be bound before it completes anyway.
+const BIND_WAIT: Duration = Duration::from_secs(5);
+
 impl Handler<Connect> for Hub {
-    type Result = MessageResult<Connect>;
+    type Result = ResponseFuture<ConnId>;
 
     fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
         self.next_id += 1;
         let id = ConnId(self.next_id);
-        self.users.entry(msg.user).or_default().insert(
+        let conns = self.users.entry(msg.user).or_default();
+        let first = conns.is_empty();
+        conns.insert(
             id,
             Conn {
                 queue: msg.queue,
                 kick: msg.kick,
             },
         );
-        MessageResult(id)
+        let bound = match (&self.routes, first) {
+            (Some(routes), true) => {
+                let (done, bound) = oneshot::channel();
+                let _ = routes.send(RouteOp::Bind(msg.user, done));
+                Some(bound)
+            }
+            _ => None,
+        };
+        Box::pin(async move {
+            if let Some(bound) = bound {
+                let _ = tokio::time::timeout(BIND_WAIT, bound).await;
+            }
+            id
+        })
     }
 }
 
@@ -115,7 +156,7 @@ impl Handler<Disconnect> for Hub {
         if let Some(conns) = self.users.get_mut(&msg.user) {
             conns.remove(&msg.conn);
             if conns.is_empty() {
-                self.users.remove(&msg.user);
+                self.forget(msg.user);
             }
         }
     }
@@ -159,7 +200,7 @@ impl Handler<Deliver> for Hub {
             conns.remove(&id);
         }
         if conns.is_empty() {
-            self.users.remove(&msg.recipient);
+            self.forget(msg.recipient);
         }
     }
 }
@@ -190,5 +231,96 @@ impl Handler<IsConnected> for Hub {
 
     fn handle(&mut self, msg: IsConnected, _: &mut Self::Context) -> bool {
         self.users.contains_key(&msg.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stands in for a connection actor: records whether it was kicked.
+    struct Probe(std::sync::Arc<std::sync::Mutex<Option<KickReason>>>);
+
+    impl Actor for Probe {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<Kick> for Probe {
+        type Result = ();
+        fn handle(&mut self, Kick(reason): Kick, _: &mut Self::Context) {
+            *self.0.lock().unwrap() = Some(reason);
+        }
+    }
+
+    #[actix::test]
+    async fn a_slow_consumer_is_cut_off_and_a_fast_one_keeps_receiving() {
+        let hub = Hub::new().start();
+        let user = UserId(uuid::Uuid::new_v4());
+        let kicked = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let slow_probe = Probe(kicked.clone()).start();
+        let (slow_queue, _slow_never_read) = mpsc::channel(2);
+        let (fast_queue, mut fast) = mpsc::channel(100);
+        hub.send(Connect {
+            user,
+            queue: slow_queue,
+            kick: slow_probe.recipient(),
+        })
+        .await
+        .unwrap();
+        let fast_probe = Probe(Default::default()).start();
+        hub.send(Connect {
+            user,
+            queue: fast_queue,
+            kick: fast_probe.recipient(),
+        })
+        .await
+        .unwrap();
+
+        for id in 0..10 {
+            hub.send(Deliver {
+                event_id: id,
+                recipient: user,
+                frame: format!("{id}").into(),
+            })
+            .await
+            .unwrap();
+            assert_eq!(
+                fast.recv().await.as_deref(),
+                Some(format!("{id}").as_str()),
+                "the fast one never waits"
+            );
+        }
+        let stats = hub.send(Stats).await.unwrap();
+        assert_eq!(stats.slow_consumers_closed, 1);
+        assert_eq!(stats.connections, 1, "the slow one is gone from the hub");
+        tokio::task::yield_now().await;
+        assert_eq!(*kicked.lock().unwrap(), Some(KickReason::SlowConsumer));
+    }
+
+    #[actix::test]
+    async fn duplicates_by_event_id_are_dropped() {
+        let hub = Hub::new().start();
+        let user = UserId(uuid::Uuid::new_v4());
+        let (queue, mut frames) = mpsc::channel(10);
+        let probe = Probe(Default::default()).start();
+        hub.send(Connect {
+            user,
+            queue,
+            kick: probe.recipient(),
+        })
+        .await
+        .unwrap();
+        for _ in 0..3 {
+            hub.send(Deliver {
+                event_id: 7,
+                recipient: user,
+                frame: "once".into(),
+            })
+            .await
+            .unwrap();
+        }
+        assert_eq!(frames.recv().await.as_deref(), Some("once"));
+        assert!(frames.try_recv().is_err());
+        assert_eq!(hub.send(Stats).await.unwrap().duplicates_dropped, 2);
     }
 }

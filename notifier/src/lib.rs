@@ -13,6 +13,7 @@
 //! - [`connection::WsConnection`] is one actor per socket: a bounded outbound queue, heartbeats,
 //!   inbound frames read and discarded, and one unregistration on every exit path.
 
+pub mod amqp;
 pub mod connection;
 pub mod hub;
 pub mod relay;

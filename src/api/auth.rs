@@ -9,15 +9,15 @@
 use std::future::{Ready, ready};
 use std::ops::Deref;
 
+use actix::Addr;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use nosebook_actors::{Authenticate, Caller};
+use nosebook_actors::{Authenticate, Caller, SessionDirectory};
 use nosebook_schema::ids::{SessionId, UserId, parse_go_uuid};
 
 use super::envelope::ApiError;
-use crate::state::AppState;
 
 pub const SESSION_HEADER: &str = "X-Auth-Session-Id";
 
@@ -30,10 +30,9 @@ pub async fn resolve_session(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if !UNAUTHENTICATED_PATHS.contains(&req.path()) {
         let claim = session_claim(&req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        if let (Some((session, claimed_user)), Some(state)) = (claim, state) {
-            let caller = state
-                .sessions
+        let sessions = req.app_data::<web::Data<Addr<SessionDirectory>>>().cloned();
+        if let (Some((session, claimed_user)), Some(sessions)) = (claim, sessions) {
+            let caller = sessions
                 .send(Authenticate(session))
                 .await
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("session directory: {e}")))?

@@ -24,6 +24,13 @@ fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(service::not_found))
 }
 
+/// What a notifier node alone serves.
+pub fn notifier_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/ping").route(web::get().to(service::ping)))
+        .service(resource("/healthz").route(web::get().to(service::healthz)))
+        .service(resource("/ws").route(web::get().to(ws::connect)));
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/ping").route(web::get().to(service::ping)))
         .service(resource("/healthz").route(web::get().to(service::healthz)))

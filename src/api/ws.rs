@@ -3,7 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::SignedIn;
-use crate::state::AppState;
+use actix::Addr;
+use nosebook_notifier::Hub;
 
 /// Upgrades to a WebSocket carrying `{type, payload}` events. Authenticated by the session
 /// header or, for browsers, the `nosebook_session` cookie; anyone else gets 403 and no upgrade.
@@ -17,7 +18,7 @@ pub async fn connect(
     caller: SignedIn,
     req: HttpRequest,
     body: web::Payload,
-    state: web::Data<AppState>,
+    hub: web::Data<Addr<Hub>>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    nosebook_notifier::upgrade(&req, body, caller.user.id, &state.hub).await
+    nosebook_notifier::upgrade(&req, body, caller.user.id, &hub).await
 }

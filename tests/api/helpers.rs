@@ -14,6 +14,16 @@ pub struct TestApp {
     pub address: String,
     pub db_url: String,
     pub client: reqwest::Client,
+    /// The app's own RabbitMQ exchange (tests run in parallel and share the seed's user ids).
+    pub exchange: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(exchange) = self.exchange.take() {
+            crate::support::delete_exchange(exchange);
+        }
+    }
 }
 
 /// A server response: status and parsed JSON body (`Value::Null` when the body is not JSON).
@@ -47,6 +57,8 @@ impl Answer {
 pub enum Env {
     Testing,
     Dev,
+    /// Frozen clock, events delivered in-process (no RabbitMQ).
+    TestingWithoutBroker,
 }
 
 pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
@@ -54,8 +66,12 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
         nosebook::telemetry::init(nosebook::config::AppEnv::Testing);
     }
     let app_env = match env {
-        Env::Testing => "testing",
+        Env::Testing | Env::TestingWithoutBroker => "testing",
         Env::Dev => "dev",
+    };
+    let exchange = match env {
+        Env::TestingWithoutBroker => None,
+        _ => Some(format!("nosebook_test_{}", uuid::Uuid::new_v4().simple())),
     };
     let settings = Settings::from_lookup(|var| match var {
         "APP_ENV" => Some(app_env.into()),
@@ -64,6 +80,12 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
         "NOSEBOOK_WORKERS" => Some("1".into()),
         "NOSEBOOK_DB_POOL_SIZE" => Some("4".into()),
         "NOSEBOOK_DB_TIMEOUT_SECS" => Some("2".into()),
+        "AMQP_URL" => Some(
+            exchange
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |_| crate::support::amqp_url()),
+        ),
+        "NOSEBOOK_AMQP_EXCHANGE" => exchange.clone(),
         _ => None,
     })
     .unwrap();
@@ -79,6 +101,7 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
         address,
         db_url: database_url,
         client,
+        exchange,
     }
 }
 

@@ -426,3 +426,24 @@ async fn inbound_frames_are_never_echoed() {
     listener.silent().await;
     talker.silent().await;
 }
+
+#[actix_web::test]
+async fn a_single_node_without_a_broker_delivers_in_process() {
+    let url = crate::support::fresh_database().await;
+    nosebook::seed::compat::load(&mut crate::support::connect(&url).await)
+        .await
+        .unwrap();
+    let app = crate::helpers::spawn_app_in(crate::helpers::Env::TestingWithoutBroker, url).await;
+    assert!(app.exchange.is_none());
+    let mut asser = app.socket(seed::ASSER_SESSION).await;
+    let mut tester = app.socket(seed::SESSION).await;
+    app.post(
+        "/conversations/send-message",
+        Some(seed::SESSION),
+        json!({"recipientId": seed::ASS_ASSER, "text": "local"}),
+    )
+    .await
+    .data();
+    assert_eq!(asser.event().await["payload"]["text"], "local");
+    assert_eq!(tester.event().await["payload"]["text"], "local");
+}

@@ -104,3 +104,31 @@ pub async fn empty_database() -> String {
     execute(&mut admin, &format!("CREATE DATABASE {name}")).await;
     format!("{server}/{name}")
 }
+
+/// RabbitMQ of the tests; `NOSEBOOK_TEST_AMQP` overrides.
+pub fn amqp_url() -> String {
+    std::env::var("NOSEBOOK_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// Deletes a test's exchange when the test is done (its queues go with their connections).
+pub fn delete_exchange(exchange: String) {
+    let work = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let Ok(connection) = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default()).await
+            else {
+                return;
+            };
+            if let Ok(channel) = connection.create_channel().await {
+                let _ = channel
+                    .exchange_delete(exchange.into(), lapin::options::ExchangeDeleteOptions::default())
+                    .await;
+            }
+            let _ = connection.close(0, "done".into()).await;
+        });
+    });
+    let _ = work.join();
+}

@@ -1,7 +1,7 @@
 use actix_web::web;
+use nosebook_schema::AsyncConnection;
 use nosebook_schema::ids::ChatId;
 use nosebook_schema::queries::chats;
-use nosebook_schema::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

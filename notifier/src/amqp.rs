@@ -1,0 +1,316 @@
+//! RabbitMQ as the transport between nodes, the way the original routes events: a direct
+//! exchange (`notifications` by default), routing key = the recipient's user id, unroutable
+//! messages to the `trashbox_exchange` alternate exchange.
+//!
+//! - [`AmqpTransport`] publishes outbox batches with publisher confirms; a batch counts as sent
+//!   only when the broker acknowledged every message. A broken connection is rebuilt on the
+//!   next batch.
+//! - [`spawn_consumer`] gives a notifier node its own exclusive queue, binds a user's routing key
+//!   while that user has a socket here ([`RouteOp`]), and hands deliveries to the hub. When the
+//!   consumer stream ends (lapin's signal that the connection is gone) it reconnects with
+//!   backoff, declares everything again, re-binds every user still connected and resumes.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix::Addr;
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
+use nosebook_schema::ids::{UserId, parse_go_uuid};
+use nosebook_schema::models::OutboxRow;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::hub::{Deliver, Hub};
+use crate::relay::{Transport, TransportError};
+
+const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct AmqpSettings {
+    pub url: String,
+    pub exchange: String,
+}
+
+async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Channel)> {
+    let connection = Connection::connect(&settings.url, ConnectionProperties::default()).await?;
+    let channel = connection.create_channel().await?;
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    channel
+        .exchange_declare(
+            ALTERNATE_EXCHANGE.into(),
+            ExchangeKind::Fanout,
+            durable,
+            FieldTable::default(),
+        )
+        .await?;
+    let mut arguments = FieldTable::default();
+    arguments.insert(
+        "alternate-exchange".into(),
+        AMQPValue::LongString(ALTERNATE_EXCHANGE.into()),
+    );
+    channel
+        .exchange_declare(
+            settings.exchange.as_str().into(),
+            ExchangeKind::Direct,
+            durable,
+            arguments,
+        )
+        .await?;
+    Ok((connection, channel))
+}
+
+fn unavailable(e: impl std::fmt::Display) -> TransportError {
+    TransportError::Unavailable(e.to_string())
+}
+
+/// Publishes to RabbitMQ with confirms.
+pub struct AmqpTransport {
+    settings: AmqpSettings,
+    open: Mutex<Option<(Connection, Channel)>>,
+}
+
+impl AmqpTransport {
+    pub fn new(settings: AmqpSettings) -> Self {
+        Self {
+            settings,
+            open: Mutex::new(None),
+        }
+    }
+
+    async fn publish_all(&self, batch: &[OutboxRow]) -> Result<(), TransportError> {
+        let mut open = self.open.lock().await;
+        if !open.as_ref().is_some_and(|(_, channel)| channel.status().connected()) {
+            let (connection, channel) = open_channel(&self.settings).await.map_err(unavailable)?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .map_err(unavailable)?;
+            *open = Some((connection, channel));
+        }
+        let Some((_, channel)) = open.as_ref() else {
+            return Err(unavailable("no channel"));
+        };
+        let result = async {
+            let mut confirms = Vec::with_capacity(batch.len());
+            for row in batch {
+                let properties = BasicProperties::default()
+                    .with_message_id(ShortString::from(row.id.to_string()))
+                    .with_content_type("application/json".into());
+                let confirm = channel
+                    .basic_publish(
+                        self.settings.exchange.as_str().into(),
+                        row.recipient_id.to_string().into(),
+                        BasicPublishOptions::default(),
+                        row.frame.as_bytes(),
+                        properties,
+                    )
+                    .await
+                    .map_err(unavailable)?;
+                confirms.push(confirm);
+            }
+            for confirm in confirms {
+                if !confirm.await.map_err(unavailable)?.is_ack() {
+                    return Err(unavailable("the broker refused a message"));
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if result.is_err() {
+            // Start over with a fresh connection next time.
+            *open = None;
+        }
+        result
+    }
+}
+
+impl Transport for AmqpTransport {
+    fn publish<'a>(
+        &'a self,
+        batch: &'a [OutboxRow],
+    ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>> {
+        Box::pin(self.publish_all(batch))
+    }
+}
+
+/// Routing changes a notifier node asks of its queue.
+#[derive(Debug)]
+pub enum RouteOp {
+    /// The user's first socket here opened: route their events to this node. Answered when the
+    /// binding is in place (or RabbitMQ is unreachable, in which case it is made on reconnect).
+    Bind(UserId, oneshot::Sender<()>),
+    /// The user's last socket here closed.
+    Unbind(UserId),
+}
+
+pub type RouteControl = mpsc::UnboundedSender<RouteOp>;
+
+/// Consumes this node's queue forever; returns the handle the hub binds and unbinds through.
+pub fn spawn_consumer(settings: AmqpSettings, hub: Addr<Hub>) -> RouteControl {
+    let (control, ops) = mpsc::unbounded_channel();
+    actix::spawn(consume(settings, hub, ops));
+    control
+}
+
+struct Node {
+    _connection: Connection,
+    channel: Channel,
+    queue: ShortString,
+    consumer: Consumer,
+}
+
+async fn connect_node(settings: &AmqpSettings, bound: &HashSet<UserId>) -> lapin::Result<Node> {
+    let (connection, channel) = open_channel(settings).await?;
+    let options = QueueDeclareOptions {
+        exclusive: true,
+        auto_delete: true,
+        ..QueueDeclareOptions::default()
+    };
+    let queue = channel.queue_declare("".into(), options, FieldTable::default()).await?;
+    let queue = queue.name().clone();
+    for user in bound {
+        bind(&channel, settings, &queue, *user).await?;
+    }
+    let no_ack = BasicConsumeOptions {
+        no_ack: true,
+        ..BasicConsumeOptions::default()
+    };
+    let consumer = channel
+        .basic_consume(queue.clone(), "".into(), no_ack, FieldTable::default())
+        .await?;
+    Ok(Node {
+        _connection: connection,
+        channel,
+        queue,
+        consumer,
+    })
+}
+
+async fn bind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, user: UserId) -> lapin::Result<()> {
+    channel
+        .queue_bind(
+            queue.clone(),
+            settings.exchange.as_str().into(),
+            user.to_string().into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+}
+
+fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
+    let recipient = parse_go_uuid(delivery.routing_key.as_str()).map(UserId);
+    let event_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .and_then(|id| id.as_str().parse::<i64>().ok());
+    let frame = String::from_utf8(delivery.data).ok();
+    match (recipient, event_id, frame) {
+        (Ok(recipient), Some(event_id), Some(frame)) => hub.do_send(Deliver {
+            event_id,
+            recipient,
+            frame: frame.into(),
+        }),
+        _ => tracing::warn!("dropping a malformed event from RabbitMQ"),
+    }
+}
+
+async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::UnboundedReceiver<RouteOp>) {
+    // Who should be routed here; survives reconnections.
+    let mut bound: HashSet<UserId> = HashSet::new();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match connect_node(&settings, &bound).await {
+            Ok(mut node) => {
+                tracing::info!(queue = %node.queue, "notifier consuming from RabbitMQ");
+                backoff = Duration::from_millis(100);
+                loop {
+                    tokio::select! {
+                        op = ops.recv() => {
+                            let Some(op) = op else { return };
+                            if let Err(e) = apply(op, &mut bound, Some(&node), &settings).await {
+                                tracing::warn!(error = %e, "binding failed; reconnecting");
+                                break;
+                            }
+                        }
+                        delivery = node.consumer.next() => match delivery {
+                            Some(Ok(delivery)) => deliver(&hub, delivery),
+                            Some(Err(e)) => {
+                                tracing::warn!(error = %e, "RabbitMQ consumer failed; reconnecting");
+                                break;
+                            }
+                            None => {
+                                tracing::warn!("RabbitMQ consumer ended; reconnecting");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "RabbitMQ unreachable");
+                // Keep answering route changes while the broker is away; they apply on reconnect.
+                let deadline = tokio::time::sleep(backoff);
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        () = &mut deadline => break,
+                        op = ops.recv() => {
+                            let Some(op) = op else { return };
+                            let _ = apply(op, &mut bound, None, &settings).await;
+                        }
+                    }
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn apply(
+    op: RouteOp,
+    bound: &mut HashSet<UserId>,
+    node: Option<&Node>,
+    settings: &AmqpSettings,
+) -> lapin::Result<()> {
+    match op {
+        RouteOp::Bind(user, done) => {
+            bound.insert(user);
+            let result = match node {
+                Some(node) => bind(&node.channel, settings, &node.queue, user).await,
+                None => Ok(()),
+            };
+            let _ = done.send(());
+            result
+        }
+        RouteOp::Unbind(user) => {
+            bound.remove(&user);
+            match node {
+                Some(node) => {
+                    node.channel
+                        .queue_unbind(
+                            node.queue.clone(),
+                            settings.exchange.as_str().into(),
+                            user.to_string().into(),
+                            FieldTable::default(),
+                        )
+                        .await
+                }
+                None => Ok(()),
+            }
+        }
+    }
+}
