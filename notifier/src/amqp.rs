@@ -5,7 +5,8 @@
 //! - [`AmqpTransport`] publishes outbox batches with publisher confirms; a batch counts as sent
 //!   only when the broker acknowledged every message. A broken connection is rebuilt on the
 //!   next batch.
-//! - [`spawn_consumer`] gives a notifier node its own exclusive queue, binds a user's routing key
+//! - [`spawn_consumer`] gives a notifier node its own queue (kept across reconnections, expiring
+//!   a minute after the node is gone), binds a user's routing key
 //!   while that user has a socket here ([`RouteOp`]), and hands deliveries to the hub. When the
 //!   consumer stream ends (lapin's signal that the connection is gone) it reconnects with
 //!   backoff, declares everything again, re-binds every user still connected and resumes.
@@ -31,6 +32,8 @@ use crate::hub::{Deliver, Hub};
 use crate::relay::{Transport, TransportError};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
+/// A node's queue disappears this long after its node stopped consuming (it crashed or ended).
+const QUEUE_EXPIRES_MS: u32 = 60_000;
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -171,15 +174,28 @@ struct Node {
     consumer: Consumer,
 }
 
-async fn connect_node(settings: &AmqpSettings, bound: &HashSet<UserId>) -> lapin::Result<Node> {
+async fn connect_node(
+    settings: &AmqpSettings,
+    queue: &str,
+    bound: &HashSet<UserId>,
+    stale: &mut HashSet<UserId>,
+) -> lapin::Result<Node> {
     let (connection, channel) = open_channel(settings).await?;
+    // Not exclusive: the queue and its bindings outlive a lost connection, so events published
+    // while this node reconnects wait in it. `x-expires` removes it once the node is gone.
     let options = QueueDeclareOptions {
-        exclusive: true,
-        auto_delete: true,
+        durable: true,
         ..QueueDeclareOptions::default()
     };
-    let queue = channel.queue_declare("".into(), options, FieldTable::default()).await?;
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-expires".into(), AMQPValue::LongUInt(QUEUE_EXPIRES_MS));
+    let queue = channel.queue_declare(queue.into(), options, arguments).await?;
     let queue = queue.name().clone();
+    // Users who left while the broker was away still have bindings on the kept queue.
+    for user in stale.iter() {
+        unbind(&channel, settings, &queue, *user).await?;
+    }
+    stale.clear();
     for user in bound {
         bind(&channel, settings, &queue, *user).await?;
     }
@@ -210,6 +226,17 @@ async fn bind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, u
         .await
 }
 
+async fn unbind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, user: UserId) -> lapin::Result<()> {
+    channel
+        .queue_unbind(
+            queue.clone(),
+            settings.exchange.as_str().into(),
+            user.to_string().into(),
+            FieldTable::default(),
+        )
+        .await
+}
+
 fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
     let recipient = parse_go_uuid(delivery.routing_key.as_str()).map(UserId);
     let event_id = delivery
@@ -229,11 +256,15 @@ fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
 }
 
 async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::UnboundedReceiver<RouteOp>) {
+    // One queue per node process, kept across reconnections.
+    let queue = format!("nosebook.notifier.{}", uuid::Uuid::new_v4());
     // Who should be routed here; survives reconnections.
     let mut bound: HashSet<UserId> = HashSet::new();
+    // Who left while the broker was unreachable: unbound on reconnect.
+    let mut stale: HashSet<UserId> = HashSet::new();
     let mut backoff = Duration::from_millis(100);
     loop {
-        match connect_node(&settings, &bound).await {
+        match connect_node(&settings, &queue, &bound, &mut stale).await {
             Ok(mut node) => {
                 tracing::info!(queue = %node.queue, "notifier consuming from RabbitMQ");
                 backoff = Duration::from_millis(100);
@@ -241,7 +272,7 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
                     tokio::select! {
                         op = ops.recv() => {
                             let Some(op) = op else { return };
-                            if let Err(e) = apply(op, &mut bound, Some(&node), &settings).await {
+                            if let Err(e) = apply(op, &mut bound, &mut stale, Some(&node), &settings).await {
                                 tracing::warn!(error = %e, "binding failed; reconnecting");
                                 break;
                             }
@@ -270,7 +301,7 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
                         () = &mut deadline => break,
                         op = ops.recv() => {
                             let Some(op) = op else { return };
-                            let _ = apply(op, &mut bound, None, &settings).await;
+                            let _ = apply(op, &mut bound, &mut stale, None, &settings).await;
                         }
                     }
                 }
@@ -283,12 +314,14 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
 async fn apply(
     op: RouteOp,
     bound: &mut HashSet<UserId>,
+    stale: &mut HashSet<UserId>,
     node: Option<&Node>,
     settings: &AmqpSettings,
 ) -> lapin::Result<()> {
     match op {
         RouteOp::Bind(user, done) => {
             bound.insert(user);
+            stale.remove(&user);
             let result = match node {
                 Some(node) => bind(&node.channel, settings, &node.queue, user).await,
                 None => Ok(()),
@@ -299,17 +332,11 @@ async fn apply(
         RouteOp::Unbind(user) => {
             bound.remove(&user);
             match node {
-                Some(node) => {
-                    node.channel
-                        .queue_unbind(
-                            node.queue.clone(),
-                            settings.exchange.as_str().into(),
-                            user.to_string().into(),
-                            FieldTable::default(),
-                        )
-                        .await
+                Some(node) => unbind(&node.channel, settings, &node.queue, user).await,
+                None => {
+                    stale.insert(user);
+                    Ok(())
                 }
-                None => Ok(()),
             }
         }
     }

@@ -1,0 +1,258 @@
+//! Several real processes around one PostgreSQL and one RabbitMQ: two `nosebook serve` nodes and
+//! a `nosebook notifier` node; and a broker outage, simulated by cutting a TCP proxy between a
+//! node and RabbitMQ (the machine's RabbitMQ keeps serving the other tests meanwhile).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nosebook");
+
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .arg(command)
+        .env("DATABASE_URL", db)
+        .env("APP_ENV", "testing")
+        .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AMQP_URL", amqp)
+        .env("NOSEBOOK_AMQP_EXCHANGE", exchange)
+        .env("NOSEBOOK_WORKERS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if reqwest::get(format!("{base}/ping")).await.is_ok() {
+            return Node { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{command} never answered /ping");
+}
+
+async fn register(base: &str, nick: &str) -> (String, String) {
+    let body = json!({"firstName": nick, "lastName": "Cluster", "nick": nick, "password": "password123"});
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
+        answer["data"]["session"]["sessionId"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn send_message(base: &str, session: &str, to: &str, text: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/conversations/send-message"))
+        .header("X-Auth-Session-Id", session)
+        .json(&json!({"recipientId": to, "text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+async fn socket(base: &str, session: &str) -> Socket {
+    let mut request = format!("{}/ws", base.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("X-Auth-Session-Id", session.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+async fn next_event(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(wait, socket.next()).await {
+            Err(_) => return None,
+            Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+}
+
+async fn migrated_database() -> String {
+    let db = support::empty_database().await;
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    db
+}
+
+fn exchange() -> String {
+    format!("nosebook_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let amqp = support::amqp_url();
+    let a = start("serve", &db, &amqp, &exchange).await;
+    let b = start("serve", &db, &amqp, &exchange).await;
+    let notifier = start("notifier", &db, &amqp, &exchange).await;
+
+    let (alice, alice_session) = register(&a.base, "alice_cluster").await;
+    let (bob, bob_session) = register(&a.base, "bob_cluster").await;
+    let mut bob_on_b = socket(&b.base, &bob_session).await;
+    let mut bob_on_notifier = socket(&notifier.base, &bob_session).await;
+    let mut alice_on_b = socket(&b.base, &alice_session).await;
+
+    send_message(&a.base, &alice_session, &bob, "across nodes").await;
+    for s in [&mut bob_on_b, &mut bob_on_notifier, &mut alice_on_b] {
+        let event = next_event(s, Duration::from_secs(10))
+            .await
+            .expect("the event never arrived");
+        assert_eq!(event["type"], "new_message");
+        assert_eq!(event["payload"]["text"], "across nodes");
+        assert_eq!(event["payload"]["author"]["id"], alice.as_str());
+    }
+    // Exactly once per socket.
+    for s in [&mut bob_on_b, &mut bob_on_notifier, &mut alice_on_b] {
+        assert!(next_event(s, Duration::from_millis(500)).await.is_none());
+    }
+    // The notifier serves sockets only; its API surface is /ws and the probes.
+    let status = reqwest::get(format!("{}/whoami", notifier.base))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
+    drop((a, b, notifier));
+    support::delete_exchange(exchange);
+}
+
+/// A TCP proxy to RabbitMQ that can be cut (every connection dropped, new ones refused) and
+/// restored.
+fn cuttable_proxy(target: &str) -> (u16, watch::Sender<bool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let target = target.to_owned();
+    let (up, watch_up) = watch::channel(true);
+    tokio::spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                continue;
+            };
+            if !*watch_up.borrow() {
+                continue; // dropped: refused while cut
+            }
+            let mut down = watch_up.clone();
+            let target = target.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = TcpStream::connect(&target).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    _ = down.wait_for(|up| !*up) => {}
+                }
+            });
+        }
+    });
+    (port, up)
+}
+
+#[tokio::test]
+async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let (proxy_port, broker_up) = cuttable_proxy("127.0.0.1:5672");
+    let amqp = support::amqp_url().replace("127.0.0.1:5672", &format!("127.0.0.1:{proxy_port}"));
+    let node = start("serve", &db, &amqp, &exchange).await;
+    let (alice, alice_session) = register(&node.base, "alice_fault").await;
+    let (bob, bob_session) = register(&node.base, "bob_fault").await;
+    let mut bob_socket = socket(&node.base, &bob_session).await;
+    send_message(&node.base, &alice_session, &bob, "before").await;
+    assert_eq!(
+        next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"],
+        "before"
+    );
+
+    broker_up.send_replace(false);
+    for text in ["during 1", "during 2", "during 3"] {
+        send_message(&node.base, &alice_session, &bob, text).await;
+    }
+    // Stored while the broker is away.
+    let page: Value = reqwest::Client::new()
+        .get(format!("{}/chats?interlocutorId={alice}", node.base))
+        .header("X-Auth-Session-Id", &bob_session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["data"]["data"][0]["lastMessage"]["text"], "during 3");
+    assert!(
+        next_event(&mut bob_socket, Duration::from_millis(1500)).await.is_none(),
+        "nothing can arrive yet"
+    );
+
+    broker_up.send_replace(true);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let event = next_event(&mut bob_socket, Duration::from_secs(20))
+            .await
+            .expect("an event was lost");
+        got.push(event["payload"]["text"].as_str().unwrap().to_owned());
+    }
+    got.sort();
+    assert_eq!(got, ["during 1", "during 2", "during 3"]);
+    assert!(
+        next_event(&mut bob_socket, Duration::from_secs(2)).await.is_none(),
+        "each event exactly once"
+    );
+    // And the socket was never closed: a new event still flows.
+    bob_socket.send(Message::Ping(Vec::new().into())).await.unwrap();
+    send_message(&node.base, &alice_session, &bob, "after").await;
+    assert_eq!(
+        next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"],
+        "after"
+    );
+    drop(node);
+    support::delete_exchange(exchange);
+}
