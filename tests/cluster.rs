@@ -49,10 +49,11 @@ async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // Owned at once, so the process is killed and reaped however the test ends.
+    let node = Node { child, base: format!("http://127.0.0.1:{port}") };
     for _ in 0..300 {
-        if reqwest::get(format!("{base}/ping")).await.is_ok() {
-            return Node { child, base };
+        if reqwest::get(format!("{}/ping", node.base)).await.is_ok() {
+            return node;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
