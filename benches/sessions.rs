@@ -30,26 +30,14 @@ impl AsyncExecutor for Actix<'_> {
 const SESSION: &str = "bb23af03-be50-4bce-b729-b259b2e02e54";
 
 async fn prepare(server: &str) -> Result<String, String> {
-    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
-        .await
-        .map_err(|e| e.to_string())?;
-    for sql in [
-        "DROP DATABASE IF EXISTS nosebook_bench WITH (FORCE)",
-        "CREATE DATABASE nosebook_bench",
-    ] {
-        diesel::sql_query(sql)
-            .execute(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
+    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await.map_err(|e| e.to_string())?;
+    for sql in ["DROP DATABASE IF EXISTS nosebook_bench WITH (FORCE)", "CREATE DATABASE nosebook_bench"] {
+        diesel::sql_query(sql).execute(&mut admin).await.map_err(|e| e.to_string())?;
     }
     let url = format!("{server}/nosebook_bench");
-    nosebook_schema::migrate::run_pending(&url)
-        .await
-        .map_err(|e| e.to_string())?;
+    nosebook_schema::migrate::run_pending(&url).await.map_err(|e| e.to_string())?;
     let mut conn = AsyncPgConnection::establish(&url).await.map_err(|e| e.to_string())?;
-    nosebook::seed::compat::load(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    nosebook::seed::compat::load(&mut conn).await.map_err(|e| e.to_string())?;
     Ok(url)
 }
 
@@ -63,11 +51,7 @@ fn session_lookup(c: &mut Criterion) {
             return;
         }
     };
-    let settings = PoolSettings {
-        url,
-        max_size: 4,
-        timeout: std::time::Duration::from_secs(5),
-    };
+    let settings = PoolSettings { url, max_size: 4, timeout: std::time::Duration::from_secs(5) };
     let db = DbPool::new(&settings).unwrap();
     let session = SessionId(Uuid::parse_str(SESSION).unwrap());
     let directory = system.block_on(async {
@@ -76,11 +60,7 @@ fn session_lookup(c: &mut Criterion) {
     });
     // The first lookup loads the session and writes its activity; the benchmark measures the
     // steady state that every later request of a session sees.
-    system
-        .block_on(directory.send(Authenticate(session)))
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    system.block_on(directory.send(Authenticate(session))).unwrap().unwrap().unwrap();
 
     c.bench_function("sessions/authenticate via the session actors", |b| {
         b.to_async(Actix(&system))

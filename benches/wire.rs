@@ -35,12 +35,7 @@ fn serialize_user_page(c: &mut Criterion) {
     c.bench_function("wire/search page of 20 users: rows to JSON", |b| {
         b.iter(|| {
             let data = rows.iter().cloned().map(|r| User::new(r, now)).collect();
-            let page = PageOf {
-                data,
-                total_count: 20,
-                next: Some("x".into()),
-                prev: None,
-            };
+            let page = PageOf { data, total_count: 20, next: Some("x".into()), prev: None };
             serde_json::to_vec(&Success { ok: true, data: page }).unwrap()
         })
     });
@@ -51,12 +46,7 @@ fn parse_inputs(c: &mut Criterion) {
         b.iter(|| parse_go_uuid(black_box("ed1a3fd0-4d0b-4961-b4cd-cf212357740d")).unwrap())
     });
     c.bench_function("wire/parse a cursor", |b| {
-        b.iter(|| {
-            Cursor::parse(black_box(
-                "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/2024-02-16T15:36:38.123456Z",
-            ))
-            .unwrap()
-        })
+        b.iter(|| Cursor::parse(black_box("37d28fdf-99bc-44b5-8df9-6a3b1a36f177/2024-02-16T15:36:38.123456Z")).unwrap())
     });
 }
 

@@ -31,6 +31,8 @@ pub struct Settings {
     pub workers: usize,
     /// RabbitMQ between nodes; `None` (`AMQP_URL=off`) delivers events in-process.
     pub amqp: Option<AmqpSettings>,
+    /// Set by tests that move time by hand; never from the environment.
+    pub clock_override: Option<Clock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +50,12 @@ fn number<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match lookup(var) {
         None => Ok(default),
-        Some(raw) => raw.trim().parse().ok().filter(valid).ok_or_else(|| ConfigError {
-            var,
-            problem: format!("{raw:?} is not a valid value"),
-        }),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .ok()
+            .filter(valid)
+            .ok_or_else(|| ConfigError { var, problem: format!("{raw:?} is not a valid value") }),
     }
 }
 
@@ -80,6 +84,7 @@ impl Settings {
             pool_size: number(&lookup, "NOSEBOOK_DB_POOL_SIZE", 16, |n| *n > 0)?,
             pool_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_DB_TIMEOUT_SECS", 5, |n| *n > 0)?),
             workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
+            clock_override: None,
             amqp: match lookup("AMQP_URL").as_deref() {
                 Some("off" | "none" | "disabled") => None,
                 url => Some(AmqpSettings {
@@ -91,6 +96,9 @@ impl Settings {
     }
 
     pub fn clock(&self) -> Clock {
+        if let Some(clock) = self.clock_override {
+            return clock;
+        }
         match self.app_env {
             AppEnv::Testing => Clock::testing(),
             AppEnv::Dev | AppEnv::Prod => Clock::System,
@@ -98,11 +106,7 @@ impl Settings {
     }
 
     pub fn pool(&self) -> PoolSettings {
-        PoolSettings {
-            url: self.database_url.clone(),
-            max_size: self.pool_size,
-            timeout: self.pool_timeout,
-        }
+        PoolSettings { url: self.database_url.clone(), max_size: self.pool_size, timeout: self.pool_timeout }
     }
 }
 
@@ -117,16 +121,8 @@ mod tests {
         assert_eq!(s.listen, DEFAULT_LISTEN);
         assert_eq!(s.app_env, AppEnv::Dev);
         assert_eq!(s.clock(), Clock::System);
-        assert_eq!(
-            s.amqp.as_ref().map(|a| a.exchange.as_str()),
-            Some(DEFAULT_AMQP_EXCHANGE)
-        );
-        assert!(
-            Settings::from_lookup(|v| (v == "AMQP_URL").then(|| "off".into()))
-                .unwrap()
-                .amqp
-                .is_none()
-        );
+        assert_eq!(s.amqp.as_ref().map(|a| a.exchange.as_str()), Some(DEFAULT_AMQP_EXCHANGE));
+        assert!(Settings::from_lookup(|v| (v == "AMQP_URL").then(|| "off".into())).unwrap().amqp.is_none());
 
         let testing = Settings::from_lookup(|v| (v == "APP_ENV").then(|| "testing".into())).unwrap();
         assert_eq!(testing.clock(), Clock::testing());

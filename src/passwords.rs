@@ -50,9 +50,7 @@ fn hash_blocking(password: &str) -> Result<String, anyhow::Error> {
 fn verify_blocking(password: &str, stored: &str) -> Result<Verdict, anyhow::Error> {
     if stored.starts_with("$2") {
         return Ok(match bcrypt::verify(password, stored) {
-            Ok(true) => Verdict::Match {
-                upgrade: Some(hash_blocking(password)?),
-            },
+            Ok(true) => Verdict::Match { upgrade: Some(hash_blocking(password)?) },
             // A malformed legacy hash matches nothing.
             Ok(false) | Err(_) => Verdict::Mismatch,
         });
@@ -68,10 +66,7 @@ impl Passwords {
     pub fn new() -> Result<Self, anyhow::Error> {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let decoy = hash_blocking(&uuid::Uuid::new_v4().to_string())?;
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(workers * 2)),
-            decoy: decoy.into(),
-        })
+        Ok(Self { permits: Arc::new(Semaphore::new(workers * 2)), decoy: decoy.into() })
     }
 
     async fn off_runtime<T: Send + 'static>(
@@ -107,10 +102,7 @@ mod tests {
         let passwords = Passwords::new().unwrap();
         let hash = passwords.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        let ok = passwords
-            .verify("correct horse".into(), Some(hash.clone()))
-            .await
-            .unwrap();
+        let ok = passwords.verify("correct horse".into(), Some(hash.clone())).await.unwrap();
         assert_eq!(ok, Verdict::Match { upgrade: None });
         let bad = passwords.verify("wrong horse".into(), Some(hash)).await.unwrap();
         assert_eq!(bad, Verdict::Mismatch);
@@ -119,11 +111,7 @@ mod tests {
     #[tokio::test]
     async fn legacy_bcrypt_verifies_and_asks_for_an_upgrade() {
         let passwords = Passwords::new().unwrap();
-        match passwords
-            .verify("123123123".into(), Some(SEED_BCRYPT.into()))
-            .await
-            .unwrap()
-        {
+        match passwords.verify("123123123".into(), Some(SEED_BCRYPT.into())).await.unwrap() {
             Verdict::Match { upgrade: Some(new) } => assert!(new.starts_with("$argon2id$")),
             other => panic!("expected an upgrade, got {other:?}"),
         }

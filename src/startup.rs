@@ -9,7 +9,13 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
+use nosebook_actors::presence::Announcer;
 use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
+use nosebook_schema::time::Clock;
+use tokio::sync::Notify;
+
+use crate::api::wire::WireTime;
+use crate::events::{Event, PresenceChange};
 use nosebook_notifier::amqp::{AmqpTransport, spawn_consumer};
 use nosebook_notifier::relay::{InProcess, Transport};
 use nosebook_notifier::{Hub, OutboxRelay};
@@ -24,14 +30,31 @@ use crate::passwords::Passwords;
 use crate::state::AppState;
 
 /// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
-fn start_hub(settings: &Settings) -> Addr<Hub> {
+fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>) -> Addr<Hub> {
+    let presence = presence.clone().recipient();
     match &settings.amqp {
         Some(amqp) => {
             let amqp = amqp.clone();
-            Hub::create(move |ctx| Hub::with_routes(spawn_consumer(amqp, ctx.address())))
+            Hub::create(move |ctx| Hub::with_routes(spawn_consumer(amqp, ctx.address())).with_presence(presence))
         }
-        None => Hub::new().start(),
+        None => Hub::new().with_presence(presence).start(),
     }
+}
+
+/// The presence tracker, announcing transitions to friends through the outbox.
+fn start_presence(db: &DbPool, clock: Clock, wake: Option<Arc<Notify>>) -> Addr<PresenceTracker> {
+    let announcer = Announcer {
+        db: db.clone(),
+        frame: Arc::new(|user, online, at| {
+            Event::Presence(PresenceChange { user_id: user.0, online, last_online_at: WireTime(at) }).frame()
+        }),
+        committed: Arc::new(move || {
+            if let Some(wake) = &wake {
+                wake.notify_one();
+            }
+        }),
+    };
+    PresenceTracker::announcing(clock, announcer).start()
 }
 
 /// How many times start-up tries to reach the database, a second apart.
@@ -67,31 +90,22 @@ impl Application {
     /// Everything but connecting and migrating: tests hand in a pool to their own database.
     pub fn with_pool(settings: &Settings, db: DbPool) -> anyhow::Result<Self> {
         let clock = settings.clock();
-        let presence = PresenceTracker::new(clock).start();
+        let wake = Arc::new(Notify::new());
+        let presence = start_presence(&db, clock, Some(wake.clone()));
         let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).start();
         let chats = ChatRegistry::new(db.clone(), clock).start();
-        let hub = start_hub(settings);
+        let hub = start_hub(settings, &presence);
         let transport: Arc<dyn Transport> = match &settings.amqp {
             Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
             None => Arc::new(InProcess(hub.clone())),
         };
-        let relay = OutboxRelay::new(db.clone(), clock, transport);
+        let relay = OutboxRelay::new(db.clone(), clock, transport, wake);
         relay.clone().spawn();
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
-        let state = web::Data::new(AppState {
-            db,
-            clock,
-            sessions,
-            presence,
-            passwords: Passwords::new()?,
-            chats,
-            hub,
-            relay,
-        });
+        let state =
+            web::Data::new(AppState { db, clock, sessions, presence, passwords: Passwords::new()?, chats, hub, relay });
         Self::serve(settings, "nosebook", move |cfg| {
-            cfg.app_data(state.clone())
-                .app_data(hub_data.clone())
-                .app_data(sessions_data.clone());
+            cfg.app_data(state.clone()).app_data(hub_data.clone()).app_data(sessions_data.clone());
             api::routes(cfg);
         })
     }
@@ -104,9 +118,10 @@ impl Application {
         }
         let db = connect(settings).await?;
         let clock = settings.clock();
-        let presence = PresenceTracker::new(clock).start();
+        // No relay here: the events this node's tracker writes go out with a monolith's relay.
+        let presence = start_presence(&db, clock, None);
+        let hub = web::Data::new(start_hub(settings, &presence));
         let sessions = web::Data::new(SessionDirectory::new(db, clock, presence).start());
-        let hub = web::Data::new(start_hub(settings));
         Self::serve(settings, "nosebook notifier", move |cfg| {
             cfg.app_data(hub.clone()).app_data(sessions.clone());
             api::notifier_routes(cfg);
@@ -134,10 +149,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(%addr, env = ?settings.app_env, amqp = settings.amqp.is_some(), "{name} listening");
-        Ok(Self {
-            port: addr.port(),
-            server,
-        })
+        Ok(Self { port: addr.port(), server })
     }
 
     pub fn port(&self) -> u16 {

@@ -62,15 +62,8 @@ async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
 
 async fn register(base: &str, nick: &str) -> (String, String) {
     let body = json!({"firstName": nick, "lastName": "Cluster", "nick": nick, "password": "password123"});
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/register"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value =
+        reqwest::Client::new().post(format!("{base}/register")).json(&body).send().await.unwrap().json().await.unwrap();
     (
         answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
         answer["data"]["session"]["sessionId"].as_str().unwrap().to_owned(),
@@ -91,12 +84,8 @@ async fn send_message(base: &str, session: &str, to: &str, text: &str) {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 async fn socket(base: &str, session: &str) -> Socket {
-    let mut request = format!("{}/ws", base.replacen("http", "ws", 1))
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("X-Auth-Session-Id", session.parse().unwrap());
+    let mut request = format!("{}/ws", base.replacen("http", "ws", 1)).into_client_request().unwrap();
+    request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
@@ -113,11 +102,7 @@ async fn next_event(socket: &mut Socket, wait: Duration) -> Option<Value> {
 
 async fn migrated_database() -> String {
     let db = support::empty_database().await;
-    let out = Command::new(BIN)
-        .arg("migrate")
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).arg("migrate").env("DATABASE_URL", &db).output().unwrap();
     assert!(out.status.success());
     db
 }
@@ -143,9 +128,7 @@ async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
 
     send_message(&a.base, &alice_session, &bob, "across nodes").await;
     for s in [&mut bob_on_b, &mut bob_on_notifier, &mut alice_on_b] {
-        let event = next_event(s, Duration::from_secs(10))
-            .await
-            .expect("the event never arrived");
+        let event = next_event(s, Duration::from_secs(10)).await.expect("the event never arrived");
         assert_eq!(event["type"], "new_message");
         assert_eq!(event["payload"]["text"], "across nodes");
         assert_eq!(event["payload"]["author"]["id"], alice.as_str());
@@ -155,10 +138,7 @@ async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
         assert!(next_event(s, Duration::from_millis(500)).await.is_none());
     }
     // The notifier serves sockets only; its API surface is /ws and the probes.
-    let status = reqwest::get(format!("{}/whoami", notifier.base))
-        .await
-        .unwrap()
-        .status();
+    let status = reqwest::get(format!("{}/whoami", notifier.base)).await.unwrap().status();
     assert_eq!(status, 404);
     drop((a, b, notifier));
     support::delete_exchange(exchange);
@@ -208,10 +188,7 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
     let (bob, bob_session) = register(&node.base, "bob_fault").await;
     let mut bob_socket = socket(&node.base, &bob_session).await;
     send_message(&node.base, &alice_session, &bob, "before").await;
-    assert_eq!(
-        next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"],
-        "before"
-    );
+    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "before");
 
     broker_up.send_replace(false);
     for text in ["during 1", "during 2", "during 3"] {
@@ -228,32 +205,21 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
         .await
         .unwrap();
     assert_eq!(page["data"]["data"][0]["lastMessage"]["text"], "during 3");
-    assert!(
-        next_event(&mut bob_socket, Duration::from_millis(1500)).await.is_none(),
-        "nothing can arrive yet"
-    );
+    assert!(next_event(&mut bob_socket, Duration::from_millis(1500)).await.is_none(), "nothing can arrive yet");
 
     broker_up.send_replace(true);
     let mut got = Vec::new();
     for _ in 0..3 {
-        let event = next_event(&mut bob_socket, Duration::from_secs(20))
-            .await
-            .expect("an event was lost");
+        let event = next_event(&mut bob_socket, Duration::from_secs(20)).await.expect("an event was lost");
         got.push(event["payload"]["text"].as_str().unwrap().to_owned());
     }
     got.sort();
     assert_eq!(got, ["during 1", "during 2", "during 3"]);
-    assert!(
-        next_event(&mut bob_socket, Duration::from_secs(2)).await.is_none(),
-        "each event exactly once"
-    );
+    assert!(next_event(&mut bob_socket, Duration::from_secs(2)).await.is_none(), "each event exactly once");
     // And the socket was never closed: a new event still flows.
     bob_socket.send(Message::Ping(Vec::new().into())).await.unwrap();
     send_message(&node.base, &alice_session, &bob, "after").await;
-    assert_eq!(
-        next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"],
-        "after"
-    );
+    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "after");
     drop(node);
     support::delete_exchange(exchange);
 }

@@ -65,12 +65,7 @@ async fn serve(db: &str) -> (Server, String) {
 }
 
 async fn get(client: &reqwest::Client, url: String, session: &str) -> (u16, Value) {
-    let response = client
-        .get(url)
-        .header("X-Auth-Session-Id", session)
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(url).header("X-Auth-Session-Id", session).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
@@ -110,12 +105,8 @@ async fn the_binary_migrates_seeds_and_serves_the_compat_api() {
     );
 
     let (_, found) = get(&client, format!("{base}/users?text=tester"), seed::SESSION).await;
-    let nicks: Vec<&str> = found["data"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["nick"].as_str().unwrap())
-        .collect();
+    let nicks: Vec<&str> =
+        found["data"]["data"].as_array().unwrap().iter().map(|u| u["nick"].as_str().unwrap()).collect();
     assert_eq!(nicks, ["test_tester", "drugtester"]);
     assert_eq!(found["data"]["totalCount"], 2);
     assert!(found["data"].get("next").is_none());
@@ -150,15 +141,8 @@ impl Person {
     async fn register(base: &str, nick: &str) -> Self {
         let client = reqwest::Client::new();
         let body = json!({"firstName": nick, "lastName": "E2E", "nick": nick, "password": "password123"});
-        let answer: Value = client
-            .post(format!("{base}/register"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer: Value =
+            client.post(format!("{base}/register")).json(&body).send().await.unwrap().json().await.unwrap();
         Self {
             id: answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
             session: answer["data"]["session"]["sessionId"].as_str().unwrap().to_owned(),
@@ -181,8 +165,7 @@ impl Person {
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        self.ok(self.client.post(format!("{}{path}", self.base)).json(&body))
-            .await
+        self.ok(self.client.post(format!("{}{path}", self.base)).json(&body)).await
     }
 }
 
@@ -195,53 +178,24 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     let bob = Person::register(&base, "bob_e2e").await;
 
     // Friendship: request, the badge, accept, relation.
-    let request = alice
-        .post(
-            "/friendship/send-request",
-            json!({"responderId": bob.id, "message": "hi bob"}),
-        )
-        .await;
+    let request = alice.post("/friendship/send-request", json!({"responderId": bob.id, "message": "hi bob"})).await;
     assert_eq!(request["accepted"], false);
-    let badge = bob
-        .get(&format!(
-            "/friendship?userId={}&accepted=false&viewed=false&onlyIncoming",
-            bob.id
-        ))
-        .await;
+    let badge = bob.get(&format!("/friendship?userId={}&accepted=false&viewed=false&onlyIncoming", bob.id)).await;
     assert_eq!(badge["totalCount"], 1);
     assert_eq!(badge["data"][0]["user"]["nick"], "alice_e2e");
-    let accepted = bob
-        .post("/friendship/accept-request", json!({"requesterId": alice.id}))
-        .await;
+    let accepted = bob.post("/friendship/accept-request", json!({"requesterId": alice.id})).await;
     assert_eq!(accepted["accepted"], true);
-    let relation = alice
-        .get(&format!(
-            "/friendship/relation-between?sourceUserId={}&targetUserIds={}",
-            alice.id, bob.id
-        ))
-        .await;
+    let relation =
+        alice.get(&format!("/friendship/relation-between?sourceUserId={}&targetUserIds={}", alice.id, bob.id)).await;
     assert_eq!(relation, json!({"friendIds": [bob.id]}));
 
     // A wall: Alice writes on Bob's wall, Bob comments, Alice likes both.
-    let post = alice
-        .post(
-            "/posts/publish",
-            json!({"ownerId": bob.id, "message": "Happy birthday, Bob!"}),
-        )
-        .await;
+    let post = alice.post("/posts/publish", json!({"ownerId": bob.id, "message": "Happy birthday, Bob!"})).await;
     let post_id = post["id"].as_str().unwrap().to_owned();
-    let comment = bob
-        .post(
-            "/comments/publish-on-post",
-            json!({"id": post_id, "message": "Thanks!"}),
-        )
-        .await;
+    let comment = bob.post("/comments/publish-on-post", json!({"id": post_id, "message": "Thanks!"})).await;
     let comment_id = comment["id"].as_str().unwrap().to_owned();
     assert_eq!(alice.post("/like/post", json!({"id": post_id})).await["liked"], true);
-    assert_eq!(
-        alice.post("/like/comment", json!({"id": comment_id})).await["liked"],
-        true
-    );
+    assert_eq!(alice.post("/like/comment", json!({"id": comment_id})).await["liked"], true);
 
     let wall = bob.get(&format!("/posts?ownerId={}", bob.id)).await;
     assert_eq!(wall["totalCount"], 1);
@@ -262,23 +216,16 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
 
     // Unlike, then the wall owner removes the post.
     assert_eq!(alice.post("/like/post", json!({"id": post_id})).await["liked"], false);
-    assert_eq!(
-        bob.post("/posts/remove", json!({"id": post_id})).await["id"],
-        post_id.as_str()
-    );
+    assert_eq!(bob.post("/posts/remove", json!({"id": post_id})).await["id"], post_id.as_str());
     assert_eq!(bob.get(&format!("/posts?ownerId={}", bob.id)).await["totalCount"], 0);
     assert_eq!(bob.get(&format!("/posts/{post_id}")).await, Value::Null);
 
     // Unfriending leaves Bob as a pending request to Alice.
-    let removed = alice
-        .post("/friendship/remove-friend", json!({"friendId": bob.id}))
-        .await;
+    let removed = alice.post("/friendship/remove-friend", json!({"friendId": bob.id})).await;
     assert_eq!(
         (removed["requesterId"].as_str(), removed["responderId"].as_str()),
         (Some(bob.id.as_str()), Some(alice.id.as_str()))
     );
-    let pending = alice
-        .get(&format!("/friendship?userId={}&onlyIncoming&accepted=false", alice.id))
-        .await;
+    let pending = alice.get(&format!("/friendship?userId={}&onlyIncoming&accepted=false", alice.id)).await;
     assert_eq!(pending["data"][0]["user"]["nick"], "bob_e2e");
 }

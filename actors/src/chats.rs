@@ -52,11 +52,7 @@ pub struct ChatRegistry {
 
 impl ChatRegistry {
     pub fn new(db: DbPool, clock: Clock) -> Self {
-        Self {
-            db,
-            clock,
-            chats: HashMap::new(),
-        }
+        Self { db, clock, chats: HashMap::new() }
     }
 }
 
@@ -64,9 +60,7 @@ impl Actor for ChatRegistry {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(IDLE_TIMEOUT, |registry, _| {
-            registry.chats.retain(|_, addr| addr.connected())
-        });
+        ctx.run_interval(IDLE_TIMEOUT, |registry, _| registry.chats.retain(|_, addr| addr.connected()));
     }
 }
 
@@ -90,9 +84,7 @@ impl Handler<SendMessage> for ChatRegistry {
             }
         };
         Box::pin(async move {
-            addr.send(msg)
-                .await
-                .unwrap_or(Err(DbError::Config("chat actor stopped while sending".into())))
+            addr.send(msg).await.unwrap_or(Err(DbError::Config("chat actor stopped while sending".into())))
         })
     }
 }

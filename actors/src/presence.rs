@@ -1,37 +1,158 @@
-//! Who is online, as seen from this node.
+//! Who is online, and telling friends when that changes (API.md §4 and the `presence` event).
 //!
-//! The database's `users.last_activity_at` is the durable record, written at most every few
-//! seconds per session (see [`crate::sessions`]). The tracker holds the exact last activity of
-//! every user active here in the last five minutes, so that user objects built on this node show
-//! it without waiting for the write, and so that the online count is one lookup.
+//! Online means at least one live socket on any node, or activity within five minutes. The
+//! database's `users.last_activity_at` is the shared record; the tracker
+//!
+//! - holds the exact last activity of users active on this node (user objects built here show
+//!   it before the coalesced write lands),
+//! - keeps users with a socket on this node active, writing their activity every
+//!   [`SOCKET_REFRESH`] so every node sees them online while the socket lives,
+//! - announces transitions: a user it sees become active is claimed online in the database
+//!   (`presence_announced` flips once, so one node announces), and a periodic sweep claims the
+//!   users whose activity aged out as offline. Each claim queues a `presence` event for the
+//!   user's friends in the same transaction; routing delivers it to those who are connected.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
+use nosebook_notifier::hub::SocketsChanged;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::time::{Clock, is_online};
+use nosebook_schema::queries::{friendship, outbox, presence};
+use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
+use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 
-/// How often users who went quiet are dropped from the view.
-const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+/// How often the tracker drops quiet users and sweeps for offline transitions.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
+/// How often users with a socket on this node are written as active.
+pub const SOCKET_REFRESH: Duration = Duration::from_secs(60);
+
+/// Builds the `presence` frame (the wire format belongs to the API).
+pub type PresenceFrame = Arc<dyn Fn(UserId, bool, DateTime<Utc>) -> String + Send + Sync>;
+
+/// Where transitions are written, and who to tell that events were committed.
+#[derive(Clone)]
+pub struct Announcer {
+    pub db: DbPool,
+    pub frame: PresenceFrame,
+    pub committed: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Announcer {
+    async fn tell_friends(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user: UserId,
+        online: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let friends = friendship::friends_of(conn, user).await?;
+        outbox::push(conn, &friends, &(self.frame)(user, online, at)).await?;
+        Ok(())
+    }
+
+    /// `seen_at` is the activity that brought the user online; the database may not have it yet
+    /// (activity writes are coalesced).
+    async fn online(self, user: UserId, seen_at: DateTime<Utc>) -> Result<(), DbError> {
+        let mut conn = self.db.get().await?;
+        let announced = conn
+            .transaction(async |conn| match presence::claim_online(conn, user).await? {
+                Some(stored) => self.tell_friends(conn, user, true, stored.max(seen_at)).await.map(|()| true),
+                None => Ok::<_, DbError>(false),
+            })
+            .await?;
+        if announced {
+            (self.committed)();
+        }
+        Ok(())
+    }
+
+    async fn sweep_offline(self, cutoff: DateTime<Utc>) -> Result<(), DbError> {
+        let mut conn = self.db.get().await?;
+        let gone = conn
+            .transaction(async |conn| {
+                let gone = presence::claim_offline(conn, cutoff).await?;
+                for (user, at) in &gone {
+                    self.tell_friends(conn, *user, false, *at).await?;
+                }
+                Ok::<_, DbError>(gone.len())
+            })
+            .await?;
+        if gone > 0 {
+            (self.committed)();
+        }
+        Ok(())
+    }
+
+    async fn refresh(self, users: Vec<UserId>, at: DateTime<Utc>) -> Result<(), DbError> {
+        let mut conn = self.db.get().await?;
+        Ok(presence::refresh_activity(&mut conn, &users, at).await?)
+    }
+}
 
 pub struct PresenceTracker {
     clock: Clock,
     last_seen: HashMap<UserId, DateTime<Utc>>,
+    /// Users with at least one socket on this node.
+    connected: HashSet<UserId>,
+    announcer: Option<Announcer>,
 }
 
 impl PresenceTracker {
+    /// A tracker that only keeps the local view (no announcements).
     pub fn new(clock: Clock) -> Self {
-        Self {
-            clock,
-            last_seen: HashMap::new(),
+        Self { clock, last_seen: HashMap::new(), connected: HashSet::new(), announcer: None }
+    }
+
+    /// A tracker that also announces transitions to friends.
+    pub fn announcing(clock: Clock, announcer: Announcer) -> Self {
+        Self { announcer: Some(announcer), ..Self::new(clock) }
+    }
+
+    fn seen(&mut self, user: UserId, at: DateTime<Utc>, ctx: &mut Context<Self>) {
+        let fresh = !self.last_seen.contains_key(&user);
+        let seen = self.last_seen.entry(user).or_insert(at);
+        *seen = (*seen).max(at);
+        if let (true, Some(announcer)) = (fresh, &self.announcer) {
+            let work = announcer.clone().online(user, *seen);
+            ctx.spawn(fut::wrap_future(async move {
+                if let Err(e) = work.await {
+                    tracing::warn!(error = %e, "presence: announcing online failed");
+                }
+            }));
         }
     }
 
-    fn sweep(&mut self) {
+    fn sweep(&mut self, ctx: &mut Context<Self>) {
         let now = self.clock.now();
-        self.last_seen.retain(|_, at| is_online(*at, now));
+        let connected = &self.connected;
+        self.last_seen.retain(|user, at| connected.contains(user) || is_online(*at, now));
+        if let Some(announcer) = &self.announcer {
+            let work = announcer.clone().sweep_offline(now - ONLINE_WINDOW);
+            ctx.spawn(fut::wrap_future(async move {
+                if let Err(e) = work.await {
+                    tracing::warn!(error = %e, "presence: offline sweep failed");
+                }
+            }));
+        }
+    }
+
+    fn refresh_connected(&mut self, ctx: &mut Context<Self>) {
+        let now = self.clock.now();
+        let users: Vec<UserId> = self.connected.iter().copied().collect();
+        for user in &users {
+            self.last_seen.insert(*user, now);
+        }
+        if let (false, Some(announcer)) = (users.is_empty(), &self.announcer) {
+            let work = announcer.clone().refresh(users, now);
+            ctx.spawn(fut::wrap_future(async move {
+                if let Err(e) = work.await {
+                    tracing::warn!(error = %e, "presence: refreshing connected users failed");
+                }
+            }));
+        }
     }
 }
 
@@ -39,7 +160,8 @@ impl Actor for PresenceTracker {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(SWEEP_INTERVAL, |tracker, _| tracker.sweep());
+        ctx.run_interval(SWEEP_INTERVAL, |tracker, ctx| tracker.sweep(ctx));
+        ctx.run_interval(SOCKET_REFRESH, |tracker, ctx| tracker.refresh_connected(ctx));
     }
 }
 
@@ -54,9 +176,23 @@ pub struct Activity {
 impl Handler<Activity> for PresenceTracker {
     type Result = ();
 
-    fn handle(&mut self, msg: Activity, _: &mut Self::Context) {
-        let seen = self.last_seen.entry(msg.user).or_insert(msg.at);
-        *seen = (*seen).max(msg.at);
+    fn handle(&mut self, msg: Activity, ctx: &mut Self::Context) {
+        self.seen(msg.user, msg.at, ctx);
+    }
+}
+
+impl Handler<SocketsChanged> for PresenceTracker {
+    type Result = ();
+
+    fn handle(&mut self, msg: SocketsChanged, ctx: &mut Self::Context) {
+        if msg.connected {
+            self.connected.insert(msg.user);
+            let now = self.clock.now();
+            self.seen(msg.user, now, ctx);
+        } else {
+            // Still online while the last activity is recent; the sweep notices when it is not.
+            self.connected.remove(&msg.user);
+        }
     }
 }
 
@@ -69,16 +205,11 @@ impl Handler<LastSeen> for PresenceTracker {
     type Result = MessageResult<LastSeen>;
 
     fn handle(&mut self, msg: LastSeen, _: &mut Self::Context) -> Self::Result {
-        MessageResult(
-            msg.0
-                .into_iter()
-                .filter_map(|id| self.last_seen.get(&id).map(|at| (id, *at)))
-                .collect(),
-        )
+        MessageResult(msg.0.into_iter().filter_map(|id| self.last_seen.get(&id).map(|at| (id, *at))).collect())
     }
 }
 
-/// How many users were active on this node within the online window.
+/// How many users were active on this node within the online window, or have a socket here.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "usize")]
 pub struct OnlineCount;
@@ -88,7 +219,7 @@ impl Handler<OnlineCount> for PresenceTracker {
 
     fn handle(&mut self, _: OnlineCount, _: &mut Self::Context) -> usize {
         let now = self.clock.now();
-        self.last_seen.values().filter(|at| is_online(**at, now)).count()
+        self.last_seen.iter().filter(|(user, at)| self.connected.contains(*user) || is_online(**at, now)).count()
     }
 }
 
@@ -105,23 +236,25 @@ mod tests {
         let tracker = PresenceTracker::new(clock).start();
         let (a, b, c) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
         tracker.do_send(Activity { user: a, at: now });
-        tracker.do_send(Activity {
-            user: a,
-            at: now - Span::seconds(30),
-        });
-        tracker.do_send(Activity {
-            user: b,
-            at: now - Span::minutes(6),
-        });
+        tracker.do_send(Activity { user: a, at: now - Span::seconds(30) });
+        tracker.do_send(Activity { user: b, at: now - Span::minutes(6) });
 
         let seen = tracker.send(LastSeen(vec![a, b, c])).await.unwrap();
         assert_eq!(seen.get(&a), Some(&now), "an older report must not win");
         assert!(seen.contains_key(&b));
         assert!(!seen.contains_key(&c));
-        assert_eq!(
-            tracker.send(OnlineCount).await.unwrap(),
-            1,
-            "b went quiet six minutes ago"
-        );
+        assert_eq!(tracker.send(OnlineCount).await.unwrap(), 1, "b went quiet six minutes ago");
+    }
+
+    #[actix_rt::test]
+    async fn a_socket_keeps_a_quiet_user_online() {
+        let clock = Clock::testing();
+        let tracker = PresenceTracker::new(clock).start();
+        let user = UserId(Uuid::new_v4());
+        tracker.do_send(SocketsChanged { user, connected: true });
+        assert_eq!(tracker.send(OnlineCount).await.unwrap(), 1);
+        tracker.do_send(SocketsChanged { user, connected: false });
+        // Activity from the socket's opening is still recent.
+        assert_eq!(tracker.send(OnlineCount).await.unwrap(), 1);
     }
 }

@@ -67,13 +67,7 @@ pub struct SessionDirectory {
 
 impl SessionDirectory {
     pub fn new(db: DbPool, clock: Clock, presence: Addr<PresenceTracker>) -> Self {
-        Self {
-            db,
-            clock,
-            presence,
-            sessions: HashMap::new(),
-            ended: HashMap::new(),
-        }
+        Self { db, clock, presence, sessions: HashMap::new(), ended: HashMap::new() }
     }
 
     /// The live actor for a loaded session, starting one unless another load won the race or
@@ -205,10 +199,7 @@ pub struct SessionActor {
 
 impl SessionActor {
     fn caller(&self) -> Caller {
-        Caller {
-            session: self.session,
-            user: self.user.clone(),
-        }
+        Caller { session: self.session, user: self.user.clone() }
     }
 
     /// The write itself: the user's activity and the session's expiry, in one transaction.
@@ -289,10 +280,7 @@ impl Handler<Touch> for SessionActor {
         self.last_used = Instant::now();
         self.session.expires_at = now + SESSION_TTL;
         self.user.last_activity_at = self.user.last_activity_at.max(now);
-        self.presence.do_send(Activity {
-            user: self.user.id,
-            at: now,
-        });
+        self.presence.do_send(Activity { user: self.user.id, at: now });
 
         let due = match self.written_at {
             None => Duration::ZERO,
@@ -306,16 +294,14 @@ impl Handler<Touch> for SessionActor {
         }
         self.written_at = Some(now);
         self.dirty = false;
-        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(self.write()).map(
-            |res, act, _| match res {
-                Ok(()) => Ok(Some(act.caller())),
-                Err(e) => {
-                    act.written_at = None;
-                    act.dirty = true;
-                    Err(e)
-                }
-            },
-        )))
+        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(self.write()).map(|res, act, _| match res {
+            Ok(()) => Ok(Some(act.caller())),
+            Err(e) => {
+                act.written_at = None;
+                act.dirty = true;
+                Err(e)
+            }
+        })))
     }
 }
 

@@ -20,3 +20,9 @@ FROM (SELECT DISTINCT ON (chat_id) chat_id, id, created_at FROM messages
       ORDER BY chat_id, created_at DESC, id DESC) m
 WHERE m.chat_id = c.id;
 CREATE INDEX chats_last_message_idx ON chats (last_message_at DESC, id DESC) WHERE last_message_at IS NOT NULL;
+
+-- Presence: whether friends were last told this user is online. Flipping it is how exactly one
+-- node announces each transition (UPDATE … WHERE presence_announced <> new state).
+ALTER TABLE users ADD COLUMN presence_announced boolean NOT NULL DEFAULT false;
+-- The offline sweep: announced-online users whose activity aged out.
+CREATE INDEX users_presence_sweep_idx ON users (last_activity_at) WHERE presence_announced;

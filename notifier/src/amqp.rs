@@ -46,31 +46,11 @@ pub struct AmqpSettings {
 async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Channel)> {
     let connection = Connection::connect(&settings.url, ConnectionProperties::default()).await?;
     let channel = connection.create_channel().await?;
-    let durable = ExchangeDeclareOptions {
-        durable: true,
-        ..ExchangeDeclareOptions::default()
-    };
-    channel
-        .exchange_declare(
-            ALTERNATE_EXCHANGE.into(),
-            ExchangeKind::Fanout,
-            durable,
-            FieldTable::default(),
-        )
-        .await?;
+    let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+    channel.exchange_declare(ALTERNATE_EXCHANGE.into(), ExchangeKind::Fanout, durable, FieldTable::default()).await?;
     let mut arguments = FieldTable::default();
-    arguments.insert(
-        "alternate-exchange".into(),
-        AMQPValue::LongString(ALTERNATE_EXCHANGE.into()),
-    );
-    channel
-        .exchange_declare(
-            settings.exchange.as_str().into(),
-            ExchangeKind::Direct,
-            durable,
-            arguments,
-        )
-        .await?;
+    arguments.insert("alternate-exchange".into(), AMQPValue::LongString(ALTERNATE_EXCHANGE.into()));
+    channel.exchange_declare(settings.exchange.as_str().into(), ExchangeKind::Direct, durable, arguments).await?;
     Ok((connection, channel))
 }
 
@@ -86,20 +66,14 @@ pub struct AmqpTransport {
 
 impl AmqpTransport {
     pub fn new(settings: AmqpSettings) -> Self {
-        Self {
-            settings,
-            open: Mutex::new(None),
-        }
+        Self { settings, open: Mutex::new(None) }
     }
 
     async fn publish_all(&self, batch: &[OutboxRow]) -> Result<(), TransportError> {
         let mut open = self.open.lock().await;
         if !open.as_ref().is_some_and(|(_, channel)| channel.status().connected()) {
             let (connection, channel) = open_channel(&self.settings).await.map_err(unavailable)?;
-            channel
-                .confirm_select(ConfirmSelectOptions::default())
-                .await
-                .map_err(unavailable)?;
+            channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(unavailable)?;
             *open = Some((connection, channel));
         }
         let Some((_, channel)) = open.as_ref() else {
@@ -183,10 +157,7 @@ async fn connect_node(
     let (connection, channel) = open_channel(settings).await?;
     // Not exclusive: the queue and its bindings outlive a lost connection, so events published
     // while this node reconnects wait in it. `x-expires` removes it once the node is gone.
-    let options = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
+    let options = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
     let mut arguments = FieldTable::default();
     arguments.insert("x-expires".into(), AMQPValue::LongUInt(QUEUE_EXPIRES_MS));
     let queue = channel.queue_declare(queue.into(), options, arguments).await?;
@@ -199,19 +170,9 @@ async fn connect_node(
     for user in bound {
         bind(&channel, settings, &queue, *user).await?;
     }
-    let no_ack = BasicConsumeOptions {
-        no_ack: true,
-        ..BasicConsumeOptions::default()
-    };
-    let consumer = channel
-        .basic_consume(queue.clone(), "".into(), no_ack, FieldTable::default())
-        .await?;
-    Ok(Node {
-        _connection: connection,
-        channel,
-        queue,
-        consumer,
-    })
+    let no_ack = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
+    let consumer = channel.basic_consume(queue.clone(), "".into(), no_ack, FieldTable::default()).await?;
+    Ok(Node { _connection: connection, channel, queue, consumer })
 }
 
 async fn bind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, user: UserId) -> lapin::Result<()> {
@@ -228,29 +189,18 @@ async fn bind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, u
 
 async fn unbind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, user: UserId) -> lapin::Result<()> {
     channel
-        .queue_unbind(
-            queue.clone(),
-            settings.exchange.as_str().into(),
-            user.to_string().into(),
-            FieldTable::default(),
-        )
+        .queue_unbind(queue.clone(), settings.exchange.as_str().into(), user.to_string().into(), FieldTable::default())
         .await
 }
 
 fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
     let recipient = parse_go_uuid(delivery.routing_key.as_str()).map(UserId);
-    let event_id = delivery
-        .properties
-        .message_id()
-        .as_ref()
-        .and_then(|id| id.as_str().parse::<i64>().ok());
+    let event_id = delivery.properties.message_id().as_ref().and_then(|id| id.as_str().parse::<i64>().ok());
     let frame = String::from_utf8(delivery.data).ok();
     match (recipient, event_id, frame) {
-        (Ok(recipient), Some(event_id), Some(frame)) => hub.do_send(Deliver {
-            event_id,
-            recipient,
-            frame: frame.into(),
-        }),
+        (Ok(recipient), Some(event_id), Some(frame)) => {
+            hub.do_send(Deliver { event_id, recipient, frame: frame.into() })
+        }
         _ => tracing::warn!("dropping a malformed event from RabbitMQ"),
     }
 }

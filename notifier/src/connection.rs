@@ -47,32 +47,21 @@ impl Actor for WsConnection {
         ctx.run_interval(PING_INTERVAL, |conn, ctx| {
             if conn.last_pong.elapsed() > PONG_TIMEOUT {
                 tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
-                conn.close(
-                    ctx,
-                    CloseReason {
-                        code: CloseCode::Away,
-                        description: Some("no pong".into()),
-                    },
-                );
+                conn.close(ctx, CloseReason { code: CloseCode::Away, description: Some("no pong".into()) });
                 return;
             }
             let mut session = conn.session.clone();
-            ctx.spawn(
-                fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, _, ctx| {
-                    if res.is_err() {
-                        ctx.stop();
-                    }
-                }),
-            );
+            ctx.spawn(fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, _, ctx| {
+                if res.is_err() {
+                    ctx.stop();
+                }
+            }));
         });
     }
 
     /// Every way out passes here: the hub forgets the connection exactly once.
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.hub.do_send(Disconnect {
-            user: self.user,
-            conn: self.id,
-        });
+        self.hub.do_send(Disconnect { user: self.user, conn: self.id });
     }
 }
 
@@ -84,10 +73,7 @@ impl StreamHandler<Frame> for WsConnection {
         // fills up behind a slow client instead of memory.
         ctx.wait(
             fut::wrap_future::<_, Self>(async move {
-                matches!(
-                    tokio::time::timeout(WRITE_DEADLINE, session.text(frame.to_string())).await,
-                    Ok(Ok(()))
-                )
+                matches!(tokio::time::timeout(WRITE_DEADLINE, session.text(frame.to_string())).await, Ok(Ok(())))
             })
             .map(|written, _, ctx| {
                 if !written {
@@ -134,10 +120,9 @@ impl Handler<Kick> for WsConnection {
 
     fn handle(&mut self, Kick(reason): Kick, ctx: &mut Self::Context) {
         let reason = match reason {
-            KickReason::SlowConsumer => CloseReason {
-                code: CloseCode::Again,
-                description: Some("slow consumer".into()),
-            },
+            KickReason::SlowConsumer => {
+                CloseReason { code: CloseCode::Again, description: Some("slow consumer".into()) }
+            }
         };
         self.close(ctx, reason);
     }
@@ -154,10 +139,8 @@ pub async fn upgrade(
 ) -> Result<HttpResponse, actix_web::Error> {
     let (response, session, inbound) = actix_ws::handle(req, body)?;
     let (queue, outbound) = mpsc::channel::<Frame>(OUTBOUND_QUEUE);
-    let inbound = inbound
-        .max_frame_size(MAX_INBOUND_FRAME)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_INBOUND_FRAME);
+    let inbound =
+        inbound.max_frame_size(MAX_INBOUND_FRAME).aggregate_continuations().max_continuation_size(MAX_INBOUND_FRAME);
     let hub = hub.clone();
     let ctx = Context::<WsConnection>::new();
     let kick = ctx.address().recipient();
@@ -165,13 +148,7 @@ pub async fn upgrade(
         .send(Connect { user, queue, kick })
         .await
         .map_err(|e| actix_web::error::ErrorServiceUnavailable(format!("hub unavailable: {e}")))?;
-    let actor = WsConnection {
-        user,
-        id,
-        session,
-        hub,
-        last_pong: Instant::now(),
-    };
+    let actor = WsConnection { user, id, session, hub, last_pong: Instant::now() };
     let mut ctx = ctx;
     ctx.add_stream(ReceiverStream::new(outbound));
     ctx.add_stream(inbound);

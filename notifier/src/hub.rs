@@ -50,6 +50,8 @@ pub struct Hub {
     users: HashMap<UserId, HashMap<ConnId, Conn>>,
     /// With RabbitMQ: where this node asks for a user's events to be routed here.
     routes: Option<RouteControl>,
+    /// Told when a user's first socket here opens and their last one closes.
+    presence: Option<Recipient<SocketsChanged>>,
     next_id: u64,
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
@@ -62,17 +64,23 @@ impl Hub {
         Self::default()
     }
 
+    /// Reports sockets opening and closing to the presence tracker.
+    pub fn with_presence(mut self, presence: Recipient<SocketsChanged>) -> Self {
+        self.presence = Some(presence);
+        self
+    }
+
     /// A hub fed by RabbitMQ: it binds a user's routing key while they have a socket here.
     pub fn with_routes(routes: RouteControl) -> Self {
-        Self {
-            routes: Some(routes),
-            ..Self::default()
-        }
+        Self { routes: Some(routes), ..Self::default() }
     }
 
     /// The user's last socket here is gone.
     fn forget(&mut self, user: UserId) {
         self.users.remove(&user);
+        if let Some(presence) = &self.presence {
+            presence.do_send(SocketsChanged { user, connected: false });
+        }
         if let Some(routes) = &self.routes {
             let _ = routes.send(RouteOp::Unbind(user));
         }
@@ -118,13 +126,10 @@ impl Handler<Connect> for Hub {
         let id = ConnId(self.next_id);
         let conns = self.users.entry(msg.user).or_default();
         let first = conns.is_empty();
-        conns.insert(
-            id,
-            Conn {
-                queue: msg.queue,
-                kick: msg.kick,
-            },
-        );
+        conns.insert(id, Conn { queue: msg.queue, kick: msg.kick });
+        if let (Some(presence), true) = (&self.presence, first) {
+            presence.do_send(SocketsChanged { user: msg.user, connected: true });
+        }
         let bound = match (&self.routes, first) {
             (Some(routes), true) => {
                 let (done, bound) = oneshot::channel();
@@ -140,6 +145,14 @@ impl Handler<Connect> for Hub {
             id
         })
     }
+}
+
+/// A user's first socket on this node opened (`connected`), or their last one closed.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct SocketsChanged {
+    pub user: UserId,
+    pub connected: bool,
 }
 
 #[derive(Message, Debug, Clone, Copy)]
@@ -260,35 +273,13 @@ mod tests {
         let slow_probe = Probe(kicked.clone()).start();
         let (slow_queue, _slow_never_read) = mpsc::channel(2);
         let (fast_queue, mut fast) = mpsc::channel(100);
-        hub.send(Connect {
-            user,
-            queue: slow_queue,
-            kick: slow_probe.recipient(),
-        })
-        .await
-        .unwrap();
+        hub.send(Connect { user, queue: slow_queue, kick: slow_probe.recipient() }).await.unwrap();
         let fast_probe = Probe(Default::default()).start();
-        hub.send(Connect {
-            user,
-            queue: fast_queue,
-            kick: fast_probe.recipient(),
-        })
-        .await
-        .unwrap();
+        hub.send(Connect { user, queue: fast_queue, kick: fast_probe.recipient() }).await.unwrap();
 
         for id in 0..10 {
-            hub.send(Deliver {
-                event_id: id,
-                recipient: user,
-                frame: format!("{id}").into(),
-            })
-            .await
-            .unwrap();
-            assert_eq!(
-                fast.recv().await.as_deref(),
-                Some(format!("{id}").as_str()),
-                "the fast one never waits"
-            );
+            hub.send(Deliver { event_id: id, recipient: user, frame: format!("{id}").into() }).await.unwrap();
+            assert_eq!(fast.recv().await.as_deref(), Some(format!("{id}").as_str()), "the fast one never waits");
         }
         let stats = hub.send(Stats).await.unwrap();
         assert_eq!(stats.slow_consumers_closed, 1);
@@ -303,21 +294,9 @@ mod tests {
         let user = UserId(uuid::Uuid::new_v4());
         let (queue, mut frames) = mpsc::channel(10);
         let probe = Probe(Default::default()).start();
-        hub.send(Connect {
-            user,
-            queue,
-            kick: probe.recipient(),
-        })
-        .await
-        .unwrap();
+        hub.send(Connect { user, queue, kick: probe.recipient() }).await.unwrap();
         for _ in 0..3 {
-            hub.send(Deliver {
-                event_id: 7,
-                recipient: user,
-                frame: "once".into(),
-            })
-            .await
-            .unwrap();
+            hub.send(Deliver { event_id: 7, recipient: user, frame: "once".into() }).await.unwrap();
         }
         assert_eq!(frames.recv().await.as_deref(), Some("once"));
         assert!(frames.try_recv().is_err());

@@ -48,15 +48,9 @@ impl Transport for InProcess {
     ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>> {
         Box::pin(async move {
             for row in batch {
-                let deliver = Deliver {
-                    event_id: row.id,
-                    recipient: row.recipient_id,
-                    frame: row.frame.as_str().into(),
-                };
-                self.0
-                    .send(deliver)
-                    .await
-                    .map_err(|e| TransportError::Unavailable(e.to_string()))?;
+                let deliver =
+                    Deliver { event_id: row.id, recipient: row.recipient_id, frame: row.frame.as_str().into() };
+                self.0.send(deliver).await.map_err(|e| TransportError::Unavailable(e.to_string()))?;
             }
             Ok(())
         })
@@ -86,13 +80,9 @@ pub struct OutboxRelay {
 }
 
 impl OutboxRelay {
-    pub fn new(db: DbPool, clock: Clock, transport: Arc<dyn Transport>) -> Self {
-        Self {
-            db,
-            clock,
-            transport,
-            wake: Arc::new(Notify::new()),
-        }
+    /// `wake` is shared with whoever commits events on this node (see [`OutboxRelay::wake`]).
+    pub fn new(db: DbPool, clock: Clock, transport: Arc<dyn Transport>, wake: Arc<Notify>) -> Self {
+        Self { db, clock, transport, wake }
     }
 
     /// Handlers call this after committing events, so they go out without waiting for a poll.

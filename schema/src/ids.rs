@@ -92,10 +92,7 @@ pub fn parse_go_uuid(s: &str) -> Result<Uuid, UuidError> {
             }
             rest
         }
-        38 => s
-            .strip_prefix('{')
-            .and_then(|r| r.strip_suffix('}'))
-            .ok_or(UuidError::Format)?,
+        38 => s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or(UuidError::Format)?,
         32 => {
             return if s.bytes().all(|b| b.is_ascii_hexdigit()) {
                 Uuid::try_parse(s).map_err(|_| UuidError::Format)
@@ -107,10 +104,7 @@ pub fn parse_go_uuid(s: &str) -> Result<Uuid, UuidError> {
     };
     let bytes = hyphenated.as_bytes();
     let hyphens_in_place = [8, 13, 18, 23].iter().all(|&i| bytes.get(i) == Some(&b'-'));
-    let hex_elsewhere = bytes
-        .iter()
-        .enumerate()
-        .all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) || b.is_ascii_hexdigit());
+    let hex_elsewhere = bytes.iter().enumerate().all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) || b.is_ascii_hexdigit());
     if !(hyphens_in_place && hex_elsewhere) {
         return Err(UuidError::Format);
     }
@@ -146,10 +140,7 @@ mod tests {
         assert_eq!(parse_go_uuid(&bad_hex).unwrap_err().to_string(), "invalid UUID format");
         let bad_hyphens = ID.replace('-', "+");
         assert_eq!(parse_go_uuid(&bad_hyphens), Err(UuidError::Format));
-        assert!(matches!(
-            parse_go_uuid(&format!("urx:uuid:{ID}")),
-            Err(UuidError::UrnPrefix(_))
-        ));
+        assert!(matches!(parse_go_uuid(&format!("urx:uuid:{ID}")), Err(UuidError::UrnPrefix(_))));
         // Multi-byte characters count in bytes, as in Go.
         assert_eq!(parse_go_uuid("ж").unwrap_err().to_string(), "invalid UUID length: 2");
     }

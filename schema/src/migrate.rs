@@ -8,10 +8,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
     #[error("cannot connect to {url}: {source}")]
-    Connect {
-        url: String,
-        source: diesel::ConnectionError,
-    },
+    Connect { url: String, source: diesel::ConnectionError },
     #[error("migration failed: {0}")]
     Run(String),
     #[error("migration task failed: {0}")]
@@ -23,13 +20,9 @@ pub enum MigrationError {
 pub async fn run_pending(url: &str) -> Result<Vec<String>, MigrationError> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn = PgConnection::establish(&url).map_err(|source| MigrationError::Connect {
-            url: redact(&url),
-            source,
-        })?;
-        let applied = conn
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| MigrationError::Run(e.to_string()))?;
+        let mut conn =
+            PgConnection::establish(&url).map_err(|source| MigrationError::Connect { url: redact(&url), source })?;
+        let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| MigrationError::Run(e.to_string()))?;
         Ok(applied.iter().map(|v| v.to_string()).collect())
     })
     .await

@@ -32,10 +32,7 @@ impl Cursor {
         };
         let id = parse_go_uuid(id).map_err(|_| InvalidCursor)?;
         let at = DateTime::parse_from_rfc3339(at).map_err(|_| InvalidCursor)?;
-        Ok(Self {
-            id,
-            at: at.with_timezone(&Utc),
-        })
+        Ok(Self { id, at: at.with_timezone(&Utc) })
     }
 }
 
@@ -57,12 +54,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn empty() -> Self {
-        Self {
-            rows: Vec::new(),
-            total_count: 0,
-            next: None,
-            prev: None,
-        }
+        Self { rows: Vec::new(), total_count: 0, next: None, prev: None }
     }
 
     /// `fetched` holds up to `limit + 1` rows: one more than a page tells whether a next page
@@ -79,12 +71,7 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Self {
-            rows: fetched,
-            total_count,
-            next,
-            prev: None,
-        }
+        Self { rows: fetched, total_count, next, prev: None }
     }
 }
 
@@ -102,12 +89,7 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        for bad in [
-            "",
-            "nocursor",
-            "x/2024-02-16T15:36:38Z",
-            "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/yesterday",
-        ] {
+        for bad in ["", "nocursor", "x/2024-02-16T15:36:38Z", "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/yesterday"] {
             assert_eq!(Cursor::parse(bad), Err(InvalidCursor), "{bad}");
         }
     }

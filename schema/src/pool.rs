@@ -44,10 +44,7 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
-            Self::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
+            Self::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
     }
 }
@@ -128,10 +125,6 @@ impl DbPool {
 
     pub fn status(&self) -> PoolStatus {
         let s = self.inner.status();
-        PoolStatus {
-            size: s.size,
-            available: s.available,
-            waiting: s.waiting,
-        }
+        PoolStatus { size: s.size, available: s.available, waiting: s.waiting }
     }
 }

@@ -11,6 +11,7 @@ diesel::table! {
         avatar_url -> Text,
         avatar_updated_at -> Nullable<Timestamptz>,
         last_activity_at -> Timestamptz,
+        presence_announced -> Bool,
     }
 }
 

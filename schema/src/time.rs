@@ -3,6 +3,8 @@
 //! `APP_ENV=testing` freezes the clock at 2024-08-10T10:10:10Z (API.md §7) so that responses are
 //! reproducible byte for byte.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 
 /// A session stays valid this long after its last activity (API.md §4).
@@ -10,20 +12,44 @@ pub const SESSION_TTL: Duration = Duration::hours(48);
 /// A user counts as online while their last activity is younger than this (API.md §4).
 pub const ONLINE_WINDOW: Duration = Duration::minutes(5);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Clock {
     System,
     Frozen(DateTime<Utc>),
+    /// Moved by hand (tests of what time changes, such as going offline), in microseconds.
+    Manual(&'static AtomicI64),
 }
+
+impl PartialEq for Clock {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::System, Self::System) => true,
+            (Self::Frozen(a), Self::Frozen(b)) => a == b,
+            (Self::Manual(a), Self::Manual(b)) => std::ptr::eq(*a, *b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Clock {}
 
 impl Clock {
     /// The frozen instant of testing mode.
     pub fn testing() -> Self {
-        Self::Frozen(
-            Utc.with_ymd_and_hms(2024, 8, 10, 10, 10, 10)
-                .single()
-                .unwrap_or_default(),
-        )
+        Self::Frozen(Utc.with_ymd_and_hms(2024, 8, 10, 10, 10, 10).single().unwrap_or_default())
+    }
+
+    /// A clock that stands at `at` until [`Clock::advance`] moves it. It lives as long as the
+    /// process (tests create a handful).
+    pub fn manual(at: DateTime<Utc>) -> Self {
+        Self::Manual(Box::leak(Box::new(AtomicI64::new(at.timestamp_micros()))))
+    }
+
+    /// Moves a manual clock forward; other clocks ignore it.
+    pub fn advance(&self, by: Duration) {
+        if let Self::Manual(micros) = self {
+            micros.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::SeqCst);
+        }
     }
 
     /// Now, at the precision PostgreSQL stores (microseconds), so that what a response echoes is
@@ -32,6 +58,7 @@ impl Clock {
         match self {
             Self::System => Utc::now().trunc_subsecs(6),
             Self::Frozen(at) => *at,
+            Self::Manual(micros) => DateTime::from_timestamp_micros(micros.load(Ordering::SeqCst)).unwrap_or_default(),
         }
     }
 }

@@ -61,10 +61,7 @@ fn session_claim(req: &ServiceRequest) -> Option<(SessionId, Option<UserId>)> {
     }
     let cookie = req.cookie(SESSION_COOKIE)?;
     let (session, user) = cookie.value().split_once(':')?;
-    Some((
-        SessionId(parse_go_uuid(session).ok()?),
-        Some(UserId(parse_go_uuid(user).ok()?)),
-    ))
+    Some((SessionId(parse_go_uuid(session).ok()?), Some(UserId(parse_go_uuid(user).ok()?))))
 }
 
 /// The request carries a valid session.
@@ -83,13 +80,7 @@ impl FromRequest for SignedIn {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<Caller>()
-                .cloned()
-                .map(SignedIn)
-                .ok_or_else(ApiError::not_authenticated),
-        )
+        ready(req.extensions().get::<Caller>().cloned().map(SignedIn).ok_or_else(ApiError::not_authenticated))
     }
 }
 

@@ -46,9 +46,9 @@ pub type ApiResult<T> = Result<Reply<T>, ApiError>;
 
 pub fn json_response<B: Serialize>(status: StatusCode, body: &B) -> HttpResponse {
     match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8)))
-            .body(bytes),
+        Ok(bytes) => {
+            HttpResponse::build(status).insert_header((CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8))).body(bytes)
+        }
         Err(e) => {
             tracing::error!(error = %e, "response serialization failed");
             HttpResponse::InternalServerError().finish()
@@ -78,11 +78,7 @@ impl<T: Serialize> Responder for Reply<T> {
 pub enum ApiError {
     /// The client's fault or the state of the world: shown to the client as is.
     #[error("{kind}: {message}")]
-    Refused {
-        status: StatusCode,
-        kind: &'static str,
-        message: String,
-    },
+    Refused { status: StatusCode, kind: &'static str, message: String },
     #[error("database: {0}")]
     Database(#[from] DbError),
     #[error("internal: {0}")]
@@ -91,11 +87,7 @@ pub enum ApiError {
 
 impl ApiError {
     fn refused(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        Self::Refused {
-            status,
-            kind,
-            message: message.into(),
-        }
+        Self::Refused { status, kind, message: message.into() }
     }
     /// 400: malformed or invalid input.
     pub fn bad_input(kind: &'static str, message: impl Into<String>) -> Self {
@@ -153,12 +145,6 @@ impl ResponseError for ApiError {
                 ("Internal".to_owned(), "Internal server error".to_owned())
             }
         };
-        json_response(
-            status,
-            &Failure {
-                ok: false,
-                errors: vec![WireError { kind, message }],
-            },
-        )
+        json_response(status, &Failure { ok: false, errors: vec![WireError { kind, message }] })
     }
 }

@@ -136,11 +136,7 @@ pub fn go_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Error>
 
 /// A required id of a command: the nil UUID (absent field) is refused.
 pub fn required_id(id: Uuid, field: &str) -> Result<Uuid, ApiError> {
-    if id.is_nil() {
-        Err(ApiError::bad_input("Unknown", format!("{field} is required")))
-    } else {
-        Ok(id)
-    }
+    if id.is_nil() { Err(ApiError::bad_input("Unknown", format!("{field} is required"))) } else { Ok(id) }
 }
 
 /// Go decodes `null` into a string field as the zero value; so do we.
@@ -175,10 +171,7 @@ mod tests {
         assert_eq!(QueryParams::parse("limit=20").limit("X").unwrap(), 20);
         assert!(QueryParams::parse("limit=21").limit("X").is_err());
         let err = QueryParams::parse("limit=x").limit("X").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains(r#"strconv.ParseUint: parsing "x": invalid syntax"#)
-        );
+        assert!(err.to_string().contains(r#"strconv.ParseUint: parsing "x": invalid syntax"#));
     }
 
     #[test]

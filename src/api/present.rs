@@ -72,24 +72,14 @@ impl<'a> Presenter<'a> {
         conn: &mut AsyncPgConnection,
         page: Page<CommentRow>,
     ) -> Result<PageOf<wire::Comment>, DbError> {
-        let post_ids: Vec<PostId> = page
-            .rows
-            .iter()
-            .filter_map(|c| c.post_id)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let post_ids: Vec<PostId> =
+            page.rows.iter().filter_map(|c| c.post_id).collect::<HashSet<_>>().into_iter().collect();
         let mut refs = Refs {
             comment_likes: likes::summaries(conn, Likes::Comments, &comment_ids(page.rows.iter()), self.viewer).await?,
-            wall_owner: posts::find_many(conn, &post_ids)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.owner_id))
-                .collect(),
+            wall_owner: posts::find_many(conn, &post_ids).await?.into_iter().map(|p| (p.id, p.owner_id)).collect(),
             ..Refs::default()
         };
-        self.load_users(conn, &mut refs, page.rows.iter().map(|c| c.author_id).collect())
-            .await?;
+        self.load_users(conn, &mut refs, page.rows.iter().map(|c| c.author_id).collect()).await?;
         Ok(self.comment_page(page, &refs))
     }
 
@@ -104,13 +94,7 @@ impl<'a> Presenter<'a> {
         }
         let ids: Vec<UserId> = people.into_iter().collect();
         let rows = users::find_many(conn, &ids).await?;
-        refs.users = self
-            .state
-            .present_users(rows)
-            .await
-            .into_iter()
-            .map(|u| (UserId(u.id), u))
-            .collect();
+        refs.users = self.state.present_users(rows).await.into_iter().map(|u| (UserId(u.id), u)).collect();
         Ok(())
     }
 
@@ -119,11 +103,7 @@ impl<'a> Presenter<'a> {
         wire::Likes {
             count: summary.count,
             liked: summary.liked,
-            random_five_likers: summary
-                .first_likers
-                .iter()
-                .filter_map(|id| refs.users.get(id).cloned())
-                .collect(),
+            random_five_likers: summary.first_likers.iter().filter_map(|id| refs.users.get(id).cloned()).collect(),
         }
     }
 
@@ -135,10 +115,7 @@ impl<'a> Presenter<'a> {
             owner: refs.users.get(&post.owner_id)?.clone(),
             likes: self.likes(refs.post_likes.get(&post.id.0), refs),
             recent_comments: self.comment_page(comments, refs),
-            permissions: Permissions {
-                remove: is_author || post.owner_id == self.viewer,
-                update: is_author,
-            },
+            permissions: Permissions { remove: is_author || post.owner_id == self.viewer, update: is_author },
             created_at: wire::WireTime(post.created_at),
             message: post.message,
         })
@@ -160,10 +137,7 @@ impl<'a> Presenter<'a> {
             id: comment.id.0,
             author: refs.users.get(&comment.author_id)?.clone(),
             likes: self.likes(refs.comment_likes.get(&comment.id.0), refs),
-            permissions: Permissions {
-                remove: is_author || owns_wall,
-                update: is_author,
-            },
+            permissions: Permissions { remove: is_author || owns_wall, update: is_author },
             created_at: wire::WireTime(comment.created_at),
             message: comment.message,
         })
@@ -192,11 +166,7 @@ impl Presenter<'_> {
         let ids: Vec<ChatId> = rows.iter().map(|c| c.id).collect();
         let members = chats::members_of(conn, &ids).await?;
         let last_ids: Vec<_> = rows.iter().filter_map(|c| c.last_message_id).collect();
-        let last: HashMap<_, _> = messages::find_many(conn, &last_ids)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let last: HashMap<_, _> = messages::find_many(conn, &last_ids).await?.into_iter().map(|m| (m.id, m)).collect();
         let mut people: HashSet<UserId> = members.values().flatten().copied().collect();
         people.extend(last.values().map(|m| m.author_id));
         let mut refs = Refs::default();
@@ -214,10 +184,7 @@ impl Presenter<'_> {
                     let members = of_chat.iter().filter_map(|u| refs.users.get(u).cloned()).collect();
                     (wire::ChatType::Group, None, chat.title.clone(), Some(members))
                 } else {
-                    let other = of_chat
-                        .iter()
-                        .find(|u| **u != self.viewer)
-                        .and_then(|u| refs.users.get(u).cloned());
+                    let other = of_chat.iter().find(|u| **u != self.viewer).and_then(|u| refs.users.get(u).cloned());
                     (wire::ChatType::Private, other, None, None)
                 };
                 wire::Chat {
@@ -239,11 +206,7 @@ impl Presenter<'_> {
         rows: &[nosebook_schema::models::MessageRow],
     ) -> Result<Vec<wire::Message>, DbError> {
         let mut refs = Refs::default();
-        self.load_users(conn, &mut refs, rows.iter().map(|m| m.author_id).collect())
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|m| Some(wire::Message::new(m, refs.users.get(&m.author_id)?.clone())))
-            .collect())
+        self.load_users(conn, &mut refs, rows.iter().map(|m| m.author_id).collect()).await?;
+        Ok(rows.iter().filter_map(|m| Some(wire::Message::new(m, refs.users.get(&m.author_id)?.clone()))).collect())
     }
 }

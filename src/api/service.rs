@@ -15,9 +15,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/ping", tag = "service",
     responses((status = 200, description = "pong", body = String, content_type = "text/plain")))]
 pub async fn ping() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body("pong")
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("pong")
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,30 +38,15 @@ pub async fn healthz() -> Reply<Health> {
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => json_response(
-            StatusCode::OK,
-            &Success {
-                ok: true,
-                data: Health { status: "ready" },
-            },
-        ),
+        Ok(Ok(())) => json_response(StatusCode::OK, &Success { ok: true, data: Health { status: "ready" } }),
         outcome => {
             let cause = match outcome {
                 Ok(Err(e)) => e.to_string(),
                 _ => "timed out".to_owned(),
             };
             tracing::warn!(%cause, "not ready: database unreachable");
-            let error = WireError {
-                kind: "Unavailable".into(),
-                message: "database unreachable".into(),
-            };
-            json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &Failure {
-                    ok: false,
-                    errors: vec![error],
-                },
-            )
+            let error = WireError { kind: "Unavailable".into(), message: "database unreachable".into() };
+            json_response(StatusCode::SERVICE_UNAVAILABLE, &Failure { ok: false, errors: vec![error] })
         }
     }
 }
@@ -80,26 +63,17 @@ pub async fn openapi() -> HttpResponse {
 /// router does: 301 for GET, 307 for other methods so the body is sent again.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    let known_without_slash = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty() && req.resource_map().has_resource(p));
+    let known_without_slash = path.strip_suffix('/').filter(|p| !p.is_empty() && req.resource_map().has_resource(p));
     if let Some(trimmed) = known_without_slash {
-        let status = if req.method() == Method::GET {
-            StatusCode::MOVED_PERMANENTLY
-        } else {
-            StatusCode::TEMPORARY_REDIRECT
-        };
+        let status =
+            if req.method() == Method::GET { StatusCode::MOVED_PERMANENTLY } else { StatusCode::TEMPORARY_REDIRECT };
         let location = match req.query_string() {
             "" => trimmed.to_owned(),
             query => format!("{trimmed}?{query}"),
         };
         let reason = status.canonical_reason().unwrap_or_default();
         // The query string is the client's: escape it before it goes into HTML.
-        let href = location
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;");
+        let href = location.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
         return Ok(HttpResponse::build(status)
             .insert_header((header::LOCATION, location.as_str()))
             .content_type("text/html; charset=utf-8")

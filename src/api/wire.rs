@@ -54,10 +54,7 @@ pub struct Avatar {
 impl User {
     pub fn new(row: UserRow, now: DateTime<Utc>) -> Self {
         let avatar = match (row.avatar_url.is_empty(), row.avatar_updated_at) {
-            (false, Some(at)) => Some(Avatar {
-                url: row.avatar_url,
-                updated_at: WireTime(at),
-            }),
+            (false, Some(at)) => Some(Avatar { url: row.avatar_url, updated_at: WireTime(at) }),
             _ => None,
         };
         Self {
@@ -145,12 +142,7 @@ pub struct PageOf<T> {
 
 impl<T> PageOf<T> {
     pub fn empty() -> Self {
-        Self {
-            data: Vec::new(),
-            total_count: 0,
-            next: None,
-            prev: None,
-        }
+        Self { data: Vec::new(), total_count: 0, next: None, prev: None }
     }
 }
 

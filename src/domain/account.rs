@@ -30,8 +30,7 @@ impl Problems {
     }
 
     fn invalid(&mut self, form: Form, field: &str, rule: &str) {
-        self.0
-            .push(format!("Key: '{}.{field}' Error:{field} {rule}", form.name()));
+        self.0.push(format!("Key: '{}.{field}' Error:{field} {rule}", form.name()));
     }
 
     pub fn is_empty(&self) -> bool {

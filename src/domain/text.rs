@@ -49,17 +49,9 @@ mod tests {
     #[test]
     fn text_limits_count_characters_after_trimming() {
         assert_eq!(Text::parse("  hi \n", "message").unwrap().as_str(), "hi");
-        assert!(
-            Text::parse(" \n\t ", "message")
-                .unwrap_err()
-                .contains("must not be empty")
-        );
+        assert!(Text::parse(" \n\t ", "message").unwrap_err().contains("must not be empty"));
         assert!(Text::parse(&"ж".repeat(4096), "message").is_ok());
-        assert!(
-            Text::parse(&"ж".repeat(4097), "message")
-                .unwrap_err()
-                .contains("at most 4096")
-        );
+        assert!(Text::parse(&"ж".repeat(4097), "message").unwrap_err().contains("at most 4096"));
     }
 
     #[test]

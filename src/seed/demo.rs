@@ -51,25 +51,10 @@ pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
         created_at: ago(minutes),
     };
     let posts = vec![
-        post(
-            anna,
-            anna,
-            600,
-            "Hello, Nosebook! Moving my notes here from the old place.",
-        ),
+        post(anna, anna, 600, "Hello, Nosebook! Moving my notes here from the old place."),
         post(boris, anna, 300, "Welcome, Anna! Coffee on Friday?"),
-        post(
-            chloe,
-            chloe,
-            120,
-            "Finished the mountain trail today. 23 km, no regrets.",
-        ),
-        post(
-            boris,
-            boris,
-            45,
-            "Does anyone have a good borscht recipe? Asking for a friend.",
-        ),
+        post(chloe, chloe, 120, "Finished the mountain trail today. 23 km, no regrets."),
+        post(boris, boris, 45, "Does anyone have a good borscht recipe? Asking for a friend."),
     ];
     let comment = |post: &SeedPost, author, minutes, message: &str| SeedComment {
         id: Uuid::new_v4(),
@@ -83,11 +68,7 @@ pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
         comment(&posts[2], anna, 100, "Wow! Photos please."),
         comment(&posts[3], dmitri, 30, "Beetroot first, always."),
     ];
-    let like = |post: &SeedPost, user| SeedPostLike {
-        post_id: post.id,
-        user_id: user,
-        liked_at: now,
-    };
+    let like = |post: &SeedPost, user| SeedPostLike { post_id: post.id, user_id: user, liked_at: now };
     let chat = Uuid::new_v4();
     let message = |author, minutes, text: &str| SeedMessage {
         id: Uuid::new_v4(),
@@ -106,11 +87,7 @@ pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
         ],
         post_likes: vec![like(&posts[0], boris), like(&posts[0], chloe), like(&posts[2], anna)],
         user_sessions: Vec::new(),
-        comment_likes: vec![SeedCommentLike {
-            comment_id: comments[0].id,
-            user_id: boris,
-            liked_at: now,
-        }],
+        comment_likes: vec![SeedCommentLike { comment_id: comments[0].id, user_id: boris, liked_at: now }],
         chats: vec![SeedChat {
             id: chat,
             kind: "private".into(),
@@ -118,10 +95,7 @@ pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
             created_at: ago(200),
             member_ids: vec![anna, boris],
         }],
-        messages: vec![
-            message(anna, 200, "Are we still on for Friday?"),
-            message(boris, 190, "Of course! 7 pm."),
-        ],
+        messages: vec![message(anna, 200, "Are we still on for Friday?"), message(boris, 190, "Of course! 7 pm.")],
         users,
         posts,
         comments,

@@ -207,10 +207,7 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(user_sessions::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(user_sessions::table).values(rows).execute(conn).await?;
 
     let rows: Vec<_> = set
         .friendship_requests
@@ -226,10 +223,7 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(friendship_requests::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(friendship_requests::table).values(rows).execute(conn).await?;
 
     let rows: Vec<_> = set
         .posts
@@ -250,17 +244,10 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
         .post_likes
         .iter()
         .map(|l| {
-            (
-                post_likes::post_id.eq(l.post_id),
-                post_likes::user_id.eq(l.user_id),
-                post_likes::liked_at.eq(l.liked_at),
-            )
+            (post_likes::post_id.eq(l.post_id), post_likes::user_id.eq(l.user_id), post_likes::liked_at.eq(l.liked_at))
         })
         .collect();
-    diesel::insert_into(post_likes::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(post_likes::table).values(rows).execute(conn).await?;
 
     let rows: Vec<_> = set
         .comments
@@ -288,10 +275,7 @@ async fn insert_all(conn: &mut AsyncPgConnection, set: &DataSet) -> Result<(), S
             )
         })
         .collect();
-    diesel::insert_into(comment_likes::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(comment_likes::table).values(rows).execute(conn).await?;
 
     for chat in &set.chats {
         insert_chat(conn, chat).await?;
@@ -344,16 +328,10 @@ async fn insert_chat(conn: &mut AsyncPgConnection, chat: &SeedChat) -> Result<()
             )
         })
         .collect();
-    diesel::insert_into(chat_members::table)
-        .values(members)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(chat_members::table).values(members).execute(conn).await?;
     if chat.kind == "private" {
         let [a, b] = chat.member_ids.as_slice() else {
-            return Err(SeedError::Malformed(format!(
-                "private chat {} needs exactly two members",
-                chat.id
-            )));
+            return Err(SeedError::Malformed(format!("private chat {} needs exactly two members", chat.id)));
         };
         diesel::insert_into(private_chats::table)
             .values((

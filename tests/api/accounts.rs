@@ -58,15 +58,7 @@ async fn register_refuses_a_taken_nick_whatever_its_case() {
 async fn register_validates_every_field() {
     let app = spawn_app().await;
     let cases = [
-        (
-            json!({}),
-            vec![
-                "FirstName' failed on the 'required' tag",
-                "LastName",
-                "Nick",
-                "Password",
-            ],
-        ),
+        (json!({}), vec!["FirstName' failed on the 'required' tag", "LastName", "Nick", "Password"]),
         (
             json!({"firstName": "  ", "lastName": "b", "nick": "okay", "password": "password123"}),
             vec!["'FirstName' failed on the 'required' tag"],
@@ -105,11 +97,7 @@ async fn register_validates_every_field() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(answer.error_type(), "Unknown");
         for fragment in expected {
-            assert!(
-                answer.error_message().contains(fragment),
-                "{body}: {}",
-                answer.error_message()
-            );
+            assert!(answer.error_message().contains(fragment), "{body}: {}", answer.error_message());
         }
     }
     // Every problem is reported at once, one per line, in the original's words.
@@ -137,11 +125,7 @@ async fn bad_json_is_a_400_never_a_500() {
             let answer = app.post_raw(route, None, body).await;
             assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{route} {body:?}");
             assert_eq!(answer.error_type(), "Unknown");
-            assert!(
-                answer.error_message().contains(expected),
-                "{route} {body:?}: {}",
-                answer.error_message()
-            );
+            assert!(answer.error_message().contains(expected), "{route} {body:?}: {}", answer.error_message());
         }
     }
 }
@@ -164,13 +148,7 @@ async fn oversized_bodies_are_refused_with_413() {
 #[actix_web::test]
 async fn login_with_the_seed_password_upgrades_bcrypt_to_argon2id() {
     let app = spawn_compat_app().await;
-    let answer = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "test_tester", "password": seed::PASSWORD}),
-        )
-        .await;
+    let answer = app.post("/login", None, json!({"nick": "test_tester", "password": seed::PASSWORD})).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     insta::assert_json_snapshot!(answer.body, { ".data.session.sessionId" => "[session id]" });
 
@@ -180,39 +158,24 @@ async fn login_with_the_seed_password_upgrades_bcrypt_to_argon2id() {
         .first(&mut app.db().await)
         .await
         .unwrap();
-    assert!(
-        stored.starts_with("$argon2id$"),
-        "bcrypt hash was not upgraded: {stored}"
-    );
+    assert!(stored.starts_with("$argon2id$"), "bcrypt hash was not upgraded: {stored}");
 
     // The upgraded hash still verifies, and the old password is still the password.
-    let again = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "test_tester", "password": seed::PASSWORD}),
-        )
-        .await;
+    let again = app.post("/login", None, json!({"nick": "test_tester", "password": seed::PASSWORD})).await;
     assert_eq!(again.status, StatusCode::OK);
-    let wrong = app
-        .post("/login", None, json!({"nick": "test_tester", "password": "nope-nope"}))
-        .await;
+    let wrong = app.post("/login", None, json!({"nick": "test_tester", "password": "nope-nope"})).await;
     assert_eq!(wrong.error_type(), "PasswordError");
 }
 
 #[actix_web::test]
 async fn login_refusals() {
     let app = spawn_compat_app().await;
-    let unknown = app
-        .post("/login", None, json!({"nick": "nobody_here", "password": "whatever1"}))
-        .await;
+    let unknown = app.post("/login", None, json!({"nick": "nobody_here", "password": "whatever1"})).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.error_type(), "NickError");
     assert_eq!(unknown.error_message(), "Пользователь с таким логином отсутствует");
 
-    let wrong = app
-        .post("/login", None, json!({"nick": "drugtester", "password": "123123124"}))
-        .await;
+    let wrong = app.post("/login", None, json!({"nick": "drugtester", "password": "123123124"})).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.error_type(), "PasswordError");
     assert_eq!(wrong.error_message(), "Некорректный пароль");
@@ -224,13 +187,7 @@ async fn login_refusals() {
         "Key: 'LoginCommand.Nick' Error:Field validation for 'Nick' failed on the 'required' tag\n\
          Key: 'LoginCommand.Password' Error:Field validation for 'Password' failed on the 'required' tag"
     );
-    let huge = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "drugtester", "password": "x".repeat(300)}),
-        )
-        .await;
+    let huge = app.post("/login", None, json!({"nick": "drugtester", "password": "x".repeat(300)})).await;
     assert_eq!(huge.status, StatusCode::BAD_REQUEST);
 }
 
@@ -238,9 +195,7 @@ async fn login_refusals() {
 async fn nicks_match_regardless_of_case_at_login() {
     let app = spawn_app().await;
     app.register("MixedCase").await;
-    let answer = app
-        .post("/login", None, json!({"nick": "mixedcase", "password": "password123"}))
-        .await;
+    let answer = app.post("/login", None, json!({"nick": "mixedcase", "password": "password123"})).await;
     assert_eq!(answer.data()["user"]["nick"], "MixedCase");
 }
 
@@ -258,11 +213,7 @@ async fn signed_in_callers_cannot_register_or_log_in() {
 #[actix_web::test]
 async fn anonymous_callers_get_403_on_every_authenticated_route() {
     let app = spawn_compat_app().await;
-    let gets = [
-        "/whoami",
-        "/users/ed1a3fd0-4d0b-4961-b4cd-cf212357740d",
-        "/users?text=test",
-    ];
+    let gets = ["/whoami", "/users/ed1a3fd0-4d0b-4961-b4cd-cf212357740d", "/users?text=test"];
     for path in gets {
         for session in [None, Some("not-a-uuid"), Some("00000000-0000-0000-0000-000000000000")] {
             let answer = app.get(path, session).await;
@@ -290,9 +241,7 @@ async fn logout_ends_only_that_session_at_once() {
     assert_eq!(app.get("/whoami", Some(seed::SESSION)).await.status, StatusCode::OK);
     assert_eq!(app.get("/whoami", Some(seed::SESSION_2)).await.status, StatusCode::OK);
 
-    let answer = app
-        .post_raw("/logout", Some(seed::SESSION_2), "ignored, not parsed")
-        .await;
+    let answer = app.post_raw("/logout", Some(seed::SESSION_2), "ignored, not parsed").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     insta::assert_json_snapshot!(answer.body);
 

@@ -8,12 +8,7 @@ fn nicks(page: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                i["user"]["nick"].as_str().unwrap().to_owned(),
-                i["type"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|i| (i["user"]["nick"].as_str().unwrap().to_owned(), i["type"].as_str().unwrap().to_owned()))
         .collect()
 }
 
@@ -22,12 +17,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 async fn friends_of_tester(app: &TestApp, query: &str) -> Value {
-    let answer = app
-        .get(
-            &format!("/friendship?userId={}{query}", seed::TEST_TESTER),
-            Some(seed::SESSION),
-        )
-        .await;
+    let answer = app.get(&format!("/friendship?userId={}{query}", seed::TEST_TESTER), Some(seed::SESSION)).await;
     answer.data().clone()
 }
 
@@ -36,61 +26,29 @@ async fn friends_of_tester(app: &TestApp, query: &str) -> Value {
 async fn the_original_life_cycle_and_its_lists() {
     let app = spawn_compat_app().await;
     let sent = app
-        .post(
-            "/friendship/send-request",
-            Some(seed::SESSION),
-            json!({"responderId": seed::MARINA, "message": "hi"}),
-        )
+        .post("/friendship/send-request", Some(seed::SESSION), json!({"responderId": seed::MARINA, "message": "hi"}))
         .await;
     insta::assert_json_snapshot!("friendship POST /send-request", sent.body);
-    let accepted = app
-        .post(
-            "/friendship/accept-request",
-            Some(seed::SESSION),
-            json!({"requesterId": seed::DRUGTESTER}),
-        )
-        .await;
+    let accepted =
+        app.post("/friendship/accept-request", Some(seed::SESSION), json!({"requesterId": seed::DRUGTESTER})).await;
     insta::assert_json_snapshot!("friendship POST /accept-request", accepted.body);
-    let denied = app
-        .post(
-            "/friendship/deny-request",
-            Some(seed::SESSION),
-            json!({"requesterId": seed::SASHA}),
-        )
-        .await;
+    let denied = app.post("/friendship/deny-request", Some(seed::SESSION), json!({"requesterId": seed::SASHA})).await;
     insta::assert_json_snapshot!("friendship POST /deny-request", denied.body);
-    let removed = app
-        .post(
-            "/friendship/remove-friend",
-            Some(seed::SESSION),
-            json!({"friendId": seed::SANAL}),
-        )
-        .await;
+    let removed = app.post("/friendship/remove-friend", Some(seed::SESSION), json!({"friendId": seed::SANAL})).await;
     insta::assert_json_snapshot!("friendship POST /remove-friend", removed.body);
     assert_eq!(removed.data()["requesterId"], seed::SANAL);
     assert_eq!(removed.data()["responderId"], seed::TEST_TESTER);
 
     let friends = friends_of_tester(&app, "&accepted=true").await;
     insta::assert_json_snapshot!("friendship GET / accepted", friends);
-    assert_eq!(
-        nicks(&friends),
-        pairs(&[("tolber01", "incoming"), ("drugtester", "incoming")])
-    );
+    assert_eq!(nicks(&friends), pairs(&[("tolber01", "incoming"), ("drugtester", "incoming")]));
 
     let page1 = friends_of_tester(&app, "&accepted=true&limit=1").await;
     assert_eq!(nicks(&page1), pairs(&[("tolber01", "incoming")]));
-    assert_eq!(
-        page1["next"],
-        "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/2024-02-16T15:36:38Z"
-    );
-    let page2 = friends_of_tester(
-        &app,
-        &format!(
-            "&accepted=true&limit=1&next={}",
-            encode(page1["next"].as_str().unwrap())
-        ),
-    )
-    .await;
+    assert_eq!(page1["next"], "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/2024-02-16T15:36:38Z");
+    let page2 =
+        friends_of_tester(&app, &format!("&accepted=true&limit=1&next={}", encode(page1["next"].as_str().unwrap())))
+            .await;
     assert_eq!(nicks(&page2), pairs(&[("drugtester", "incoming")]));
     assert!(page2.get("next").is_none());
     assert_eq!(page2["totalCount"], 2);
@@ -116,65 +74,32 @@ async fn the_original_life_cycle_and_its_lists() {
 async fn state_transitions() {
     let app = spawn_compat_app().await;
     // A denied request stays pending and can still be accepted.
-    app.post(
-        "/friendship/deny-request",
-        Some(seed::SESSION),
-        json!({"requesterId": seed::DRUGTESTER}),
-    )
-    .await
-    .data();
-    let later = app
-        .post(
-            "/friendship/accept-request",
-            Some(seed::SESSION),
-            json!({"requesterId": seed::DRUGTESTER}),
-        )
-        .await;
+    app.post("/friendship/deny-request", Some(seed::SESSION), json!({"requesterId": seed::DRUGTESTER})).await.data();
+    let later =
+        app.post("/friendship/accept-request", Some(seed::SESSION), json!({"requesterId": seed::DRUGTESTER})).await;
     assert_eq!(later.data()["accepted"], true);
     assert_eq!(later.data()["viewed"], true);
     // Accepted requests cannot be answered again.
-    let again = app
-        .post(
-            "/friendship/accept-request",
-            Some(seed::SESSION),
-            json!({"requesterId": seed::DRUGTESTER}),
-        )
-        .await;
+    let again =
+        app.post("/friendship/accept-request", Some(seed::SESSION), json!({"requesterId": seed::DRUGTESTER})).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(again.error_type(), "Friendship Error");
     assert_eq!(again.error_message(), "Заявка не найдена");
     // Only the responder answers: test_tester sent the request to sanal.
-    let wrong_side = app
-        .post(
-            "/friendship/accept-request",
-            Some(seed::SESSION),
-            json!({"requesterId": seed::SANAL}),
-        )
-        .await;
+    let wrong_side =
+        app.post("/friendship/accept-request", Some(seed::SESSION), json!({"requesterId": seed::SANAL})).await;
     assert_eq!(wrong_side.status, StatusCode::NOT_FOUND);
     // Removing turns the friend into a pending request to the remover, whoever asked first.
-    let removed = app
-        .post(
-            "/friendship/remove-friend",
-            Some(seed::SESSION),
-            json!({"friendId": seed::DRUGTESTER}),
-        )
-        .await;
+    let removed =
+        app.post("/friendship/remove-friend", Some(seed::SESSION), json!({"friendId": seed::DRUGTESTER})).await;
     assert_eq!(removed.data()["requesterId"], seed::DRUGTESTER);
     assert_eq!(removed.data()["accepted"], false);
-    let not_friends = app
-        .post(
-            "/friendship/remove-friend",
-            Some(seed::SESSION),
-            json!({"friendId": seed::DRUGTESTER}),
-        )
-        .await;
+    let not_friends =
+        app.post("/friendship/remove-friend", Some(seed::SESSION), json!({"friendId": seed::DRUGTESTER})).await;
     assert_eq!(not_friends.status, StatusCode::NOT_FOUND);
     // Any row blocks a new request, in either direction.
     for (session, other) in [(seed::SESSION, seed::DRUGTESTER), (seed::SESSION, seed::TOLBER)] {
-        let dup = app
-            .post("/friendship/send-request", Some(session), json!({"responderId": other}))
-            .await;
+        let dup = app.post("/friendship/send-request", Some(session), json!({"responderId": other})).await;
         assert_eq!(dup.status, StatusCode::CONFLICT);
         assert_eq!(dup.error_type(), "Friendship Error");
         assert_eq!(dup.error_message(), "Заявка в друзья уже отправлена");
@@ -185,38 +110,16 @@ async fn state_transitions() {
 async fn send_request_refusals() {
     let app = spawn_compat_app().await;
     let cases = [
-        (
-            json!({"responderId": seed::TEST_TESTER}),
-            StatusCode::BAD_REQUEST,
-            "yourself",
-        ),
+        (json!({"responderId": seed::TEST_TESTER}), StatusCode::BAD_REQUEST, "yourself"),
         (json!({}), StatusCode::BAD_REQUEST, "responderId is required"),
-        (
-            json!({"responderId": "nope"}),
-            StatusCode::BAD_REQUEST,
-            "invalid UUID length",
-        ),
-        (
-            json!({"responderId": seed::ASS_ASSER, "message": "m".repeat(257)}),
-            StatusCode::BAD_REQUEST,
-            "at most 256",
-        ),
-        (
-            json!({"responderId": "00000000-0000-0000-0000-000000000001"}),
-            StatusCode::NOT_FOUND,
-            "does not exist",
-        ),
+        (json!({"responderId": "nope"}), StatusCode::BAD_REQUEST, "invalid UUID length"),
+        (json!({"responderId": seed::ASS_ASSER, "message": "m".repeat(257)}), StatusCode::BAD_REQUEST, "at most 256"),
+        (json!({"responderId": "00000000-0000-0000-0000-000000000001"}), StatusCode::NOT_FOUND, "does not exist"),
     ];
     for (body, status, fragment) in cases {
-        let answer = app
-            .post("/friendship/send-request", Some(seed::SESSION), body.clone())
-            .await;
+        let answer = app.post("/friendship/send-request", Some(seed::SESSION), body.clone()).await;
         assert_eq!(answer.status, status, "{body}");
-        assert!(
-            answer.error_message().contains(fragment),
-            "{body}: {}",
-            answer.error_message()
-        );
+        assert!(answer.error_message().contains(fragment), "{body}: {}", answer.error_message());
     }
     for (route, field) in [
         ("/friendship/accept-request", "requesterId"),
@@ -226,10 +129,7 @@ async fn send_request_refusals() {
         let answer = app.post(route, Some(seed::SESSION), json!({})).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{route}");
         assert!(answer.error_message().contains(field));
-        assert_eq!(
-            app.post_raw(route, Some(seed::SESSION), "nope").await.status,
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(app.post_raw(route, Some(seed::SESSION), "nope").await.status, StatusCode::BAD_REQUEST);
     }
 }
 
@@ -240,28 +140,14 @@ async fn parallel_requests_between_the_same_pair_make_one_row() {
     let (bob, bob_session) = app.register("bob_p").await;
     let mut requests = Vec::new();
     for i in 0..6 {
-        let (session, other) = if i % 2 == 0 {
-            (&alice_session, &bob)
-        } else {
-            (&bob_session, &alice)
-        };
+        let (session, other) = if i % 2 == 0 { (&alice_session, &bob) } else { (&bob_session, &alice) };
         requests.push(app.post("/friendship/send-request", Some(session), json!({"responderId": other})));
     }
     let answers = futures_util::future::join_all(requests).await;
     let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(),
-        5,
-        "{statuses:?}"
-    );
-    let rows = app
-        .get(&format!("/friendship?userId={alice}"), Some(&alice_session))
-        .await;
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 5, "{statuses:?}");
+    let rows = app.get(&format!("/friendship?userId={alice}"), Some(&alice_session)).await;
     assert_eq!(rows.data()["totalCount"], 1);
 }
 
@@ -285,17 +171,9 @@ async fn list_and_relation_refusals() {
 
     let no_source = app.get("/friendship/relation-between", Some(seed::SESSION)).await;
     assert_eq!(no_source.status, StatusCode::BAD_REQUEST);
-    let targets: String = (0..21)
-        .map(|i| format!("&targetUserIds=00000000-0000-0000-0000-{i:012}"))
-        .collect();
+    let targets: String = (0..21).map(|i| format!("&targetUserIds=00000000-0000-0000-0000-{i:012}")).collect();
     let many = app
-        .get(
-            &format!(
-                "/friendship/relation-between?sourceUserId={}{targets}",
-                seed::TEST_TESTER
-            ),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/friendship/relation-between?sourceUserId={}{targets}", seed::TEST_TESTER), Some(seed::SESSION))
         .await;
     assert_eq!(many.error_message(), "TargetUserIds не может быть больше 20");
 }
@@ -303,25 +181,12 @@ async fn list_and_relation_refusals() {
 #[actix_web::test]
 async fn relations_between_a_user_and_others() {
     let app = spawn_compat_app().await;
-    let targets = [
-        seed::TOLBER,
-        seed::SANAL,
-        seed::DRUGTESTER,
-        seed::SASHA,
-        seed::MARINA,
-        seed::ASS_ASSER,
-    ]
-    .iter()
-    .map(|t| format!("&targetUserIds={t}"))
-    .collect::<String>();
+    let targets = [seed::TOLBER, seed::SANAL, seed::DRUGTESTER, seed::SASHA, seed::MARINA, seed::ASS_ASSER]
+        .iter()
+        .map(|t| format!("&targetUserIds={t}"))
+        .collect::<String>();
     let answer = app
-        .get(
-            &format!(
-                "/friendship/relation-between?sourceUserId={}{targets}",
-                seed::TEST_TESTER
-            ),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/friendship/relation-between?sourceUserId={}{targets}", seed::TEST_TESTER), Some(seed::SESSION))
         .await;
     let mut data = answer.data().clone();
     for list in ["friendIds", "pendingResponderIds", "pendingRequesterIds"] {
@@ -353,9 +218,7 @@ async fn walking_a_long_friend_list_with_ties_in_time() {
     let mut expected = Vec::new();
     for i in 0..23 {
         let (fan, session) = app.register(&format!("fan{i:02}")).await;
-        app.post("/friendship/send-request", Some(&session), json!({"responderId": star}))
-            .await
-            .data();
+        app.post("/friendship/send-request", Some(&session), json!({"responderId": star})).await.data();
         expected.push(fan);
     }
     // One frozen instant for every request: the other user's id orders them, descending.
@@ -367,19 +230,10 @@ async fn walking_a_long_friend_list_with_ties_in_time() {
         let page = app.get(&path, Some(&star_session)).await;
         assert_eq!(page.data()["totalCount"], 23);
         seen.extend(
-            page.data()["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["user"]["id"].as_str().unwrap().to_owned()),
+            page.data()["data"].as_array().unwrap().iter().map(|i| i["user"]["id"].as_str().unwrap().to_owned()),
         );
         match page.data().get("next") {
-            Some(next) => {
-                path = format!(
-                    "/friendship?userId={star}&limit=7&next={}",
-                    encode(next.as_str().unwrap())
-                )
-            }
+            Some(next) => path = format!("/friendship?userId={star}&limit=7&next={}", encode(next.as_str().unwrap())),
             None => break,
         }
     }

@@ -59,6 +59,8 @@ pub enum Env {
     Dev,
     /// Frozen clock, events delivered in-process (no RabbitMQ).
     TestingWithoutBroker,
+    /// A clock the test moves by hand.
+    Manual(nosebook_schema::time::Clock),
 }
 
 pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
@@ -67,7 +69,7 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
     }
     let app_env = match env {
         Env::Testing | Env::TestingWithoutBroker => "testing",
-        Env::Dev => "dev",
+        Env::Dev | Env::Manual(_) => "dev",
     };
     let exchange = match env {
         Env::TestingWithoutBroker => None,
@@ -80,29 +82,21 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
         "NOSEBOOK_WORKERS" => Some("1".into()),
         "NOSEBOOK_DB_POOL_SIZE" => Some("4".into()),
         "NOSEBOOK_DB_TIMEOUT_SECS" => Some("2".into()),
-        "AMQP_URL" => Some(
-            exchange
-                .as_ref()
-                .map_or_else(|| "off".to_owned(), |_| crate::support::amqp_url()),
-        ),
+        "AMQP_URL" => Some(exchange.as_ref().map_or_else(|| "off".to_owned(), |_| crate::support::amqp_url())),
         "NOSEBOOK_AMQP_EXCHANGE" => exchange.clone(),
         _ => None,
     })
     .unwrap();
+    let mut settings = settings;
+    if let Env::Manual(clock) = env {
+        settings.clock_override = Some(clock);
+    }
     let pool = DbPool::new(&settings.pool()).unwrap();
     let app = Application::with_pool(&settings, pool).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        address,
-        db_url: database_url,
-        client,
-        exchange,
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, db_url: database_url, client, exchange }
 }
 
 /// An app on an empty, migrated database with the frozen clock.
@@ -133,23 +127,16 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            body,
-            text,
-            headers,
-        }
+        Answer { status, body, text, headers }
     }
 
     pub async fn get(&self, path: &str, session: Option<&str>) -> Answer {
-        self.send(self.client.get(format!("{}{path}", self.address)), session)
-            .await
+        self.send(self.client.get(format!("{}{path}", self.address)), session).await
     }
 
     /// POSTs raw bytes with no content type, as the original's k6 scripts do.
     pub async fn post_raw(&self, path: &str, session: Option<&str>, body: impl Into<reqwest::Body>) -> Answer {
-        self.send(self.client.post(format!("{}{path}", self.address)).body(body), session)
-            .await
+        self.send(self.client.post(format!("{}{path}", self.address)).body(body), session).await
     }
 
     pub async fn send_with_content_type(&self, path: &str, body: &str, content_type: &str) -> Answer {
@@ -162,8 +149,7 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, session: Option<&str>, body: Value) -> Answer {
-        self.send(self.client.post(format!("{}{path}", self.address)).json(&body), session)
-            .await
+        self.send(self.client.post(format!("{}{path}", self.address)).json(&body), session).await
     }
 
     /// Registers someone and returns (user id, session id).
@@ -176,10 +162,7 @@ impl TestApp {
             )
             .await;
         let data = answer.data();
-        (
-            data["user"]["id"].as_str().unwrap().to_owned(),
-            data["session"]["sessionId"].as_str().unwrap().to_owned(),
-        )
+        (data["user"]["id"].as_str().unwrap().to_owned(), data["session"]["sessionId"].as_str().unwrap().to_owned())
     }
 }
 
@@ -190,12 +173,7 @@ pub fn encode(value: &str) -> String {
 
 /// The ids of a page's items.
 pub fn ids(page: &Value) -> Vec<String> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
+    page["data"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
 }
 
 /// A real WebSocket client on `/ws`.
@@ -209,20 +187,14 @@ const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 impl TestApp {
     fn ws_request(&self) -> tokio_tungstenite::tungstenite::handshake::client::Request {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        format!("{}/ws", self.address.replacen("http", "ws", 1))
-            .into_client_request()
-            .unwrap()
+        format!("{}/ws", self.address.replacen("http", "ws", 1)).into_client_request().unwrap()
     }
 
     /// Opens a socket with the session header.
     pub async fn socket(&self, session: &str) -> Socket {
         let mut request = self.ws_request();
-        request
-            .headers_mut()
-            .insert("X-Auth-Session-Id", session.parse().unwrap());
-        let (stream, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket upgrade refused");
+        request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("websocket upgrade refused");
         assert_eq!(response.status(), 101);
         Socket { stream }
     }
@@ -231,19 +203,15 @@ impl TestApp {
     pub async fn refused_upgrade(&self, headers: &[(&str, &str)]) -> (u16, String) {
         let mut request = self.ws_request();
         for (name, value) in headers {
-            request.headers_mut().insert(
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
+            request
+                .headers_mut()
+                .insert(reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
         }
         match tokio_tungstenite::connect_async(request).await {
             Ok(_) => panic!("the upgrade was accepted"),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                let body = response
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default();
+                let body =
+                    response.body().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
                 (response.status().as_u16(), body)
             }
             Err(e) => panic!("unexpected error: {e}"),
@@ -292,9 +260,6 @@ impl Socket {
 
     pub async fn send_text(&mut self, text: &str) {
         use futures_util::SinkExt;
-        self.stream
-            .send(tokio_tungstenite::tungstenite::Message::text(text))
-            .await
-            .unwrap();
+        self.stream.send(tokio_tungstenite::tungstenite::Message::text(text)).await.unwrap();
     }
 }

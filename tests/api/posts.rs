@@ -9,15 +9,10 @@ async fn a_wall_in_two_pages_as_the_original_shows_it() {
     let path = format!("/posts?ownerId={0}&authorId={0}", seed::DRUGTESTER);
     let first = app.get(&path, Some(seed::SESSION)).await;
     assert_eq!(first.data()["totalCount"], 11);
-    assert_eq!(
-        first.data()["next"],
-        "c7b7bf17-38f9-4ed5-b0a8-601a90f7c8e7/2024-02-16T14:36:38Z"
-    );
+    assert_eq!(first.data()["next"], "c7b7bf17-38f9-4ed5-b0a8-601a90f7c8e7/2024-02-16T14:36:38Z");
     insta::assert_json_snapshot!("posts GET / page 1", first.body);
     let cursor = first.data()["next"].as_str().unwrap();
-    let second = app
-        .get(&format!("{path}&cursor={}", encode(cursor)), Some(seed::SESSION))
-        .await;
+    let second = app.get(&format!("{path}&cursor={}", encode(cursor)), Some(seed::SESSION)).await;
     insta::assert_json_snapshot!("posts GET / page 2", second.body);
     let post = &second.data()["data"][0];
     assert_eq!(post["id"], seed::LIKED_POST);
@@ -31,19 +26,13 @@ async fn a_wall_in_two_pages_as_the_original_shows_it() {
 async fn permissions_follow_author_and_wall_owner() {
     let app = spawn_compat_app().await;
     // test_tester wrote this on drugtester's wall: author.
-    let authored = app
-        .get(&format!("/posts/{}", seed::TESTER_POST_ON_DRUG), Some(seed::SESSION))
-        .await;
+    let authored = app.get(&format!("/posts/{}", seed::TESTER_POST_ON_DRUG), Some(seed::SESSION)).await;
     assert_eq!(authored.data()["permissions"], json!({"remove": true, "update": true}));
     insta::assert_json_snapshot!("posts permissions author", authored.body);
     // drugtester wrote this on test_tester's wall: owner.
-    let owned = app
-        .get(&format!("/posts/{}", seed::DRUG_POST_ON_TESTER), Some(seed::SESSION))
-        .await;
+    let owned = app.get(&format!("/posts/{}", seed::DRUG_POST_ON_TESTER), Some(seed::SESSION)).await;
     assert_eq!(owned.data()["permissions"], json!({"remove": true, "update": false}));
-    let other = app
-        .get(&format!("/posts/{}", seed::ASSER_POST), Some(seed::SESSION))
-        .await;
+    let other = app.get(&format!("/posts/{}", seed::ASSER_POST), Some(seed::SESSION)).await;
     assert_eq!(other.data()["permissions"], json!({"remove": false, "update": false}));
 }
 
@@ -54,17 +43,9 @@ async fn unknown_removed_and_malformed_posts_are_data_null() {
         let answer = app.get(&format!("/posts/{id}"), Some(seed::SESSION)).await;
         assert_eq!(answer.text, r#"{"ok":true,"data":null}"#);
     }
-    let removed = app
-        .post(
-            "/posts/remove",
-            Some(seed::SESSION),
-            json!({"id": seed::TESTER_POST_ON_DRUG}),
-        )
-        .await;
+    let removed = app.post("/posts/remove", Some(seed::SESSION), json!({"id": seed::TESTER_POST_ON_DRUG})).await;
     assert_eq!(removed.data(), &json!({"id": seed::TESTER_POST_ON_DRUG}));
-    let answer = app
-        .get(&format!("/posts/{}", seed::TESTER_POST_ON_DRUG), Some(seed::SESSION))
-        .await;
+    let answer = app.get(&format!("/posts/{}", seed::TESTER_POST_ON_DRUG), Some(seed::SESSION)).await;
     assert_eq!(answer.text, r#"{"ok":true,"data":null}"#);
 }
 
@@ -72,32 +53,21 @@ async fn unknown_removed_and_malformed_posts_are_data_null() {
 async fn publish_then_read_it_back_on_the_wall() {
     let app = spawn_compat_app().await;
     let published = app
-        .post(
-            "/posts/publish",
-            Some(seed::SESSION),
-            json!({"ownerId": seed::DRUGTESTER, "message": "  hello wall  "}),
-        )
+        .post("/posts/publish", Some(seed::SESSION), json!({"ownerId": seed::DRUGTESTER, "message": "  hello wall  "}))
         .await;
     let id = published.data()["id"].as_str().unwrap().to_owned();
-    let wall = app
-        .get(&format!("/posts?ownerId={}", seed::DRUGTESTER), Some(seed::SESSION))
-        .await;
+    let wall = app.get(&format!("/posts?ownerId={}", seed::DRUGTESTER), Some(seed::SESSION)).await;
     let newest = &wall.data()["data"][0];
     assert_eq!(newest["id"], id.as_str());
     assert_eq!(newest["message"], "hello wall", "stored trimmed");
     assert_eq!(newest["author"]["nick"], "test_tester");
     assert_eq!(newest["owner"]["nick"], "drugtester");
     assert_eq!(newest["createdAt"], "2024-08-10T10:10:10Z");
-    assert_eq!(
-        newest["likes"],
-        json!({"count": 0, "randomFiveLikers": [], "liked": false})
-    );
+    assert_eq!(newest["likes"], json!({"count": 0, "randomFiveLikers": [], "liked": false}));
     assert_eq!(newest["recentComments"], json!({"data": [], "totalCount": 0}));
     assert_eq!(wall.data()["totalCount"], 16);
     // By author only.
-    let mine = app
-        .get(&format!("/posts?authorId={}", seed::TEST_TESTER), Some(seed::SESSION))
-        .await;
+    let mine = app.get(&format!("/posts?authorId={}", seed::TEST_TESTER), Some(seed::SESSION)).await;
     assert_eq!(mine.data()["totalCount"], 2);
 }
 
@@ -105,36 +75,12 @@ async fn publish_then_read_it_back_on_the_wall() {
 async fn publish_refuses_bad_input() {
     let app = spawn_compat_app().await;
     let cases = [
-        (
-            json!({"message": "no owner"}),
-            StatusCode::BAD_REQUEST,
-            "ownerId is required",
-        ),
-        (
-            json!({"ownerId": "abc", "message": "x"}),
-            StatusCode::BAD_REQUEST,
-            "invalid UUID length: 3",
-        ),
-        (
-            json!({"ownerId": seed::DRUGTESTER}),
-            StatusCode::BAD_REQUEST,
-            "message must not be empty",
-        ),
-        (
-            json!({"ownerId": seed::DRUGTESTER, "message": " \n "}),
-            StatusCode::BAD_REQUEST,
-            "message must not be empty",
-        ),
-        (
-            json!({"ownerId": seed::DRUGTESTER, "message": "x".repeat(4097)}),
-            StatusCode::BAD_REQUEST,
-            "at most 4096",
-        ),
-        (
-            json!({"ownerId": seed::DRUGTESTER, "message": 5}),
-            StatusCode::BAD_REQUEST,
-            "invalid type",
-        ),
+        (json!({"message": "no owner"}), StatusCode::BAD_REQUEST, "ownerId is required"),
+        (json!({"ownerId": "abc", "message": "x"}), StatusCode::BAD_REQUEST, "invalid UUID length: 3"),
+        (json!({"ownerId": seed::DRUGTESTER}), StatusCode::BAD_REQUEST, "message must not be empty"),
+        (json!({"ownerId": seed::DRUGTESTER, "message": " \n "}), StatusCode::BAD_REQUEST, "message must not be empty"),
+        (json!({"ownerId": seed::DRUGTESTER, "message": "x".repeat(4097)}), StatusCode::BAD_REQUEST, "at most 4096"),
+        (json!({"ownerId": seed::DRUGTESTER, "message": 5}), StatusCode::BAD_REQUEST, "invalid type"),
         (
             json!({"ownerId": "00000000-0000-0000-0000-000000000001", "message": "x"}),
             StatusCode::NOT_FOUND,
@@ -145,18 +91,10 @@ async fn publish_refuses_bad_input() {
         let answer = app.post("/posts/publish", Some(seed::SESSION), body.clone()).await;
         assert_eq!(answer.status, status, "{body}");
         assert_eq!(answer.error_type(), "Unknown");
-        assert!(
-            answer.error_message().contains(fragment),
-            "{body}: {}",
-            answer.error_message()
-        );
+        assert!(answer.error_message().contains(fragment), "{body}: {}", answer.error_message());
     }
     let just_fits = app
-        .post(
-            "/posts/publish",
-            Some(seed::SESSION),
-            json!({"ownerId": seed::DRUGTESTER, "message": "ж".repeat(4096)}),
-        )
+        .post("/posts/publish", Some(seed::SESSION), json!({"ownerId": seed::DRUGTESTER, "message": "ж".repeat(4096)}))
         .await;
     assert_eq!(just_fits.status, StatusCode::OK);
 }
@@ -164,48 +102,24 @@ async fn publish_refuses_bad_input() {
 #[actix_web::test]
 async fn remove_is_for_author_and_owner_only() {
     let app = spawn_compat_app().await;
-    let refused = app
-        .post("/posts/remove", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
-        .await;
+    let refused = app.post("/posts/remove", Some(seed::SESSION), json!({"id": seed::ASSER_POST})).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.error_type(), "PostError");
-    assert_eq!(
-        refused.error_message(),
-        "Только автор и владелец поста может его удалить"
-    );
+    assert_eq!(refused.error_message(), "Только автор и владелец поста может его удалить");
     // The wall owner may remove what someone else wrote on it.
-    let owner = app
-        .post(
-            "/posts/remove",
-            Some(seed::SESSION),
-            json!({"id": seed::DRUG_POST_ON_TESTER}),
-        )
-        .await;
+    let owner = app.post("/posts/remove", Some(seed::SESSION), json!({"id": seed::DRUG_POST_ON_TESTER})).await;
     assert_eq!(owner.status, StatusCode::OK);
-    let twice = app
-        .post(
-            "/posts/remove",
-            Some(seed::SESSION),
-            json!({"id": seed::DRUG_POST_ON_TESTER}),
-        )
-        .await;
+    let twice = app.post("/posts/remove", Some(seed::SESSION), json!({"id": seed::DRUG_POST_ON_TESTER})).await;
     assert_eq!(twice.status, StatusCode::NOT_FOUND);
     assert_eq!(twice.error_type(), "PostingError");
     assert_eq!(twice.error_message(), "Такого поста не существует");
-    let unknown = app
-        .post(
-            "/posts/remove",
-            Some(seed::SESSION),
-            json!({"id": "00000000-0000-0000-0000-000000000001"}),
-        )
-        .await;
+    let unknown =
+        app.post("/posts/remove", Some(seed::SESSION), json!({"id": "00000000-0000-0000-0000-000000000001"})).await;
     assert_eq!(unknown.error_type(), "PostingError");
     let missing = app.post("/posts/remove", Some(seed::SESSION), json!({})).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     // Removed posts leave the wall.
-    let wall = app
-        .get(&format!("/posts?ownerId={}", seed::TEST_TESTER), Some(seed::SESSION))
-        .await;
+    let wall = app.get(&format!("/posts?ownerId={}", seed::TEST_TESTER), Some(seed::SESSION)).await;
     assert_eq!(wall.data()["totalCount"], 0);
     assert_eq!(wall.text, r#"{"ok":true,"data":{"data":[],"totalCount":0}}"#);
 }
@@ -221,10 +135,7 @@ async fn list_refuses_bad_filters_and_cursors() {
     assert_eq!(bad_id.error_message(), "invalid UUID length: 3");
     for cursor in ["nocursor", "x/y", "c7b7bf17-38f9-4ed5-b0a8-601a90f7c8e7/notatime"] {
         let answer = app
-            .get(
-                &format!("/posts?ownerId={}&cursor={}", seed::DRUGTESTER, encode(cursor)),
-                Some(seed::SESSION),
-            )
+            .get(&format!("/posts?ownerId={}&cursor={}", seed::DRUGTESTER, encode(cursor)), Some(seed::SESSION))
             .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{cursor}");
         assert_eq!(answer.error_type(), "Post Presenter Error");
@@ -242,11 +153,7 @@ async fn a_page_past_the_end_reports_the_real_total() {
     );
     let answer = app.get(&past, Some(seed::SESSION)).await;
     assert_eq!(answer.data()["data"], json!([]));
-    assert_eq!(
-        answer.data()["totalCount"],
-        15,
-        "the original said 0 here; API.md §10.16 is fixed"
-    );
+    assert_eq!(answer.data()["totalCount"], 15, "the original said 0 here; API.md §10.16 is fixed");
 }
 
 #[actix_web::test]
@@ -255,13 +162,9 @@ async fn walking_a_wall_with_ties_in_time_sees_every_post_once() {
     let (owner, session) = app.register("wall_owner").await;
     // The frozen clock gives all 33 posts one created_at: only the id orders them.
     for i in 0..33 {
-        app.post(
-            "/posts/publish",
-            Some(&session),
-            json!({"ownerId": owner, "message": format!("post {i}")}),
-        )
-        .await
-        .data();
+        app.post("/posts/publish", Some(&session), json!({"ownerId": owner, "message": format!("post {i}")}))
+            .await
+            .data();
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;

@@ -20,9 +20,7 @@ async fn upgrades_need_a_session() {
     let (status, body) = app.refused_upgrade(&[]).await;
     assert_eq!(status, 403);
     assert!(body.contains("Not Authenticated"), "{body}");
-    let (status, _) = app
-        .refused_upgrade(&[("X-Auth-Session-Id", "00000000-0000-0000-0000-000000000000")])
-        .await;
+    let (status, _) = app.refused_upgrade(&[("X-Auth-Session-Id", "00000000-0000-0000-0000-000000000000")]).await;
     assert_eq!(status, 403);
     // The browser cookie works, for its own user only.
     let good = format!("nosebook_session={}:{}", seed::SESSION, seed::TEST_TESTER);
@@ -30,13 +28,7 @@ async fn upgrades_need_a_session() {
     let stolen = format!("nosebook_session={}:{}", seed::SESSION, seed::DRUGTESTER);
     assert_eq!(app.socket_with_cookie(&stolen).await.err(), Some(403));
     // The cookie is for the socket only; the JSON API keeps its header.
-    let cookie_api = app
-        .client
-        .get(format!("{}/whoami", app.address))
-        .header("Cookie", good)
-        .send()
-        .await
-        .unwrap();
+    let cookie_api = app.client.get(format!("{}/whoami", app.address)).header("Cookie", good).send().await.unwrap();
     assert_eq!(cookie_api.status(), StatusCode::FORBIDDEN);
 }
 
@@ -64,12 +56,7 @@ async fn a_message_reaches_every_socket_of_both_people() {
     }
 
     // The chat now exists, once, and lists for both.
-    let chats = app
-        .get(
-            &format!("/chats?interlocutorId={}", seed::ASS_ASSER),
-            Some(seed::SESSION),
-        )
-        .await;
+    let chats = app.get(&format!("/chats?interlocutorId={}", seed::ASS_ASSER), Some(seed::SESSION)).await;
     assert_eq!(chats.data()["totalCount"], 1);
     let chat = &chats.data()["data"][0];
     assert_eq!(chat["id"], first["payload"]["chatId"]);
@@ -84,25 +71,13 @@ async fn likes_and_friend_requests_notify_only_the_right_person() {
     let mut tester = app.socket(seed::SESSION).await;
     let mut asser = app.socket(seed::ASSER_SESSION).await;
 
-    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
-        .await
-        .data();
+    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST})).await.data();
     let liked = asser.event().await;
     insta::assert_json_snapshot!("like POST /post 3", liked);
     // Unliking says nothing; liking your own post says nothing.
-    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
-        .await
-        .data();
-    app.post(
-        "/like/comment",
-        Some(seed::ASSER_SESSION),
-        json!({"id": seed::LOOSE_COMMENT}),
-    )
-    .await
-    .data();
-    app.post("/like/comment", Some(seed::SESSION), json!({"id": seed::LOOSE_COMMENT}))
-        .await
-        .data();
+    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST})).await.data();
+    app.post("/like/comment", Some(seed::ASSER_SESSION), json!({"id": seed::LOOSE_COMMENT})).await.data();
+    app.post("/like/comment", Some(seed::SESSION), json!({"id": seed::LOOSE_COMMENT})).await.data();
     let comment_liked = asser.event().await;
     assert_eq!(comment_liked["type"], "comment_liked");
     assert_eq!(comment_liked["payload"]["id"], seed::LOOSE_COMMENT);
@@ -120,13 +95,9 @@ async fn likes_and_friend_requests_notify_only_the_right_person() {
     .data();
     let request = asser.event().await;
     insta::assert_json_snapshot!("friend_request event", request);
-    app.post(
-        "/friendship/accept-request",
-        Some(seed::ASSER_SESSION),
-        json!({"requesterId": seed::TEST_TESTER}),
-    )
-    .await
-    .data();
+    app.post("/friendship/accept-request", Some(seed::ASSER_SESSION), json!({"requesterId": seed::TEST_TESTER}))
+        .await
+        .data();
     let accepted = tester.event().await;
     insta::assert_json_snapshot!("friend_request_accepted event", accepted);
     asser.silent().await;
@@ -149,13 +120,8 @@ async fn a_group_of_three_chats_live() {
     let app = spawn_compat_app().await;
     let (people, mut sockets) = group_of_three(&app).await;
     let (gina, hugo, iris) = (&people[0], &people[1], &people[2]);
-    let created = app
-        .post(
-            "/chats/create-group",
-            Some(&gina.1),
-            json!({"title": " Trip ", "memberIds": [hugo.0, iris.0]}),
-        )
-        .await;
+    let created =
+        app.post("/chats/create-group", Some(&gina.1), json!({"title": " Trip ", "memberIds": [hugo.0, iris.0]})).await;
     let group = created.data().clone();
     assert_eq!(group["type"], "group");
     assert_eq!(group["title"], "Trip");
@@ -168,13 +134,7 @@ async fn a_group_of_three_chats_live() {
     }
 
     let chat = group["id"].as_str().unwrap().to_owned();
-    app.post(
-        "/conversations/send-message",
-        Some(&hugo.1),
-        json!({"chatId": chat, "text": "hi all"}),
-    )
-    .await
-    .data();
+    app.post("/conversations/send-message", Some(&hugo.1), json!({"chatId": chat, "text": "hi all"})).await.data();
     for socket in &mut sockets {
         let event = socket.event().await;
         assert_eq!(event["type"], "new_message");
@@ -182,54 +142,28 @@ async fn a_group_of_three_chats_live() {
         assert_eq!(event["payload"]["author"]["nick"], "hugo");
         assert_eq!(event["payload"]["chatId"], chat.as_str());
     }
-    let renamed = app
-        .post(
-            "/chats/rename",
-            Some(&iris.1),
-            json!({"chatId": chat, "title": "Trip 2026"}),
-        )
-        .await;
+    let renamed = app.post("/chats/rename", Some(&iris.1), json!({"chatId": chat, "title": "Trip 2026"})).await;
     assert_eq!(renamed.data()["title"], "Trip 2026");
     for socket in &mut sockets {
         assert_eq!(socket.event().await["payload"]["title"], "Trip 2026");
     }
     // Iris leaves: everyone hears it, and she no longer gets the group's messages.
     assert_eq!(
-        app.post("/chats/leave", Some(&iris.1), json!({"chatId": chat}))
-            .await
-            .text,
+        app.post("/chats/leave", Some(&iris.1), json!({"chatId": chat})).await.text,
         r#"{"ok":true,"data":true}"#
     );
     for socket in &mut sockets {
         let event = socket.event().await;
         assert_eq!(event["payload"]["members"].as_array().unwrap().len(), 2);
     }
-    app.post(
-        "/conversations/send-message",
-        Some(&gina.1),
-        json!({"chatId": chat, "text": "bye iris"}),
-    )
-    .await
-    .data();
+    app.post("/conversations/send-message", Some(&gina.1), json!({"chatId": chat, "text": "bye iris"})).await.data();
     assert_eq!(sockets[0].event().await["payload"]["text"], "bye iris");
     assert_eq!(sockets[1].event().await["payload"]["text"], "bye iris");
     sockets[2].silent().await;
-    let refused = app
-        .post(
-            "/conversations/send-message",
-            Some(&iris.1),
-            json!({"chatId": chat, "text": "wait"}),
-        )
-        .await;
+    let refused = app.post("/conversations/send-message", Some(&iris.1), json!({"chatId": chat, "text": "wait"})).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     // She is added back and hears the group again.
-    let added = app
-        .post(
-            "/chats/add-members",
-            Some(&hugo.1),
-            json!({"chatId": chat, "userIds": [iris.0]}),
-        )
-        .await;
+    let added = app.post("/chats/add-members", Some(&hugo.1), json!({"chatId": chat, "userIds": [iris.0]})).await;
     assert_eq!(added.data()["members"].as_array().unwrap().len(), 3);
     for socket in &mut sockets {
         assert_eq!(socket.event().await["type"], "chat_updated");
@@ -240,17 +174,10 @@ async fn a_group_of_three_chats_live() {
 async fn non_members_can_neither_read_nor_post() {
     let app = spawn_compat_app().await;
     let tester_drug_chat = "ad9ae3dd-9a07-4d68-a66e-db721928e8dd";
-    let read = app
-        .get(
-            &format!("/messages?chatId={tester_drug_chat}"),
-            Some(seed::ASSER_SESSION),
-        )
-        .await;
+    let read = app.get(&format!("/messages?chatId={tester_drug_chat}"), Some(seed::ASSER_SESSION)).await;
     assert_eq!(read.status, StatusCode::FORBIDDEN);
     assert_eq!(read.error_type(), "Message Presenter Error");
-    let one = app
-        .get(&format!("/chats/{tester_drug_chat}"), Some(seed::ASSER_SESSION))
-        .await;
+    let one = app.get(&format!("/chats/{tester_drug_chat}"), Some(seed::ASSER_SESSION)).await;
     assert_eq!(one.text, r#"{"ok":true}"#);
     let post = app
         .post(
@@ -261,18 +188,11 @@ async fn non_members_can_neither_read_nor_post() {
         .await;
     assert_eq!(post.status, StatusCode::FORBIDDEN);
     assert_eq!(post.error_type(), "Conversation Error");
-    let group = app
-        .post(
-            "/chats/rename",
-            Some(seed::ASSER_SESSION),
-            json!({"chatId": tester_drug_chat, "title": "x"}),
-        )
-        .await;
+    let group =
+        app.post("/chats/rename", Some(seed::ASSER_SESSION), json!({"chatId": tester_drug_chat, "title": "x"})).await;
     assert_eq!(group.status, StatusCode::FORBIDDEN);
     // A member reads it.
-    let mine = app
-        .get(&format!("/messages?chatId={tester_drug_chat}"), Some(seed::SESSION))
-        .await;
+    let mine = app.get(&format!("/messages?chatId={tester_drug_chat}"), Some(seed::SESSION)).await;
     assert_eq!(mine.data()["totalCount"], 2);
 }
 
@@ -282,23 +202,12 @@ async fn the_seed_chats_as_the_original_lists_them() {
     let chats = app.get("/chats", Some(seed::SESSION)).await;
     insta::assert_json_snapshot!("posts GET / result list of 2 chats", chats.body);
     let first = app.get("/chats?limit=1", Some(seed::SESSION)).await;
-    assert_eq!(
-        first.data()["next"],
-        "ad9ae3dd-9a07-4d68-a66e-db721928e8dd/2024-08-10T10:06:19Z"
-    );
+    assert_eq!(first.data()["next"], "ad9ae3dd-9a07-4d68-a66e-db721928e8dd/2024-08-10T10:06:19Z");
     let second = app
-        .get(
-            &format!("/chats?limit=1&next={}", encode(first.data()["next"].as_str().unwrap())),
-            Some(seed::SESSION),
-        )
+        .get(&format!("/chats?limit=1&next={}", encode(first.data()["next"].as_str().unwrap())), Some(seed::SESSION))
         .await;
     assert_eq!(second.data()["data"][0]["id"], "ad9ae3dd-9a07-4d68-a66e-db721928e8da");
-    let messages = app
-        .get(
-            "/messages?chatId=ad9ae3dd-9a07-4d68-a66e-db721928e8dd&limit=1",
-            Some(seed::SESSION),
-        )
-        .await;
+    let messages = app.get("/messages?chatId=ad9ae3dd-9a07-4d68-a66e-db721928e8dd&limit=1", Some(seed::SESSION)).await;
     assert_eq!(messages.data()["data"][0]["text"], "Hello asser sample message 2");
     let older = app
         .get(
@@ -311,9 +220,7 @@ async fn the_seed_chats_as_the_original_lists_them() {
         .await;
     assert_eq!(older.data()["data"][0]["text"], "Hello asser sample message");
     assert!(older.data().get("next").is_none());
-    let one = app
-        .get("/chats/ad9ae3dd-9a07-4d68-a66e-db721928e8da", Some(seed::SESSION))
-        .await;
+    let one = app.get("/chats/ad9ae3dd-9a07-4d68-a66e-db721928e8da", Some(seed::SESSION)).await;
     assert_eq!(one.data()["interlocutor"]["nick"], "mmm");
 }
 
@@ -321,31 +228,15 @@ async fn the_seed_chats_as_the_original_lists_them() {
 async fn send_message_refusals() {
     let app = spawn_compat_app().await;
     let cases = [
-        (
-            json!({"text": "x"}),
-            StatusCode::BAD_REQUEST,
-            "recipientId or chatId is required",
-        ),
+        (json!({"text": "x"}), StatusCode::BAD_REQUEST, "recipientId or chatId is required"),
         (
             json!({"recipientId": seed::ASS_ASSER, "chatId": seed::ASS_ASSER, "text": "x"}),
             StatusCode::BAD_REQUEST,
             "not both",
         ),
-        (
-            json!({"recipientId": seed::TEST_TESTER, "text": "x"}),
-            StatusCode::BAD_REQUEST,
-            "yourself",
-        ),
-        (
-            json!({"recipientId": seed::ASS_ASSER, "text": "  "}),
-            StatusCode::BAD_REQUEST,
-            "text must not be empty",
-        ),
-        (
-            json!({"recipientId": seed::ASS_ASSER, "text": "x".repeat(4097)}),
-            StatusCode::BAD_REQUEST,
-            "at most 4096",
-        ),
+        (json!({"recipientId": seed::TEST_TESTER, "text": "x"}), StatusCode::BAD_REQUEST, "yourself"),
+        (json!({"recipientId": seed::ASS_ASSER, "text": "  "}), StatusCode::BAD_REQUEST, "text must not be empty"),
+        (json!({"recipientId": seed::ASS_ASSER, "text": "x".repeat(4097)}), StatusCode::BAD_REQUEST, "at most 4096"),
         (
             json!({"recipientId": "00000000-0000-0000-0000-000000000001", "text": "x"}),
             StatusCode::NOT_FOUND,
@@ -358,31 +249,17 @@ async fn send_message_refusals() {
         ),
     ];
     for (body, status, fragment) in cases {
-        let answer = app
-            .post("/conversations/send-message", Some(seed::SESSION), body.clone())
-            .await;
+        let answer = app.post("/conversations/send-message", Some(seed::SESSION), body.clone()).await;
         assert_eq!(answer.status, status, "{body}: {}", answer.text);
-        assert!(
-            answer.error_message().contains(fragment),
-            "{body}: {}",
-            answer.error_message()
-        );
+        assert!(answer.error_message().contains(fragment), "{body}: {}", answer.error_message());
     }
     // A reply within the chat is fine and shows replyTo.
     let ok = app
         .post("/conversations/send-message", Some(seed::SESSION), json!({"chatId": "ad9ae3dd-9a07-4d68-a66e-db721928e8dd", "text": "re", "replyTo": "e5bba43d-2888-4bb9-b5be-9c60face9330"}))
         .await;
     assert_eq!(ok.status, StatusCode::OK);
-    let newest = app
-        .get(
-            "/messages?chatId=ad9ae3dd-9a07-4d68-a66e-db721928e8dd&limit=1",
-            Some(seed::SESSION),
-        )
-        .await;
-    assert_eq!(
-        newest.data()["data"][0]["replyTo"],
-        "e5bba43d-2888-4bb9-b5be-9c60face9330"
-    );
+    let newest = app.get("/messages?chatId=ad9ae3dd-9a07-4d68-a66e-db721928e8dd&limit=1", Some(seed::SESSION)).await;
+    assert_eq!(newest.data()["data"][0]["replyTo"], "e5bba43d-2888-4bb9-b5be-9c60face9330");
 }
 
 #[actix_web::test]
@@ -392,11 +269,7 @@ async fn concurrent_first_messages_make_one_chat() {
     let (b, b_session) = app.register("first_b").await;
     let sends = (0..6).map(|i| {
         let (session, to) = if i % 2 == 0 { (&a_session, &b) } else { (&b_session, &a) };
-        app.post(
-            "/conversations/send-message",
-            Some(session),
-            json!({"recipientId": to, "text": format!("m{i}")}),
-        )
+        app.post("/conversations/send-message", Some(session), json!({"recipientId": to, "text": format!("m{i}")}))
     });
     for answer in futures_util::future::join_all(sends).await {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
@@ -404,9 +277,7 @@ async fn concurrent_first_messages_make_one_chat() {
     let chats = app.get("/chats", Some(&a_session)).await;
     assert_eq!(chats.data()["totalCount"], 1);
     let chat = chats.data()["data"][0]["id"].as_str().unwrap().to_owned();
-    let messages = app
-        .get(&format!("/messages?chatId={chat}&limit=20"), Some(&b_session))
-        .await;
+    let messages = app.get(&format!("/messages?chatId={chat}&limit=20"), Some(&b_session)).await;
     assert_eq!(messages.data()["totalCount"], 6);
 }
 
@@ -415,13 +286,9 @@ async fn inbound_frames_are_never_echoed() {
     let app = spawn_compat_app().await;
     let mut talker = app.socket(seed::SESSION).await;
     let mut listener = app.socket(seed::ASSER_SESSION).await;
-    talker
-        .send_text("{\"type\":\"new_message\",\"payload\":{\"text\":\"spoofed\"}}")
-        .await;
+    talker.send_text("{\"type\":\"new_message\",\"payload\":{\"text\":\"spoofed\"}}").await;
     // Prove the pipeline flows, then that nothing else came.
-    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST}))
-        .await
-        .data();
+    app.post("/like/post", Some(seed::SESSION), json!({"id": seed::ASSER_POST})).await.data();
     assert_eq!(listener.event().await["type"], "post_liked");
     listener.silent().await;
     talker.silent().await;
@@ -430,9 +297,7 @@ async fn inbound_frames_are_never_echoed() {
 #[actix_web::test]
 async fn a_single_node_without_a_broker_delivers_in_process() {
     let url = crate::support::fresh_database().await;
-    nosebook::seed::compat::load(&mut crate::support::connect(&url).await)
-        .await
-        .unwrap();
+    nosebook::seed::compat::load(&mut crate::support::connect(&url).await).await.unwrap();
     let app = crate::helpers::spawn_app_in(crate::helpers::Env::TestingWithoutBroker, url).await;
     assert!(app.exchange.is_none());
     let mut asser = app.socket(seed::ASSER_SESSION).await;
@@ -446,4 +311,39 @@ async fn a_single_node_without_a_broker_delivers_in_process() {
     .data();
     assert_eq!(asser.event().await["payload"]["text"], "local");
     assert_eq!(tester.event().await["payload"]["text"], "local");
+}
+
+#[actix_web::test]
+async fn friends_hear_when_someone_goes_offline_and_comes_back() {
+    use nosebook_schema::time::Clock;
+    let clock = Clock::manual(chrono::Utc::now());
+    let app =
+        crate::helpers::spawn_app_in(crate::helpers::Env::Manual(clock), crate::support::fresh_database().await).await;
+    let (alice, alice_session) = app.register("alice_presence").await;
+    let (_bob, bob_session) = app.register("bob_presence").await;
+    app.post("/friendship/send-request", Some(&alice_session), json!({"responderId": _bob})).await.data();
+    app.post("/friendship/accept-request", Some(&bob_session), json!({"requesterId": alice})).await.data();
+    let mut bob_socket = app.socket(&bob_session).await;
+
+    // Six quiet minutes later Alice is offline, and Bob is told.
+    clock.advance(chrono::Duration::minutes(6));
+    let offline = loop {
+        let event = bob_socket.event().await;
+        if event["type"] == "presence" && event["payload"]["userId"] == alice.as_str() {
+            break event;
+        }
+    };
+    assert_eq!(offline["payload"]["online"], false);
+    assert!(offline["payload"]["lastOnlineAt"].is_string());
+
+    // She does something: she is online again, and Bob is told with her new activity.
+    let me = app.get("/whoami", Some(&alice_session)).await;
+    let online = loop {
+        let event = bob_socket.event().await;
+        if event["type"] == "presence" && event["payload"]["userId"] == alice.as_str() {
+            break event;
+        }
+    };
+    assert_eq!(online["payload"]["online"], true);
+    assert_eq!(online["payload"]["lastOnlineAt"], me.data()["lastActivityAt"]);
 }

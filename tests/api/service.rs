@@ -25,9 +25,7 @@ async fn readyz_says_503_when_the_database_is_unreachable() {
     assert_eq!(ready.error_type(), "Unavailable");
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
     // A request that needs the database gets a clean 503 envelope, not a hang or a panic.
-    let login = app
-        .post("/login", None, json!({"nick": "someone", "password": "password1"}))
-        .await;
+    let login = app.post("/login", None, json!({"nick": "someone", "password": "password1"})).await;
     assert_eq!(login.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(login.error_type(), "Unavailable");
 }

@@ -62,30 +62,18 @@ async fn a_session_expiring_now_is_expired_and_one_expiring_later_is_valid() {
     let valid = insert_session(&app, seed::DRUGTESTER, frozen_now() + chrono::Duration::seconds(1)).await;
     assert_eq!(app.get("/whoami", Some(&valid)).await.status, StatusCode::OK);
     // Sliding expiry: the request pushed it 48 h past now.
-    assert_eq!(
-        expiry_of(&mut app.db().await, &valid).await,
-        frozen_now() + chrono::Duration::hours(48)
-    );
+    assert_eq!(expiry_of(&mut app.db().await, &valid).await, frozen_now() + chrono::Duration::hours(48));
 }
 
 #[actix_web::test]
 async fn activity_is_stored_before_the_handler_runs_even_for_failing_requests() {
     let app = spawn_compat_app().await;
-    let login = app
-        .post(
-            "/login",
-            None,
-            json!({"nick": "drugtester", "password": seed::PASSWORD}),
-        )
-        .await;
+    let login = app.post("/login", None, json!({"nick": "drugtester", "password": seed::PASSWORD})).await;
     // Login itself is not activity (API.md §4).
     assert_eq!(login.data()["user"]["lastActivityAt"], "2024-08-10T10:01:02Z");
     let session = login.data()["session"]["sessionId"].as_str().unwrap().to_owned();
     let mut db = app.db().await;
-    assert_eq!(
-        activity_of(&mut db, seed::DRUGTESTER).await,
-        Utc.with_ymd_and_hms(2024, 8, 10, 10, 1, 2).unwrap()
-    );
+    assert_eq!(activity_of(&mut db, seed::DRUGTESTER).await, Utc.with_ymd_and_hms(2024, 8, 10, 10, 1, 2).unwrap());
 
     // A 404 with a valid session still counts as activity.
     let missing = app.get("/no/such/route", Some(&session)).await;
@@ -126,8 +114,5 @@ async fn with_the_real_clock_writes_are_coalesced_and_the_newest_activity_wins()
         stored = activity_of(&mut db, &user).await;
     }
     assert_eq!(stored, last_at, "the coalesced write never landed");
-    assert_eq!(
-        expiry_of(&mut db, &session).await,
-        last_at + chrono::Duration::hours(48)
-    );
+    assert_eq!(expiry_of(&mut db, &session).await, last_at + chrono::Duration::hours(48));
 }

@@ -5,13 +5,9 @@ use crate::helpers::{seed, spawn_compat_app};
 #[actix_web::test]
 async fn a_user_online_and_a_user_offline() {
     let app = spawn_compat_app().await;
-    let online = app
-        .get(&format!("/users/{}", seed::TEST_TESTER), Some(seed::SESSION))
-        .await;
+    let online = app.get(&format!("/users/{}", seed::TEST_TESTER), Some(seed::SESSION)).await;
     insta::assert_json_snapshot!("users online GET /:id", online.body);
-    let offline = app
-        .get(&format!("/users/{}", seed::DRUGTESTER), Some(seed::SESSION))
-        .await;
+    let offline = app.get(&format!("/users/{}", seed::DRUGTESTER), Some(seed::SESSION)).await;
     insta::assert_json_snapshot!("users offline GET /:id", offline.body);
     // Another online seed user: active at 10:10:02, which is within five minutes.
     let marina = app.get(&format!("/users/{}", seed::MARINA), Some(seed::SESSION)).await;
@@ -22,9 +18,7 @@ async fn a_user_online_and_a_user_offline() {
 #[actix_web::test]
 async fn unknown_users_are_data_null_and_bad_ids_are_400() {
     let app = spawn_compat_app().await;
-    let unknown = app
-        .get("/users/00000000-0000-0000-0000-000000000001", Some(seed::SESSION))
-        .await;
+    let unknown = app.get("/users/00000000-0000-0000-0000-000000000001", Some(seed::SESSION)).await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert_eq!(unknown.text, r#"{"ok":true,"data":null}"#);
 
@@ -39,10 +33,7 @@ async fn unknown_users_are_data_null_and_bad_ids_are_400() {
         assert_eq!(answer.error_message(), message);
     }
     // Go's other spellings of a UUID work.
-    for id in [
-        "ED1A3FD04D0B4961B4CDCF212357740D",
-        "urn:uuid:ed1a3fd0-4d0b-4961-b4cd-cf212357740d",
-    ] {
+    for id in ["ED1A3FD04D0B4961B4CDCF212357740D", "urn:uuid:ed1a3fd0-4d0b-4961-b4cd-cf212357740d"] {
         let answer = app.get(&format!("/users/{id}"), Some(seed::SESSION)).await;
         assert_eq!(answer.data()["nick"], "test_tester", "{id}");
     }
@@ -67,10 +58,7 @@ async fn search_with_no_text_finds_nobody() {
     let app = spawn_compat_app().await;
     for query in ["", "?text=", "?next="] {
         let answer = app.get(&format!("/users{query}"), Some(seed::SESSION)).await;
-        assert_eq!(
-            answer.text, r#"{"ok":true,"data":{"data":[],"totalCount":0}}"#,
-            "{query}"
-        );
+        assert_eq!(answer.text, r#"{"ok":true,"data":{"data":[],"totalCount":0}}"#, "{query}");
     }
 }
 
@@ -110,13 +98,7 @@ async fn search_pages_walk_every_match_once_with_ties_in_time() {
         let data = page.data();
         assert_eq!(data["totalCount"], 45);
         assert!(data.get("prev").is_none());
-        seen.extend(
-            data["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| u["id"].as_str().unwrap().to_owned()),
-        );
+        seen.extend(data["data"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()));
         pages += 1;
         match data.get("next") {
             Some(cursor) => next = Some(cursor.as_str().unwrap().to_owned()),
@@ -134,24 +116,13 @@ fn urlencode(s: &str) -> String {
 #[actix_web::test]
 async fn bad_cursors_are_400() {
     let app = spawn_compat_app().await;
-    for cursor in [
-        "garbage",
-        "abc/2024-02-16T15:36:38Z",
-        "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/yesterday",
-    ] {
-        let answer = app
-            .get(
-                &format!("/users?text=test&next={}", urlencode(cursor)),
-                Some(seed::SESSION),
-            )
-            .await;
+    for cursor in ["garbage", "abc/2024-02-16T15:36:38Z", "37d28fdf-99bc-44b5-8df9-6a3b1a36f177/yesterday"] {
+        let answer = app.get(&format!("/users?text=test&next={}", urlencode(cursor)), Some(seed::SESSION)).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{cursor}");
         assert_eq!(answer.error_type(), "User Presenter Error");
         assert_eq!(answer.error_message(), "Invalid cursor");
     }
-    let long = app
-        .get(&format!("/users?text={}", "a".repeat(300)), Some(seed::SESSION))
-        .await;
+    let long = app.get(&format!("/users?text={}", "a".repeat(300)), Some(seed::SESSION)).await;
     assert_eq!(long.status, StatusCode::BAD_REQUEST);
 }
 
@@ -161,12 +132,7 @@ async fn every_seed_user_as_the_api_shows_them() {
     let set = nosebook::seed::compat::data_set().unwrap();
     let mut shown = Vec::new();
     for user in &set.users {
-        shown.push(
-            app.get(&format!("/users/{}", user.id), Some(seed::SESSION))
-                .await
-                .data()
-                .clone(),
-        );
+        shown.push(app.get(&format!("/users/{}", user.id), Some(seed::SESSION)).await.data().clone());
     }
     insta::assert_json_snapshot!("users GET /:id every seed user", shown);
 }
@@ -176,13 +142,8 @@ async fn the_demo_data_set_loads_and_its_people_can_log_in() {
     let app = crate::helpers::spawn_app().await;
     let now = chrono::Utc::now();
     nosebook::seed::demo::load(&mut app.db().await, now).await.unwrap();
-    let login = app
-        .post(
-            "/login",
-            None,
-            serde_json::json!({"nick": "anna", "password": nosebook::seed::demo::PASSWORD}),
-        )
-        .await;
+    let login =
+        app.post("/login", None, serde_json::json!({"nick": "anna", "password": nosebook::seed::demo::PASSWORD})).await;
     assert_eq!(login.data()["user"]["firstName"], "Anna");
     // Loading twice is refused: data sets go into empty databases only.
     let again = nosebook::seed::demo::load(&mut app.db().await, now).await;

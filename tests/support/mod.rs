@@ -22,10 +22,7 @@ struct Exists {
 }
 
 async fn execute(conn: &mut AsyncPgConnection, sql: &str) {
-    diesel::sql_query(sql)
-        .execute(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    diesel::sql_query(sql).execute(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// A new, migrated, empty database; returns its URL.
@@ -35,20 +32,17 @@ pub async fn fresh_database() -> String {
         .await
         .expect("the tests need PostgreSQL (scripts/test starts it)");
     execute(&mut admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await;
-    let exists = diesel::sql_query(format!(
-        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}') AS exists"
-    ))
-    .get_result::<Exists>(&mut admin)
-    .await
-    .unwrap()
-    .exists;
+    let exists =
+        diesel::sql_query(format!("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}') AS exists"))
+            .get_result::<Exists>(&mut admin)
+            .await
+            .unwrap()
+            .exists;
     if !exists {
         let building = format!("{TEMPLATE}_building");
         execute(&mut admin, &format!("DROP DATABASE IF EXISTS {building}")).await;
         execute(&mut admin, &format!("CREATE DATABASE {building}")).await;
-        nosebook_schema::migrate::run_pending(&format!("{server}/{building}"))
-            .await
-            .unwrap();
+        nosebook_schema::migrate::run_pending(&format!("{server}/{building}")).await.unwrap();
         execute(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}")).await;
     }
     let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
@@ -97,9 +91,7 @@ pub mod seed {
 /// A new database with nothing in it, not even the schema: for tests of `nosebook migrate`.
 pub async fn empty_database() -> String {
     let server = server_url();
-    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
-        .await
-        .unwrap();
+    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await.unwrap();
     let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
     execute(&mut admin, &format!("CREATE DATABASE {name}")).await;
     format!("{server}/{name}")
@@ -113,19 +105,15 @@ pub fn amqp_url() -> String {
 /// Deletes a test's exchange when the test is done (its queues go with their connections).
 pub fn delete_exchange(exchange: String) {
     let work = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let Ok(connection) = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default()).await
             else {
                 return;
             };
             if let Ok(channel) = connection.create_channel().await {
-                let _ = channel
-                    .exchange_delete(exchange.into(), lapin::options::ExchangeDeleteOptions::default())
-                    .await;
+                let _ =
+                    channel.exchange_delete(exchange.into(), lapin::options::ExchangeDeleteOptions::default()).await;
             }
             let _ = connection.close(0, "done".into()).await;
         });

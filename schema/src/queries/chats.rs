@@ -14,12 +14,7 @@ use crate::queries::{Side, keyset};
 use crate::schema::{chat_members, chats, private_chats};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: ChatId) -> QueryResult<Option<ChatRow>> {
-    chats::table
-        .find(id)
-        .select(ChatRow::as_select())
-        .first(conn)
-        .await
-        .optional()
+    chats::table.find(id).select(ChatRow::as_select()).first(conn).await.optional()
 }
 
 fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
@@ -65,11 +60,7 @@ pub async fn find_or_create_private(
         .await?;
     add_members(conn, id, &[low, high], at).await?;
     diesel::insert_into(private_chats::table)
-        .values((
-            private_chats::chat_id.eq(id),
-            private_chats::user_low.eq(low),
-            private_chats::user_high.eq(high),
-        ))
+        .values((private_chats::chat_id.eq(id), private_chats::user_low.eq(low), private_chats::user_high.eq(high)))
         .execute(conn)
         .await?;
     Ok(id)
@@ -104,25 +95,13 @@ pub async fn add_members(
 ) -> QueryResult<usize> {
     let rows: Vec<_> = users
         .iter()
-        .map(|u| {
-            (
-                chat_members::chat_id.eq(chat),
-                chat_members::user_id.eq(*u),
-                chat_members::joined_at.eq(at),
-            )
-        })
+        .map(|u| (chat_members::chat_id.eq(chat), chat_members::user_id.eq(*u), chat_members::joined_at.eq(at)))
         .collect();
-    diesel::insert_into(chat_members::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await
+    diesel::insert_into(chat_members::table).values(rows).on_conflict_do_nothing().execute(conn).await
 }
 
 pub async fn remove_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {
-    let removed = diesel::delete(chat_members::table.find((chat, user)))
-        .execute(conn)
-        .await?;
+    let removed = diesel::delete(chat_members::table.find((chat, user))).execute(conn).await?;
     Ok(removed > 0)
 }
 
@@ -175,12 +154,8 @@ pub async fn members_of(conn: &mut AsyncPgConnection, chats: &[ChatId]) -> Query
 }
 
 pub async fn is_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {
-    let found: Option<UserId> = chat_members::table
-        .find((chat, user))
-        .select(chat_members::user_id)
-        .first(conn)
-        .await
-        .optional()?;
+    let found: Option<UserId> =
+        chat_members::table.find((chat, user)).select(chat_members::user_id).first(conn).await.optional()?;
     Ok(found.is_some())
 }
 
@@ -201,11 +176,8 @@ pub async fn list_for(
         let mut query = chats::table
             .filter(chats::last_message_at.is_not_null().or(chats::kind.eq("group")))
             .filter(
-                chats::id.eq_any(
-                    chat_members::table
-                        .filter(chat_members::user_id.eq(user))
-                        .select(chat_members::chat_id),
-                ),
+                chats::id
+                    .eq_any(chat_members::table.filter(chat_members::user_id.eq(user)).select(chat_members::chat_id)),
             )
             .into_boxed();
         if let Some(other) = interlocutor {
@@ -223,10 +195,7 @@ pub async fn list_for(
     };
     let total_count = filtered().count().get_result::<i64>(conn).await?;
     let mut query = filtered()
-        .order((
-            diesel::dsl::sql::<diesel::sql_types::Timestamptz>(ACTIVITY).desc(),
-            chats::id.desc(),
-        ))
+        .order((diesel::dsl::sql::<diesel::sql_types::Timestamptz>(ACTIVITY).desc(), chats::id.desc()))
         .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX));
     if let Some(cursor) = after {
         query = query.filter(keyset(ACTIVITY, "chats.id", Side::Below, cursor));

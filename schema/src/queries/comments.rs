@@ -35,13 +35,7 @@ pub async fn insert(
 
 /// A comment in any state, locked for the caller's update.
 pub async fn find_for_update(conn: &mut AsyncPgConnection, id: CommentId) -> QueryResult<Option<CommentRow>> {
-    comments::table
-        .find(id)
-        .select(CommentRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
+    comments::table.find(id).select(CommentRow::as_select()).for_update().first(conn).await.optional()
 }
 
 /// A live comment, attached to a post or not (likes accept both).
@@ -69,11 +63,7 @@ pub async fn find_shown(conn: &mut AsyncPgConnection, id: CommentId) -> QueryRes
 }
 
 pub async fn mark_removed(conn: &mut AsyncPgConnection, id: CommentId, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(comments::table.find(id))
-        .set(comments::removed_at.eq(at))
-        .execute(conn)
-        .await
-        .map(drop)
+    diesel::update(comments::table.find(id)).set(comments::removed_at.eq(at)).execute(conn).await.map(drop)
 }
 
 /// Where a page of comments starts. Comments are listed oldest first.
@@ -89,10 +79,7 @@ pub enum Position {
 }
 
 fn live_of(post: PostId) -> comments::BoxedQuery<'static, diesel::pg::Pg> {
-    comments::table
-        .filter(comments::post_id.eq(post))
-        .filter(comments::removed_at.is_null())
-        .into_boxed()
+    comments::table.filter(comments::post_id.eq(post)).filter(comments::removed_at.is_null()).into_boxed()
 }
 
 fn cursor_of(c: &CommentRow) -> Cursor {

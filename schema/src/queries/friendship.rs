@@ -50,11 +50,7 @@ pub async fn unfriend(
         .and(fr::responder_id.eq(friend))
         .or(fr::requester_id.eq(friend).and(fr::responder_id.eq(caller)));
     diesel::update(fr::table.filter(fr::accepted.eq(true)).filter(pair))
-        .set((
-            fr::requester_id.eq(friend),
-            fr::responder_id.eq(caller),
-            fr::accepted.eq(false),
-        ))
+        .set((fr::requester_id.eq(friend), fr::responder_id.eq(caller), fr::accepted.eq(false)))
         .returning(FriendRequestRow::as_returning())
         .get_result(conn)
         .await
@@ -104,11 +100,7 @@ struct Total {
 /// The filtered rows of one direction, as `(other_id, incoming, accepted, created_at)`. Each
 /// side reads its own index, `(responder_id | requester_id, created_at DESC, other DESC)`.
 fn side_sql(filter: &FriendshipFilter, incoming: bool, with_cursor: bool) -> String {
-    let (me, other) = if incoming {
-        ("responder_id", "requester_id")
-    } else {
-        ("requester_id", "responder_id")
-    };
+    let (me, other) = if incoming { ("responder_id", "requester_id") } else { ("requester_id", "responder_id") };
     let mut sql = format!(
         "SELECT f.{other} AS other_id, {incoming} AS incoming, f.accepted, f.created_at \
          FROM friendship_requests f WHERE f.{me} = $1"
@@ -135,11 +127,7 @@ fn union_sql(filter: &FriendshipFilter, with_cursor: bool) -> String {
         Direction::Incoming => side_sql(filter, true, with_cursor),
         Direction::Outgoing => side_sql(filter, false, with_cursor),
         Direction::Both => {
-            format!(
-                "({}) UNION ALL ({})",
-                side_sql(filter, true, with_cursor),
-                side_sql(filter, false, with_cursor)
-            )
+            format!("({}) UNION ALL ({})", side_sql(filter, true, with_cursor), side_sql(filter, false, with_cursor))
         }
     }
 }
@@ -167,23 +155,16 @@ pub async fn list(
     // Every variant names $1..$6 so the binds line up; the unused ones are compared to nothing.
     let placeholders = " AND $2::bool IS NOT NULL AND $3::bool IS NOT NULL AND $4::timestamptz IS NOT NULL \
                         AND $5::timestamptz IS NOT NULL AND $6::uuid IS NOT NULL";
-    let total_sql = format!(
-        "SELECT count(*) AS total FROM ({}) rows WHERE TRUE{placeholders}",
-        union_sql(&filter, false)
-    );
-    let total = bind_all!(diesel::sql_query(total_sql), filter, None::<Cursor>)
-        .get_result::<Total>(conn)
-        .await?
-        .total;
+    let total_sql =
+        format!("SELECT count(*) AS total FROM ({}) rows WHERE TRUE{placeholders}", union_sql(&filter, false));
+    let total = bind_all!(diesel::sql_query(total_sql), filter, None::<Cursor>).get_result::<Total>(conn).await?.total;
     let page_sql = format!(
         "SELECT * FROM ({}) rows WHERE TRUE{placeholders} ORDER BY created_at DESC, other_id DESC LIMIT {}",
         union_sql(&filter, after.is_some()),
         limit + 1
     );
     let rows: Vec<FriendshipEntry> = bind_all!(diesel::sql_query(page_sql), filter, after).load(conn).await?;
-    Ok(Page::from_overfetch(rows, limit, total, |e| {
-        Cursor::new(e.other_id, e.created_at)
-    }))
+    Ok(Page::from_overfetch(rows, limit, total, |e| Cursor::new(e.other_id, e.created_at)))
 }
 
 /// Every row between `source` and any of `targets`.
@@ -196,9 +177,22 @@ pub async fn between(
         .eq(source)
         .and(fr::responder_id.eq_any(targets))
         .or(fr::responder_id.eq(source).and(fr::requester_id.eq_any(targets)));
-    fr::table
-        .filter(pairs)
-        .select(FriendRequestRow::as_select())
+    fr::table.filter(pairs).select(FriendRequestRow::as_select()).load(conn).await
+}
+
+/// A user's friends (accepted rows, either direction).
+pub async fn friends_of(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<Vec<UserId>> {
+    let asked: Vec<UserId> = fr::table
+        .filter(fr::accepted.eq(true))
+        .filter(fr::requester_id.eq(user))
+        .select(fr::responder_id)
         .load(conn)
-        .await
+        .await?;
+    let answered: Vec<UserId> = fr::table
+        .filter(fr::accepted.eq(true))
+        .filter(fr::responder_id.eq(user))
+        .select(fr::requester_id)
+        .load(conn)
+        .await?;
+    Ok(asked.into_iter().chain(answered).collect())
 }

@@ -70,24 +70,21 @@ pub async fn toggle(
         .bind::<SqlUuid, _>(user.0)
         .execute(conn)
         .await?;
-    let deleted: Vec<Touched> = diesel::sql_query(format!(
-        "DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq"
-    ))
-    .bind::<SqlUuid, _>(target)
-    .bind::<SqlUuid, _>(user.0)
-    .load(conn)
-    .await?;
+    let deleted: Vec<Touched> =
+        diesel::sql_query(format!("DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq"))
+            .bind::<SqlUuid, _>(target)
+            .bind::<SqlUuid, _>(user.0)
+            .load(conn)
+            .await?;
     if !deleted.is_empty() {
         return Ok(false);
     }
-    diesel::sql_query(format!(
-        "INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3)"
-    ))
-    .bind::<SqlUuid, _>(target)
-    .bind::<SqlUuid, _>(user.0)
-    .bind::<Timestamptz, _>(at)
-    .execute(conn)
-    .await?;
+    diesel::sql_query(format!("INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3)"))
+        .bind::<SqlUuid, _>(target)
+        .bind::<SqlUuid, _>(user.0)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)
+        .await?;
     Ok(true)
 }
 
@@ -139,22 +136,10 @@ pub async fn summaries(
 
     let mut out: HashMap<Uuid, LikeSummary> = counts
         .into_iter()
-        .map(|c| {
-            (
-                c.target,
-                LikeSummary {
-                    count: c.count,
-                    liked: c.liked,
-                    first_likers: Vec::new(),
-                },
-            )
-        })
+        .map(|c| (c.target, LikeSummary { count: c.count, liked: c.liked, first_likers: Vec::new() }))
         .collect();
     for liker in likers {
-        out.entry(liker.target)
-            .or_default()
-            .first_likers
-            .push(UserId(liker.user_id));
+        out.entry(liker.target).or_default().first_likers.push(UserId(liker.user_id));
     }
     Ok(out)
 }

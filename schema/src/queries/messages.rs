@@ -44,11 +44,7 @@ pub async fn is_in_chat(conn: &mut AsyncPgConnection, message: MessageId, chat: 
 }
 
 pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[MessageId]) -> QueryResult<Vec<MessageRow>> {
-    messages::table
-        .filter(messages::id.eq_any(ids))
-        .select(MessageRow::as_select())
-        .load(conn)
-        .await
+    messages::table.filter(messages::id.eq_any(ids)).select(MessageRow::as_select()).load(conn).await
 }
 
 /// Where a page of messages starts. Messages are listed newest first.
@@ -77,9 +73,7 @@ pub async fn page(
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     match position {
         Position::Newest | Position::Older(_) => {
-            let mut query = of_chat()
-                .order((messages::created_at.desc(), messages::id.desc()))
-                .limit(fetch);
+            let mut query = of_chat().order((messages::created_at.desc(), messages::id.desc())).limit(fetch);
             if let Position::Older(cursor) = position {
                 query = query.filter(keyset("messages.created_at", "messages.id", Side::Below, cursor));
             }
@@ -100,12 +94,7 @@ pub async fn page(
             let prev = <[MessageRow]>::first(&rows).filter(|_| more_newer).map(cursor_of);
             // Older messages exist at least where the cursor points.
             let next = <[MessageRow]>::last(&rows).map(cursor_of);
-            Ok(Page {
-                rows,
-                total_count,
-                next,
-                prev,
-            })
+            Ok(Page { rows, total_count, next, prev })
         }
     }
 }

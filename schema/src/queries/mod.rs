@@ -5,6 +5,7 @@ pub mod likes;
 pub mod messages;
 pub mod outbox;
 pub mod posts;
+pub mod presence;
 pub mod sessions;
 pub mod users;
 

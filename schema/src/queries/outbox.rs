@@ -14,15 +14,8 @@ pub async fn push(conn: &mut AsyncPgConnection, recipients: &[UserId], frame: &s
     if recipients.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = recipients
-        .iter()
-        .map(|r| (outbox::recipient_id.eq(*r), outbox::frame.eq(frame)))
-        .collect();
-    diesel::insert_into(outbox::table)
-        .values(rows)
-        .execute(conn)
-        .await
-        .map(drop)
+    let rows: Vec<_> = recipients.iter().map(|r| (outbox::recipient_id.eq(*r), outbox::frame.eq(frame))).collect();
+    diesel::insert_into(outbox::table).values(rows).execute(conn).await.map(drop)
 }
 
 /// The oldest unpublished rows, locked so that several relays share the work without

@@ -31,13 +31,7 @@ pub async fn insert(
 
 /// A post that has not been removed.
 pub async fn find_live(conn: &mut AsyncPgConnection, id: PostId) -> QueryResult<Option<PostRow>> {
-    posts::table
-        .find(id)
-        .filter(posts::removed_at.is_null())
-        .select(PostRow::as_select())
-        .first(conn)
-        .await
-        .optional()
+    posts::table.find(id).filter(posts::removed_at.is_null()).select(PostRow::as_select()).first(conn).await.optional()
 }
 
 /// A live post, locked against removal until the transaction ends: whatever the caller adds to
@@ -67,19 +61,11 @@ pub async fn find_live_for_update(conn: &mut AsyncPgConnection, id: PostId) -> Q
 
 /// Posts of any state, by id (to build the permissions of their comments).
 pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[PostId]) -> QueryResult<Vec<PostRow>> {
-    posts::table
-        .filter(posts::id.eq_any(ids))
-        .select(PostRow::as_select())
-        .load(conn)
-        .await
+    posts::table.filter(posts::id.eq_any(ids)).select(PostRow::as_select()).load(conn).await
 }
 
 pub async fn mark_removed(conn: &mut AsyncPgConnection, id: PostId, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(posts::table.find(id))
-        .set(posts::removed_at.eq(at))
-        .execute(conn)
-        .await
-        .map(drop)
+    diesel::update(posts::table.find(id)).set(posts::removed_at.eq(at)).execute(conn).await.map(drop)
 }
 
 /// Whose posts to list: on a wall, by an author, or both (AND).
@@ -115,7 +101,5 @@ pub async fn page(
         query = query.filter(keyset("posts.created_at", "posts.id", Side::Below, cursor));
     }
     let rows = query.select(PostRow::as_select()).load(conn).await?;
-    Ok(Page::from_overfetch(rows, limit, total_count, |p| {
-        Cursor::new(p.id.0, p.created_at)
-    }))
+    Ok(Page::from_overfetch(rows, limit, total_count, |p| Cursor::new(p.id.0, p.created_at)))
 }

@@ -9,11 +9,7 @@ use crate::models::{SessionRow, UserRow};
 use crate::schema::{user_sessions, users};
 
 pub async fn insert(conn: &mut AsyncPgConnection, session: &SessionRow) -> QueryResult<()> {
-    diesel::insert_into(user_sessions::table)
-        .values(session)
-        .execute(conn)
-        .await
-        .map(drop)
+    diesel::insert_into(user_sessions::table).values(session).execute(conn).await.map(drop)
 }
 
 /// The session and its user, whether or not it has expired: expiry is the caller's decision,
@@ -41,9 +37,8 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: SessionId) -> QueryResult<
 pub async fn extend(conn: &mut AsyncPgConnection, id: SessionId, expires_at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(user_sessions::table.find(id))
         .set(
-            user_sessions::expires_at.eq(sql::<Timestamptz>("GREATEST(expires_at, ")
-                .bind::<Timestamptz, _>(expires_at)
-                .sql(")")),
+            user_sessions::expires_at
+                .eq(sql::<Timestamptz>("GREATEST(expires_at, ").bind::<Timestamptz, _>(expires_at).sql(")")),
         )
         .execute(conn)
         .await

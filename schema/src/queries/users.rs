@@ -13,21 +13,12 @@ use crate::schema::users;
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
 pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<UserRow>> {
-    users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
-        .await
-        .optional()
+    users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
 }
 
 /// Several users at once, in no particular order.
 pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[UserId]) -> QueryResult<Vec<UserRow>> {
-    users::table
-        .filter(users::id.eq_any(ids))
-        .select(UserRow::as_select())
-        .load(conn)
-        .await
+    users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn).await
 }
 
 /// Nicks match regardless of case, like the unique index that guards them.
@@ -41,28 +32,19 @@ pub async fn credentials_by_nick(conn: &mut AsyncPgConnection, nick: &str) -> Qu
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryResult<UserRow> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-        .await
+    diesel::insert_into(users::table).values(user).returning(UserRow::as_returning()).get_result(conn).await
 }
 
 pub async fn set_passhash(conn: &mut AsyncPgConnection, id: UserId, passhash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::passhash.eq(passhash))
-        .execute(conn)
-        .await
-        .map(drop)
+    diesel::update(users::table.find(id)).set(users::passhash.eq(passhash)).execute(conn).await.map(drop)
 }
 
 /// Activity only moves forward, whichever node or session reports it last.
 pub async fn record_activity(conn: &mut AsyncPgConnection, id: UserId, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(
-            users::last_activity_at.eq(sql::<Timestamptz>("GREATEST(last_activity_at, ")
-                .bind::<Timestamptz, _>(at)
-                .sql(")")),
+            users::last_activity_at
+                .eq(sql::<Timestamptz>("GREATEST(last_activity_at, ").bind::<Timestamptz, _>(at).sql(")")),
         )
         .execute(conn)
         .await
@@ -97,11 +79,8 @@ pub async fn search(
     limit: usize,
 ) -> QueryResult<Page<UserRow>> {
     let pattern = contains_pattern(text);
-    let total_count = users::table
-        .filter(search_text().ilike(&pattern))
-        .select(count_star())
-        .get_result::<i64>(conn)
-        .await?;
+    let total_count =
+        users::table.filter(search_text().ilike(&pattern)).select(count_star()).get_result::<i64>(conn).await?;
     let mut query = users::table
         .filter(search_text().ilike(&pattern))
         .order((users::created_at.desc(), users::id.desc()))
@@ -112,9 +91,7 @@ pub async fn search(
         query = query.filter(keyset("users.created_at", "users.id", Side::Below, cursor));
     }
     let rows = query.load(conn).await?;
-    Ok(Page::from_overfetch(rows, limit, total_count, |u| {
-        Cursor::new(u.id.0, u.created_at)
-    }))
+    Ok(Page::from_overfetch(rows, limit, total_count, |u| Cursor::new(u.id.0, u.created_at)))
 }
 
 #[cfg(test)]

@@ -47,18 +47,13 @@ pub async fn login(
 
     let credentials = {
         let mut conn = state.db.get().await?;
-        users::credentials_by_nick(&mut conn, &cmd.nick)
-            .await
-            .map_err(DbError::from)?
+        users::credentials_by_nick(&mut conn, &cmd.nick).await.map_err(DbError::from)?
     };
     // Checked even for an unknown nick (against a decoy), so both answers take as long.
     let stored = credentials.as_ref().map(|c| c.passhash.clone());
     let verdict = state.passwords.verify(password.into_inner(), stored).await?;
     let Some(credentials) = credentials else {
-        return Err(ApiError::bad_credentials(
-            "NickError",
-            "Пользователь с таким логином отсутствует",
-        ));
+        return Err(ApiError::bad_credentials("NickError", "Пользователь с таким логином отсутствует"));
     };
     let Verdict::Match { upgrade } = verdict else {
         return Err(ApiError::bad_credentials("PasswordError", "Некорректный пароль"));
@@ -72,13 +67,8 @@ pub async fn login(
                 users::set_passhash(conn, credentials.user_id, hash).await?;
             }
             sessions::insert(conn, &session).await?;
-            users::find(conn, credentials.user_id)
-                .await?
-                .ok_or(DbError::Query(diesel::result::Error::NotFound))
+            users::find(conn, credentials.user_id).await?.ok_or(DbError::Query(diesel::result::Error::NotFound))
         })
         .await?;
-    Ok(Reply::Data(SignedInUser {
-        user: SelfUser::from(user),
-        session: session.into(),
-    }))
+    Ok(Reply::Data(SignedInUser { user: SelfUser::from(user), session: session.into() }))
 }

@@ -15,12 +15,7 @@ use crate::domain::account::Problems;
 /// A new session for a user who just proved who they are.
 fn new_session(user_id: nosebook_schema::ids::UserId, clock: &Clock) -> SessionRow {
     let now = clock.now();
-    SessionRow {
-        session_id: SessionId::new_random(),
-        user_id,
-        created_at: now,
-        expires_at: now + SESSION_TTL,
-    }
+    SessionRow { session_id: SessionId::new_random(), user_id, created_at: now, expires_at: now + SESSION_TTL }
 }
 
 fn invalid(problems: Problems) -> ApiError {

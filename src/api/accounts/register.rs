@@ -73,10 +73,7 @@ pub async fn register(
         })
         .await;
     match created {
-        Ok(user) => Ok(Reply::Data(SignedInUser {
-            user: SelfUser::from(user),
-            session: session.into(),
-        })),
+        Ok(user) => Ok(Reply::Data(SignedInUser { user: SelfUser::from(user), session: session.into() })),
         Err(e) if e.is_unique_violation() => Err(ApiError::conflict("NickError", "Логин занят")),
         Err(e) => Err(e.into()),
     }

@@ -39,10 +39,7 @@ pub async fn add_members(
     let chat = ChatId(required_id(cmd.chat_id, "chatId")?);
     let users: Vec<UserId> = cmd.user_ids.into_iter().map(UserId).collect();
     if users.len() > MAX_NEW_MEMBERS {
-        return Err(ApiError::bad_input(
-            KIND,
-            format!("At most {MAX_NEW_MEMBERS} members at once"),
-        ));
+        return Err(ApiError::bad_input(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
     }
     let me = caller.user.id;
     let now = state.clock.now();
@@ -62,9 +59,6 @@ pub async fn add_members(
             state.events_committed();
             Ok(Reply::Data(chat))
         }
-        Err(missing) => Err(ApiError::not_found(
-            KIND,
-            format!("Пользователь с id:{missing} отсуствует"),
-        )),
+        Err(missing) => Err(ApiError::not_found(KIND, format!("Пользователь с id:{missing} отсуствует"))),
     }
 }

@@ -46,10 +46,7 @@ pub async fn create_group(
         }
     }
     if members.len() > MAX_NEW_MEMBERS + 1 {
-        return Err(ApiError::bad_input(
-            KIND,
-            format!("At most {MAX_NEW_MEMBERS} members at once"),
-        ));
+        return Err(ApiError::bad_input(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
     }
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
@@ -67,9 +64,6 @@ pub async fn create_group(
             state.events_committed();
             Ok(Reply::Data(chat))
         }
-        Err(missing) => Err(ApiError::not_found(
-            KIND,
-            format!("Пользователь с id:{missing} отсуствует"),
-        )),
+        Err(missing) => Err(ApiError::not_found(KIND, format!("Пользователь с id:{missing} отсуствует"))),
     }
 }

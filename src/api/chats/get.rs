@@ -27,14 +27,9 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let Some(chat) = chat.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
         return Ok(Reply::Empty);
     };
-    if !chats::is_member(&mut conn, id, caller.user.id)
-        .await
-        .map_err(DbError::from)?
-    {
+    if !chats::is_member(&mut conn, id, caller.user.id).await.map_err(DbError::from)? {
         return Ok(Reply::Empty);
     }
-    let mut shown = Presenter::new(&state, caller.user.id)
-        .chats(&mut conn, vec![chat])
-        .await?;
+    let mut shown = Presenter::new(&state, caller.user.id).chats(&mut conn, vec![chat]).await?;
     Ok(shown.pop().map_or(Reply::Empty, Reply::Data))
 }

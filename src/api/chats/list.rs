@@ -29,17 +29,8 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
     let limit = query.limit(KIND)?;
     let after = query.cursor("next", KIND)?;
     let mut conn = state.db.get().await?;
-    let page = chats::list_for(&mut conn, caller.user.id, interlocutor, after, limit)
-        .await
-        .map_err(DbError::from)?;
+    let page = chats::list_for(&mut conn, caller.user.id, interlocutor, after, limit).await.map_err(DbError::from)?;
     let next = page.next.map(|c| c.to_string());
-    let data = Presenter::new(&state, caller.user.id)
-        .chats(&mut conn, page.rows)
-        .await?;
-    Ok(Reply::Data(PageOf {
-        data,
-        total_count: page.total_count,
-        next,
-        prev: None,
-    }))
+    let data = Presenter::new(&state, caller.user.id).chats(&mut conn, page.rows).await?;
+    Ok(Reply::Data(PageOf { data, total_count: page.total_count, next, prev: None }))
 }

@@ -36,28 +36,18 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
     let limit = query.limit(KIND)?;
     let position = match (query.cursor("next", KIND)?, query.cursor("prev", KIND)?) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::bad_input(
-                KIND,
-                "Использовать Prev и Next одновременно невозможно",
-            ));
+            return Err(ApiError::bad_input(KIND, "Использовать Prev и Next одновременно невозможно"));
         }
         (Some(cursor), None) => Position::Older(cursor),
         (None, Some(cursor)) => Position::Newer(cursor),
         (None, None) => Position::Newest,
     };
     let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, chat, caller.user.id)
-        .await
-        .map_err(DbError::from)?
-    {
+    if !chats::is_member(&mut conn, chat, caller.user.id).await.map_err(DbError::from)? {
         return Err(ApiError::forbidden(KIND, "You are not a member of this chat"));
     }
-    let page = messages::page(&mut conn, chat, position, limit)
-        .await
-        .map_err(DbError::from)?;
-    let data = Presenter::new(&state, caller.user.id)
-        .messages(&mut conn, &page.rows)
-        .await?;
+    let page = messages::page(&mut conn, chat, position, limit).await.map_err(DbError::from)?;
+    let data = Presenter::new(&state, caller.user.id).messages(&mut conn, &page.rows).await?;
     Ok(Reply::Data(PageOf {
         data,
         total_count: page.total_count,

@@ -33,10 +33,9 @@ fn parse_title(raw: &str) -> Result<String, ApiError> {
     let title = raw.trim();
     match title.chars().count() {
         0 => Err(ApiError::bad_input("Unknown", "title must not be empty")),
-        n if n > TITLE_MAX_CHARS => Err(ApiError::bad_input(
-            "Unknown",
-            format!("title must be at most {TITLE_MAX_CHARS} characters"),
-        )),
+        n if n > TITLE_MAX_CHARS => {
+            Err(ApiError::bad_input("Unknown", format!("title must be at most {TITLE_MAX_CHARS} characters")))
+        }
         _ => Ok(title.to_owned()),
     }
 }
@@ -59,11 +58,7 @@ async fn member_group(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) 
 /// Users that do not exist, among `ids`.
 async fn missing_users(conn: &mut AsyncPgConnection, ids: &[UserId]) -> Result<Vec<UserId>, DbError> {
     let found = nosebook_schema::queries::users::find_many(conn, ids).await?;
-    Ok(ids
-        .iter()
-        .filter(|id| !found.iter().any(|u| u.id == **id))
-        .copied()
-        .collect())
+    Ok(ids.iter().filter(|id| !found.iter().any(|u| u.id == **id)).copied().collect())
 }
 
 /// Queues `chat_updated` with the group as it now is, for its members and `also` (who just
@@ -75,18 +70,10 @@ async fn announce(
     chat: ChatRow,
     also: Option<UserId>,
 ) -> Result<crate::api::wire::Chat, DbError> {
-    let mut recipients = chats::members_of(conn, &[chat.id])
-        .await?
-        .remove(&chat.id)
-        .unwrap_or_default();
+    let mut recipients = chats::members_of(conn, &[chat.id]).await?.remove(&chat.id).unwrap_or_default();
     recipients.extend(also);
     let shown = Presenter::new(state, viewer).chats(conn, vec![chat]).await?;
-    let shown = shown
-        .into_iter()
-        .next()
-        .ok_or(DbError::Query(diesel::result::Error::NotFound))?;
-    Event::ChatUpdated(Box::new(shown.clone()))
-        .queue(conn, &recipients)
-        .await?;
+    let shown = shown.into_iter().next().ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+    Event::ChatUpdated(Box::new(shown.clone())).queue(conn, &recipients).await?;
     Ok(shown)
 }

@@ -26,12 +26,7 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let Some(comment) = comments::find_shown(&mut conn, id).await.map_err(DbError::from)? else {
         return Ok(Reply::Null);
     };
-    let page = Page {
-        rows: vec![comment],
-        total_count: 1,
-        next: None,
-        prev: None,
-    };
+    let page = Page { rows: vec![comment], total_count: 1, next: None, prev: None };
     let mut shown = Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?;
     Ok(shown.data.pop().map_or(Reply::Null, Reply::Data))
 }

@@ -37,20 +37,13 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
     let position = match (query.is_true("last") == Some(true), next, prev) {
         (true, _, _) => Position::Last,
         (false, Some(_), Some(_)) => {
-            return Err(ApiError::bad_input(
-                KIND,
-                "Использовать Prev и Next одновременно невозможно",
-            ));
+            return Err(ApiError::bad_input(KIND, "Использовать Prev и Next одновременно невозможно"));
         }
         (false, Some(cursor), None) => Position::After(cursor),
         (false, None, Some(cursor)) => Position::Before(cursor),
         (false, None, None) => Position::First,
     };
     let mut conn = state.db.get().await?;
-    let page = comments::page(&mut conn, post, position, COMMENTS_PAGE)
-        .await
-        .map_err(DbError::from)?;
-    Ok(Reply::Data(
-        Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?,
-    ))
+    let page = comments::page(&mut conn, post, position, COMMENTS_PAGE).await.map_err(DbError::from)?;
+    Ok(Reply::Data(Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?))
 }

@@ -66,10 +66,9 @@ pub async fn remove(
     match outcome {
         Ok(()) => Ok(Reply::Data(Created { id: id.0 })),
         Err(Refusal::Missing) => Err(ApiError::not_found("CommentError", "Такого комментария не существует")),
-        Err(Refusal::NotYours) => Err(ApiError::forbidden(
-            "Comment Permissions Error",
-            "Вы не можете удалить комментарий",
-        )),
+        Err(Refusal::NotYours) => {
+            Err(ApiError::forbidden("Comment Permissions Error", "Вы не можете удалить комментарий"))
+        }
         Err(Refusal::AlreadyRemoved) => Err(ApiError::conflict("Comment Error", "Комментарий уже удален")),
     }
 }

@@ -48,11 +48,7 @@ pub(super) async fn answer(
 ) -> ApiResult<FriendRequest> {
     let requester = UserId(required_id(cmd.requester_id, "requesterId")?);
     // Only an acceptance is announced: a denial stays quiet, as on any social network.
-    let responder = if accept {
-        state.present_user(caller.user.clone()).await
-    } else {
-        None
-    };
+    let responder = if accept { state.present_user(caller.user.clone()).await } else { None };
     let mut conn = state.db.get().await?;
     let answered = conn
         .transaction(async |conn| {
@@ -60,10 +56,7 @@ pub(super) async fn answer(
                 return Ok(None);
             };
             if let Some(responder) = responder {
-                let event = Event::FriendRequestAccepted(RequestAccepted {
-                    request: row.clone().into(),
-                    responder,
-                });
+                let event = Event::FriendRequestAccepted(RequestAccepted { request: row.clone().into(), responder });
                 event.queue(conn, &[row.requester_id]).await?;
             }
             Ok::<_, DbError>(Some(row))

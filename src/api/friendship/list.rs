@@ -56,9 +56,7 @@ pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -
         active_since: query.has("onlyOnline").then(|| state.clock.now() - ONLINE_WINDOW),
     };
     let mut conn = state.db.get().await?;
-    let page = friendship::list(&mut conn, filter, after, limit)
-        .await
-        .map_err(DbError::from)?;
+    let page = friendship::list(&mut conn, filter, after, limit).await.map_err(DbError::from)?;
     let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
     let rows = users::find_many(&mut conn, &ids).await.map_err(DbError::from)?;
     drop(conn);
@@ -67,23 +65,10 @@ pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -
         .rows
         .iter()
         .filter_map(|entry| {
-            let kind = if entry.incoming {
-                FriendshipType::Incoming
-            } else {
-                FriendshipType::Outcoming
-            };
+            let kind = if entry.incoming { FriendshipType::Incoming } else { FriendshipType::Outcoming };
             let user = people.remove(&entry.other_id)?;
-            Some(FriendshipItem {
-                kind,
-                accepted: entry.accepted,
-                user,
-            })
+            Some(FriendshipItem { kind, accepted: entry.accepted, user })
         })
         .collect();
-    Ok(Reply::Data(PageOf {
-        data,
-        total_count: page.total_count,
-        next: page.next.map(|c| c.to_string()),
-        prev: None,
-    }))
+    Ok(Reply::Data(PageOf { data, total_count: page.total_count, next: page.next.map(|c| c.to_string()), prev: None }))
 }

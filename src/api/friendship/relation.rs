@@ -39,9 +39,7 @@ pub async fn relation_between(_: SignedIn, state: web::Data<AppState>, query: Qu
         return Err(ApiError::bad_input(KIND, "TargetUserIds не может быть больше 20"));
     }
     let mut conn = state.db.get().await?;
-    let rows = friendship::between(&mut conn, source, &targets)
-        .await
-        .map_err(DbError::from)?;
+    let rows = friendship::between(&mut conn, source, &targets).await.map_err(DbError::from)?;
     let mut relations = Relations::default();
     for row in rows {
         let outgoing = row.requester_id == source;

@@ -36,10 +36,7 @@ pub async fn remove(
 ) -> ApiResult<FriendRequest> {
     let friend = UserId(required_id(cmd.friend_id, "friendId")?);
     let mut conn = state.db.get().await?;
-    match friendship::unfriend(&mut conn, caller.user.id, friend)
-        .await
-        .map_err(DbError::from)?
-    {
+    match friendship::unfriend(&mut conn, caller.user.id, friend).await.map_err(DbError::from)? {
         Some(row) => Ok(Reply::Data(row.into())),
         None => Err(request_not_found()),
     }

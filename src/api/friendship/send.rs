@@ -43,10 +43,7 @@ pub async fn send(
 ) -> ApiResult<FriendRequest> {
     let responder = UserId(required_id(cmd.responder_id, "responderId")?);
     if responder == caller.user.id {
-        return Err(ApiError::bad_input(
-            KIND,
-            "You cannot send a friend request to yourself",
-        ));
+        return Err(ApiError::bad_input(KIND, "You cannot send a friend request to yourself"));
     }
     let message = Note::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
     let row = FriendRequestRow {
@@ -65,10 +62,7 @@ pub async fn send(
                 return Ok(None);
             };
             if let Some(requester) = requester {
-                let event = Event::FriendRequest(RequestSent {
-                    request: row.clone().into(),
-                    requester,
-                });
+                let event = Event::FriendRequest(RequestSent { request: row.clone().into(), requester });
                 event.queue(conn, &[row.responder_id]).await?;
             }
             Ok::<_, DbError>(Some(row))

@@ -36,10 +36,7 @@ pub async fn like_comment(
     let comment = CommentId(required_id(cmd.id, "id")?);
     let liked = super::toggle(&state, &caller, Likes::Comments, comment.0).await?;
     match liked {
-        Some(liked) => Ok(Reply::Data(CommentLike {
-            comment_id: comment.0,
-            liked,
-        })),
+        Some(liked) => Ok(Reply::Data(CommentLike { comment_id: comment.0, liked })),
         None => Err(ApiError::not_found("LikeError", "Такого комментария не существует")),
     }
 }

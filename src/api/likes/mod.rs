@@ -37,12 +37,12 @@ async fn toggle(state: &AppState, caller: &SignedIn, kind: Likes, target: Uuid) 
     let outcome = conn
         .transaction(async |conn| {
             let found = match kind {
-                Likes::Posts => posts::find_live_for_share(conn, PostId(target))
-                    .await?
-                    .map(|p| (p.author_id, p.message)),
-                Likes::Comments => comments::find_live_for_share(conn, CommentId(target))
-                    .await?
-                    .map(|c| (c.author_id, c.message)),
+                Likes::Posts => {
+                    posts::find_live_for_share(conn, PostId(target)).await?.map(|p| (p.author_id, p.message))
+                }
+                Likes::Comments => {
+                    comments::find_live_for_share(conn, CommentId(target)).await?.map(|c| (c.author_id, c.message))
+                }
             };
             let Some((author, message)) = found else {
                 return Ok(None);
@@ -50,11 +50,7 @@ async fn toggle(state: &AppState, caller: &SignedIn, kind: Likes, target: Uuid) 
             let liked = likes::toggle(conn, kind, target, me, now).await?;
             let notify = liked && author != me;
             if let (true, Some(liker)) = (notify, liker) {
-                let liked = Liked {
-                    id: target,
-                    message,
-                    liker,
-                };
+                let liked = Liked { id: target, message, liker };
                 let event = match kind {
                     Likes::Posts => Event::PostLiked(liked),
                     Likes::Comments => Event::CommentLiked(liked),

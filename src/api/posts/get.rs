@@ -25,8 +25,6 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let Some(post) = posts::find_live(&mut conn, id).await.map_err(DbError::from)? else {
         return Ok(Reply::Null);
     };
-    let mut shown = Presenter::new(&state, caller.user.id)
-        .posts(&mut conn, vec![post])
-        .await?;
+    let mut shown = Presenter::new(&state, caller.user.id).posts(&mut conn, vec![post]).await?;
     Ok(shown.pop().map_or(Reply::Null, Reply::Data))
 }

@@ -27,26 +27,15 @@ const KIND: &str = "Post Presenter Error";
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Post>> {
-    let filter = PostFilter {
-        owner: query.id("ownerId", KIND)?.map(UserId),
-        author: query.id("authorId", KIND)?.map(UserId),
-    };
+    let filter =
+        PostFilter { owner: query.id("ownerId", KIND)?.map(UserId), author: query.id("authorId", KIND)?.map(UserId) };
     if filter.owner.is_none() && filter.author.is_none() {
         return Err(ApiError::bad_input(KIND, "Отсутствует фильтр"));
     }
     let after = query.cursor("cursor", KIND)?;
     let mut conn = state.db.get().await?;
-    let page = posts::page(&mut conn, filter, after, PAGE_SIZE)
-        .await
-        .map_err(nosebook_schema::DbError::from)?;
+    let page = posts::page(&mut conn, filter, after, PAGE_SIZE).await.map_err(nosebook_schema::DbError::from)?;
     let next = page.next.map(|c| c.to_string());
-    let data = Presenter::new(&state, caller.user.id)
-        .posts(&mut conn, page.rows)
-        .await?;
-    Ok(Reply::Data(PageOf {
-        data,
-        total_count: page.total_count,
-        next,
-        prev: None,
-    }))
+    let data = Presenter::new(&state, caller.user.id).posts(&mut conn, page.rows).await?;
+    Ok(Reply::Data(PageOf { data, total_count: page.total_count, next, prev: None }))
 }

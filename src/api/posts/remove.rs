@@ -56,9 +56,8 @@ pub async fn remove(
     match outcome {
         Ok(()) => Ok(Reply::Data(Created { id: id.0 })),
         Err(Refusal::Missing) => Err(ApiError::not_found("PostingError", "Такого поста не существует")),
-        Err(Refusal::NotYours) => Err(ApiError::forbidden(
-            "PostError",
-            "Только автор и владелец поста может его удалить",
-        )),
+        Err(Refusal::NotYours) => {
+            Err(ApiError::forbidden("PostError", "Только автор и владелец поста может его удалить"))
+        }
     }
 }

@@ -29,10 +29,7 @@ pub async fn search_users(_: SignedIn, state: web::Data<AppState>, query: QueryP
     const KIND: &str = "User Presenter Error";
     let text = query.first("text").unwrap_or_default();
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(ApiError::bad_input(
-            KIND,
-            format!("text must be at most {MAX_TEXT_CHARS} characters"),
-        ));
+        return Err(ApiError::bad_input(KIND, format!("text must be at most {MAX_TEXT_CHARS} characters")));
     }
     let after = query.cursor("next", KIND)?;
     if text.is_empty() {
@@ -40,16 +37,9 @@ pub async fn search_users(_: SignedIn, state: web::Data<AppState>, query: QueryP
     }
     let page = {
         let mut conn = state.db.get().await?;
-        users::search(&mut conn, text, after, PAGE_SIZE)
-            .await
-            .map_err(DbError::from)?
+        users::search(&mut conn, text, after, PAGE_SIZE).await.map_err(DbError::from)?
     };
     let next = page.next.map(|c| c.to_string());
     let data = state.present_users(page.rows).await;
-    Ok(Reply::Data(PageOf {
-        data,
-        total_count: page.total_count,
-        next,
-        prev: None,
-    }))
+    Ok(Reply::Data(PageOf { data, total_count: page.total_count, next, prev: None }))
 }

@@ -1,0 +1,45 @@
+//! Presence transitions, arbitrated by the database so that exactly one node announces each.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Timestamptz;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::ids::UserId;
+use crate::schema::users;
+
+/// Marks `user` as announced online; `Some(last activity)` only for the caller that flipped it.
+pub async fn claim_online(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<Option<DateTime<Utc>>> {
+    diesel::update(users::table.find(user).filter(users::presence_announced.eq(false)))
+        .set(users::presence_announced.eq(true))
+        .returning(users::last_activity_at)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Marks every announced-online user whose activity is not after `cutoff` as offline and returns
+/// them: the offline transitions this call is responsible for announcing.
+pub async fn claim_offline(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+) -> QueryResult<Vec<(UserId, DateTime<Utc>)>> {
+    diesel::update(users::table.filter(users::presence_announced.eq(true)).filter(users::last_activity_at.le(cutoff)))
+        .set(users::presence_announced.eq(false))
+        .returning((users::id, users::last_activity_at))
+        .get_results(conn)
+        .await
+}
+
+/// Connected users count as active: their sockets keep them online on every node.
+pub async fn refresh_activity(conn: &mut AsyncPgConnection, ids: &[UserId], at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(users::table.filter(users::id.eq_any(ids)))
+        .set(
+            users::last_activity_at
+                .eq(sql::<Timestamptz>("GREATEST(last_activity_at, ").bind::<Timestamptz, _>(at).sql(")")),
+        )
+        .execute(conn)
+        .await
+        .map(drop)
+}
