@@ -24,13 +24,14 @@ fn nosebook(args: &[&str], database_url: &str) -> Output {
         .unwrap()
 }
 
-/// The server process; killed when the test ends, however it ends.
-struct Server(Child);
+/// The server process; killed when the test ends, however it ends, and its exchange removed.
+struct Server(Child, String);
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        support::delete_exchange(std::mem::take(&mut self.1));
     }
 }
 
@@ -41,16 +42,20 @@ fn free_port() -> u16 {
 /// Starts `nosebook serve` on a free port with the frozen clock and waits for `/ping`.
 async fn serve(db: &str) -> (Server, String) {
     let port = free_port();
+    let exchange = format!("nosebook_test_{}", uuid::Uuid::new_v4().simple());
     let server = Server(
         Command::new(BIN)
             .arg("serve")
             .env("DATABASE_URL", db)
             .env("APP_ENV", "testing")
             .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AMQP_URL", support::amqp_url())
+            .env("NOSEBOOK_AMQP_EXCHANGE", &exchange)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
+        exchange,
     );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
@@ -129,6 +134,21 @@ fn an_unreachable_database_is_one_clear_line_and_a_failure() {
     );
 }
 
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next event on a socket (pings skipped).
+async fn event(socket: &mut Socket) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("no event arrived") {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+}
+
 /// Talks to the server as one signed-in person.
 struct Person {
     client: reqwest::Client,
@@ -160,6 +180,13 @@ impl Person {
         body["data"].clone()
     }
 
+    async fn socket(&self) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("{}/ws", self.base.replacen("http", "ws", 1)).into_client_request().unwrap();
+        request.headers_mut().insert("X-Auth-Session-Id", self.session.parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
     async fn get(&self, path: &str) -> Value {
         self.ok(self.client.get(format!("{}{path}", self.base))).await
     }
@@ -177,14 +204,23 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     let alice = Person::register(&base, "alice_e2e").await;
     let bob = Person::register(&base, "bob_e2e").await;
 
-    // Friendship: request, the badge, accept, relation.
+    let mut alice_socket = alice.socket().await;
+    let mut bob_socket = bob.socket().await;
+
+    // Friendship: request, the badge, accept, relation — each announced live.
     let request = alice.post("/friendship/send-request", json!({"responderId": bob.id, "message": "hi bob"})).await;
     assert_eq!(request["accepted"], false);
+    let heard = event(&mut bob_socket).await;
+    assert_eq!(
+        (heard["type"].as_str(), heard["payload"]["requester"]["nick"].as_str()),
+        (Some("friend_request"), Some("alice_e2e"))
+    );
     let badge = bob.get(&format!("/friendship?userId={}&accepted=false&viewed=false&onlyIncoming", bob.id)).await;
     assert_eq!(badge["totalCount"], 1);
     assert_eq!(badge["data"][0]["user"]["nick"], "alice_e2e");
     let accepted = bob.post("/friendship/accept-request", json!({"requesterId": alice.id})).await;
     assert_eq!(accepted["accepted"], true);
+    assert_eq!(event(&mut alice_socket).await["type"], "friend_request_accepted");
     let relation =
         alice.get(&format!("/friendship/relation-between?sourceUserId={}&targetUserIds={}", alice.id, bob.id)).await;
     assert_eq!(relation, json!({"friendIds": [bob.id]}));
@@ -196,6 +232,9 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     let comment_id = comment["id"].as_str().unwrap().to_owned();
     assert_eq!(alice.post("/like/post", json!({"id": post_id})).await["liked"], true);
     assert_eq!(alice.post("/like/comment", json!({"id": comment_id})).await["liked"], true);
+    let liked = event(&mut bob_socket).await;
+    assert_eq!(liked["type"], "comment_liked");
+    assert_eq!(liked["payload"]["message"], "Thanks!");
 
     let wall = bob.get(&format!("/posts?ownerId={}", bob.id)).await;
     assert_eq!(wall["totalCount"], 1);
