@@ -47,6 +47,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_input("Unknown", e.to_string()))
 }
 
+/// Which way a two-way list pages from a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Start,
+    Next(Cursor),
+    Prev(Cursor),
+}
+
 /// The query string as ordered pairs.
 pub struct QueryParams(Vec<(String, String)>);
 
@@ -99,6 +107,16 @@ impl QueryParams {
             0 => Ok(DEFAULT),
             n if n > MAX => Err(ApiError::bad_input(kind, format!("Максимальный Limit = {MAX}"))),
             n => Ok(n),
+        }
+    }
+
+    /// `next` or `prev`, never both (the lists that page both ways).
+    pub fn direction(&self, kind: &'static str) -> Result<Direction, ApiError> {
+        match (self.cursor("next", kind)?, self.cursor("prev", kind)?) {
+            (Some(_), Some(_)) => Err(ApiError::bad_input(kind, "Использовать Prev и Next одновременно невозможно")),
+            (Some(cursor), None) => Ok(Direction::Next(cursor)),
+            (None, Some(cursor)) => Ok(Direction::Prev(cursor)),
+            (None, None) => Ok(Direction::Start),
         }
     }
 

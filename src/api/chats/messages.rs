@@ -6,7 +6,7 @@ use nosebook_schema::queries::messages::{self, Position};
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
-use crate::api::input::QueryParams;
+use crate::api::input::{Direction, QueryParams};
 use crate::api::present::Presenter;
 use crate::api::wire::{Message, PageOf};
 use crate::state::AppState;
@@ -34,13 +34,10 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
         .map(ChatId)
         .ok_or_else(|| ApiError::bad_input(KIND, "ChatId - обязательный параметр"))?;
     let limit = query.limit(KIND)?;
-    let position = match (query.cursor("next", KIND)?, query.cursor("prev", KIND)?) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_input(KIND, "Использовать Prev и Next одновременно невозможно"));
-        }
-        (Some(cursor), None) => Position::Older(cursor),
-        (None, Some(cursor)) => Position::Newer(cursor),
-        (None, None) => Position::Newest,
+    let position = match query.direction(KIND)? {
+        Direction::Next(cursor) => Position::Older(cursor),
+        Direction::Prev(cursor) => Position::Newer(cursor),
+        Direction::Start => Position::Newest,
     };
     let mut conn = state.db.get().await?;
     if !chats::is_member(&mut conn, chat, caller.user.id).await.map_err(DbError::from)? {

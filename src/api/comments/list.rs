@@ -5,7 +5,7 @@ use nosebook_schema::queries::comments::{self, Position};
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
-use crate::api::input::QueryParams;
+use crate::api::input::{Direction, QueryParams};
 use crate::api::present::{COMMENTS_PAGE, Presenter};
 use crate::api::wire::{Comment, PageOf};
 use crate::state::AppState;
@@ -32,16 +32,15 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
         .id("postId", KIND)?
         .map(PostId)
         .ok_or_else(|| ApiError::bad_input(KIND, "PostId - обязательный параметр"))?;
-    let next = query.cursor("next", KIND)?;
-    let prev = query.cursor("prev", KIND)?;
-    let position = match (query.is_true("last") == Some(true), next, prev) {
-        (true, _, _) => Position::Last,
-        (false, Some(_), Some(_)) => {
-            return Err(ApiError::bad_input(KIND, "Использовать Prev и Next одновременно невозможно"));
+    // `last=true` wins over any cursor, as in the original.
+    let position = if query.is_true("last") == Some(true) {
+        Position::Last
+    } else {
+        match query.direction(KIND)? {
+            Direction::Next(cursor) => Position::After(cursor),
+            Direction::Prev(cursor) => Position::Before(cursor),
+            Direction::Start => Position::First,
         }
-        (false, Some(cursor), None) => Position::After(cursor),
-        (false, None, Some(cursor)) => Position::Before(cursor),
-        (false, None, None) => Position::First,
     };
     let mut conn = state.db.get().await?;
     let page = comments::page(&mut conn, post, position, COMMENTS_PAGE).await.map_err(DbError::from)?;
