@@ -223,3 +223,50 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
     drop(node);
     support::delete_exchange(exchange);
 }
+
+fn rabbitmqctl(args: &[&str]) {
+    let out = Command::new("rabbitmqctl").args(args).output().expect("rabbitmqctl is needed for this test");
+    assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Stops and starts the machine's RabbitMQ application, so it cannot share the broker with other
+/// tests: `scripts/test` runs it alone, after the rest (`--run-ignored only`).
+#[tokio::test]
+#[ignore = "restarts the machine's RabbitMQ; scripts/test runs it alone after the other tests"]
+async fn after_a_real_broker_restart_every_event_is_delivered_once() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let node = start("serve", &db, &support::amqp_url(), &exchange).await;
+    let (_, alice_session) = register(&node.base, "alice_restart").await;
+    let (bob, bob_session) = register(&node.base, "bob_restart").await;
+    let mut bob_socket = socket(&node.base, &bob_session).await;
+    send_message(&node.base, &alice_session, &bob, "before").await;
+    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "before");
+
+    /// Starts the broker again however the test ends: the machine's other users need it.
+    struct StartAgain;
+    impl Drop for StartAgain {
+        fn drop(&mut self) {
+            rabbitmqctl(&["start_app"]);
+        }
+    }
+    let broker_down = StartAgain;
+    rabbitmqctl(&["stop_app"]);
+    for text in ["down 1", "down 2"] {
+        send_message(&node.base, &alice_session, &bob, text).await;
+    }
+    drop(broker_down);
+
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let event = next_event(&mut bob_socket, Duration::from_secs(30)).await.expect("an event was lost");
+        got.push(event["payload"]["text"].as_str().unwrap().to_owned());
+    }
+    got.sort();
+    assert_eq!(got, ["down 1", "down 2"]);
+    assert!(next_event(&mut bob_socket, Duration::from_secs(2)).await.is_none(), "each event exactly once");
+    send_message(&node.base, &alice_session, &bob, "after").await;
+    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "after");
+    drop(node);
+    support::delete_exchange(exchange);
+}
