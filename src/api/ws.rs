@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::SignedIn;
+use super::envelope::ApiError;
 use actix::Addr;
 use nosebook_notifier::Hub;
 
@@ -20,5 +21,13 @@ pub async fn connect(
     body: web::Payload,
     hub: web::Data<Addr<Hub>>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let wants_websocket = req
+        .headers()
+        .get(actix_web::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !wants_websocket {
+        return Err(ApiError::bad_input("Unknown", "expected a WebSocket upgrade").into());
+    }
     nosebook_notifier::upgrade(&req, body, caller.user.id, &hub).await
 }

@@ -27,6 +27,10 @@ async fn upgrades_need_a_session() {
     assert!(app.socket_with_cookie(&good).await.is_ok());
     let stolen = format!("nosebook_session={}:{}", seed::SESSION, seed::DRUGTESTER);
     assert_eq!(app.socket_with_cookie(&stolen).await.err(), Some(403));
+    // A plain GET with a valid session is a clean 400, not a crash (the original's notifier died).
+    let plain = app.get("/ws", Some(seed::SESSION)).await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert_eq!(plain.error_message(), "expected a WebSocket upgrade");
     // The cookie is for the socket only; the JSON API keeps its header.
     let cookie_api = app.client.get(format!("{}/whoami", app.address)).header("Cookie", good).send().await.unwrap();
     assert_eq!(cookie_api.status(), StatusCode::FORBIDDEN);
