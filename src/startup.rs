@@ -89,6 +89,11 @@ impl Application {
 
     /// Everything but connecting and migrating: tests hand in a pool to their own database.
     pub fn with_pool(settings: &Settings, db: DbPool) -> anyhow::Result<Self> {
+        Self::with_listener(settings, db, None)
+    }
+
+    /// As [`Application::with_pool`], on a listener the caller prepared (tests shape its sockets).
+    pub fn with_listener(settings: &Settings, db: DbPool, listener: Option<TcpListener>) -> anyhow::Result<Self> {
         let clock = settings.clock();
         let wake = Arc::new(Notify::new());
         let presence = start_presence(&db, clock, Some(wake.clone()));
@@ -104,7 +109,7 @@ impl Application {
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
         let state =
             web::Data::new(AppState { db, clock, sessions, presence, passwords: Passwords::new()?, chats, hub, relay });
-        Self::serve(settings, "nosebook", move |cfg| {
+        Self::serve(settings, "nosebook", listener, move |cfg| {
             cfg.app_data(state.clone()).app_data(hub_data.clone()).app_data(sessions_data.clone());
             api::routes(cfg);
         })
@@ -122,7 +127,7 @@ impl Application {
         let presence = start_presence(&db, clock, None);
         let hub = web::Data::new(start_hub(settings, &presence));
         let sessions = web::Data::new(SessionDirectory::new(db, clock, presence).start());
-        Self::serve(settings, "nosebook notifier", move |cfg| {
+        Self::serve(settings, "nosebook notifier", None, move |cfg| {
             cfg.app_data(hub.clone()).app_data(sessions.clone());
             api::notifier_routes(cfg);
         })
@@ -130,12 +135,21 @@ impl Application {
 
     /// Binds the listener and runs the HTTP server: the middleware every node shares around the
     /// routes `configure` adds.
-    fn serve<F>(settings: &Settings, name: &'static str, configure: F) -> anyhow::Result<Self>
+    fn serve<F>(
+        settings: &Settings,
+        name: &'static str,
+        listener: Option<TcpListener>,
+        configure: F,
+    ) -> anyhow::Result<Self>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
-        let listener =
-            TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listener = match listener {
+            Some(listener) => listener,
+            None => {
+                TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?
+            }
+        };
         let addr = listener.local_addr()?;
         let server = HttpServer::new(move || {
             App::new()

@@ -64,6 +64,11 @@ pub enum Env {
 }
 
 pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
+    spawn_app_on(env, database_url, None).await
+}
+
+/// As [`spawn_app_in`], serving on a listener the test prepared.
+pub async fn spawn_app_on(env: Env, database_url: String, listener: Option<std::net::TcpListener>) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         nosebook::telemetry::init(nosebook::config::AppEnv::Testing);
     }
@@ -92,7 +97,7 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
         settings.clock_override = Some(clock);
     }
     let pool = DbPool::new(&settings.pool()).unwrap();
-    let app = Application::with_pool(&settings, pool).unwrap();
+    let app = Application::with_listener(&settings, pool, listener).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -351,3 +351,69 @@ async fn friends_hear_when_someone_goes_offline_and_comes_back() {
     assert_eq!(online["payload"]["online"], true);
     assert_eq!(online["payload"]["lastOnlineAt"], me.data()["lastActivityAt"]);
 }
+
+/// A client that stops reading is cut off once its queue on the server is full; a fast client
+/// keeps receiving everything. Small socket buffers on both ends (the server's listener passes
+/// its send buffer to the sockets it accepts) make "full" come after a few hundred frames rather
+/// than after megabytes of kernel buffering.
+#[actix_web::test]
+async fn a_slow_client_is_cut_off_and_a_fast_one_keeps_receiving() {
+    use diesel_async::RunQueryDsl;
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let small = |socket: &socket2::Socket| {
+        socket.set_send_buffer_size(4096).unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+    };
+    let listener = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    small(&listener);
+    listener.set_reuse_address(true).unwrap();
+    listener.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+    listener.listen(1024).unwrap();
+    let url = crate::support::fresh_database().await;
+    nosebook::seed::compat::load(&mut crate::support::connect(&url).await).await.unwrap();
+    let app = crate::helpers::spawn_app_on(crate::helpers::Env::Testing, url, Some(listener.into())).await;
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+
+    // The slow client never reads.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    small(&socket);
+    socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let stream = tokio::net::TcpStream::from_std(socket.into()).unwrap();
+    let mut request = format!("ws://127.0.0.1:{port}/ws").into_client_request().unwrap();
+    request.headers_mut().insert("X-Auth-Session-Id", seed::ASSER_SESSION.parse().unwrap());
+    let (mut slow, _) = tokio_tungstenite::client_async(request, stream).await.unwrap();
+    let mut fast = app.socket(seed::SESSION).await;
+
+    // A flood of 2,000 one-kilobyte events for each of them, straight into the outbox: the relay,
+    // RabbitMQ and the hub carry them like any other event.
+    const EVENTS: usize = 2000;
+    for user in [seed::ASS_ASSER, seed::TEST_TESTER] {
+        diesel::sql_query(format!(
+            "INSERT INTO outbox (recipient_id, frame) SELECT '{user}', \
+             '{{\"type\":\"flood\",\"payload\":\"' || repeat('x', 1000) || '\"}}' FROM generate_series(1, {EVENTS})"
+        ))
+        .execute(&mut app.db().await)
+        .await
+        .unwrap();
+    }
+    for _ in 0..EVENTS {
+        assert_eq!(fast.event().await["type"], "flood");
+    }
+
+    let mut got = 0;
+    let ended = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), slow.next()).await {
+            Ok(Some(Ok(Message::Text(_)))) => got += 1,
+            Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => break None,
+            Err(_) => panic!("the slow client was never cut off ({got} events read)"),
+        }
+    };
+    assert!(got < EVENTS, "cut off before the end of the flood, read {got}");
+    assert!(matches!(ended, None | Some(1013)), "closed as a slow consumer: {ended:?}");
+}
