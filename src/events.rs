@@ -72,3 +72,20 @@ impl Event {
         Ok(outbox::push(conn, recipients, &self.frame()).await?)
     }
 }
+
+/// Messages for every node rather than for a person: queued in the outbox for the nil recipient,
+/// published with the routing key every node binds (see `nosebook_notifier::hub::CONTROL`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum Control {
+    /// A session was logged out: every node forgets its cached copy.
+    #[serde(rename_all = "camelCase")]
+    SessionEnded { session_id: Uuid },
+}
+
+impl Control {
+    pub async fn queue(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+        let frame = serde_json::to_string(self).unwrap_or_default();
+        Ok(outbox::push(conn, &[nosebook_notifier::hub::CONTROL_RECIPIENT], &frame).await?)
+    }
+}

@@ -30,14 +30,16 @@ use crate::passwords::Passwords;
 use crate::state::AppState;
 
 /// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
-fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>) -> Addr<Hub> {
-    let presence = presence.clone().recipient();
+fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &Addr<SessionDirectory>) -> Addr<Hub> {
+    let (presence, sessions) = (presence.clone().recipient(), sessions.clone().recipient());
     match &settings.amqp {
         Some(amqp) => {
             let amqp = amqp.clone();
-            Hub::create(move |ctx| Hub::with_routes(spawn_consumer(amqp, ctx.address())).with_presence(presence))
+            Hub::create(move |ctx| {
+                Hub::with_routes(spawn_consumer(amqp, ctx.address())).with_presence(presence).with_sessions(sessions)
+            })
         }
-        None => Hub::new().with_presence(presence).start(),
+        None => Hub::new().with_presence(presence).with_sessions(sessions).start(),
     }
 }
 
@@ -99,7 +101,7 @@ impl Application {
         let presence = start_presence(&db, clock, Some(wake.clone()));
         let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).start();
         let chats = ChatRegistry::new(db.clone(), clock).start();
-        let hub = start_hub(settings, &presence);
+        let hub = start_hub(settings, &presence, &sessions);
         let transport: Arc<dyn Transport> = match &settings.amqp {
             Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
             None => Arc::new(InProcess(hub.clone())),
@@ -125,8 +127,9 @@ impl Application {
         let clock = settings.clock();
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
         let presence = start_presence(&db, clock, None);
-        let hub = web::Data::new(start_hub(settings, &presence));
-        let sessions = web::Data::new(SessionDirectory::new(db, clock, presence).start());
+        let sessions = SessionDirectory::new(db, clock, presence.clone()).start();
+        let hub = web::Data::new(start_hub(settings, &presence, &sessions));
+        let sessions = web::Data::new(sessions);
         Self::serve(settings, "nosebook notifier", None, move |cfg| {
             cfg.app_data(hub.clone()).app_data(sessions.clone());
             api::notifier_routes(cfg);

@@ -270,3 +270,47 @@ async fn after_a_real_broker_restart_every_event_is_delivered_once() {
     drop(node);
     support::delete_exchange(exchange);
 }
+
+#[tokio::test]
+async fn a_logout_on_one_node_ends_the_session_on_every_node() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let amqp = support::amqp_url();
+    let a = start("serve", &db, &amqp, &exchange).await;
+    let b = start("serve", &db, &amqp, &exchange).await;
+    let (_, session) = register(&a.base, "carol_cluster").await;
+    let whoami = |base: String| {
+        let session = session.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/whoami"))
+                .header("X-Auth-Session-Id", session)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // Node B has the session cached in its session actor.
+    assert_eq!(whoami(b.base.clone()).await, 200);
+    let logout = reqwest::Client::new()
+        .post(format!("{}/logout", a.base))
+        .header("X-Auth-Session-Id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 200);
+    assert_eq!(whoami(a.base.clone()).await, 403, "at once on the node that logged out");
+    let mut status = 0;
+    for _ in 0..50 {
+        status = whoami(b.base.clone()).await;
+        if status == 403 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 403, "node B forgot the session when the control message reached it");
+    drop((a, b));
+    support::delete_exchange(exchange);
+}

@@ -26,6 +26,8 @@ use nosebook_schema::queries::{sessions, users};
 use nosebook_schema::time::{Clock, SESSION_TTL};
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 
+use nosebook_notifier::hub::SessionEnded;
+
 use crate::presence::{Activity, PresenceTracker};
 
 /// At most one activity/expiry write per session per this interval.
@@ -155,6 +157,15 @@ impl Handler<EndSession> for SessionDirectory {
         if let Some(addr) = self.sessions.remove(&msg.0) {
             addr.do_send(Stop);
         }
+    }
+}
+
+/// Another node logged the session out.
+impl Handler<SessionEnded> for SessionDirectory {
+    type Result = ();
+
+    fn handle(&mut self, SessionEnded(id): SessionEnded, ctx: &mut Self::Context) {
+        <Self as Handler<EndSession>>::handle(self, EndSession(SessionId(id)), ctx);
     }
 }
 

@@ -28,7 +28,7 @@ use nosebook_schema::ids::{UserId, parse_go_uuid};
 use nosebook_schema::models::OutboxRow;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::hub::{Deliver, Hub};
+use crate::hub::{CONTROL, CONTROL_RECIPIENT, Deliver, Hub};
 use crate::relay::{Transport, TransportError};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
@@ -88,7 +88,7 @@ impl AmqpTransport {
                 let confirm = channel
                     .basic_publish(
                         self.settings.exchange.as_str().into(),
-                        row.recipient_id.to_string().into(),
+                        routing_key(row.recipient_id).into(),
                         BasicPublishOptions::default(),
                         row.frame.as_bytes(),
                         properties,
@@ -167,12 +167,26 @@ async fn connect_node(
         unbind(&channel, settings, &queue, *user).await?;
     }
     stale.clear();
+    channel
+        .queue_bind(
+            queue.clone(),
+            settings.exchange.as_str().into(),
+            CONTROL.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
     for user in bound {
         bind(&channel, settings, &queue, *user).await?;
     }
     let no_ack = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
     let consumer = channel.basic_consume(queue.clone(), "".into(), no_ack, FieldTable::default()).await?;
     Ok(Node { _connection: connection, channel, queue, consumer })
+}
+
+/// A person's events go to their user id; control messages to the key every node binds.
+fn routing_key(recipient: UserId) -> String {
+    if recipient == CONTROL_RECIPIENT { CONTROL.to_owned() } else { recipient.to_string() }
 }
 
 async fn bind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, user: UserId) -> lapin::Result<()> {
@@ -194,7 +208,10 @@ async fn unbind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString,
 }
 
 fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
-    let recipient = parse_go_uuid(delivery.routing_key.as_str()).map(UserId);
+    let recipient = match delivery.routing_key.as_str() {
+        CONTROL => Ok(CONTROL_RECIPIENT),
+        key => parse_go_uuid(key).map(UserId),
+    };
     let event_id = delivery.properties.message_id().as_ref().and_then(|id| id.as_str().parse::<i64>().ok());
     let frame = String::from_utf8(delivery.data).ok();
     match (recipient, event_id, frame) {

@@ -14,6 +14,23 @@ use crate::amqp::{RouteControl, RouteOp};
 /// One event as it goes on the wire: the exact text frame, shared by every connection.
 pub type Frame = Arc<str>;
 
+/// The outbox recipient of messages for every node (the nil user id).
+pub const CONTROL_RECIPIENT: UserId = UserId(uuid::Uuid::nil());
+/// The routing key every node binds for them.
+pub const CONTROL: &str = "control";
+
+/// A control message told this node that a session ended: its cached copy must go.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct SessionEnded(pub uuid::Uuid);
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+enum ControlFrame {
+    #[serde(rename_all = "camelCase")]
+    SessionEnded { session_id: uuid::Uuid },
+}
+
 /// How many recent event ids the hub remembers to drop duplicates (publishing is at least once).
 const REMEMBERED_EVENTS: usize = 65_536;
 
@@ -52,6 +69,8 @@ pub struct Hub {
     routes: Option<RouteControl>,
     /// Told when a user's first socket here opens and their last one closes.
     presence: Option<Recipient<SocketsChanged>>,
+    /// Told when a control message ends a session.
+    sessions: Option<Recipient<SessionEnded>>,
     next_id: u64,
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
@@ -62,6 +81,12 @@ impl Hub {
     /// A hub fed in-process (single node).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Hands session ends from other nodes to this node's session directory.
+    pub fn with_sessions(mut self, sessions: Recipient<SessionEnded>) -> Self {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// Reports sockets opening and closing to the presence tracker.
@@ -188,6 +213,17 @@ impl Handler<Deliver> for Hub {
     type Result = ();
 
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
+        if msg.recipient == CONTROL_RECIPIENT {
+            match serde_json::from_str::<ControlFrame>(&msg.frame) {
+                Ok(ControlFrame::SessionEnded { session_id }) => {
+                    if let Some(sessions) = &self.sessions {
+                        sessions.do_send(SessionEnded(session_id));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "unreadable control message"),
+            }
+            return;
+        }
         if !self.first_sight(msg.event_id) {
             self.stats.duplicates_dropped += 1;
             return;

@@ -1,11 +1,12 @@
 use actix_web::web;
 use nosebook_actors::EndSession;
-use nosebook_schema::DbError;
 use nosebook_schema::queries::sessions;
+use nosebook_schema::{AsyncConnection, DbError};
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
 use crate::api::wire::Session;
+use crate::events::Control;
 use crate::state::AppState;
 
 /// End the caller's current session; the user's other sessions stay valid.
@@ -18,10 +19,16 @@ use crate::state::AppState;
     ))]
 pub async fn logout(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<Session> {
     let id = caller.session.session_id;
-    let deleted = {
-        let mut conn = state.db.get().await?;
-        sessions::delete(&mut conn, id).await.map_err(DbError::from)?
-    };
+    let mut conn = state.db.get().await?;
+    let deleted = conn
+        .transaction(async |conn| {
+            let deleted = sessions::delete(conn, id).await?;
+            // Every other node drops its cached copy when this reaches it (see `Control`).
+            Control::SessionEnded { session_id: id.0 }.queue(conn).await?;
+            Ok::<_, DbError>(deleted)
+        })
+        .await?;
+    state.events_committed();
     // Forget it on this node now, whatever the database said: no cached copy may outlive it.
     if let Err(e) = state.sessions.send(EndSession(id)).await {
         return Err(ApiError::Internal(anyhow::anyhow!("session directory: {e}")));
