@@ -13,8 +13,10 @@ use crate::hub::{ConnId, Connect, Disconnect, Frame, Hub, Kick, KickReason};
 
 /// The server pings this often (API.md §6.2)…
 pub const PING_INTERVAL: Duration = Duration::from_secs(54);
-/// …and drops a client whose last pong is older than this.
+/// …and drops a client whose last pong is older than this,
 pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
+/// …checked this often.
+const PONG_CHECK: Duration = Duration::from_secs(5);
 /// Each write must finish within this.
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// Largest inbound frame; a larger one closes the connection with 1009.
@@ -31,10 +33,10 @@ pub struct WsConnection {
 }
 
 impl WsConnection {
-    fn close(&mut self, ctx: &mut Context<Self>, reason: CloseReason) {
+    fn close(&mut self, ctx: &mut Context<Self>, reason: Option<CloseReason>) {
         let session = self.session.clone();
         ctx.wait(fut::wrap_future(async move {
-            let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(Some(reason))).await;
+            let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(reason)).await;
         }));
         ctx.stop();
     }
@@ -44,12 +46,14 @@ impl Actor for WsConnection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(PING_INTERVAL, |conn, ctx| {
+        ctx.run_interval(PONG_CHECK, |conn, ctx| {
             if conn.last_pong.elapsed() > PONG_TIMEOUT {
                 tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
-                conn.close(ctx, CloseReason { code: CloseCode::Away, description: Some("no pong".into()) });
-                return;
+                // As the original: a close frame with an empty payload, then the connection ends.
+                conn.close(ctx, None);
             }
+        });
+        ctx.run_interval(PING_INTERVAL, |conn, ctx| {
             let mut session = conn.session.clone();
             ctx.spawn(fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, _, ctx| {
                 if res.is_err() {
@@ -101,8 +105,8 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
             }
             Ok(AggregatedMessage::Pong(_)) => self.last_pong = Instant::now(),
             Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => self.close(ctx, CloseCode::Normal.into()),
-            Err(ProtocolError::Overflow) => self.close(ctx, CloseCode::Size.into()),
+            Ok(AggregatedMessage::Close(_)) => self.close(ctx, Some(CloseCode::Normal.into())),
+            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into())),
             Err(e) => {
                 tracing::debug!(error = %e, "websocket protocol error");
                 ctx.stop();
@@ -124,7 +128,7 @@ impl Handler<Kick> for WsConnection {
                 CloseReason { code: CloseCode::Again, description: Some("slow consumer".into()) }
             }
         };
-        self.close(ctx, reason);
+        self.close(ctx, Some(reason));
     }
 }
 

@@ -263,6 +263,30 @@ impl Socket {
         }
     }
 
+    /// Reads (and so answers pings) for a while, ignoring what arrives.
+    pub async fn keep_reading(&mut self, duration: std::time::Duration) {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + duration;
+        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, self.stream.next()).await {}
+    }
+
+    /// Reads until the connection ends: `Ok(Some(reason))` for a close frame, `Ok(None)` for an
+    /// end without one, `Err` if it is still open after `wait`.
+    pub async fn end(&mut self, wait: std::time::Duration) -> Result<Option<String>, ()> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match tokio::time::timeout(wait, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Ok(Some(frame.map(|f| f.reason.to_string()).unwrap_or_default()));
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_)) | None) => return Ok(None),
+                Err(_) => return Err(()),
+            }
+        }
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         use futures_util::SinkExt;
         self.stream.send(tokio_tungstenite::tungstenite::Message::text(text)).await.unwrap();

@@ -417,3 +417,24 @@ async fn a_slow_client_is_cut_off_and_a_fast_one_keeps_receiving() {
     assert!(got < EVENTS, "cut off before the end of the flood, read {got}");
     assert!(matches!(ended, None | Some(1013)), "closed as a slow consumer: {ended:?}");
 }
+
+/// Takes a minute: the server pings every 54 s and drops a client 60 s after its last pong.
+#[actix_web::test]
+async fn a_client_that_never_answers_pings_is_dropped() {
+    let app = spawn_compat_app().await;
+    let mut mute = app.socket(seed::ASSER_SESSION).await;
+    let mut alive = app.socket(seed::SESSION).await;
+    // The live client answers pings (tungstenite does while it reads); the mute one reads nothing.
+    let keeper = actix_web::rt::spawn(async move {
+        alive.keep_reading(std::time::Duration::from_secs(70)).await;
+        alive
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(70)).await;
+    // The mute socket ends with a close frame with an empty payload (or just ends).
+    let ended = mute.end(std::time::Duration::from_secs(5)).await.expect("the mute socket is still open after 70 s");
+    assert!(ended.as_deref().is_none_or(str::is_empty), "{ended:?}");
+    // The live one is still served: an event reaches it after the minute.
+    let mut alive = keeper.await.unwrap();
+    app.post("/like/post", Some(seed::ASSER_SESSION), json!({"id": seed::TESTER_POST_ON_DRUG})).await.data();
+    assert_eq!(alive.event().await["type"], "post_liked");
+}
