@@ -268,3 +268,50 @@ async fn a_wall_its_comments_likes_and_a_friendship_over_real_http() {
     let pending = alice.get(&format!("/friendship?userId={}&onlyIncoming&accepted=false", alice.id)).await;
     assert_eq!(pending["data"][0]["user"]["nick"], "bob_e2e");
 }
+
+#[tokio::test]
+async fn messages_reach_every_socket_of_every_member_from_the_real_binary() {
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let (_server, base) = serve(&db).await;
+    let gina = Person::register(&base, "gina_e2e").await;
+    let hugo = Person::register(&base, "hugo_e2e").await;
+    let iris = Person::register(&base, "iris_e2e").await;
+    let stranger = Person::register(&base, "stranger_e2e").await;
+    // Two sockets for Gina (two tabs), one for each of the others.
+    let mut sockets = vec![gina.socket().await, gina.socket().await, hugo.socket().await, iris.socket().await];
+    let mut outsider = stranger.socket().await;
+
+    // A private message: both of Gina's tabs and Hugo.
+    hugo.post("/conversations/send-message", json!({"recipientId": gina.id, "text": "psst"})).await;
+    for socket in &mut sockets[..3] {
+        let heard = event(socket).await;
+        assert_eq!((heard["type"].as_str(), heard["payload"]["text"].as_str()), (Some("new_message"), Some("psst")));
+    }
+
+    // A group of three: everyone hears its creation, then its messages, on every socket.
+    let group = gina.post("/chats/create-group", json!({"title": "Three", "memberIds": [hugo.id, iris.id]})).await;
+    for socket in &mut sockets {
+        let heard = event(socket).await;
+        assert_eq!(heard["type"], "chat_updated");
+        assert_eq!(heard["payload"]["id"], group["id"]);
+    }
+    iris.post("/conversations/send-message", json!({"chatId": group["id"], "text": "hello group"})).await;
+    for socket in &mut sockets {
+        let heard = event(socket).await;
+        assert_eq!(heard["payload"]["text"], "hello group");
+        assert_eq!(heard["payload"]["author"]["nick"], "iris_e2e");
+    }
+    // Nothing reached the outsider, who can neither read nor post there.
+    hugo.post("/conversations/send-message", json!({"recipientId": stranger.id, "text": "only you"})).await;
+    assert_eq!(event(&mut outsider).await["payload"]["text"], "only you", "the first event the outsider sees");
+    let refused = stranger
+        .client
+        .post(format!("{base}/conversations/send-message"))
+        .header("X-Auth-Session-Id", &stranger.session)
+        .json(&json!({"chatId": group["id"], "text": "let me in"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
