@@ -20,7 +20,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use nosebook_notifier::hub::SocketsChanged;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::{friendship, outbox, presence};
+use nosebook_schema::queries::{friendship, outbox, presence, users};
 use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
 use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 
@@ -88,7 +88,8 @@ impl Announcer {
 
     async fn refresh(self, users: Vec<UserId>, at: DateTime<Utc>) -> Result<(), DbError> {
         let mut conn = self.db.get().await?;
-        Ok(presence::refresh_activity(&mut conn, &users, at).await?)
+        // Connected users count as active: their sockets keep them online on every node.
+        Ok(users::record_activity(&mut conn, &users, at).await?)
     }
 }
 

@@ -219,7 +219,7 @@ impl SessionActor {
         async move {
             let mut conn = db.get().await?;
             conn.transaction(async |conn| {
-                users::record_activity(conn, user, at).await?;
+                users::record_activity(conn, &[user], at).await?;
                 sessions::extend(conn, session.session_id, session.expires_at).await?;
                 Ok::<_, DbError>(())
             })

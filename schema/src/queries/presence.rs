@@ -1,9 +1,7 @@
 //! Presence transitions, arbitrated by the database so that exactly one node announces each.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Timestamptz;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::ids::UserId;
@@ -30,16 +28,4 @@ pub async fn claim_offline(
         .returning((users::id, users::last_activity_at))
         .get_results(conn)
         .await
-}
-
-/// Connected users count as active: their sockets keep them online on every node.
-pub async fn refresh_activity(conn: &mut AsyncPgConnection, ids: &[UserId], at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(users::table.filter(users::id.eq_any(ids)))
-        .set(
-            users::last_activity_at
-                .eq(sql::<Timestamptz>("GREATEST(last_activity_at, ").bind::<Timestamptz, _>(at).sql(")")),
-        )
-        .execute(conn)
-        .await
-        .map(drop)
 }

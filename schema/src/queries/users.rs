@@ -40,8 +40,8 @@ pub async fn set_passhash(conn: &mut AsyncPgConnection, id: UserId, passhash: &s
 }
 
 /// Activity only moves forward, whichever node or session reports it last.
-pub async fn record_activity(conn: &mut AsyncPgConnection, id: UserId, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
+pub async fn record_activity(conn: &mut AsyncPgConnection, ids: &[UserId], at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(users::table.filter(users::id.eq_any(ids)))
         .set(
             users::last_activity_at
                 .eq(sql::<Timestamptz>("GREATEST(last_activity_at, ").bind::<Timestamptz, _>(at).sql(")")),
