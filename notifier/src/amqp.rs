@@ -34,6 +34,8 @@ use crate::relay::{Transport, TransportError};
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
 /// A node's queue disappears this long after its node stopped consuming (it crashed or ended).
 const QUEUE_EXPIRES_MS: u32 = 60_000;
+/// Longest a connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -231,7 +233,11 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
     let mut stale: HashSet<UserId> = HashSet::new();
     let mut backoff = Duration::from_millis(100);
     loop {
-        match connect_node(&settings, &queue, &bound, &mut stale).await {
+        // A broker that does not answer at all counts as down, so route changes keep flowing.
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, connect_node(&settings, &queue, &bound, &mut stale))
+            .await
+            .unwrap_or_else(|_| Err(lapin::Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut))));
+        match connected {
             Ok(mut node) => {
                 tracing::info!(queue = %node.queue, "notifier consuming from RabbitMQ");
                 backoff = Duration::from_millis(100);

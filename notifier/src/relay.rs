@@ -20,6 +20,8 @@ use crate::hub::{Deliver, Hub};
 const BATCH: i64 = 500;
 /// With nothing announced, look anyway this often (rows written by other nodes).
 const POLL: Duration = Duration::from_millis(200);
+/// Longest a batch may take to be accepted by the transport.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a failure, wait this long before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -123,7 +125,10 @@ impl OutboxRelay {
             if batch.is_empty() {
                 return Ok(0);
             }
-            transport.publish(&batch).await?;
+            // The rows stay locked meanwhile: a broker that hangs must not hold them forever.
+            tokio::time::timeout(PUBLISH_TIMEOUT, transport.publish(&batch))
+                .await
+                .map_err(|_| TransportError::Unavailable("publishing timed out".into()))??;
             let ids: Vec<i64> = batch.iter().map(|r| r.id).collect();
             outbox::mark_published(conn, &ids, now).await?;
             Ok::<_, RelayError>(batch.len())
