@@ -93,6 +93,18 @@ impl QueryParams {
         self.non_empty(key).map(|raw| parse_id(raw, kind)).transpose()
     }
 
+    /// A required id parameter; a missing one is refused in the original's words
+    /// (`PostId - обязательный параметр`).
+    pub fn required_id(&self, key: &str, kind: &'static str) -> Result<Uuid, ApiError> {
+        self.id(key, kind)?.ok_or_else(|| {
+            let mut name = key.to_owned();
+            if let Some(first) = name.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            ApiError::bad_input(kind, format!("{name} - обязательный параметр"))
+        })
+    }
+
     /// `limit`: 10 when absent or 0, at most 20 (API.md §3).
     pub fn limit(&self, kind: &'static str) -> Result<usize, ApiError> {
         const DEFAULT: usize = 10;

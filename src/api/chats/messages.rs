@@ -29,10 +29,7 @@ const KIND: &str = "Message Presenter Error";
         (status = 403, description = "Not a member (`Message Presenter Error`), or not signed in", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Message>> {
-    let chat = query
-        .id("chatId", KIND)?
-        .map(ChatId)
-        .ok_or_else(|| ApiError::bad_input(KIND, "ChatId - обязательный параметр"))?;
+    let chat = ChatId(query.required_id("chatId", KIND)?);
     let limit = query.limit(KIND)?;
     let position = match query.direction(KIND)? {
         Direction::Next(cursor) => Position::Older(cursor),

@@ -4,7 +4,7 @@ use nosebook_schema::ids::PostId;
 use nosebook_schema::queries::comments::{self, Position};
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Direction, QueryParams};
 use crate::api::present::{COMMENTS_PAGE, Presenter};
 use crate::api::wire::{Comment, PageOf};
@@ -28,10 +28,7 @@ const KIND: &str = "Comment Presenter Error";
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Comment>> {
-    let post = query
-        .id("postId", KIND)?
-        .map(PostId)
-        .ok_or_else(|| ApiError::bad_input(KIND, "PostId - обязательный параметр"))?;
+    let post = PostId(query.required_id("postId", KIND)?);
     // `last=true` wins over any cursor, as in the original.
     let position = if query.is_true("last") == Some(true) {
         Position::Last

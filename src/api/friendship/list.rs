@@ -8,7 +8,7 @@ use nosebook_schema::queries::users;
 use nosebook_schema::time::ONLINE_WINDOW;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
 use crate::api::wire::{FriendshipItem, FriendshipType, PageOf};
 use crate::state::AppState;
@@ -35,10 +35,7 @@ pub(super) const KIND: &str = "Friendship Presenter Error";
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<FriendshipItem>> {
-    let user = query
-        .id("userId", KIND)?
-        .map(UserId)
-        .ok_or_else(|| ApiError::bad_input(KIND, "UserId - обязательный параметр"))?;
+    let user = UserId(query.required_id("userId", KIND)?);
     let limit = query.limit(KIND)?;
     let after = query.cursor("next", KIND)?;
     let direction = if query.has("onlyOutcoming") {

@@ -26,10 +26,7 @@ const MAX_TARGETS: usize = 20;
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn relation_between(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<Relations> {
-    let source = query
-        .id("sourceUserId", KIND)?
-        .map(UserId)
-        .ok_or_else(|| ApiError::bad_input(KIND, "SourceUserId - обязательный параметр"))?;
+    let source = UserId(query.required_id("sourceUserId", KIND)?);
     let targets: Vec<UserId> = query
         .all("targetUserIds")
         .filter(|t| !t.is_empty())

@@ -31,7 +31,6 @@ pub struct ToggleLike {
 /// author in the same transaction.
 async fn toggle(state: &AppState, caller: &SignedIn, kind: Likes, target: Uuid) -> Result<Option<bool>, ApiError> {
     let me = caller.user.id;
-    let liker = state.present_user(caller.user.clone()).await;
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let outcome = conn
@@ -49,7 +48,8 @@ async fn toggle(state: &AppState, caller: &SignedIn, kind: Likes, target: Uuid) 
             };
             let liked = likes::toggle(conn, kind, target, me, now).await?;
             let notify = liked && author != me;
-            if let (true, Some(liker)) = (notify, liker) {
+            // The liker is shown only to someone else, so only then is the view built.
+            if notify && let Some(liker) = state.present_user(caller.user.clone()).await {
                 let liked = Liked { id: target, message, liker };
                 let event = match kind {
                     Likes::Posts => Event::PostLiked(liked),
