@@ -89,19 +89,6 @@ impl Handler<SendMessage> for ChatRegistry {
     }
 }
 
-/// How many chat actors are alive (for tests and metrics).
-#[derive(Message)]
-#[rtype(result = "usize")]
-pub struct ActiveChats;
-
-impl Handler<ActiveChats> for ChatRegistry {
-    type Result = usize;
-
-    fn handle(&mut self, _: ActiveChats, _: &mut Self::Context) -> usize {
-        self.chats.values().filter(|a| a.connected()).count()
-    }
-}
-
 pub struct ChatActor {
     chat: ChatId,
     db: DbPool,

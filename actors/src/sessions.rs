@@ -54,11 +54,6 @@ pub struct Authenticate(pub SessionId);
 #[rtype(result = "()")]
 pub struct EndSession(pub SessionId);
 
-/// How many session actors are alive (for tests and metrics).
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "usize")]
-pub struct ActiveSessions;
-
 pub struct SessionDirectory {
     db: DbPool,
     clock: Clock,
@@ -166,14 +161,6 @@ impl Handler<SessionEnded> for SessionDirectory {
 
     fn handle(&mut self, SessionEnded(id): SessionEnded, ctx: &mut Self::Context) {
         <Self as Handler<EndSession>>::handle(self, EndSession(SessionId(id)), ctx);
-    }
-}
-
-impl Handler<ActiveSessions> for SessionDirectory {
-    type Result = usize;
-
-    fn handle(&mut self, _: ActiveSessions, _: &mut Self::Context) -> usize {
-        self.sessions.values().filter(|a| a.connected()).count()
     }
 }
 

@@ -270,19 +270,6 @@ impl Handler<Stats> for Hub {
     }
 }
 
-/// Whether a user has a socket on this node.
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "bool")]
-pub struct IsConnected(pub UserId);
-
-impl Handler<IsConnected> for Hub {
-    type Result = bool;
-
-    fn handle(&mut self, msg: IsConnected, _: &mut Self::Context) -> bool {
-        self.users.contains_key(&msg.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
