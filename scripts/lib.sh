@@ -111,4 +111,32 @@ ensure_rabbitmq() {
         echo "error: RabbitMQ is not listening on 127.0.0.1:5672" >&2
         exit 1
     fi
+    # Its own metrics for Prometheus (the RabbitMQ dashboard), on :15692.
+    if ! port_open 15692; then
+        say "enabling RabbitMQ's Prometheus plugin"
+        as_root rabbitmq-plugins enable --quiet rabbitmq_prometheus >/dev/null
+        for _ in $(seq 1 30); do
+            port_open 15692 && break
+            sleep 1
+        done
+    fi
+}
+
+# What only the tests need: a real S3-compatible server (s3s-fs, from crates.io; 0.14.1 is the
+# last release that builds with Rust 1.95), Debian's PostgreSQL exporter (the dashboards are
+# checked against it) and docker-compose (to validate deploy/compose.yaml offline).
+ensure_test_tools() {
+    if ! command -v s3s-fs >/dev/null && [ ! -x "$HOME/.cargo/bin/s3s-fs" ]; then
+        say "installing s3s-fs (an S3-compatible server for the storage tests)"
+        cargo install --quiet --locked s3s-fs@0.14.1 --features binary
+    fi
+    local missing
+    missing=$(missing_packages prometheus-postgres-exporter docker-compose)
+    if [ -n "$missing" ]; then
+        say "installing test tools: $missing"
+        # shellcheck disable=SC2086
+        apt_install $missing
+    fi
+    # Installed as a service, the exporter would hold its default port; the tests run their own.
+    as_root systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true
 }

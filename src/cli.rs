@@ -50,8 +50,15 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    crate::telemetry::init(settings.app_env);
-    match actix_web::rt::System::new().block_on(run(cli, settings)) {
+    let service = match cli.command {
+        Command::Notifier => "nosebook-notifier",
+        _ => "nosebook",
+    };
+    let telemetry = crate::telemetry::init(settings.app_env, service);
+    let outcome = actix_web::rt::System::new().block_on(run(cli, settings));
+    // Here, off the runtime: the trace exporter flushes with a blocking client.
+    telemetry.shutdown();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nosebook: {e:#}");

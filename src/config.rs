@@ -7,10 +7,13 @@ use nosebook_notifier::amqp::AmqpSettings;
 use nosebook_schema::PoolSettings;
 use nosebook_schema::time::Clock;
 
+use crate::storage::{S3Settings, StorageSettings};
+
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/nosebook";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 pub const DEFAULT_AMQP_EXCHANGE: &str = "notifications";
+pub const DEFAULT_STORAGE_DIR: &str = "data/storage";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -31,6 +34,8 @@ pub struct Settings {
     pub workers: usize,
     /// RabbitMQ between nodes; `None` (`AMQP_URL=off`) delivers events in-process.
     pub amqp: Option<AmqpSettings>,
+    /// Where avatars are stored.
+    pub storage: StorageSettings,
     /// Set by tests that move time by hand; never from the environment.
     pub clock_override: Option<Clock>,
 }
@@ -56,6 +61,30 @@ fn number<T: std::str::FromStr>(
             .ok()
             .filter(valid)
             .ok_or_else(|| ConfigError { var, problem: format!("{raw:?} is not a valid value") }),
+    }
+}
+
+fn storage(lookup: &impl Fn(&str) -> Option<String>) -> Result<StorageSettings, ConfigError> {
+    let public_url = lookup("NOSEBOOK_STORAGE_PUBLIC_URL");
+    match lookup("NOSEBOOK_STORAGE").as_deref() {
+        None | Some("local") => Ok(StorageSettings::Local {
+            dir: lookup("NOSEBOOK_STORAGE_DIR").unwrap_or_else(|| DEFAULT_STORAGE_DIR.to_owned()).into(),
+            public_url,
+        }),
+        Some("s3") => Ok(StorageSettings::S3(S3Settings {
+            endpoint: lookup("NOSEBOOK_S3_ENDPOINT"),
+            region: lookup("NOSEBOOK_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+            bucket: lookup("NOSEBOOK_S3_BUCKET").ok_or_else(|| ConfigError {
+                var: "NOSEBOOK_S3_BUCKET",
+                problem: "is required with NOSEBOOK_STORAGE=s3".into(),
+            })?,
+            access_key_id: lookup("NOSEBOOK_S3_ACCESS_KEY_ID"),
+            secret_access_key: lookup("NOSEBOOK_S3_SECRET_ACCESS_KEY"),
+            public_url,
+        })),
+        Some(other) => {
+            Err(ConfigError { var: "NOSEBOOK_STORAGE", problem: format!("{other:?} is not one of local, s3") })
+        }
     }
 }
 
@@ -85,6 +114,7 @@ impl Settings {
             pool_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_DB_TIMEOUT_SECS", 5, |n| *n > 0)?),
             workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
             clock_override: None,
+            storage: storage(&lookup)?,
             amqp: match lookup("AMQP_URL").as_deref() {
                 Some("off" | "none" | "disabled") => None,
                 url => Some(AmqpSettings {

@@ -1,6 +1,7 @@
 //! Realtime events (API.md §6.3 and the new ones) and how they are queued: as rows of the outbox,
 //! in the transaction of the change that causes them. The notifier delivers them.
 
+use nosebook_notifier::trace_context;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::outbox;
 use nosebook_schema::{AsyncPgConnection, DbError};
@@ -61,6 +62,19 @@ pub struct PresenceChange {
 }
 
 impl Event {
+    /// The `type` of the frame.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NewMessage(_) => "new_message",
+            Self::PostLiked(_) => "post_liked",
+            Self::CommentLiked(_) => "comment_liked",
+            Self::FriendRequest(_) => "friend_request",
+            Self::FriendRequestAccepted(_) => "friend_request_accepted",
+            Self::ChatUpdated(_) => "chat_updated",
+            Self::Presence(_) => "presence",
+        }
+    }
+
     /// The frame, serialized once for every recipient.
     pub fn frame(&self) -> String {
         // Plain data with string keys: serialization cannot fail.
@@ -69,7 +83,8 @@ impl Event {
 
     /// Queues the event for `recipients`. Call it inside the transaction of the change.
     pub async fn queue(&self, conn: &mut AsyncPgConnection, recipients: &[UserId]) -> Result<(), DbError> {
-        Ok(outbox::push(conn, recipients, &self.frame()).await?)
+        nosebook_notifier::metrics::written(self.kind(), recipients.len());
+        Ok(outbox::push(conn, recipients, &self.frame(), trace_context::current().as_deref()).await?)
     }
 }
 
@@ -81,11 +96,21 @@ pub enum Control {
     /// A session was logged out: every node forgets its cached copy.
     #[serde(rename_all = "camelCase")]
     SessionEnded { session_id: Uuid },
+    /// A user's record changed (their avatar): every node reloads its cached copies.
+    #[serde(rename_all = "camelCase")]
+    UserChanged { user_id: Uuid },
 }
 
 impl Control {
     pub async fn queue(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
         let frame = serde_json::to_string(self).unwrap_or_default();
-        Ok(outbox::push(conn, &[nosebook_notifier::hub::CONTROL_RECIPIENT], &frame).await?)
+        nosebook_notifier::metrics::written("control", 1);
+        Ok(outbox::push(
+            conn,
+            &[nosebook_notifier::hub::CONTROL_RECIPIENT],
+            &frame,
+            trace_context::current().as_deref(),
+        )
+        .await?)
     }
 }

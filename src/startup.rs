@@ -26,8 +26,11 @@ use tracing_actix_web::TracingLogger;
 use crate::api::input::MAX_COMMAND_BYTES;
 use crate::api::{self, auth, service};
 use crate::config::Settings;
+use crate::metrics::{self, Scrape};
 use crate::passwords::Passwords;
 use crate::state::AppState;
+use crate::storage::Storage;
+use crate::telemetry::RequestSpan;
 
 /// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
 fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &Addr<SessionDirectory>) -> Addr<Hub> {
@@ -74,6 +77,23 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
     Ok(run_pending(&settings.database_url).await?)
 }
 
+/// The caller's listener, or one on `NOSEBOOK_LISTEN`.
+fn bind(settings: &Settings, listener: Option<TcpListener>) -> anyhow::Result<TcpListener> {
+    match listener {
+        Some(listener) => Ok(listener),
+        None => TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen)),
+    }
+}
+
+/// This server's own base URL, as a client on this machine reaches it.
+fn served_at(listener: &TcpListener) -> anyhow::Result<String> {
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    Ok(format!("http://{addr}"))
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -96,6 +116,8 @@ impl Application {
 
     /// As [`Application::with_pool`], on a listener the caller prepared (tests shape its sockets).
     pub fn with_listener(settings: &Settings, db: DbPool, listener: Option<TcpListener>) -> anyhow::Result<Self> {
+        let listener = bind(settings, listener)?;
+        let storage = Storage::open(&settings.storage, &served_at(&listener)?)?;
         let clock = settings.clock();
         let wake = Arc::new(Notify::new());
         let presence = start_presence(&db, clock, Some(wake.clone()));
@@ -109,10 +131,23 @@ impl Application {
         let relay = OutboxRelay::new(db.clone(), clock, transport, wake);
         relay.clone().spawn();
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
-        let state =
-            web::Data::new(AppState { db, clock, sessions, presence, passwords: Passwords::new()?, chats, hub, relay });
+        let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
+        let state = web::Data::new(AppState {
+            db,
+            clock,
+            sessions,
+            presence,
+            passwords: Passwords::new()?,
+            chats,
+            hub,
+            relay,
+            storage,
+        });
         Self::serve(settings, "nosebook", listener, move |cfg| {
-            cfg.app_data(state.clone()).app_data(hub_data.clone()).app_data(sessions_data.clone());
+            cfg.app_data(state.clone())
+                .app_data(hub_data.clone())
+                .app_data(sessions_data.clone())
+                .app_data(scrape.clone());
             api::routes(cfg);
         })
     }
@@ -127,38 +162,30 @@ impl Application {
         let clock = settings.clock();
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
         let presence = start_presence(&db, clock, None);
+        let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
         let sessions = SessionDirectory::new(db, clock, presence.clone()).start();
         let hub = web::Data::new(start_hub(settings, &presence, &sessions));
         let sessions = web::Data::new(sessions);
-        Self::serve(settings, "nosebook notifier", None, move |cfg| {
-            cfg.app_data(hub.clone()).app_data(sessions.clone());
+        Self::serve(settings, "nosebook notifier", bind(settings, None)?, move |cfg| {
+            cfg.app_data(hub.clone()).app_data(sessions.clone()).app_data(scrape.clone());
             api::notifier_routes(cfg);
         })
     }
 
     /// Binds the listener and runs the HTTP server: the middleware every node shares around the
     /// routes `configure` adds.
-    fn serve<F>(
-        settings: &Settings,
-        name: &'static str,
-        listener: Option<TcpListener>,
-        configure: F,
-    ) -> anyhow::Result<Self>
+    fn serve<F>(settings: &Settings, name: &'static str, listener: TcpListener, configure: F) -> anyhow::Result<Self>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
-        let listener = match listener {
-            Some(listener) => listener,
-            None => {
-                TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?
-            }
-        };
+        metrics::install();
         let addr = listener.local_addr()?;
         let server = HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
                 .wrap(from_fn(auth::resolve_session))
-                .wrap(TracingLogger::default())
+                .wrap(from_fn(metrics::track_http))
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(web::PayloadConfig::new(MAX_COMMAND_BYTES))
                 .default_service(web::to(service::not_found))
         })

@@ -10,6 +10,7 @@ use nosebook_schema::time::Clock;
 
 use crate::api::wire;
 use crate::passwords::Passwords;
+use crate::storage::Storage;
 
 pub struct AppState {
     pub db: DbPool,
@@ -21,6 +22,8 @@ pub struct AppState {
     /// This node's WebSocket connections.
     pub hub: Addr<Hub>,
     pub relay: OutboxRelay,
+    /// Avatars.
+    pub storage: Storage,
 }
 
 impl AppState {

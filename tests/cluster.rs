@@ -45,6 +45,8 @@ async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
         .env("AMQP_URL", amqp)
         .env("NOSEBOOK_AMQP_EXCHANGE", exchange)
         .env("NOSEBOOK_WORKERS", "1")
+        // Shared by every node of a test run, as a volume is in production.
+        .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -312,5 +314,61 @@ async fn a_logout_on_one_node_ends_the_session_on_every_node() {
     }
     assert_eq!(status, 403, "node B forgot the session when the control message reached it");
     drop((a, b));
+    support::delete_exchange(exchange);
+}
+
+#[tokio::test]
+async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let amqp = support::amqp_url();
+    let a = start("serve", &db, &amqp, &exchange).await;
+    let b = start("serve", &db, &amqp, &exchange).await;
+    let (_, session) = register(&a.base, "dora_cluster").await;
+    let avatar_on = |base: String| {
+        let session = session.clone();
+        async move {
+            let me: Value = reqwest::Client::new()
+                .get(format!("{base}/whoami"))
+                .header("X-Auth-Session-Id", session)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            me["data"]["avatarUrl"].as_str().map(str::to_owned)
+        }
+    };
+    // Node B has the session, and so the user, cached.
+    assert_eq!(avatar_on(b.base.clone()).await, None);
+
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(40, 30).write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(png.into_inner()).file_name("me.png"));
+    let uploaded: Value = reqwest::Client::new()
+        .post(format!("{}/users/change-avatar", a.base))
+        .header("X-Auth-Session-Id", &session)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = uploaded["data"].as_str().expect("the new avatar's URL").to_owned();
+    assert_eq!(avatar_on(a.base.clone()).await.as_deref(), Some(url.as_str()), "at once on the uploading node");
+    let mut seen = None;
+    for _ in 0..50 {
+        seen = avatar_on(b.base.clone()).await;
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.as_deref(), Some(url.as_str()), "node B reloaded the user when the control message came");
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")));
     support::delete_exchange(exchange);
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -41,6 +42,11 @@ fn free_port() -> u16 {
 
 /// Starts `nosebook serve` on a free port with the frozen clock and waits for `/ping`.
 async fn serve(db: &str) -> (Server, String) {
+    serve_with(db, &[]).await
+}
+
+/// As [`serve`], with more environment.
+async fn serve_with(db: &str, env: &[(&str, String)]) -> (Server, String) {
     let port = free_port();
     let exchange = format!("nosebook_test_{}", uuid::Uuid::new_v4().simple());
     let server = Server(
@@ -51,6 +57,8 @@ async fn serve(db: &str) -> (Server, String) {
             .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
             .env("AMQP_URL", support::amqp_url())
             .env("NOSEBOOK_AMQP_EXCHANGE", &exchange)
+            .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-e2e-{port}")))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -314,4 +322,120 @@ async fn messages_reach_every_socket_of_every_member_from_the_real_binary() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 403);
+}
+
+/// One span as an OTLP receiver got it.
+#[derive(Debug, Clone)]
+struct ReceivedSpan {
+    name: String,
+    trace_id: String,
+    service: String,
+}
+
+/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf) into spans.
+async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    use prost::Message;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let spans = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let received = spans.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let spans = received.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                loop {
+                    // One request: headers, then Content-Length bytes of body.
+                    let head_end = loop {
+                        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        let mut chunk = [0u8; 8192];
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buffer[..head_end]).to_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buffer.len() < head_end + length {
+                        let mut chunk = [0u8; 65536];
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body: Vec<u8> = buffer.drain(..head_end + length).skip(head_end).collect();
+                    if head.starts_with("post /v1/traces") {
+                        let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+                        let mut spans = spans.lock().unwrap();
+                        for resource in request.resource_spans {
+                            let service = resource
+                                .resource
+                                .iter()
+                                .flat_map(|r| &r.attributes)
+                                .find(|a| a.key == "service.name")
+                                .and_then(|a| match a.value.as_ref().and_then(|v| v.value.as_ref()) {
+                                    Some(Any::StringValue(s)) => Some(s.clone()),
+                                    _ => None,
+                                })
+                                .unwrap_or_default();
+                            for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
+                                let trace_id = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+                                spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone() });
+                            }
+                        }
+                    }
+                    let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+                    if stream.write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, spans)
+}
+
+#[tokio::test]
+async fn one_trace_follows_a_message_from_the_request_through_rabbitmq_to_the_socket() {
+    let (endpoint, spans) = otlp_receiver().await;
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned())];
+    let (_server, base) = serve_with(&db, &env).await;
+    let jane = Person::register(&base, "jane_trace").await;
+    let kurt = Person::register(&base, "kurt_trace").await;
+    let mut kurts = kurt.socket().await;
+    jane.post("/conversations/send-message", json!({"recipientId": kurt.id, "text": "traced"})).await;
+    assert_eq!(event(&mut kurts).await["payload"]["text"], "traced");
+
+    // The request's span names the trace; every hop of its event must join it.
+    let hops = ["chat.send", "db.query", "outbox.publish", "notifier.deliver", "ws.send"];
+    let mut last = Vec::new();
+    for _ in 0..100 {
+        let received = spans.lock().unwrap().clone();
+        let request = received.iter().find(|s| s.name == "POST /conversations/send-message");
+        if let Some(request) = request {
+            let in_trace: Vec<_> = received.iter().filter(|s| s.trace_id == request.trace_id).collect();
+            let names: BTreeSet<&str> = in_trace.iter().map(|s| s.name.as_str()).collect();
+            if hops.iter().all(|hop| names.contains(hop)) {
+                assert!(in_trace.iter().all(|s| s.service == "nosebook"), "{in_trace:?}");
+                // Two recipients (sender and receiver): two rows, each published in the trace.
+                assert_eq!(in_trace.iter().filter(|s| s.name == "outbox.publish").count(), 2);
+                return;
+            }
+            last = names.into_iter().map(str::to_owned).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the trace never had every hop; it had {last:?}");
 }

@@ -12,12 +12,15 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use nosebook_notifier::metrics;
+use nosebook_notifier::{hop_span, trace_context};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::MessageRow;
 use nosebook_schema::queries::{chats, messages, outbox};
 use nosebook_schema::schema::chats as chats_table;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
+use tracing::Instrument;
 
 /// A chat actor idle this long stops; the next send starts it again.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -42,7 +45,12 @@ pub struct SendMessage {
     pub text: String,
     pub reply_to: Option<MessageId>,
     pub frame: FrameBuilder,
+    /// The sender's request's `traceparent`: the send and its event join that trace.
+    pub trace: Option<String>,
 }
+
+/// The chat actors' name in the mailbox-depth metric.
+const MAILBOX: &str = "chats";
 
 pub struct ChatRegistry {
     db: DbPool,
@@ -83,6 +91,7 @@ impl Handler<SendMessage> for ChatRegistry {
                 addr
             }
         };
+        metrics::queued(MAILBOX);
         Box::pin(async move {
             addr.send(msg).await.unwrap_or(Err(DbError::Config("chat actor stopped while sending".into())))
         })
@@ -115,8 +124,11 @@ impl Handler<SendMessage> for ChatActor {
     type Result = AtomicResponse<Self, Result<Result<MessageRow, SendRefusal>, DbError>>;
 
     fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
+        metrics::taken(MAILBOX);
         self.last_used = Instant::now();
         let (db, clock, chat) = (self.db.clone(), self.clock, self.chat);
+        let span = hop_span!(msg.trace.as_deref(), "chat.send", chat = %chat);
+        let trace = trace_context::of(&span);
         let work = async move {
             let mut conn = db.get().await?;
             conn.transaction(async |conn| {
@@ -143,11 +155,13 @@ impl Handler<SendMessage> for ChatActor {
                 let now = clock.now();
                 let message = messages::insert(conn, chat, msg.author, &msg.text, msg.reply_to, now).await?;
                 chats::set_last_message(conn, chat, message.id, now).await?;
-                outbox::push(conn, &members, &(msg.frame)(&message)).await?;
+                outbox::push(conn, &members, &(msg.frame)(&message), trace.as_deref()).await?;
+                metrics::written("new_message", members.len());
                 Ok::<_, DbError>((members, Ok(message)))
             })
             .await
-        };
+        }
+        .instrument(span);
         AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(work).map(|result, actor, _| {
             result.map(|(members, sent)| {
                 actor.members = members;

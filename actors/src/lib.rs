@@ -12,4 +12,4 @@ pub mod sessions;
 
 pub use chats::{ChatRegistry, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;
-pub use sessions::{Authenticate, Caller, EndSession, SessionDirectory};
+pub use sessions::{Authenticate, Caller, EndSession, SessionDirectory, UserChanged};

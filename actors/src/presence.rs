@@ -19,6 +19,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use nosebook_notifier::hub::SocketsChanged;
+use nosebook_notifier::metrics;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::{friendship, outbox, presence, users};
 use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
@@ -28,6 +29,9 @@ use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
 /// How often users with a socket on this node are written as active.
 pub const SOCKET_REFRESH: Duration = Duration::from_secs(60);
+
+/// The tracker's name in the mailbox-depth metric.
+pub const MAILBOX: &str = "presence";
 
 /// Builds the `presence` frame (the wire format belongs to the API).
 pub type PresenceFrame = Arc<dyn Fn(UserId, bool, DateTime<Utc>) -> String + Send + Sync>;
@@ -49,7 +53,8 @@ impl Announcer {
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let friends = friendship::friends_of(conn, user).await?;
-        outbox::push(conn, &friends, &(self.frame)(user, online, at)).await?;
+        outbox::push(conn, &friends, &(self.frame)(user, online, at), None).await?;
+        metrics::written("presence", friends.len());
         Ok(())
     }
 
@@ -178,6 +183,7 @@ impl Handler<Activity> for PresenceTracker {
     type Result = ();
 
     fn handle(&mut self, msg: Activity, ctx: &mut Self::Context) {
+        metrics::taken(MAILBOX);
         self.seen(msg.user, msg.at, ctx);
     }
 }

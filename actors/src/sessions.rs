@@ -26,7 +26,10 @@ use nosebook_schema::queries::{sessions, users};
 use nosebook_schema::time::{Clock, SESSION_TTL};
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 
-use nosebook_notifier::hub::SessionEnded;
+use nosebook_notifier::hub::SessionNews;
+use nosebook_notifier::metrics;
+use nosebook_schema::ids::UserId;
+use std::collections::HashSet;
 
 use crate::presence::{Activity, PresenceTracker};
 
@@ -44,6 +47,10 @@ pub struct Caller {
     pub user: UserRow,
 }
 
+/// The session directory's name in the mailbox-depth metric; senders of [`Authenticate`] count
+/// [`metrics::queued`] with it.
+pub const MAILBOX: &str = "sessions";
+
 /// Who holds this session id? `None` for unknown, expired or ended sessions.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "Result<Option<Caller>, DbError>")]
@@ -59,12 +66,14 @@ pub struct SessionDirectory {
     clock: Clock,
     presence: Addr<PresenceTracker>,
     sessions: HashMap<SessionId, Addr<SessionActor>>,
+    /// The sessions of each user with an actor here (some may have stopped since).
+    by_user: HashMap<UserId, HashSet<SessionId>>,
     ended: HashMap<SessionId, Instant>,
 }
 
 impl SessionDirectory {
     pub fn new(db: DbPool, clock: Clock, presence: Addr<PresenceTracker>) -> Self {
-        Self { db, clock, presence, sessions: HashMap::new(), ended: HashMap::new() }
+        Self { db, clock, presence, sessions: HashMap::new(), by_user: HashMap::new(), ended: HashMap::new() }
     }
 
     /// The live actor for a loaded session, starting one unless another load won the race or
@@ -76,6 +85,7 @@ impl SessionDirectory {
         if let Some(addr) = self.sessions.get(&session.session_id).filter(|a| a.connected()) {
             return Some(addr.clone());
         }
+        let user_id = user.id;
         let actor = SessionActor {
             session,
             user,
@@ -88,6 +98,7 @@ impl SessionDirectory {
             flush_scheduled: false,
             last_used: Instant::now(),
         };
+        self.by_user.entry(user_id).or_default().insert(session.session_id);
         let addr = actor.start();
         self.sessions.insert(session.session_id, addr.clone());
         Some(addr)
@@ -101,6 +112,11 @@ impl Actor for SessionDirectory {
         ctx.run_interval(ENDED_MEMORY, |dir, _| {
             dir.ended.retain(|_, at| at.elapsed() < ENDED_MEMORY);
             dir.sessions.retain(|_, addr| addr.connected());
+            let live = &dir.sessions;
+            dir.by_user.retain(|_, ids| {
+                ids.retain(|id| live.contains_key(id));
+                !ids.is_empty()
+            });
         });
     }
 }
@@ -109,6 +125,7 @@ impl Handler<Authenticate> for SessionDirectory {
     type Result = ResponseActFuture<Self, Result<Option<Caller>, DbError>>;
 
     fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
+        metrics::taken(MAILBOX);
         let id = msg.0;
         if self.ended.contains_key(&id) {
             return Box::pin(fut::ready(Ok(None)));
@@ -155,12 +172,39 @@ impl Handler<EndSession> for SessionDirectory {
     }
 }
 
-/// Another node logged the session out.
-impl Handler<SessionEnded> for SessionDirectory {
+/// A user's record changed: every cached copy on this node is reloaded before this answers.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct UserChanged(pub UserId);
+
+impl Handler<UserChanged> for SessionDirectory {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, UserChanged(user): UserChanged, _: &mut Self::Context) -> Self::Result {
+        let actors: Vec<_> =
+            self.by_user.get(&user).into_iter().flatten().filter_map(|id| self.sessions.get(id).cloned()).collect();
+        Box::pin(async move {
+            for actor in actors {
+                let _ = actor.send(Reload).await;
+            }
+        })
+    }
+}
+
+/// Another node logged a session out or changed a user.
+impl Handler<SessionNews> for SessionDirectory {
     type Result = ();
 
-    fn handle(&mut self, SessionEnded(id): SessionEnded, ctx: &mut Self::Context) {
-        <Self as Handler<EndSession>>::handle(self, EndSession(SessionId(id)), ctx);
+    fn handle(&mut self, news: SessionNews, ctx: &mut Self::Context) {
+        match news {
+            SessionNews::Ended(id) => {
+                <Self as Handler<EndSession>>::handle(self, EndSession(SessionId(id)), ctx);
+            }
+            SessionNews::UserChanged(user) => {
+                let reload = <Self as Handler<UserChanged>>::handle(self, UserChanged(UserId(user)), ctx);
+                ctx.spawn(fut::wrap_future(reload));
+            }
+        }
     }
 }
 
@@ -278,6 +322,7 @@ impl Handler<Touch> for SessionActor {
         self.last_used = Instant::now();
         self.session.expires_at = now + SESSION_TTL;
         self.user.last_activity_at = self.user.last_activity_at.max(now);
+        metrics::queued(crate::presence::MAILBOX);
         self.presence.do_send(Activity { user: self.user.id, at: now });
 
         let due = match self.written_at {
@@ -298,6 +343,36 @@ impl Handler<Touch> for SessionActor {
                 act.written_at = None;
                 act.dirty = true;
                 Err(e)
+            }
+        })))
+    }
+}
+
+/// Reads the user again (their record changed), keeping the activity this actor knows.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Reload;
+
+impl Handler<Reload> for SessionActor {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, _: Reload, _: &mut Self::Context) -> Self::Result {
+        let (db, id) = (self.db.clone(), self.user.id);
+        let load = async move {
+            let mut conn = db.get().await?;
+            Ok::<_, DbError>(users::find(&mut conn, id).await?)
+        };
+        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(load).map(|loaded, act, ctx| match loaded {
+            Ok(Some(mut user)) => {
+                user.last_activity_at = user.last_activity_at.max(act.user.last_activity_at);
+                act.user = user;
+            }
+            Ok(None) => ctx.stop(),
+            // The next request after the actor idles out reloads it; stopping now is safer than
+            // serving a stale user.
+            Err(e) => {
+                tracing::warn!(error = %e, "reloading a changed user failed; dropping the cached session");
+                ctx.stop();
             }
         })))
     }

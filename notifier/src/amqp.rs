@@ -27,9 +27,13 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer
 use nosebook_schema::ids::{UserId, parse_go_uuid};
 use nosebook_schema::models::OutboxRow;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use tracing::Instrument;
 
-use crate::hub::{CONTROL, CONTROL_RECIPIENT, Deliver, Hub};
+use crate::hub::{self, CONTROL, CONTROL_RECIPIENT, Deliver, Hub};
+use crate::metrics;
+use crate::relay::publish_span;
 use crate::relay::{Transport, TransportError};
+use crate::trace_context::{self, TRACEPARENT};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
 /// A node's queue disappears this long after its node stopped consuming (it crashed or ended).
@@ -84,19 +88,23 @@ impl AmqpTransport {
         let result = async {
             let mut confirms = Vec::with_capacity(batch.len());
             for row in batch {
-                let properties = BasicProperties::default()
+                let mut properties = BasicProperties::default()
                     .with_message_id(ShortString::from(row.id.to_string()))
                     .with_content_type("application/json".into());
-                let confirm = channel
-                    .basic_publish(
-                        self.settings.exchange.as_str().into(),
-                        routing_key(row.recipient_id).into(),
-                        BasicPublishOptions::default(),
-                        row.frame.as_bytes(),
-                        properties,
-                    )
-                    .await
-                    .map_err(unavailable)?;
+                let span = publish_span(row);
+                if let Some(traceparent) = trace_context::of(&span) {
+                    let mut headers = FieldTable::default();
+                    headers.insert(TRACEPARENT.into(), AMQPValue::LongString(traceparent.into()));
+                    properties = properties.with_headers(headers);
+                }
+                let publish = channel.basic_publish(
+                    self.settings.exchange.as_str().into(),
+                    routing_key(row.recipient_id).into(),
+                    BasicPublishOptions::default(),
+                    row.frame.as_bytes(),
+                    properties,
+                );
+                let confirm = publish.instrument(span).await.map_err(unavailable)?;
                 confirms.push(confirm);
             }
             for confirm in confirms {
@@ -215,10 +223,15 @@ fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
         key => parse_go_uuid(key).map(UserId),
     };
     let event_id = delivery.properties.message_id().as_ref().and_then(|id| id.as_str().parse::<i64>().ok());
+    let trace = delivery.properties.headers().as_ref().and_then(|headers| match headers.inner().get(TRACEPARENT) {
+        Some(AMQPValue::LongString(value)) => Some(value.to_string()),
+        _ => None,
+    });
     let frame = String::from_utf8(delivery.data).ok();
     match (recipient, event_id, frame) {
         (Ok(recipient), Some(event_id), Some(frame)) => {
-            hub.do_send(Deliver { event_id, recipient, frame: frame.into() })
+            metrics::queued(hub::MAILBOX);
+            hub.do_send(Deliver { event_id, recipient, frame: frame.into(), trace })
         }
         _ => tracing::warn!("dropping a malformed event from RabbitMQ"),
     }

@@ -9,7 +9,8 @@ use nosebook_schema::ids::UserId;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::hub::{ConnId, Connect, Disconnect, Frame, Hub, Kick, KickReason};
+use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, KickReason, Outbound};
+use crate::metrics;
 
 /// The server pings this often (API.md §6.2)…
 pub const PING_INTERVAL: Duration = Duration::from_secs(54);
@@ -30,10 +31,18 @@ pub struct WsConnection {
     session: Session,
     hub: Addr<Hub>,
     last_pong: Instant,
+    /// Why it ends, for the close metric; set by the first exit path taken.
+    ending: Option<&'static str>,
 }
 
 impl WsConnection {
-    fn close(&mut self, ctx: &mut Context<Self>, reason: Option<CloseReason>) {
+    fn end(&mut self, ctx: &mut Context<Self>, why: &'static str) {
+        self.ending.get_or_insert(why);
+        ctx.stop();
+    }
+
+    fn close(&mut self, ctx: &mut Context<Self>, reason: Option<CloseReason>, why: &'static str) {
+        self.ending.get_or_insert(why);
         let session = self.session.clone();
         ctx.wait(fut::wrap_future(async move {
             let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(reason)).await;
@@ -50,14 +59,14 @@ impl Actor for WsConnection {
             if conn.last_pong.elapsed() > PONG_TIMEOUT {
                 tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
                 // As the original: a close frame with an empty payload, then the connection ends.
-                conn.close(ctx, None);
+                conn.close(ctx, None, "pong_timeout");
             }
         });
         ctx.run_interval(PING_INTERVAL, |conn, ctx| {
             let mut session = conn.session.clone();
-            ctx.spawn(fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, _, ctx| {
+            ctx.spawn(fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, conn, ctx| {
                 if res.is_err() {
-                    ctx.stop();
+                    conn.end(ctx, "error");
                 }
             }));
         });
@@ -66,29 +75,34 @@ impl Actor for WsConnection {
     /// Every way out passes here: the hub forgets the connection exactly once.
     fn stopped(&mut self, _: &mut Self::Context) {
         self.hub.do_send(Disconnect { user: self.user, conn: self.id });
+        metrics::socket_closed(self.ending.unwrap_or("shutdown"));
     }
 }
 
 /// Outbound: frames the hub queued for this socket, written one at a time.
-impl StreamHandler<Frame> for WsConnection {
-    fn handle(&mut self, frame: Frame, ctx: &mut Self::Context) {
+impl StreamHandler<Outbound> for WsConnection {
+    fn handle(&mut self, Outbound { frame, span }: Outbound, ctx: &mut Self::Context) {
         let mut session = self.session.clone();
         // `wait`: the next frame is not taken before this one is written, so the bounded queue
         // fills up behind a slow client instead of memory.
         ctx.wait(
-            fut::wrap_future::<_, Self>(async move {
-                matches!(tokio::time::timeout(WRITE_DEADLINE, session.text(frame.to_string())).await, Ok(Ok(())))
-            })
-            .map(|written, _, ctx| {
+            fut::wrap_future::<_, Self>(tracing::Instrument::instrument(
+                async move {
+                    matches!(tokio::time::timeout(WRITE_DEADLINE, session.text(frame.to_string())).await, Ok(Ok(())))
+                },
+                span,
+            ))
+            .map(|written, conn, ctx| {
                 if !written {
-                    ctx.stop();
+                    conn.end(ctx, "error");
                 }
             }),
         );
     }
 
+    /// The hub dropped this socket's queue (it was cut off).
     fn finished(&mut self, ctx: &mut Self::Context) {
-        ctx.stop();
+        self.end(ctx, "slow_consumer");
     }
 }
 
@@ -105,17 +119,18 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
             }
             Ok(AggregatedMessage::Pong(_)) => self.last_pong = Instant::now(),
             Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => self.close(ctx, Some(CloseCode::Normal.into())),
-            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into())),
+            Ok(AggregatedMessage::Close(_)) => self.close(ctx, Some(CloseCode::Normal.into()), "client_closed"),
+            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "error"),
             Err(e) => {
                 tracing::debug!(error = %e, "websocket protocol error");
-                ctx.stop();
+                self.end(ctx, "error");
             }
         }
     }
 
+    /// The client went away.
     fn finished(&mut self, ctx: &mut Self::Context) {
-        ctx.stop();
+        self.end(ctx, "client_closed");
     }
 }
 
@@ -123,12 +138,13 @@ impl Handler<Kick> for WsConnection {
     type Result = ();
 
     fn handle(&mut self, Kick(reason): Kick, ctx: &mut Self::Context) {
+        let why = reason.label();
         let reason = match reason {
             KickReason::SlowConsumer => {
                 CloseReason { code: CloseCode::Again, description: Some("slow consumer".into()) }
             }
         };
-        self.close(ctx, Some(reason));
+        self.close(ctx, Some(reason), why);
     }
 }
 
@@ -142,7 +158,7 @@ pub async fn upgrade(
     hub: &Addr<Hub>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (response, session, inbound) = actix_ws::handle(req, body)?;
-    let (queue, outbound) = mpsc::channel::<Frame>(OUTBOUND_QUEUE);
+    let (queue, outbound) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
     let inbound =
         inbound.max_frame_size(MAX_INBOUND_FRAME).aggregate_continuations().max_continuation_size(MAX_INBOUND_FRAME);
     let hub = hub.clone();
@@ -152,7 +168,8 @@ pub async fn upgrade(
         .send(Connect { user, queue, kick })
         .await
         .map_err(|e| actix_web::error::ErrorServiceUnavailable(format!("hub unavailable: {e}")))?;
-    let actor = WsConnection { user, id, session, hub, last_pong: Instant::now() };
+    let actor = WsConnection { user, id, session, hub, last_pong: Instant::now(), ending: None };
+    metrics::socket_opened();
     let mut ctx = ctx;
     ctx.add_stream(ReceiverStream::new(outbound));
     ctx.add_stream(inbound);

@@ -10,25 +10,48 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::amqp::{RouteControl, RouteOp};
+use crate::metrics;
 
 /// One event as it goes on the wire: the exact text frame, shared by every connection.
 pub type Frame = Arc<str>;
+
+/// A frame queued for one socket, with the span its write belongs to (disabled when untraced).
+#[derive(Debug)]
+pub struct Outbound {
+    pub frame: Frame,
+    pub span: tracing::Span,
+}
+
+impl std::ops::Deref for Outbound {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.frame
+    }
+}
 
 /// The outbox recipient of messages for every node (the nil user id).
 pub const CONTROL_RECIPIENT: UserId = UserId(uuid::Uuid::nil());
 /// The routing key every node binds for them.
 pub const CONTROL: &str = "control";
 
-/// A control message told this node that a session ended: its cached copy must go.
-#[derive(Message, Debug, Clone, Copy)]
+/// What control messages tell this node's session directory about its cached copies.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
 #[rtype(result = "()")]
-pub struct SessionEnded(pub uuid::Uuid);
+pub enum SessionNews {
+    /// The session was logged out: its cached copy must go.
+    Ended(uuid::Uuid),
+    /// The user's record changed (their avatar): cached copies must be reloaded.
+    UserChanged(uuid::Uuid),
+}
 
 #[derive(serde::Deserialize)]
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 enum ControlFrame {
     #[serde(rename_all = "camelCase")]
     SessionEnded { session_id: uuid::Uuid },
+    #[serde(rename_all = "camelCase")]
+    UserChanged { user_id: uuid::Uuid },
 }
 
 /// How many recent event ids the hub remembers to drop duplicates (publishing is at least once).
@@ -44,12 +67,21 @@ pub enum KickReason {
     SlowConsumer,
 }
 
+impl KickReason {
+    /// The `reason` label of the close metric.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SlowConsumer => "slow_consumer",
+        }
+    }
+}
+
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct Kick(pub KickReason);
 
 struct Conn {
-    queue: mpsc::Sender<Frame>,
+    queue: mpsc::Sender<Outbound>,
     kick: Recipient<Kick>,
 }
 
@@ -70,7 +102,7 @@ pub struct Hub {
     /// Told when a user's first socket here opens and their last one closes.
     presence: Option<Recipient<SocketsChanged>>,
     /// Told when a control message ends a session.
-    sessions: Option<Recipient<SessionEnded>>,
+    sessions: Option<Recipient<SessionNews>>,
     next_id: u64,
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
@@ -84,7 +116,7 @@ impl Hub {
     }
 
     /// Hands session ends from other nodes to this node's session directory.
-    pub fn with_sessions(mut self, sessions: Recipient<SessionEnded>) -> Self {
+    pub fn with_sessions(mut self, sessions: Recipient<SessionNews>) -> Self {
         self.sessions = Some(sessions);
         self
     }
@@ -136,7 +168,7 @@ impl Actor for Hub {
 #[rtype(result = "ConnId")]
 pub struct Connect {
     pub user: UserId,
-    pub queue: mpsc::Sender<Frame>,
+    pub queue: mpsc::Sender<Outbound>,
     pub kick: Recipient<Kick>,
 }
 
@@ -207,20 +239,39 @@ pub struct Deliver {
     pub event_id: i64,
     pub recipient: UserId,
     pub frame: Frame,
+    /// The publisher's `traceparent`, when the event is traced.
+    pub trace: Option<String>,
 }
+
+impl Deliver {
+    pub fn new(event_id: i64, recipient: UserId, frame: Frame) -> Self {
+        Self { event_id, recipient, frame, trace: None }
+    }
+}
+
+/// The name of the hub's mailbox in the mailbox-depth metric: senders of [`Deliver`] count
+/// [`metrics::queued`] with it, the handler [`metrics::taken`].
+pub const MAILBOX: &str = "hub";
 
 impl Handler<Deliver> for Hub {
     type Result = ();
 
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
+        metrics::taken(MAILBOX);
+        ::metrics::counter!(metrics::EVENTS_CONSUMED).increment(1);
+        let span = crate::hop_span!(msg.trace.as_deref(), "notifier.deliver", event_id = msg.event_id, recipient = %msg.recipient);
+        let _entered = span.enter();
         if msg.recipient == CONTROL_RECIPIENT {
-            match serde_json::from_str::<ControlFrame>(&msg.frame) {
-                Ok(ControlFrame::SessionEnded { session_id }) => {
-                    if let Some(sessions) = &self.sessions {
-                        sessions.do_send(SessionEnded(session_id));
-                    }
+            let news = match serde_json::from_str::<ControlFrame>(&msg.frame) {
+                Ok(ControlFrame::SessionEnded { session_id }) => SessionNews::Ended(session_id),
+                Ok(ControlFrame::UserChanged { user_id }) => SessionNews::UserChanged(user_id),
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable control message");
+                    return;
                 }
-                Err(e) => tracing::warn!(error = %e, "unreadable control message"),
+            };
+            if let Some(sessions) = &self.sessions {
+                sessions.do_send(news);
             }
             return;
         }
@@ -232,9 +283,14 @@ impl Handler<Deliver> for Hub {
             return;
         };
         let mut gone = Vec::new();
+        let traced = msg.trace.is_some();
         for (id, conn) in conns.iter() {
-            match conn.queue.try_send(msg.frame.clone()) {
-                Ok(()) => self.stats.delivered += 1,
+            let span = if traced { tracing::info_span!("ws.send", conn = id.0) } else { tracing::Span::none() };
+            match conn.queue.try_send(Outbound { frame: msg.frame.clone(), span }) {
+                Ok(()) => {
+                    self.stats.delivered += 1;
+                    ::metrics::counter!(metrics::EVENTS_DELIVERED).increment(1);
+                }
                 // A full queue means the client cannot keep up: it is cut off, nobody waits for it.
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     conn.kick.do_send(Kick(KickReason::SlowConsumer));
@@ -301,7 +357,7 @@ mod tests {
         hub.send(Connect { user, queue: fast_queue, kick: fast_probe.recipient() }).await.unwrap();
 
         for id in 0..10 {
-            hub.send(Deliver { event_id: id, recipient: user, frame: format!("{id}").into() }).await.unwrap();
+            hub.send(Deliver::new(id, user, format!("{id}").into())).await.unwrap();
             assert_eq!(fast.recv().await.as_deref(), Some(format!("{id}").as_str()), "the fast one never waits");
         }
         let stats = hub.send(Stats).await.unwrap();
@@ -319,7 +375,7 @@ mod tests {
         let probe = Probe(Default::default()).start();
         hub.send(Connect { user, queue, kick: probe.recipient() }).await.unwrap();
         for _ in 0..3 {
-            hub.send(Deliver { event_id: 7, recipient: user, frame: "once".into() }).await.unwrap();
+            hub.send(Deliver::new(7, user, "once".into())).await.unwrap();
         }
         assert_eq!(frames.recv().await.as_deref(), Some("once"));
         assert!(frames.try_recv().is_err());

@@ -16,7 +16,9 @@
 pub mod amqp;
 pub mod connection;
 pub mod hub;
+pub mod metrics;
 pub mod relay;
+pub mod trace_context;
 
 pub use connection::upgrade;
 pub use hub::{Deliver, Hub};

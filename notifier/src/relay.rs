@@ -14,7 +14,8 @@ use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 use tokio::sync::Notify;
 
-use crate::hub::{Deliver, Hub};
+use crate::hub::{self, Deliver, Hub};
+use crate::{hop_span, metrics, trace_context};
 
 /// Rows per transaction.
 const BATCH: i64 = 500;
@@ -50,13 +51,21 @@ impl Transport for InProcess {
     ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>> {
         Box::pin(async move {
             for row in batch {
+                let span = publish_span(row);
+                let trace = trace_context::of(&span);
                 let deliver =
-                    Deliver { event_id: row.id, recipient: row.recipient_id, frame: row.frame.as_str().into() };
+                    Deliver { event_id: row.id, recipient: row.recipient_id, frame: row.frame.as_str().into(), trace };
+                metrics::queued(hub::MAILBOX);
                 self.0.send(deliver).await.map_err(|e| TransportError::Unavailable(e.to_string()))?;
             }
             Ok(())
         })
     }
+}
+
+/// The span of one row's publish, continuing the trace of the request that wrote it.
+pub fn publish_span(row: &OutboxRow) -> tracing::Span {
+    hop_span!(row.trace_context.as_deref(), "outbox.publish", event_id = row.id, recipient = %row.recipient_id)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +140,7 @@ impl OutboxRelay {
                 .map_err(|_| TransportError::Unavailable("publishing timed out".into()))??;
             let ids: Vec<i64> = batch.iter().map(|r| r.id).collect();
             outbox::mark_published(conn, &ids, now).await?;
+            ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(ids.len() as u64);
             Ok::<_, RelayError>(batch.len())
         })
         .await

@@ -7,6 +7,7 @@
 pub mod ids;
 pub mod migrate;
 pub mod models;
+pub mod observe;
 pub mod paging;
 pub mod pool;
 pub mod queries;

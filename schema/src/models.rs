@@ -118,4 +118,6 @@ pub struct OutboxRow {
     pub id: i64,
     pub recipient_id: UserId,
     pub frame: String,
+    /// W3C `traceparent` of the request that wrote the event.
+    pub trace_context: Option<String>,
 }

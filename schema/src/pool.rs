@@ -82,6 +82,7 @@ pub struct DbPool {
 impl DbPool {
     /// Builds the pool without connecting; connections open on first use.
     pub fn new(settings: &PoolSettings) -> Result<Self, DbError> {
+        crate::observe::install();
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.url);
         let inner = Pool::builder(manager)
             .max_size(settings.max_size)

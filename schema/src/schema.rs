@@ -12,6 +12,7 @@ diesel::table! {
         avatar_updated_at -> Nullable<Timestamptz>,
         last_activity_at -> Timestamptz,
         presence_announced -> Bool,
+        avatar_key -> Nullable<Text>,
     }
 }
 
@@ -121,6 +122,7 @@ diesel::table! {
         frame -> Text,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        trace_context -> Nullable<Text>,
     }
 }
 

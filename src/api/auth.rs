@@ -32,6 +32,7 @@ pub async fn resolve_session(
         let claim = session_claim(&req);
         let sessions = req.app_data::<web::Data<Addr<SessionDirectory>>>().cloned();
         if let (Some((session, claimed_user)), Some(sessions)) = (claim, sessions) {
+            nosebook_notifier::metrics::queued(nosebook_actors::sessions::MAILBOX);
             let caller = sessions
                 .send(Authenticate(session))
                 .await
@@ -39,6 +40,8 @@ pub async fn resolve_session(
                 .map_err(ApiError::from)?;
             // A cookie names its user too; it must be the session's.
             if let Some(caller) = caller.filter(|c| claimed_user.is_none_or(|u| u == c.user.id)) {
+                // The request's root span (see `telemetry::RequestSpan`).
+                tracing::Span::current().record("user_id", tracing::field::display(caller.user.id));
                 req.extensions_mut().insert(caller);
             }
         }

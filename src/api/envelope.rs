@@ -109,6 +109,10 @@ impl ApiError {
     pub fn conflict(kind: &'static str, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::CONFLICT, kind, message)
     }
+    /// 415: content of a kind that is not accepted.
+    pub fn unsupported_media_type(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, kind, message)
+    }
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::refused(StatusCode::PAYLOAD_TOO_LARGE, "Unknown", message)
     }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod posts;
 pub mod present;
 pub mod service;
+pub mod storage;
 pub mod users;
 pub mod wire;
 pub mod ws;
@@ -28,6 +29,7 @@ fn resource(path: &str) -> Resource {
 pub fn notifier_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/ping").route(web::get().to(service::ping)))
         .service(resource("/healthz").route(web::get().to(service::healthz)))
+        .service(resource("/metrics").route(web::get().to(crate::metrics::serve)))
         .service(resource("/ws").route(web::get().to(ws::connect)));
 }
 
@@ -35,13 +37,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/ping").route(web::get().to(service::ping)))
         .service(resource("/healthz").route(web::get().to(service::healthz)))
         .service(resource("/readyz").route(web::get().to(service::readyz)))
+        .service(resource("/metrics").route(web::get().to(crate::metrics::serve)))
         .service(resource("/openapi.json").route(web::get().to(service::openapi)))
         .service(resource("/register").route(web::post().to(accounts::register::register)))
         .service(resource("/login").route(web::post().to(accounts::login::login)))
         .service(resource("/logout").route(web::post().to(accounts::logout::logout)))
         .service(resource("/whoami").route(web::get().to(accounts::whoami::whoami)))
         .service(resource("/users").route(web::get().to(users::search::search_users)))
+        .service(resource("/users/change-avatar").route(web::post().to(users::change_avatar::change_avatar)))
         .service(resource("/users/{id}").route(web::get().to(users::get::get_user)))
+        .service(
+            web::resource(format!("{}/{{key:.+}}", crate::storage::LOCAL_ROUTE))
+                .route(web::get().to(storage::serve))
+                .default_service(web::to(service::not_found)),
+        )
         // Static paths before the `{id}` ones they would otherwise match.
         .service(resource("/posts/publish").route(web::post().to(posts::publish::publish)))
         .service(resource("/posts/remove").route(web::post().to(posts::remove::remove)))

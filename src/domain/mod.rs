@@ -2,4 +2,5 @@
 //! valid (API.md §0.4).
 
 pub mod account;
+pub mod avatar;
 pub mod text;

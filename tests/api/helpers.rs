@@ -16,10 +16,13 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app's own RabbitMQ exchange (tests run in parallel and share the seed's user ids).
     pub exchange: Option<String>,
+    /// The app's own local object storage.
+    pub storage_dir: std::path::PathBuf,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.storage_dir);
         if let Some(exchange) = self.exchange.take() {
             crate::support::delete_exchange(exchange);
         }
@@ -69,8 +72,18 @@ pub async fn spawn_app_in(env: Env, database_url: String) -> TestApp {
 
 /// As [`spawn_app_in`], serving on a listener the test prepared.
 pub async fn spawn_app_on(env: Env, database_url: String, listener: Option<std::net::TcpListener>) -> TestApp {
+    spawn_app_with(env, database_url, listener, &[]).await
+}
+
+/// As [`spawn_app_on`], with more environment variables for the settings.
+pub async fn spawn_app_with(
+    env: Env,
+    database_url: String,
+    listener: Option<std::net::TcpListener>,
+    extra: &[(&str, String)],
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        nosebook::telemetry::init(nosebook::config::AppEnv::Testing);
+        let _ = nosebook::telemetry::init(nosebook::config::AppEnv::Testing, "nosebook");
     }
     let app_env = match env {
         Env::Testing | Env::TestingWithoutBroker => "testing",
@@ -80,7 +93,10 @@ pub async fn spawn_app_on(env: Env, database_url: String, listener: Option<std::
         Env::TestingWithoutBroker => None,
         _ => Some(format!("nosebook_test_{}", uuid::Uuid::new_v4().simple())),
     };
+    let storage_dir = std::env::temp_dir().join(format!("nosebook-test-storage-{}", uuid::Uuid::new_v4().simple()));
     let settings = Settings::from_lookup(|var| match var {
+        _ if let Some((_, value)) = extra.iter().find(|(name, _)| *name == var) => Some(value.clone()),
+        "NOSEBOOK_STORAGE_DIR" => Some(storage_dir.display().to_string()),
         "APP_ENV" => Some(app_env.into()),
         "DATABASE_URL" => Some(database_url.clone()),
         "NOSEBOOK_LISTEN" => Some("127.0.0.1:0".into()),
@@ -100,8 +116,13 @@ pub async fn spawn_app_on(env: Env, database_url: String, listener: Option<std::
     let app = Application::with_listener(&settings, pool, listener).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, db_url: database_url, client, exchange }
+    // Idle connections are dropped before the server's 5 s keep-alive would close them under a request.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(3))
+        .build()
+        .unwrap();
+    TestApp { address, db_url: database_url, client, exchange, storage_dir }
 }
 
 /// An app on an empty, migrated database with the frozen clock.
@@ -268,6 +289,12 @@ impl Socket {
         use futures_util::StreamExt;
         let deadline = tokio::time::Instant::now() + duration;
         while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, self.stream.next()).await {}
+    }
+
+    /// Closes the socket from the client's side, as a browser tab does.
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+        let _ = self.end(std::time::Duration::from_secs(5)).await;
     }
 
     /// Reads until the connection ends: `Ok(Some(reason))` for a close frame, `Ok(None)` for an

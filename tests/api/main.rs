@@ -6,10 +6,12 @@
 mod support;
 
 mod accounts;
+mod avatars;
 mod comments;
 mod friendship;
 mod helpers;
 mod likes;
+mod observability;
 mod posts;
 mod realtime;
 mod service;

@@ -80,6 +80,7 @@ async fn openapi_describes_every_route() {
         "GET /whoami",
         "GET /users",
         "GET /users/{id}",
+        "POST /users/change-avatar",
         "POST /posts/publish",
         "POST /posts/remove",
         "GET /posts",

@@ -10,11 +10,20 @@ use crate::models::OutboxRow;
 use crate::schema::outbox;
 
 /// Queues one frame for each recipient. Call it inside the transaction of the change.
-pub async fn push(conn: &mut AsyncPgConnection, recipients: &[UserId], frame: &str) -> QueryResult<()> {
+/// `trace_context` is the writer's W3C `traceparent`, carried to the notifier.
+pub async fn push(
+    conn: &mut AsyncPgConnection,
+    recipients: &[UserId],
+    frame: &str,
+    trace_context: Option<&str>,
+) -> QueryResult<()> {
     if recipients.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = recipients.iter().map(|r| (outbox::recipient_id.eq(*r), outbox::frame.eq(frame))).collect();
+    let rows: Vec<_> = recipients
+        .iter()
+        .map(|r| (outbox::recipient_id.eq(*r), outbox::frame.eq(frame), outbox::trace_context.eq(trace_context)))
+        .collect();
     diesel::insert_into(outbox::table).values(rows).execute(conn).await.map(drop)
 }
 
@@ -38,4 +47,13 @@ pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64], at: DateT
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// Unpublished rows and the creation time of the oldest (the outbox metrics).
+pub async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<(i64, Option<DateTime<Utc>>)> {
+    outbox::table
+        .filter(outbox::published_at.is_null())
+        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
+        .get_result(conn)
+        .await
 }

@@ -29,3 +29,8 @@ pub async fn claim_offline(
         .get_results(conn)
         .await
 }
+
+/// Users announced online, across every node (the metric `nosebook_users_online`).
+pub async fn online_count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    users::table.filter(users::presence_announced.eq(true)).count().get_result(conn).await
+}

@@ -39,6 +39,26 @@ pub async fn set_passhash(conn: &mut AsyncPgConnection, id: UserId, passhash: &s
     diesel::update(users::table.find(id)).set(users::passhash.eq(passhash)).execute(conn).await.map(drop)
 }
 
+/// Replaces the user's avatar and returns the key prefix of the one it replaced. Locks the row:
+/// concurrent uploads by one user replace each other in turn, and each deletes its predecessor.
+pub async fn replace_avatar(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+    url: &str,
+    key: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<Option<String>>> {
+    let previous: Option<Option<String>> =
+        users::table.find(id).select(users::avatar_key).for_update().first(conn).await.optional()?;
+    if previous.is_some() {
+        diesel::update(users::table.find(id))
+            .set((users::avatar_url.eq(url), users::avatar_key.eq(key), users::avatar_updated_at.eq(at)))
+            .execute(conn)
+            .await?;
+    }
+    Ok(previous)
+}
+
 /// Activity only moves forward, whichever node or session reports it last.
 pub async fn record_activity(conn: &mut AsyncPgConnection, ids: &[UserId], at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(users::table.filter(users::id.eq_any(ids)))

@@ -80,7 +80,14 @@ pub async fn send(
     let reply_to = Some(MessageId(cmd.reply_to)).filter(|r| !r.0.is_nil());
     let sent = state
         .chats
-        .send(SendMessage { chat, author: me, text: text.as_str().to_owned(), reply_to, frame })
+        .send(SendMessage {
+            chat,
+            author: me,
+            text: text.as_str().to_owned(),
+            reply_to,
+            frame,
+            trace: nosebook_notifier::trace_context::current(),
+        })
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("chat registry: {e}")))??;
     match sent {

@@ -1,4 +1,5 @@
 //! Users (API.md §5.2).
 
+pub mod change_avatar;
 pub mod get;
 pub mod search;

@@ -1,0 +1,2 @@
+ALTER TABLE outbox DROP COLUMN trace_context;
+ALTER TABLE users DROP COLUMN avatar_key;

@@ -1,0 +1,118 @@
+//! Every query timed and traced: diesel's instrumentation hook, installed for every connection
+//! the pool opens. The histogram `nosebook_db_query_duration_seconds{statement}` counts by the
+//! statement's kind; with trace export on, each query is a `db.query` span (debug level, so that
+//! it costs nothing when only logs are on) under its caller's span.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+
+pub const QUERY_DURATION: &str = "nosebook_db_query_duration_seconds";
+
+/// Installs the observer as diesel's default for connections opened from now on.
+pub fn install() {
+    if let Err(e) = diesel::connection::set_default_instrumentation(|| Some(Box::new(QueryObserver::default()))) {
+        tracing::warn!(error = %e, "database queries will not be measured");
+    }
+}
+
+#[derive(Default)]
+struct QueryObserver {
+    /// Queries started and not yet finished, oldest first (a pipelined connection finishes them
+    /// in order).
+    running: VecDeque<Running>,
+}
+
+struct Running {
+    started: Instant,
+    kind: &'static str,
+    span: tracing::Span,
+}
+
+impl Instrumentation for QueryObserver {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                let mut head = Head::default();
+                // Stops early: only the first word is kept.
+                let _ = write!(head, "{query}");
+                let kind = head.kind();
+                let span = tracing::debug_span!("db.query", db.operation = kind, db.statement = tracing::field::Empty);
+                if !span.is_disabled() {
+                    // Without the bind values: they hold user data.
+                    let mut sql = String::new();
+                    let _ = write!(sql, "{query}");
+                    span.record("db.statement", sql.split(" -- binds:").next().unwrap_or_default());
+                }
+                self.running.push_back(Running { started: Instant::now(), kind, span });
+            }
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                if let Some(running) = self.running.pop_front() {
+                    metrics::histogram!(QUERY_DURATION, "statement" => running.kind)
+                        .record(running.started.elapsed().as_secs_f64());
+                    if let Some(error) = error {
+                        running.span.in_scope(|| tracing::debug!(%error, "query failed"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The first few bytes of a statement; writing more fails, which ends the formatting.
+#[derive(Default)]
+struct Head {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl std::fmt::Write for Head {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            if self.len == self.bytes.len() {
+                return Err(std::fmt::Error);
+            }
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Head {
+    fn kind(&self) -> &'static str {
+        let head = &self.bytes[..self.len];
+        let word = head.iter().position(|b| !b.is_ascii_alphabetic()).map_or(head, |end| &head[..end]);
+        match word.to_ascii_uppercase().as_slice() {
+            b"SELECT" | b"WITH" => "select",
+            b"INSERT" => "insert",
+            b"UPDATE" => "update",
+            b"DELETE" => "delete",
+            _ => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_classified_by_their_first_word() {
+        for (sql, kind) in [
+            ("SELECT \"users\".\"id\" FROM", "select"),
+            ("insert into x", "insert"),
+            ("UPDATE", "update"),
+            ("DELETE FROM t", "delete"),
+            ("BEGIN", "other"),
+            ("", "other"),
+        ] {
+            let mut head = Head::default();
+            let _ = write!(head, "{sql}");
+            assert_eq!(head.kind(), kind, "{sql}");
+        }
+    }
+}

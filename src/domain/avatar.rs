@@ -1,0 +1,174 @@
+//! Avatar images: what is accepted, and what is stored.
+//!
+//! Accepted: PNG, JPEG, WebP and GIF, recognised by their magic bytes (never by name or header),
+//! at most [`MAX_BYTES`] and [`MAX_PIXELS`] — the pixel count is read from the header, before
+//! anything is decoded, so a small file that claims a huge canvas (a pixel flood) costs nothing.
+//! Stored: the centre square, re-encoded as JPEG at 400×400 and 100×100 (EXIF orientation
+//! applied; no metadata survives re-encoding; transparency is flattened onto white).
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use sha2::{Digest, Sha256};
+
+/// Largest upload accepted (413 beyond).
+pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Largest canvas accepted (400 beyond): 40 megapixels.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// The stored sizes, in pixels per side.
+pub const LARGE: u32 = 400;
+pub const SMALL: u32 = 100;
+/// Content type of every stored version.
+pub const CONTENT_TYPE: &str = "image/jpeg";
+const JPEG_QUALITY: u8 = 85;
+/// Decoding memory cap: a 40-megapixel RGBA canvas with room to spare.
+const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AvatarError {
+    #[error("Avatars must be PNG, JPEG, WebP or GIF images")]
+    Unsupported,
+    #[error("The image is {width}×{height} pixels; at most 40 megapixels are accepted")]
+    TooManyPixels { width: u32, height: u32 },
+    #[error("The image cannot be read: {0}")]
+    Unreadable(String),
+}
+
+/// The two stored versions, and a name derived from their content.
+#[derive(Debug)]
+pub struct Avatar {
+    pub large: Vec<u8>,
+    pub small: Vec<u8>,
+    /// First 16 hex digits of the SHA-256 of the large version.
+    pub digest: String,
+}
+
+fn unreadable(e: impl std::fmt::Display) -> AvatarError {
+    AvatarError::Unreadable(e.to_string())
+}
+
+/// Checks and re-encodes an upload. CPU-bound: run it off the async runtime.
+pub fn process(bytes: &[u8]) -> Result<Avatar, AvatarError> {
+    let format = image::guess_format(bytes).map_err(|_| AvatarError::Unsupported)?;
+    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) {
+        return Err(AvatarError::Unsupported);
+    }
+    let reader = || ImageReader::with_format(Cursor::new(bytes), format);
+    let (width, height) = reader().into_dimensions().map_err(unreadable)?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(AvatarError::TooManyPixels { width, height });
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    limits.max_alloc = Some(MAX_ALLOC);
+    let mut reader = reader();
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    // For an animated GIF, the first frame.
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
+
+    let side = image.width().min(image.height());
+    if side == 0 {
+        return Err(unreadable("the image is empty"));
+    }
+    let square = image.crop_imm((image.width() - side) / 2, (image.height() - side) / 2, side, side);
+    let large = flatten(&square.resize_exact(LARGE, LARGE, FilterType::CatmullRom));
+    let small = image::imageops::resize(&large, SMALL, SMALL, FilterType::CatmullRom);
+    let large = jpeg(&large)?;
+    let small = jpeg(&small)?;
+    let digest = Sha256::digest(&large).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(Avatar { large, small, digest })
+}
+
+/// RGB on a white background: JPEG has no alpha.
+fn flatten(image: &DynamicImage) -> RgbImage {
+    let rgba = image.to_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over_white = |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        image::Rgb([over_white(r), over_white(g), over_white(b)])
+    })
+}
+
+fn jpeg(image: &RgbImage) -> Result<Vec<u8>, AvatarError> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).encode_image(image).map_err(unreadable)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn every_accepted_format_becomes_two_square_jpegs() {
+        // Wide, with a red centre and blue edges: the crop keeps the centre.
+        let wide = DynamicImage::ImageRgba8(RgbaImage::from_fn(300, 100, |x, _| {
+            if (100..200).contains(&x) { Rgba([255, 0, 0, 255]) } else { Rgba([0, 0, 255, 255]) }
+        }));
+        for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::WebP, ImageFormat::Gif] {
+            let source = match format {
+                ImageFormat::Jpeg => DynamicImage::ImageRgb8(wide.to_rgb8()),
+                _ => wide.clone(),
+            };
+            let avatar = process(&encoded(&source, format)).unwrap();
+            for (bytes, side) in [(&avatar.large, LARGE), (&avatar.small, SMALL)] {
+                let out = image::load_from_memory_with_format(bytes, ImageFormat::Jpeg).unwrap();
+                assert_eq!((out.width(), out.height()), (side, side), "{format:?}");
+                let [r, _, b] = out.to_rgb8().get_pixel(side / 2, side / 2).0;
+                assert!(r > 200 && b < 60, "{format:?}: the centre is kept, got {r},{b}");
+            }
+            assert_eq!(avatar.digest.len(), 16);
+        }
+    }
+
+    #[test]
+    fn other_content_is_refused_whatever_it_is_called() {
+        assert!(matches!(process(b"GIF89a\x01\x00").unwrap_err(), AvatarError::Unreadable(_)), "truncated");
+        assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap_err(), AvatarError::Unsupported);
+        // BMP and TIFF magic bytes: real formats, not accepted ones.
+        assert_eq!(process(b"BM\x46\x00\x00\x00\x00\x00").unwrap_err(), AvatarError::Unsupported);
+        assert_eq!(process(b"II*\x00\x08\x00\x00\x00").unwrap_err(), AvatarError::Unsupported);
+        assert_eq!(process(b"").unwrap_err(), AvatarError::Unsupported);
+    }
+
+    #[test]
+    fn a_pixel_flood_is_refused_from_its_header() {
+        // A valid PNG header claiming 10000×10000, and nothing after it.
+        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+        png.extend_from_slice(&10_000u32.to_be_bytes());
+        png.extend_from_slice(&10_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 6, 0, 0, 0]);
+        let crc = crc32(&png[12..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+        for chunk in [b"IDAT", b"IEND"] {
+            png.extend_from_slice(&0u32.to_be_bytes());
+            png.extend_from_slice(chunk);
+            png.extend_from_slice(&crc32(chunk).to_be_bytes());
+        }
+        assert_eq!(process(&png).unwrap_err(), AvatarError::TooManyPixels { width: 10_000, height: 10_000 });
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+}
