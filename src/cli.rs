@@ -1,4 +1,5 @@
-//! `nosebook migrate | seed compat|demo | serve`.
+//! `nosebook migrate | seed compat|demo | serve | notifier`, and `nosebook-notifier` (the same
+//! notifier node as its own binary, for deployments that scale it separately).
 
 use std::process::ExitCode;
 
@@ -42,7 +43,19 @@ enum DataSet {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    execute(Cli::parse())
+}
+
+/// `nosebook-notifier`: `nosebook notifier` under its own name.
+pub fn notifier_main() -> ExitCode {
+    #[derive(Debug, Parser)]
+    #[command(name = "nosebook-notifier", version, about = "A Nosebook notifier node: WebSockets fed by RabbitMQ")]
+    struct NotifierCli {}
+    NotifierCli::parse();
+    execute(Cli { command: Command::Notifier })
+}
+
+fn execute(cli: Cli) -> ExitCode {
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {

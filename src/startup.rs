@@ -185,6 +185,7 @@ impl Application {
                 .configure(configure.clone())
                 .wrap(from_fn(auth::resolve_session))
                 .wrap(from_fn(metrics::track_http))
+                .wrap(from_fn(crate::telemetry::trace_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(web::PayloadConfig::new(MAX_COMMAND_BYTES))
                 .default_service(web::to(service::not_found))

@@ -14,7 +14,11 @@ use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use opentelemetry::trace::TraceContextExt as _;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::config::AppEnv;
 
@@ -35,6 +39,22 @@ impl RootSpanBuilder for RequestSpan {
 /// What traces include: requests, events and every query (`db.query` spans are debug level so
 /// that logs alone never pay for them).
 const TRACE_FILTER: &str = "info,nosebook_schema::observe=debug";
+
+/// With traces exported, every response names its trace (`X-Trace-Id`, API.md §1), so a client
+/// report leads straight to the trace.
+pub async fn trace_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let span = tracing::Span::current().context().span().span_context().clone();
+    if span.is_valid()
+        && let Ok(value) = HeaderValue::from_str(&span.trace_id().to_string())
+    {
+        res.headers_mut().insert(HeaderName::from_static("x-trace-id"), value);
+    }
+    Ok(res)
+}
 
 /// Keeps the trace exporter; [`Telemetry::shutdown`] flushes what is buffered.
 #[must_use]

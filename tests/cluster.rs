@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nosebook");
+const NOTIFIER_BIN: &str = env!("CARGO_BIN_EXE_nosebook-notifier");
 
 struct Node {
     child: Child,
@@ -37,8 +38,16 @@ fn free_port() -> u16 {
 
 async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
     let port = free_port();
-    let child = Command::new(BIN)
-        .arg(command)
+    // A notifier node runs as its own binary, as a deployment scales it.
+    let mut process = match command {
+        "notifier" => Command::new(NOTIFIER_BIN),
+        serve => {
+            let mut process = Command::new(BIN);
+            process.arg(serve);
+            process
+        }
+    };
+    let child = process
         .env("DATABASE_URL", db)
         .env("APP_ENV", "testing")
         .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))

@@ -415,7 +415,16 @@ async fn one_trace_follows_a_message_from_the_request_through_rabbitmq_to_the_so
     let jane = Person::register(&base, "jane_trace").await;
     let kurt = Person::register(&base, "kurt_trace").await;
     let mut kurts = kurt.socket().await;
-    jane.post("/conversations/send-message", json!({"recipientId": kurt.id, "text": "traced"})).await;
+    let sent = jane
+        .client
+        .post(format!("{base}/conversations/send-message"))
+        .header("X-Auth-Session-Id", &jane.session)
+        .json(&json!({"recipientId": kurt.id, "text": "traced"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let trace_id = sent.headers()["x-trace-id"].to_str().unwrap().to_owned();
     assert_eq!(event(&mut kurts).await["payload"]["text"], "traced");
 
     // The request's span names the trace; every hop of its event must join it.
@@ -425,6 +434,7 @@ async fn one_trace_follows_a_message_from_the_request_through_rabbitmq_to_the_so
         let received = spans.lock().unwrap().clone();
         let request = received.iter().find(|s| s.name == "POST /conversations/send-message");
         if let Some(request) = request {
+            assert_eq!(request.trace_id, trace_id, "the response names its trace");
             let in_trace: Vec<_> = received.iter().filter(|s| s.trace_id == request.trace_id).collect();
             let names: BTreeSet<&str> = in_trace.iter().map(|s| s.name.as_str()).collect();
             if hops.iter().all(|hop| names.contains(hop)) {
