@@ -1,0 +1,96 @@
+//! The server as a client sees it: JSON over HTTP with the session header, and WebSockets.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Requests slower than this count as errors (`timeout`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .pool_max_idle_per_host(1024)
+            // Below the server's 5 s keep-alive, so an idle connection is never reused as it closes.
+            .pool_idle_timeout(Duration::from_secs(3))
+            .build()?;
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
+    }
+
+    /// `data` of a successful answer; the error is its kind, for the report.
+    pub async fn get(&self, path: &str, session: &str) -> Result<Value, String> {
+        self.call(self.http.get(format!("{}{path}", self.base)), session).await
+    }
+
+    pub async fn post(&self, path: &str, session: &str, body: &Value) -> Result<Value, String> {
+        self.call(self.http.post(format!("{}{path}", self.base)).json(body), session).await
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder, session: &str) -> Result<Value, String> {
+        let response = request.header("X-Auth-Session-Id", session).send().await.map_err(|e| kind_of(&e))?;
+        let status = response.status();
+        let body: Value = response.json().await.map_err(|e| kind_of(&e))?;
+        if status.is_success() && body["ok"] == true {
+            Ok(body["data"].clone())
+        } else {
+            Err(format!("HTTP {} {}", status.as_u16(), body["errors"][0]["type"].as_str().unwrap_or("?")))
+        }
+    }
+
+    /// Opens `/ws` for `session`, from `source` when given (spreading many sockets over several
+    /// loopback addresses passes the ephemeral-port limit of one address).
+    pub async fn socket(&self, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
+        let url = format!("{}/ws", self.base.replacen("http", "ws", 1));
+        let mut request = url.as_str().into_client_request().map_err(|e| format!("bad url: {e}"))?;
+        let header = session.parse().map_err(|_| "bad session".to_owned())?;
+        request.headers_mut().insert("X-Auth-Session-Id", header);
+        let socket = match source {
+            None => tokio_tungstenite::connect_async(request).await.map(|(s, _)| s),
+            Some(ip) => {
+                let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
+                let port = request.uri().port_u16().unwrap_or(80);
+                let target: SocketAddr = tokio::net::lookup_host((host.as_str(), port))
+                    .await
+                    .ok()
+                    .and_then(|mut a| a.next())
+                    .ok_or("no address")?;
+                let tcp = if ip.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
+                    .map_err(|e| format!("socket: {}", e.kind()))?;
+                tcp.bind(SocketAddr::new(ip, 0)).map_err(|e| format!("bind {ip}: {}", e.kind()))?;
+                let stream = tcp.connect(target).await.map_err(|e| format!("connect: {}", e.kind()))?;
+                tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.map(|(s, _)| s)
+            }
+        };
+        socket.map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(response) => {
+                format!("upgrade refused: HTTP {}", response.status().as_u16())
+            }
+            tokio_tungstenite::tungstenite::Error::Io(e) => format!("io: {}", e.kind()),
+            other => format!("websocket: {other}"),
+        })
+    }
+}
+
+fn kind_of(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connect".into()
+    } else if e.is_decode() {
+        "bad body".into()
+    } else {
+        "transport".into()
+    }
+}

@@ -1,0 +1,107 @@
+//! `connections`: C idle authenticated sockets, opened a few hundred at a time from several
+//! loopback source addresses, then held. Reports the server's resident memory per socket (from
+//! /proc of the server's pid) and heartbeat health: every socket must still be open at the end,
+//! and with a hold past the server's ping interval (54 s) each must have seen pings.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use futures_util::{StreamExt, stream};
+use serde_json::json;
+
+use super::{SocketHealth, listen};
+use crate::Common;
+use crate::client::Api;
+use crate::plot;
+use crate::schedule::progress;
+use crate::seed::Seeder;
+use crate::stats::{Report, Series};
+
+/// Resident memory of a process, in bytes (`VmRSS` of /proc/<pid>/status).
+fn rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub async fn run(
+    common: &Common,
+    count: usize,
+    server_pid: Option<u32>,
+    source_addresses: u8,
+    parallel: usize,
+) -> anyhow::Result<(Report, String)> {
+    let api = Api::new(&common.url)?;
+    let mut seeder = Seeder::connect(&common.database_url).await?;
+    let accounts = seeder.accounts(count.max(1)).await?;
+    let rss_before = server_pid.and_then(rss);
+
+    let start = Instant::now();
+    let connect = Arc::new(Series::new("connect (upgrade)", start));
+    let health = Arc::new(SocketHealth::default());
+    let bar = progress(accounts.len() as u64, common.quiet, "connections");
+    let sources = source_addresses.max(1);
+    let opened: Vec<_> = stream::iter(accounts.iter().enumerate().map(|(i, account)| {
+        let (api, connect, bar) = (api.clone(), connect.clone(), bar.clone());
+        let session = account.session();
+        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i % usize::from(sources)) as u8));
+        async move {
+            let at = Instant::now();
+            let socket = api.socket(&session, Some(source)).await;
+            bar.inc(1);
+            match socket {
+                Ok(socket) => {
+                    connect.record(at, at.elapsed());
+                    Some(socket)
+                }
+                Err(kind) => {
+                    connect.error(kind);
+                    None
+                }
+            }
+        }
+    }))
+    .buffer_unordered(parallel.max(1))
+    .collect()
+    .await;
+    bar.finish_and_clear();
+    let open_elapsed = start.elapsed();
+    let sockets: Vec<_> = opened.into_iter().flatten().collect();
+    let held = sockets.len();
+    for socket in sockets {
+        listen(socket, health.clone(), |_| {});
+    }
+    // Let the server settle (connection actors started, buffers allocated) before measuring.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let rss_after = server_pid.and_then(rss);
+    tokio::time::sleep(common.duration()).await;
+    let closed = health.closed.load(Ordering::Relaxed);
+    let hold = Series::new("held to the end", start);
+    for _ in 0..closed {
+        hold.error("closed by the server during the hold");
+    }
+    let per_socket = match (rss_before, rss_after) {
+        (Some(before), Some(after)) if held > 0 => Some(after.saturating_sub(before) as f64 / held as f64),
+        _ => None,
+    };
+    let report = Report {
+        scenario: "connections".into(),
+        settings: json!({"count": count, "hold_s": common.duration, "source_addresses": sources, "parallel": parallel}),
+        elapsed_s: open_elapsed.as_secs_f64(),
+        series: vec![connect.report(open_elapsed), hold.report(common.duration())],
+        events: None,
+        extra: json!({
+            "sockets_held": held,
+            "closed_during_hold": closed,
+            "pings_received": health.pings.load(Ordering::Relaxed),
+            "server_rss_before_bytes": rss_before,
+            "server_rss_after_bytes": rss_after,
+            "server_rss_per_socket_bytes": per_socket,
+        }),
+    };
+    let svg = plot::svg(&format!("connections: {count} sockets"), &[&connect]);
+    Ok((report, svg))
+}

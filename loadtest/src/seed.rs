@@ -1,0 +1,110 @@
+//! Preparing a run: users, sessions, walls, friendships and group chats written in bulk with SQL
+//! (registering 20,000 people through the API would spend minutes hashing passwords). Their
+//! nicks start with `lt_<run>_`, so runs never collide.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Integer, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Account {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub session: Uuid,
+}
+
+impl Account {
+    pub fn session(&self) -> String {
+        self.session.to_string()
+    }
+}
+
+pub struct Seeder {
+    conn: AsyncPgConnection,
+    run: String,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+impl Seeder {
+    pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
+        let conn = AsyncPgConnection::establish(database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the database to prepare users ({database_url}): {e}"))?;
+        let run = Uuid::new_v4().simple().to_string()[..8].to_owned();
+        Ok(Self { conn, run })
+    }
+
+    /// `n` people, each with a session valid for two days.
+    pub async fn accounts(&mut self, n: usize) -> anyhow::Result<Vec<Account>> {
+        let n = i32::try_from(n)?;
+        diesel::sql_query(
+            "INSERT INTO users (first_name, last_name, nick, passhash, created_at, last_activity_at)
+             SELECT 'Load', 'Tester ' || i, 'lt_' || $1 || '_' || i, '!', now(), now()
+             FROM generate_series(1, $2) AS i",
+        )
+        .bind::<Text, _>(&self.run)
+        .bind::<Integer, _>(n)
+        .execute(&mut self.conn)
+        .await?;
+        let accounts = diesel::sql_query(
+            "INSERT INTO user_sessions (session_id, user_id, created_at, expires_at)
+             SELECT gen_random_uuid(), id, now(), now() + interval '2 days' FROM users WHERE nick LIKE 'lt\\_' || $1 || '\\_%'
+             RETURNING user_id AS id, session_id AS session",
+        )
+        .bind::<Text, _>(&self.run)
+        .load::<Account>(&mut self.conn)
+        .await?;
+        Ok(accounts)
+    }
+
+    /// A group chat of `members` (the first is its creator).
+    pub async fn group(&mut self, members: &[Uuid]) -> anyhow::Result<Uuid> {
+        let chat = diesel::sql_query(
+            "INSERT INTO chats (kind, title, created_at) VALUES ('group', 'Load test ' || $1, now()) RETURNING id",
+        )
+        .bind::<Text, _>(&self.run)
+        .get_result::<Id>(&mut self.conn)
+        .await?
+        .id;
+        diesel::sql_query(
+            "INSERT INTO chat_members (chat_id, user_id, joined_at) SELECT $1, unnest($2::uuid[]), now()",
+        )
+        .bind::<SqlUuid, _>(chat)
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(members)
+        .execute(&mut self.conn)
+        .await?;
+        Ok(chat)
+    }
+
+    /// Something to read: `posts` posts on each wall and a ring of accepted friendships.
+    pub async fn walls(&mut self, accounts: &[Account], posts: i32) -> anyhow::Result<()> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+        diesel::sql_query(
+            "INSERT INTO posts (author_id, owner_id, message, created_at)
+             SELECT id, id, 'Post number ' || n || ' of a load test', now() - n * interval '1 minute'
+             FROM unnest($1::uuid[]) AS id, generate_series(1, $2) AS n",
+        )
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+        .bind::<Integer, _>(posts)
+        .execute(&mut self.conn)
+        .await?;
+        diesel::sql_query(
+            "INSERT INTO friendship_requests (requester_id, responder_id, message, accepted, viewed, created_at)
+             SELECT a, b, '', true, true, now()
+             FROM (SELECT ids[i] AS a, ids[i % cardinality(ids) + 1] AS b FROM (SELECT $1::uuid[] AS ids) s,
+                   generate_series(1, cardinality($1::uuid[])) AS i) pairs
+             WHERE a <> b ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+}
