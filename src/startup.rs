@@ -10,6 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use nosebook_actors::presence::Announcer;
+use nosebook_actors::threads::Arbiters;
 use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
@@ -121,15 +122,17 @@ impl Application {
         let clock = settings.clock();
         let wake = Arc::new(Notify::new());
         let presence = start_presence(&db, clock, Some(wake.clone()));
-        let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).start();
-        let chats = ChatRegistry::new(db.clone(), clock).start();
+        // Session and chat actors over one thread per core, not all on this one.
+        let threads = Arbiters::per_core();
+        let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).spread_over(threads.clone()).start();
+        let chats = ChatRegistry::new(db.clone(), clock).spread_over(threads.clone()).start();
         let hub = start_hub(settings, &presence, &sessions);
         let transport: Arc<dyn Transport> = match &settings.amqp {
             Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
             None => Arc::new(InProcess(hub.clone())),
         };
         let relay = OutboxRelay::new(db.clone(), clock, transport, wake);
-        relay.clone().spawn();
+        relay.clone().spawn_on(threads.pick(0));
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
         let state = web::Data::new(AppState {

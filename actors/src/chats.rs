@@ -13,6 +13,8 @@ use actix::prelude::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use nosebook_notifier::metrics;
+
+use crate::threads::Arbiters;
 use nosebook_notifier::{hop_span, trace_context};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::MessageRow;
@@ -56,11 +58,20 @@ pub struct ChatRegistry {
     db: DbPool,
     clock: Clock,
     chats: HashMap<ChatId, Addr<ChatActor>>,
+    /// Where chat actors run (`None`: on the registry's own thread).
+    threads: Option<Arbiters>,
+    started: usize,
 }
 
 impl ChatRegistry {
     pub fn new(db: DbPool, clock: Clock) -> Self {
-        Self { db, clock, chats: HashMap::new() }
+        Self { db, clock, chats: HashMap::new(), threads: None, started: 0 }
+    }
+
+    /// Starts chat actors over these arbiters instead of the registry's thread.
+    pub fn spread_over(mut self, threads: Arbiters) -> Self {
+        self.threads = Some(threads);
+        self
     }
 }
 
@@ -86,7 +97,8 @@ impl Handler<SendMessage> for ChatRegistry {
                     members: Vec::new(),
                     last_used: Instant::now(),
                 };
-                let addr = actor.start();
+                self.started += 1;
+                let addr = Arbiters::start(self.threads.as_ref(), self.started, actor);
                 self.chats.insert(msg.chat, addr.clone());
                 addr
             }

@@ -9,6 +9,7 @@
 pub mod chats;
 pub mod presence;
 pub mod sessions;
+pub mod threads;
 
 pub use chats::{ChatRegistry, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;

@@ -32,6 +32,7 @@ use nosebook_schema::ids::UserId;
 use std::collections::HashSet;
 
 use crate::presence::{Activity, PresenceTracker};
+use crate::threads::Arbiters;
 
 /// At most one activity/expiry write per session per this interval.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
@@ -69,11 +70,29 @@ pub struct SessionDirectory {
     /// The sessions of each user with an actor here (some may have stopped since).
     by_user: HashMap<UserId, HashSet<SessionId>>,
     ended: HashMap<SessionId, Instant>,
+    /// Where session actors run (`None`: on the directory's own thread).
+    threads: Option<Arbiters>,
+    started: usize,
 }
 
 impl SessionDirectory {
     pub fn new(db: DbPool, clock: Clock, presence: Addr<PresenceTracker>) -> Self {
-        Self { db, clock, presence, sessions: HashMap::new(), by_user: HashMap::new(), ended: HashMap::new() }
+        Self {
+            db,
+            clock,
+            presence,
+            sessions: HashMap::new(),
+            by_user: HashMap::new(),
+            ended: HashMap::new(),
+            threads: None,
+            started: 0,
+        }
+    }
+
+    /// Starts session actors over these arbiters instead of the directory's thread.
+    pub fn spread_over(mut self, threads: Arbiters) -> Self {
+        self.threads = Some(threads);
+        self
     }
 
     /// The live actor for a loaded session, starting one unless another load won the race or
@@ -99,7 +118,8 @@ impl SessionDirectory {
             last_used: Instant::now(),
         };
         self.by_user.entry(user_id).or_default().insert(session.session_id);
-        let addr = actor.start();
+        self.started += 1;
+        let addr = Arbiters::start(self.threads.as_ref(), self.started, actor);
         self.sessions.insert(session.session_id, addr.clone());
         Some(addr)
     }

@@ -1,6 +1,7 @@
 //! Preparing a run: users, sessions, walls, friendships and group chats written in bulk with SQL
 //! (registering 20,000 people through the API would spend minutes hashing passwords). Their
-//! nicks start with `lt_<run>_`, so runs never collide.
+//! nicks start with `lt_<run>_`, so runs never collide, and the id of the i-th is
+//! `md5('<run>:<i>')::uuid`, so that pgbench can compute it (`scripts/pgbench-read`).
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Text, Uuid as SqlUuid};
@@ -41,12 +42,17 @@ impl Seeder {
         Ok(Self { conn, run })
     }
 
+    /// This run's id, in nicks and user ids.
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
     /// `n` people, each with a session valid for two days.
     pub async fn accounts(&mut self, n: usize) -> anyhow::Result<Vec<Account>> {
         let n = i32::try_from(n)?;
         diesel::sql_query(
-            "INSERT INTO users (first_name, last_name, nick, passhash, created_at, last_activity_at)
-             SELECT 'Load', 'Tester ' || i, 'lt_' || $1 || '_' || i, '!', now(), now()
+            "INSERT INTO users (id, first_name, last_name, nick, passhash, created_at, last_activity_at)
+             SELECT md5($1 || ':' || i)::uuid, 'Load', 'Tester ' || i, 'lt_' || $1 || '_' || i, '!', now(), now()
              FROM generate_series(1, $2) AS i",
         )
         .bind::<Text, _>(&self.run)

@@ -258,7 +258,12 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
                     tokio::select! {
                         op = ops.recv() => {
                             let Some(op) = op else { return };
-                            if let Err(e) = apply(op, &mut bound, &mut stale, Some(&node), &settings).await {
+                            // Whatever else is waiting goes in the same batch.
+                            let mut batch = vec![op];
+                            while batch.len() < MAX_ROUTE_BATCH && let Ok(op) = ops.try_recv() {
+                                batch.push(op);
+                            }
+                            if let Err(e) = apply_batch(batch, &mut bound, &mut stale, &node, &settings).await {
                                 tracing::warn!(error = %e, "binding failed; reconnecting");
                                 break;
                             }
@@ -295,6 +300,54 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
             }
         }
     }
+}
+
+/// Route changes applied in one round trip.
+const MAX_ROUTE_BATCH: usize = 512;
+
+/// Applies route changes in order with one round trip for all of them: every operation but the
+/// last goes out without waiting for its answer (`nowait`), and the last one waits. A channel
+/// handles its methods in order, so when the last answer arrives every earlier binding is in
+/// place too — only then are the waiting upgrades told.
+async fn apply_batch(
+    batch: Vec<RouteOp>,
+    bound: &mut HashSet<UserId>,
+    stale: &mut HashSet<UserId>,
+    node: &Node,
+    settings: &AmqpSettings,
+) -> lapin::Result<()> {
+    let last = batch.len().saturating_sub(1);
+    let mut waiting = Vec::new();
+    let mut result = Ok(());
+    for (i, op) in batch.into_iter().enumerate() {
+        let nowait = i < last;
+        let (user, bind) = match op {
+            RouteOp::Bind(user, done) => {
+                bound.insert(user);
+                stale.remove(&user);
+                waiting.push(done);
+                (user, true)
+            }
+            RouteOp::Unbind(user) => {
+                bound.remove(&user);
+                (user, false)
+            }
+        };
+        if result.is_err() {
+            continue;
+        }
+        let (exchange, key) = (settings.exchange.as_str().into(), user.to_string().into());
+        result = if bind {
+            let options = QueueBindOptions { nowait };
+            node.channel.queue_bind(node.queue.clone(), exchange, key, options, FieldTable::default()).await
+        } else {
+            node.channel.queue_unbind(node.queue.clone(), exchange, key, FieldTable::default()).await
+        };
+    }
+    for done in waiting {
+        let _ = done.send(());
+    }
+    result
 }
 
 async fn apply(

@@ -87,9 +87,7 @@ impl StreamHandler<Outbound> for WsConnection {
         // fills up behind a slow client instead of memory.
         ctx.wait(
             fut::wrap_future::<_, Self>(tracing::Instrument::instrument(
-                async move {
-                    matches!(tokio::time::timeout(WRITE_DEADLINE, session.text(frame.to_string())).await, Ok(Ok(())))
-                },
+                async move { matches!(tokio::time::timeout(WRITE_DEADLINE, session.text(frame)).await, Ok(Ok(()))) },
                 span,
             ))
             .map(|written, conn, ctx| {

@@ -1,7 +1,6 @@
 //! Who is connected on this node, and delivery to them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
 
 use actix::prelude::*;
 use nosebook_schema::ids::UserId;
@@ -12,8 +11,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::amqp::{RouteControl, RouteOp};
 use crate::metrics;
 
-/// One event as it goes on the wire: the exact text frame, shared by every connection.
-pub type Frame = Arc<str>;
+/// One event as it goes on the wire: the exact text frame, shared by every connection. A
+/// `ByteString` is reference-counted bytes: each socket's copy is a pointer, and the socket writes
+/// it as is (no per-connection copy of the JSON).
+pub type Frame = bytestring::ByteString;
 
 /// A frame queued for one socket, with the span its write belongs to (disabled when untraced).
 #[derive(Debug)]

@@ -101,21 +101,33 @@ impl OutboxRelay {
         self.wake.notify_one();
     }
 
-    /// Runs until the process ends.
+    /// Runs until the process ends, on this thread.
     pub fn spawn(self) {
-        actix::spawn(async move {
-            loop {
-                match self.drain().await {
-                    Ok(()) => {
-                        let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox relay: publishing failed; events wait");
-                        tokio::time::sleep(BACKOFF).await;
-                    }
+        actix::spawn(self.run());
+    }
+
+    /// Runs until the process ends, on `arbiter` (this thread when `None`).
+    pub fn spawn_on(self, arbiter: Option<&actix::ArbiterHandle>) {
+        match arbiter {
+            Some(arbiter) => {
+                arbiter.spawn(self.run());
+            }
+            None => self.spawn(),
+        }
+    }
+
+    async fn run(self) {
+        loop {
+            match self.drain().await {
+                Ok(()) => {
+                    let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox relay: publishing failed; events wait");
+                    tokio::time::sleep(BACKOFF).await;
                 }
             }
-        });
+        }
     }
 
     /// Publishes until no unpublished row is left.

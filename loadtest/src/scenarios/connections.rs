@@ -44,8 +44,9 @@ pub async fn run(
     let health = Arc::new(SocketHealth::default());
     let bar = progress(accounts.len() as u64, common.quiet, "connections");
     let sources = source_addresses.max(1);
-    let opened: Vec<_> = stream::iter(accounts.iter().enumerate().map(|(i, account)| {
-        let (api, connect, bar) = (api.clone(), connect.clone(), bar.clone());
+    // Each socket is read (and so answers pings) from the moment it opens.
+    let opened: Vec<bool> = stream::iter(accounts.iter().enumerate().map(|(i, account)| {
+        let (api, connect, bar, health) = (api.clone(), connect.clone(), bar.clone(), health.clone());
         let session = account.session();
         let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i % usize::from(sources)) as u8));
         async move {
@@ -55,11 +56,12 @@ pub async fn run(
             match socket {
                 Ok(socket) => {
                     connect.record(at, at.elapsed());
-                    Some(socket)
+                    listen(socket, health, |_| {});
+                    true
                 }
                 Err(kind) => {
                     connect.error(kind);
-                    None
+                    false
                 }
             }
         }
@@ -69,11 +71,7 @@ pub async fn run(
     .await;
     bar.finish_and_clear();
     let open_elapsed = start.elapsed();
-    let sockets: Vec<_> = opened.into_iter().flatten().collect();
-    let held = sockets.len();
-    for socket in sockets {
-        listen(socket, health.clone(), |_| {});
-    }
+    let held = opened.into_iter().filter(|ok| *ok).count();
     // Let the server settle (connection actors started, buffers allocated) before measuring.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let rss_after = server_pid.and_then(rss);

@@ -31,6 +31,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
     let mut seeder = Seeder::connect(&common.database_url).await?;
     let accounts = Arc::new(seeder.accounts(users.max(2)).await?);
     seeder.walls(&accounts, 5).await?;
+    super::warm_up(&api, &accounts).await?;
     // Posts written during the run, for likes and comments.
     let posts: Arc<Mutex<Vec<Uuid>>> = Arc::default();
 

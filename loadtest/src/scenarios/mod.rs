@@ -33,6 +33,20 @@ pub async fn open_sockets(api: &Api, accounts: &[Account]) -> anyhow::Result<Vec
     opened.into_iter().collect::<Result<_, _>>().map_err(|e| anyhow::anyhow!("opening the sockets: {e}"))
 }
 
+/// Signs every account in once before the clock starts (`GET /whoami`), as people who are
+/// browsing already are: the run measures steady state, not a login storm.
+pub async fn warm_up(api: &Api, accounts: &[Account]) -> anyhow::Result<()> {
+    let answers: Vec<Result<(), String>> = stream::iter(accounts.iter().map(|a| {
+        let api = api.clone();
+        let session = a.session();
+        async move { api.get("/whoami", &session).await.map(drop) }
+    }))
+    .buffer_unordered(32)
+    .collect()
+    .await;
+    answers.into_iter().collect::<Result<(), _>>().map_err(|e| anyhow::anyhow!("warm-up: {e}"))
+}
+
 /// Counters of a socket's life while it is read.
 #[derive(Default)]
 pub struct SocketHealth {

@@ -36,7 +36,11 @@ pub async fn run(common: &Common, users: usize, page: &str) -> anyhow::Result<(R
     let mut seeder = Seeder::connect(&common.database_url).await?;
     let accounts = seeder.accounts(users.max(2)).await?;
     seeder.walls(&accounts, POSTS_PER_WALL).await?;
+    // For `scripts/pgbench-read`, which reads the same rows straight from PostgreSQL.
+    let run = seeder.run_id().to_owned();
+    println!("prepared run {run}: {} users", accounts.len());
     let accounts = Arc::new(accounts);
+    super::warm_up(&api, &accounts).await?;
 
     let start = Instant::now();
     let series = Arc::new([
@@ -75,7 +79,9 @@ pub async fn run(common: &Common, users: usize, page: &str) -> anyhow::Result<(R
         .collect();
     let report = Report {
         scenario: "read".into(),
-        settings: json!({"users": accounts.len(), "page": page, "rate": common.rate, "duration_s": common.duration}),
+        settings: json!({
+            "users": accounts.len(), "page": page, "rate": common.rate, "duration_s": common.duration, "run": run,
+        }),
         elapsed_s: elapsed.as_secs_f64(),
         series: used.iter().map(|s| s.report(elapsed)).collect(),
         events: None,
