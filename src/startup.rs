@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use nosebook_actors::presence::Announcer;
 use nosebook_actors::threads::Arbiters;
+use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
@@ -124,7 +125,11 @@ impl Application {
         let presence = start_presence(&db, clock, Some(wake.clone()));
         // Session and chat actors over one thread per core, not all on this one.
         let threads = Arbiters::per_core();
-        let sessions = SessionDirectory::new(db.clone(), clock, presence.clone()).spread_over(threads.clone()).start();
+        let users = UserCache::default();
+        let sessions = SessionDirectory::new(db.clone(), clock, presence.clone())
+            .spread_over(threads.clone())
+            .with_user_cache(users.clone())
+            .start();
         let chats = ChatRegistry::new(db.clone(), clock).spread_over(threads.clone()).start();
         let hub = start_hub(settings, &presence, &sessions);
         let transport: Arc<dyn Transport> = match &settings.amqp {
@@ -145,6 +150,7 @@ impl Application {
             hub,
             relay,
             storage,
+            users,
         });
         Self::serve(settings, "nosebook", listener, move |cfg| {
             cfg.app_data(state.clone())

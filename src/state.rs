@@ -2,6 +2,7 @@
 
 use actix::Addr;
 use nosebook_actors::presence::LastSeen;
+use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
 use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::DbPool;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub relay: OutboxRelay,
     /// Avatars.
     pub storage: Storage,
+    /// Users recently read (names, avatars; activity is overlaid from presence).
+    pub users: UserCache,
 }
 
 impl AppState {

@@ -333,7 +333,7 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
     let amqp = support::amqp_url();
     let a = start("serve", &db, &amqp, &exchange).await;
     let b = start("serve", &db, &amqp, &exchange).await;
-    let (_, session) = register(&a.base, "dora_cluster").await;
+    let (id, session) = register(&a.base, "dora_cluster").await;
     let avatar_on = |base: String| {
         let session = session.clone();
         async move {
@@ -349,8 +349,24 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
             me["data"]["avatarUrl"].as_str().map(str::to_owned)
         }
     };
-    // Node B has the session, and so the user, cached.
+    // Node B has the session, and so the user, cached; and the user object in its user cache.
     assert_eq!(avatar_on(b.base.clone()).await, None);
+    let public_avatar = |base: String| {
+        let (session, id) = (session.clone(), id.clone());
+        async move {
+            let user: Value = reqwest::Client::new()
+                .get(format!("{base}/users/{id}"))
+                .header("X-Auth-Session-Id", session)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            user["data"]["avatar"]["url"].as_str().map(str::to_owned)
+        }
+    };
+    assert_eq!(public_avatar(b.base.clone()).await, None);
 
     let mut png = std::io::Cursor::new(Vec::new());
     image::DynamicImage::new_rgb8(40, 30).write_to(&mut png, image::ImageFormat::Png).unwrap();
@@ -377,6 +393,11 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(seen.as_deref(), Some(url.as_str()), "node B reloaded the user when the control message came");
+    assert_eq!(
+        public_avatar(b.base.clone()).await.as_deref(),
+        Some(url.as_str()),
+        "and dropped its cached user object"
+    );
     drop((a, b));
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")));
     support::delete_exchange(exchange);

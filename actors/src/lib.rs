@@ -10,6 +10,7 @@ pub mod chats;
 pub mod presence;
 pub mod sessions;
 pub mod threads;
+pub mod user_cache;
 
 pub use chats::{ChatRegistry, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;

@@ -33,6 +33,7 @@ use std::collections::HashSet;
 
 use crate::presence::{Activity, PresenceTracker};
 use crate::threads::Arbiters;
+use crate::user_cache::UserCache;
 
 /// At most one activity/expiry write per session per this interval.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
@@ -73,6 +74,8 @@ pub struct SessionDirectory {
     /// Where session actors run (`None`: on the directory's own thread).
     threads: Option<Arbiters>,
     started: usize,
+    /// Told when a user changes.
+    users: Option<UserCache>,
 }
 
 impl SessionDirectory {
@@ -86,7 +89,14 @@ impl SessionDirectory {
             ended: HashMap::new(),
             threads: None,
             started: 0,
+            users: None,
         }
+    }
+
+    /// Drops changed users from this cache.
+    pub fn with_user_cache(mut self, users: UserCache) -> Self {
+        self.users = Some(users);
+        self
     }
 
     /// Starts session actors over these arbiters instead of the directory's thread.
@@ -201,6 +211,9 @@ impl Handler<UserChanged> for SessionDirectory {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, UserChanged(user): UserChanged, _: &mut Self::Context) -> Self::Result {
+        if let Some(users) = &self.users {
+            users.forget(user);
+        }
         let actors: Vec<_> =
             self.by_user.get(&user).into_iter().flatten().filter_map(|id| self.sessions.get(id).cloned()).collect();
         Box::pin(async move {

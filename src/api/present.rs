@@ -8,7 +8,7 @@ use nosebook_schema::ids::{PostId, UserId};
 use nosebook_schema::models::{CommentRow, PostRow};
 use nosebook_schema::paging::Page;
 use nosebook_schema::queries::likes::{self, LikeSummary, Likes};
-use nosebook_schema::queries::{comments, posts, users};
+use nosebook_schema::queries::{comments, posts};
 use nosebook_schema::{AsyncPgConnection, DbError};
 use uuid::Uuid;
 
@@ -93,7 +93,7 @@ impl<'a> Presenter<'a> {
             people.extend(summary.first_likers.iter().copied());
         }
         let ids: Vec<UserId> = people.into_iter().collect();
-        let rows = users::find_many(conn, &ids).await?;
+        let rows = self.state.users.find_many(conn, &ids).await?;
         refs.users = self.state.present_users(rows).await.into_iter().map(|u| (UserId(u.id), u)).collect();
         Ok(())
     }

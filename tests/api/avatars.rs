@@ -68,6 +68,10 @@ fn small_url(url: &str) -> String {
 async fn an_avatar_round_trip_crops_resizes_strips_and_replaces() {
     let app = spawn_app().await;
     let (id, session) = app.register("avatar_owner").await;
+    let (_, other) = app.register("avatar_viewer").await;
+    // Read once before: the user is now in the server's user cache.
+    let before = app.get(&format!("/users/{id}"), Some(&other)).await;
+    assert!(before.data().get("avatar").is_none());
 
     let answer = app.upload_avatar(Some(&session), file(photo_with_metadata(), "../../etc/passwd", "image/png")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
@@ -91,7 +95,6 @@ async fn an_avatar_round_trip_crops_resizes_strips_and_replaces() {
     let me = app.get("/whoami", Some(&session)).await;
     assert_eq!(me.data()["avatarUrl"], url.as_str());
     assert!(me.data()["avatarUpdatedAt"].is_string());
-    let (_, other) = app.register("avatar_viewer").await;
     let seen = app.get(&format!("/users/{id}"), Some(&other)).await;
     assert_eq!(seen.data()["avatar"]["url"], url.as_str());
     assert!(seen.data()["avatar"]["updatedAt"].is_string());

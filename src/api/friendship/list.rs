@@ -4,7 +4,6 @@ use actix_web::web;
 use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship::{self, Direction, FriendshipFilter};
-use nosebook_schema::queries::users;
 use nosebook_schema::time::ONLINE_WINDOW;
 
 use crate::api::auth::SignedIn;
@@ -55,7 +54,7 @@ pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -
     let mut conn = state.db.get().await?;
     let page = friendship::list(&mut conn, filter, after, limit).await.map_err(DbError::from)?;
     let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
-    let rows = users::find_many(&mut conn, &ids).await.map_err(DbError::from)?;
+    let rows = state.users.find_many(&mut conn, &ids).await.map_err(DbError::from)?;
     drop(conn);
     let mut people: HashMap<_, _> = state.present_users(rows).await.into_iter().map(|u| (u.id, u)).collect();
     let data = page

@@ -1,7 +1,6 @@
 use actix_web::web;
 use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::users;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
@@ -22,7 +21,7 @@ pub async fn get_user(_: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let id = UserId(parse_id(&id, "Unknown")?);
     let row = {
         let mut conn = state.db.get().await?;
-        users::find(&mut conn, id).await.map_err(DbError::from)?
+        state.users.find(&mut conn, id).await.map_err(DbError::from)?
     };
     Ok(match row {
         Some(row) => state.present_user(row).await.map_or(Reply::Null, Reply::Data),
