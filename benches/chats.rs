@@ -6,14 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
+mod support;
+
 use std::time::Duration;
 
 use actix::{Actor, Addr};
 use chrono::Utc;
-use criterion::async_executor::AsyncExecutor;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::future::join_all;
 use nosebook::api::wire::{Message, User};
 use nosebook::events::Event;
@@ -23,15 +23,7 @@ use nosebook_schema::models::NewUser;
 use nosebook_schema::queries::{chats, users};
 use nosebook_schema::time::Clock;
 use nosebook_schema::{DbError, DbPool, PoolSettings};
-
-/// Criterion drives the futures on an actix system, where the actors live.
-struct Actix<'a>(&'a actix::SystemRunner);
-
-impl AsyncExecutor for Actix<'_> {
-    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
-        self.0.block_on(future)
-    }
-}
+use support::{Actix, prepare};
 
 /// Private chats the concurrent case spreads its sends over.
 const CHATS: usize = 16;
@@ -39,18 +31,6 @@ const CHATS: usize = 16;
 const IN_FLIGHT: usize = 64;
 /// The server's default pool size (`NOSEBOOK_DB_POOL_SIZE`).
 const POOL: usize = 16;
-
-async fn prepare(server: &str) -> Result<String, String> {
-    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await.map_err(|e| e.to_string())?;
-    for sql in ["DROP DATABASE IF EXISTS nosebook_bench WITH (FORCE)", "CREATE DATABASE nosebook_bench"] {
-        diesel::sql_query(sql).execute(&mut admin).await.map_err(|e| e.to_string())?;
-    }
-    let url = format!("{server}/nosebook_bench");
-    nosebook_schema::migrate::run_pending(&url).await.map_err(|e| e.to_string())?;
-    let mut conn = AsyncPgConnection::establish(&url).await.map_err(|e| e.to_string())?;
-    nosebook::seed::compat::load(&mut conn).await.map_err(|e| e.to_string())?;
-    Ok(url)
-}
 
 /// One private chat between two new users: who writes in it, and the sender's wire object the
 /// `new_message` frame embeds.

@@ -6,29 +6,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::cell::Cell;
-use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix::prelude::*;
-use criterion::async_executor::AsyncExecutor;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nosebook_notifier::connection::OUTBOUND_QUEUE;
 use nosebook_notifier::hub::{self, Connect, Deliver, Frame, Hub, Kick, Outbound, Stats};
 use nosebook_notifier::metrics;
 use nosebook_schema::ids::UserId;
+use support::Actix;
 use tokio::sync::{Notify, mpsc};
-
-/// Criterion drives the futures on an actix system, where the actors live.
-struct Actix<'a>(&'a actix::SystemRunner);
-
-impl AsyncExecutor for Actix<'_> {
-    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
-        self.0.block_on(future)
-    }
-}
 
 /// Frames still to be taken in this round, and who waits for the last one.
 #[derive(Default)]

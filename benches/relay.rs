@@ -12,15 +12,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use criterion::async_executor::AsyncExecutor;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lapin::options::{ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
@@ -32,16 +32,8 @@ use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::outbox;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{DbPool, PoolSettings};
+use support::{Actix, prepare};
 use tokio::sync::Notify;
-
-/// Criterion drives the futures on an actix system, as in the server.
-struct Actix<'a>(&'a actix::SystemRunner);
-
-impl AsyncExecutor for Actix<'_> {
-    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
-        self.0.block_on(future)
-    }
-}
 
 const EXCHANGE: &str = "nosebook.bench.relay";
 /// What `AmqpTransport` declares its exchange with; a declaration must match it exactly.
@@ -120,18 +112,6 @@ impl Transport for Counting {
             Ok(())
         })
     }
-}
-
-async fn prepare(server: &str) -> Result<String, String> {
-    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await.map_err(|e| e.to_string())?;
-    for sql in ["DROP DATABASE IF EXISTS nosebook_bench WITH (FORCE)", "CREATE DATABASE nosebook_bench"] {
-        diesel::sql_query(sql).execute(&mut admin).await.map_err(|e| e.to_string())?;
-    }
-    let url = format!("{server}/nosebook_bench");
-    nosebook_schema::migrate::run_pending(&url).await.map_err(|e| e.to_string())?;
-    let mut conn = AsyncPgConnection::establish(&url).await.map_err(|e| e.to_string())?;
-    nosebook::seed::compat::load(&mut conn).await.map_err(|e| e.to_string())?;
-    Ok(url)
 }
 
 fn relay(c: &mut Criterion) {

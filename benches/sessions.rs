@@ -5,41 +5,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
+mod support;
 
 use actix::Actor;
-use criterion::async_executor::AsyncExecutor;
 use criterion::{Criterion, criterion_group, criterion_main};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use nosebook_actors::{Authenticate, PresenceTracker, SessionDirectory};
 use nosebook_schema::ids::SessionId;
 use nosebook_schema::queries::sessions;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{DbPool, PoolSettings};
+use support::{Actix, prepare};
 use uuid::Uuid;
 
-/// Criterion drives the futures on an actix system, where the actors live.
-struct Actix<'a>(&'a actix::SystemRunner);
-
-impl AsyncExecutor for Actix<'_> {
-    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
-        self.0.block_on(future)
-    }
-}
-
 const SESSION: &str = "bb23af03-be50-4bce-b729-b259b2e02e54";
-
-async fn prepare(server: &str) -> Result<String, String> {
-    let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await.map_err(|e| e.to_string())?;
-    for sql in ["DROP DATABASE IF EXISTS nosebook_bench WITH (FORCE)", "CREATE DATABASE nosebook_bench"] {
-        diesel::sql_query(sql).execute(&mut admin).await.map_err(|e| e.to_string())?;
-    }
-    let url = format!("{server}/nosebook_bench");
-    nosebook_schema::migrate::run_pending(&url).await.map_err(|e| e.to_string())?;
-    let mut conn = AsyncPgConnection::establish(&url).await.map_err(|e| e.to_string())?;
-    nosebook::seed::compat::load(&mut conn).await.map_err(|e| e.to_string())?;
-    Ok(url)
-}
 
 fn session_lookup(c: &mut Criterion) {
     let system = actix::System::new();
