@@ -81,6 +81,13 @@ async fn register(base: &str, nick: &str) -> (String, String) {
     )
 }
 
+/// `GET path` on a node as the holder of `session`: the status and the JSON body.
+async fn get_as(base: &str, path: &str, session: &str) -> (u16, Value) {
+    let response =
+        reqwest::Client::new().get(format!("{base}{path}")).header("X-Auth-Session-Id", session).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
 async fn send_message(base: &str, session: &str, to: &str, text: &str) {
     let response = reqwest::Client::new()
         .post(format!("{base}/conversations/send-message"))
@@ -292,16 +299,7 @@ async fn a_logout_on_one_node_ends_the_session_on_every_node() {
     let (_, session) = register(&a.base, "carol_cluster").await;
     let whoami = |base: String| {
         let session = session.clone();
-        async move {
-            reqwest::Client::new()
-                .get(format!("{base}/whoami"))
-                .header("X-Auth-Session-Id", session)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        async move { get_as(&base, "/whoami", &session).await.0 }
     };
     // Node B has the session cached in its session actor.
     assert_eq!(whoami(b.base.clone()).await, 200);
@@ -336,33 +334,14 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
     let (id, session) = register(&a.base, "dora_cluster").await;
     let avatar_on = |base: String| {
         let session = session.clone();
-        async move {
-            let me: Value = reqwest::Client::new()
-                .get(format!("{base}/whoami"))
-                .header("X-Auth-Session-Id", session)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            me["data"]["avatarUrl"].as_str().map(str::to_owned)
-        }
+        async move { get_as(&base, "/whoami", &session).await.1["data"]["avatarUrl"].as_str().map(str::to_owned) }
     };
     // Node B has the session, and so the user, cached; and the user object in its user cache.
     assert_eq!(avatar_on(b.base.clone()).await, None);
     let public_avatar = |base: String| {
         let (session, id) = (session.clone(), id.clone());
         async move {
-            let user: Value = reqwest::Client::new()
-                .get(format!("{base}/users/{id}"))
-                .header("X-Auth-Session-Id", session)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let (_, user) = get_as(&base, &format!("/users/{id}"), &session).await;
             user["data"]["avatar"]["url"].as_str().map(str::to_owned)
         }
     };
