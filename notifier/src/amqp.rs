@@ -187,7 +187,7 @@ async fn connect_node(
         )
         .await?;
     for user in bound {
-        bind(&channel, settings, &queue, *user).await?;
+        bind(&channel, settings, &queue, *user, false).await?;
     }
     let no_ack = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
     let consumer = channel.basic_consume(queue.clone(), "".into(), no_ack, FieldTable::default()).await?;
@@ -199,13 +199,20 @@ fn routing_key(recipient: UserId) -> String {
     if recipient == CONTROL_RECIPIENT { CONTROL.to_owned() } else { recipient.to_string() }
 }
 
-async fn bind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString, user: UserId) -> lapin::Result<()> {
+/// Routes `user`'s events to `queue`; with `nowait`, without waiting for the broker's answer.
+async fn bind(
+    channel: &Channel,
+    settings: &AmqpSettings,
+    queue: &ShortString,
+    user: UserId,
+    nowait: bool,
+) -> lapin::Result<()> {
     channel
         .queue_bind(
             queue.clone(),
             settings.exchange.as_str().into(),
             user.to_string().into(),
-            QueueBindOptions::default(),
+            QueueBindOptions { nowait },
             FieldTable::default(),
         )
         .await
@@ -292,7 +299,10 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, mut ops: mpsc::Unbounde
                         () = &mut deadline => break,
                         op = ops.recv() => {
                             let Some(op) = op else { return };
-                            let _ = apply(op, &mut bound, &mut stale, None, &settings).await;
+                            // Nothing to wait for: the binding is made on reconnect.
+                            if let (_, Some(done)) = remember(op, &mut bound, &mut stale, false) {
+                                let _ = done.send(());
+                            }
                         }
                     }
                 }
@@ -320,29 +330,15 @@ async fn apply_batch(
     let mut waiting = Vec::new();
     let mut result = Ok(());
     for (i, op) in batch.into_iter().enumerate() {
-        let nowait = i < last;
-        let (user, bind) = match op {
-            RouteOp::Bind(user, done) => {
-                bound.insert(user);
-                stale.remove(&user);
-                waiting.push(done);
-                (user, true)
-            }
-            RouteOp::Unbind(user) => {
-                bound.remove(&user);
-                (user, false)
-            }
-        };
-        if result.is_err() {
-            continue;
+        let (user, done) = remember(op, bound, stale, true);
+        // After a failure the rest is only remembered: everything is bound again on reconnect.
+        if result.is_ok() {
+            result = match done {
+                Some(_) => bind(&node.channel, settings, &node.queue, user, i < last).await,
+                None => unbind(&node.channel, settings, &node.queue, user).await,
+            };
         }
-        let (exchange, key) = (settings.exchange.as_str().into(), user.to_string().into());
-        result = if bind {
-            let options = QueueBindOptions { nowait };
-            node.channel.queue_bind(node.queue.clone(), exchange, key, options, FieldTable::default()).await
-        } else {
-            node.channel.queue_unbind(node.queue.clone(), exchange, key, FieldTable::default()).await
-        };
+        waiting.extend(done);
     }
     for done in waiting {
         let _ = done.send(());
@@ -350,33 +346,27 @@ async fn apply_batch(
     result
 }
 
-async fn apply(
+/// Records who should be routed here after `op`, whatever the broker's state; hands back the user
+/// and, for a binding, who waits for it. A user who leaves while the broker is away (`connected`
+/// false) is remembered as stale, to be unbound on reconnect.
+fn remember(
     op: RouteOp,
     bound: &mut HashSet<UserId>,
     stale: &mut HashSet<UserId>,
-    node: Option<&Node>,
-    settings: &AmqpSettings,
-) -> lapin::Result<()> {
+    connected: bool,
+) -> (UserId, Option<oneshot::Sender<()>>) {
     match op {
         RouteOp::Bind(user, done) => {
             bound.insert(user);
             stale.remove(&user);
-            let result = match node {
-                Some(node) => bind(&node.channel, settings, &node.queue, user).await,
-                None => Ok(()),
-            };
-            let _ = done.send(());
-            result
+            (user, Some(done))
         }
         RouteOp::Unbind(user) => {
             bound.remove(&user);
-            match node {
-                Some(node) => unbind(&node.channel, settings, &node.queue, user).await,
-                None => {
-                    stale.insert(user);
-                    Ok(())
-                }
+            if !connected {
+                stale.insert(user);
             }
+            (user, None)
         }
     }
 }
