@@ -107,14 +107,12 @@ fn fanout(c: &mut Criterion) {
         next_event.get()
     };
 
-    // One Deliver per user; `expected` frames in all. Senders count the hub's mailbox as the
-    // AMQP consumer and the in-process transport do.
+    // One event for every user, as a group message is; `expected` frames in all. The sender
+    // counts the hub's mailbox as the AMQP consumer and the in-process transport do.
     let deliver_round = |hub: &Addr<Hub>, users: &[UserId], round: &Arc<Round>, expected: usize| {
         round.remaining.store(expected, Ordering::Release);
-        for user in users {
-            metrics::queued(hub::MAILBOX);
-            hub.do_send(Deliver::new(event_id(), *user, frame.clone()));
-        }
+        metrics::queued(hub::MAILBOX);
+        hub.do_send(Deliver::new(event_id(), users.to_vec(), frame.clone()));
         let round = round.clone();
         async move { round.done.notified().await }
     };

@@ -86,7 +86,7 @@ fn rows(count: usize, recipients: &[UserId]) -> Vec<OutboxRow> {
     (0..count)
         .map(|i| OutboxRow {
             id: i as i64 + 1,
-            recipient_id: recipients[i % recipients.len()],
+            recipients: vec![recipients[i % recipients.len()]],
             frame: FRAME.to_owned(),
             trace_context: None,
         })

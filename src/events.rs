@@ -83,7 +83,10 @@ impl Event {
 
     /// Queues the event for `recipients`. Call it inside the transaction of the change.
     pub async fn queue(&self, conn: &mut AsyncPgConnection, recipients: &[UserId]) -> Result<(), DbError> {
-        nosebook_notifier::metrics::written(self.kind(), recipients.len());
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        nosebook_notifier::metrics::written(self.kind());
         Ok(outbox::push(conn, recipients, &self.frame(), trace_context::current().as_deref()).await?)
     }
 }
@@ -104,7 +107,7 @@ pub enum Control {
 impl Control {
     pub async fn queue(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
         let frame = serde_json::to_string(self).unwrap_or_default();
-        nosebook_notifier::metrics::written("control", 1);
+        nosebook_notifier::metrics::written("control");
         Ok(outbox::push(
             conn,
             &[nosebook_notifier::hub::CONTROL_RECIPIENT],

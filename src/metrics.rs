@@ -67,7 +67,10 @@ fn describe() {
     describe_gauge!(rt::WS_CONNECTIONS, "WebSocket connections open on this node");
     describe_counter!(rt::WS_OPENED, "WebSocket connections opened");
     describe_counter!(rt::WS_CLOSED, "WebSocket connections closed, by reason");
-    describe_counter!(rt::EVENTS_WRITTEN, "Events written to the outbox (one per recipient), by type");
+    describe_counter!(
+        rt::EVENTS_WRITTEN,
+        "Events written to the outbox (one per event, however many recipients), by type"
+    );
     describe_counter!(rt::EVENTS_PUBLISHED, "Outbox rows published to the transport and confirmed");
     describe_counter!(rt::EVENTS_CONSUMED, "Events received by this node's hub");
     describe_counter!(rt::EVENTS_DELIVERED, "Event frames queued to a socket");

@@ -168,7 +168,7 @@ impl Handler<SendMessage> for ChatActor {
                 let message = messages::insert(conn, chat, msg.author, &msg.text, msg.reply_to, now).await?;
                 chats::set_last_message(conn, chat, message.id, now).await?;
                 outbox::push(conn, &members, &(msg.frame)(&message), trace.as_deref()).await?;
-                metrics::written("new_message", members.len());
+                metrics::written("new_message");
                 Ok::<_, DbError>((members, Ok(message)))
             })
             .await

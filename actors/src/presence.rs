@@ -53,8 +53,10 @@ impl Announcer {
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let friends = friendship::friends_of(conn, user).await?;
-        outbox::push(conn, &friends, &(self.frame)(user, online, at), None).await?;
-        metrics::written("presence", friends.len());
+        if !friends.is_empty() {
+            outbox::push(conn, &friends, &(self.frame)(user, online, at), None).await?;
+            metrics::written("presence");
+        }
         Ok(())
     }
 

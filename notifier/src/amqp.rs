@@ -1,6 +1,9 @@
 //! RabbitMQ as the transport between nodes, the way the original routes events: a direct
 //! exchange (`notifications` by default), routing key = the recipient's user id, unroutable
-//! messages to the `trashbox_exchange` alternate exchange.
+//! messages to the `trashbox_exchange` alternate exchange. An event for several people is one
+//! message: the first recipient is its routing key and the others are in its `CC` header
+//! (RabbitMQ's sender-selected distribution), so the broker routes it once to every node queue
+//! bound to any of them, and each node reads the whole list back from the message.
 //!
 //! - [`AmqpTransport`] publishes outbox batches with publisher confirms; a batch counts as sent
 //!   only when the broker acknowledged every message. A broken connection is rebuilt on the
@@ -36,6 +39,8 @@ use crate::relay::{Transport, TransportError};
 use crate::trace_context::{self, TRACEPARENT};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
+/// The header RabbitMQ also routes by (sender-selected distribution).
+const CC: &str = "CC";
 /// A node's queue disappears this long after its node stopped consuming (it crashed or ended).
 const QUEUE_EXPIRES_MS: u32 = 60_000;
 /// Longest a connection attempt may take.
@@ -92,14 +97,23 @@ impl AmqpTransport {
                     .with_message_id(ShortString::from(row.id.to_string()))
                     .with_content_type("application/json".into());
                 let span = publish_span(row);
+                let Some((first, others)) = row.recipients.split_first() else {
+                    continue;
+                };
+                let mut headers = FieldTable::default();
                 if let Some(traceparent) = trace_context::of(&span) {
-                    let mut headers = FieldTable::default();
                     headers.insert(TRACEPARENT.into(), AMQPValue::LongString(traceparent.into()));
+                }
+                if !others.is_empty() {
+                    let keys = others.iter().map(|r| AMQPValue::LongString(routing_key(*r).into())).collect::<Vec<_>>();
+                    headers.insert(CC.into(), AMQPValue::FieldArray(keys.into()));
+                }
+                if !headers.inner().is_empty() {
                     properties = properties.with_headers(headers);
                 }
                 let publish = channel.basic_publish(
                     self.settings.exchange.as_str().into(),
-                    routing_key(row.recipient_id).into(),
+                    routing_key(*first).into(),
                     BasicPublishOptions::default(),
                     row.frame.as_bytes(),
                     properties,
@@ -224,21 +238,39 @@ async fn unbind(channel: &Channel, settings: &AmqpSettings, queue: &ShortString,
         .await
 }
 
+fn recipient_of(key: &str) -> Option<UserId> {
+    match key {
+        CONTROL => Some(CONTROL_RECIPIENT),
+        key => parse_go_uuid(key).map(UserId).ok(),
+    }
+}
+
+/// The routing key and every `CC` key, or `None` if any of them is not a recipient.
+fn recipients_of(delivery: &lapin::message::Delivery) -> Option<Vec<UserId>> {
+    let mut recipients = vec![recipient_of(delivery.routing_key.as_str())?];
+    let headers = delivery.properties.headers().as_ref().map(FieldTable::inner);
+    if let Some(cc) = headers.and_then(|headers| headers.get(CC)) {
+        let AMQPValue::FieldArray(keys) = cc else { return None };
+        for key in keys.as_slice() {
+            let AMQPValue::LongString(key) = key else { return None };
+            recipients.push(recipient_of(std::str::from_utf8(key.as_bytes()).ok()?)?);
+        }
+    }
+    Some(recipients)
+}
+
 fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
-    let recipient = match delivery.routing_key.as_str() {
-        CONTROL => Ok(CONTROL_RECIPIENT),
-        key => parse_go_uuid(key).map(UserId),
-    };
+    let recipients = recipients_of(&delivery);
     let event_id = delivery.properties.message_id().as_ref().and_then(|id| id.as_str().parse::<i64>().ok());
     let trace = delivery.properties.headers().as_ref().and_then(|headers| match headers.inner().get(TRACEPARENT) {
         Some(AMQPValue::LongString(value)) => Some(value.to_string()),
         _ => None,
     });
     let frame = String::from_utf8(delivery.data).ok();
-    match (recipient, event_id, frame) {
-        (Ok(recipient), Some(event_id), Some(frame)) => {
+    match (recipients, event_id, frame) {
+        (Some(recipients), Some(event_id), Some(frame)) => {
             metrics::queued(hub::MAILBOX);
-            hub.do_send(Deliver { event_id, recipient, frame: frame.into(), trace })
+            hub.do_send(Deliver { event_id, recipients, frame: frame.into(), trace })
         }
         _ => tracing::warn!("dropping a malformed event from RabbitMQ"),
     }

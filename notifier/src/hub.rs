@@ -233,20 +233,22 @@ impl Handler<Disconnect> for Hub {
     }
 }
 
-/// An event for one recipient, identified by its outbox id.
+/// An event for its recipients, identified by its outbox id.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
 pub struct Deliver {
     pub event_id: i64,
-    pub recipient: UserId,
+    /// Everyone the event is for, wherever their sockets are; [`CONTROL_RECIPIENT`] alone for a
+    /// control message.
+    pub recipients: Vec<UserId>,
     pub frame: Frame,
     /// The publisher's `traceparent`, when the event is traced.
     pub trace: Option<String>,
 }
 
 impl Deliver {
-    pub fn new(event_id: i64, recipient: UserId, frame: Frame) -> Self {
-        Self { event_id, recipient, frame, trace: None }
+    pub fn new(event_id: i64, recipients: Vec<UserId>, frame: Frame) -> Self {
+        Self { event_id, recipients, frame, trace: None }
     }
 }
 
@@ -260,9 +262,14 @@ impl Handler<Deliver> for Hub {
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
         metrics::taken(MAILBOX);
         ::metrics::counter!(metrics::EVENTS_CONSUMED).increment(1);
-        let span = crate::hop_span!(msg.trace.as_deref(), "notifier.deliver", event_id = msg.event_id, recipient = %msg.recipient);
+        let span = crate::hop_span!(
+            msg.trace.as_deref(),
+            "notifier.deliver",
+            event_id = msg.event_id,
+            recipients = msg.recipients.len()
+        );
         let _entered = span.enter();
-        if msg.recipient == CONTROL_RECIPIENT {
+        if msg.recipients == [CONTROL_RECIPIENT] {
             let news = match serde_json::from_str::<ControlFrame>(&msg.frame) {
                 Ok(ControlFrame::SessionEnded { session_id }) => SessionNews::Ended(session_id),
                 Ok(ControlFrame::UserChanged { user_id }) => SessionNews::UserChanged(user_id),
@@ -280,14 +287,23 @@ impl Handler<Deliver> for Hub {
             self.stats.duplicates_dropped += 1;
             return;
         }
-        let Some(conns) = self.users.get_mut(&msg.recipient) else {
+        // Every node gets the whole list; only the recipients with a socket here matter.
+        for recipient in &msg.recipients {
+            self.deliver_to(*recipient, &msg.frame, msg.trace.is_some());
+        }
+    }
+}
+
+impl Hub {
+    /// Queues `frame` on every socket `user` has on this node.
+    fn deliver_to(&mut self, user: UserId, frame: &Frame, traced: bool) {
+        let Some(conns) = self.users.get_mut(&user) else {
             return;
         };
         let mut gone = Vec::new();
-        let traced = msg.trace.is_some();
         for (id, conn) in conns.iter() {
             let span = if traced { tracing::info_span!("ws.send", conn = id.0) } else { tracing::Span::none() };
-            match conn.queue.try_send(Outbound { frame: msg.frame.clone(), span }) {
+            match conn.queue.try_send(Outbound { frame: frame.clone(), span }) {
                 Ok(()) => {
                     self.stats.delivered += 1;
                     ::metrics::counter!(metrics::EVENTS_DELIVERED).increment(1);
@@ -306,7 +322,7 @@ impl Handler<Deliver> for Hub {
             conns.remove(&id);
         }
         if conns.is_empty() {
-            self.forget(msg.recipient);
+            self.forget(user);
         }
     }
 }
@@ -358,7 +374,7 @@ mod tests {
         hub.send(Connect { user, queue: fast_queue, kick: fast_probe.recipient() }).await.unwrap();
 
         for id in 0..10 {
-            hub.send(Deliver::new(id, user, format!("{id}").into())).await.unwrap();
+            hub.send(Deliver::new(id, vec![user], format!("{id}").into())).await.unwrap();
             assert_eq!(fast.recv().await.as_deref(), Some(format!("{id}").as_str()), "the fast one never waits");
         }
         let stats = hub.send(Stats).await.unwrap();
@@ -369,6 +385,27 @@ mod tests {
     }
 
     #[actix::test]
+    async fn one_event_reaches_each_of_its_recipients_here_and_nobody_else() {
+        let hub = Hub::new().start();
+        let [a, b, outsider] = [(); 3].map(|()| UserId(uuid::Uuid::new_v4()));
+        let mut queues = Vec::new();
+        for user in [a, a, b, outsider] {
+            let (queue, frames) = mpsc::channel(10);
+            let probe = Probe(Default::default()).start();
+            hub.send(Connect { user, queue, kick: probe.recipient() }).await.unwrap();
+            queues.push(frames);
+        }
+        // `absent` has no socket on this node: another node delivers to them.
+        let absent = UserId(uuid::Uuid::new_v4());
+        hub.send(Deliver::new(1, vec![a, absent, b], "group".into())).await.unwrap();
+        for frames in &mut queues[..3] {
+            assert_eq!(frames.recv().await.as_deref(), Some("group"));
+        }
+        assert!(queues[3].try_recv().is_err(), "not for the outsider");
+        assert_eq!(hub.send(Stats).await.unwrap().delivered, 3);
+    }
+
+    #[actix::test]
     async fn duplicates_by_event_id_are_dropped() {
         let hub = Hub::new().start();
         let user = UserId(uuid::Uuid::new_v4());
@@ -376,7 +413,7 @@ mod tests {
         let probe = Probe(Default::default()).start();
         hub.send(Connect { user, queue, kick: probe.recipient() }).await.unwrap();
         for _ in 0..3 {
-            hub.send(Deliver::new(7, user, "once".into())).await.unwrap();
+            hub.send(Deliver::new(7, vec![user], "once".into())).await.unwrap();
         }
         assert_eq!(frames.recv().await.as_deref(), Some("once"));
         assert!(frames.try_recv().is_err());

@@ -8,7 +8,7 @@ pub const WS_CONNECTIONS: &str = "nosebook_ws_connections";
 pub const WS_OPENED: &str = "nosebook_ws_connections_opened_total";
 /// By `reason`: client_closed, pong_timeout, slow_consumer, error, shutdown.
 pub const WS_CLOSED: &str = "nosebook_ws_connections_closed_total";
-/// Outbox rows written, by event `type` (one per recipient).
+/// Events (outbox rows) written, by event `type`: one per event, however many its recipients.
 pub const EVENTS_WRITTEN: &str = "nosebook_events_written_total";
 /// Outbox rows the relay handed to the transport and the transport confirmed.
 pub const EVENTS_PUBLISHED: &str = "nosebook_events_published_total";
@@ -19,9 +19,9 @@ pub const EVENTS_DELIVERED: &str = "nosebook_events_delivered_total";
 /// Messages waiting in an actor's mailbox, by `actor`.
 pub const MAILBOX_DEPTH: &str = "nosebook_actor_mailbox_depth";
 
-/// `count` outbox rows of `kind` were written.
-pub fn written(kind: &'static str, count: usize) {
-    counter!(EVENTS_WRITTEN, "type" => kind).increment(count as u64);
+/// An event of `kind` was written to the outbox.
+pub fn written(kind: &'static str) {
+    counter!(EVENTS_WRITTEN, "type" => kind).increment(1);
 }
 
 pub fn socket_opened() {

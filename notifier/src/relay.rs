@@ -53,8 +53,12 @@ impl Transport for InProcess {
             for row in batch {
                 let span = publish_span(row);
                 let trace = trace_context::of(&span);
-                let deliver =
-                    Deliver { event_id: row.id, recipient: row.recipient_id, frame: row.frame.as_str().into(), trace };
+                let deliver = Deliver {
+                    event_id: row.id,
+                    recipients: row.recipients.clone(),
+                    frame: row.frame.as_str().into(),
+                    trace,
+                };
                 metrics::queued(hub::MAILBOX);
                 self.0.send(deliver).await.map_err(|e| TransportError::Unavailable(e.to_string()))?;
             }
@@ -65,7 +69,7 @@ impl Transport for InProcess {
 
 /// The span of one row's publish, continuing the trace of the request that wrote it.
 pub fn publish_span(row: &OutboxRow) -> tracing::Span {
-    hop_span!(row.trace_context.as_deref(), "outbox.publish", event_id = row.id, recipient = %row.recipient_id)
+    hop_span!(row.trace_context.as_deref(), "outbox.publish", event_id = row.id, recipients = row.recipients.len())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -116,7 +116,8 @@ pub struct MessageRow {
 #[diesel(table_name = crate::schema::outbox, check_for_backend(diesel::pg::Pg))]
 pub struct OutboxRow {
     pub id: i64,
-    pub recipient_id: UserId,
+    /// Everyone the event is for (at least one).
+    pub recipients: Vec<UserId>,
     pub frame: String,
     /// W3C `traceparent` of the request that wrote the event.
     pub trace_context: Option<String>,

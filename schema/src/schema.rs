@@ -118,11 +118,11 @@ diesel::table! {
 diesel::table! {
     outbox (id) {
         id -> Int8,
-        recipient_id -> Uuid,
         frame -> Text,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
         trace_context -> Nullable<Text>,
+        recipients -> Array<Uuid>,
     }
 }
 

@@ -9,8 +9,9 @@ use crate::ids::UserId;
 use crate::models::OutboxRow;
 use crate::schema::outbox;
 
-/// Queues one frame for each recipient. Call it inside the transaction of the change.
-/// `trace_context` is the writer's W3C `traceparent`, carried to the notifier.
+/// Queues one event (one frame) for every recipient: one row, however many they are. Call it
+/// inside the transaction of the change. `trace_context` is the writer's W3C `traceparent`,
+/// carried to the notifier.
 pub async fn push(
     conn: &mut AsyncPgConnection,
     recipients: &[UserId],
@@ -20,11 +21,11 @@ pub async fn push(
     if recipients.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = recipients
-        .iter()
-        .map(|r| (outbox::recipient_id.eq(*r), outbox::frame.eq(frame), outbox::trace_context.eq(trace_context)))
-        .collect();
-    diesel::insert_into(outbox::table).values(rows).execute(conn).await.map(drop)
+    diesel::insert_into(outbox::table)
+        .values((outbox::recipients.eq(recipients), outbox::frame.eq(frame), outbox::trace_context.eq(trace_context)))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// The oldest unpublished rows, locked so that several relays share the work without
