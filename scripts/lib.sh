@@ -131,7 +131,8 @@ ensure_test_tools() {
         cargo install --quiet --locked s3s-fs@0.14.1 --features binary
     fi
     local missing
-    missing=$(missing_packages prometheus-postgres-exporter docker-compose)
+    # chromium + chromium-driver: the web app's browser tests (tests/browser.rs).
+    missing=$(missing_packages prometheus-postgres-exporter docker-compose chromium chromium-driver fonts-dejavu-core)
     if [ -n "$missing" ]; then
         say "installing test tools: $missing"
         # shellcheck disable=SC2086

@@ -158,6 +158,7 @@ impl Application {
                 .app_data(sessions_data.clone())
                 .app_data(scrape.clone());
             api::routes(cfg);
+            crate::web::routes(cfg);
         })
     }
 

@@ -52,14 +52,17 @@ pub async fn resolve_session(
 /// The cookie the original frontend sets: `<sessionId>:<userId>`.
 pub const SESSION_COOKIE: &str = "nosebook_session";
 
-/// Which session the request claims: the header everywhere, and for the WebSocket upgrade (which
-/// browsers cannot add headers to) the cookie. The cookie also names the user it belongs to.
+/// Which session the request claims: the header everywhere, and the cookie for the web app's
+/// pages and the WebSocket upgrade (which browsers cannot add headers to). The JSON API does not
+/// take the cookie: it has no CSRF tokens, the app's pages do. The cookie also names the user it
+/// belongs to.
 fn session_claim(req: &ServiceRequest) -> Option<(SessionId, Option<UserId>)> {
     let header = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok());
     if let Some(id) = header.and_then(|v| parse_go_uuid(v.trim()).ok()) {
         return Some((SessionId(id), None));
     }
-    if req.path() != "/ws" {
+    let path = req.path();
+    if path != "/ws" && path != crate::web::PREFIX && !path.starts_with(&format!("{}/", crate::web::PREFIX)) {
         return None;
     }
     let cookie = req.cookie(SESSION_COOKIE)?;

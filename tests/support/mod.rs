@@ -57,6 +57,8 @@ pub async fn connect(url: &str) -> AsyncPgConnection {
 }
 
 /// The original seed's ids and sessions (API.md §8).
+pub mod server;
+
 pub mod seed {
     pub const TEST_TESTER: &str = "ed1a3fd0-4d0b-4961-b4cd-cf212357740d";
     pub const ASS_ASSER: &str = "ed1a3fd0-4d0b-4961-b4cd-cf2123577666";

@@ -1,0 +1,194 @@
+//! English and Russian. Every text of the app is a field of [`Texts`], so a language that lacks
+//! one does not compile. The language comes from the `nosebook_lang` cookie (the switch in the
+//! footer sets it), else from the browser's `Accept-Language`, else English.
+
+use actix_web::HttpRequest;
+
+pub const LANG_COOKIE: &str = "nosebook_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code().eq_ignore_ascii_case(code))
+    }
+
+    /// The cookie's choice, else the first language of `Accept-Language` we speak.
+    pub fn of(req: &HttpRequest) -> Lang {
+        if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::from_code(c.value())) {
+            return lang;
+        }
+        let accepted = req.headers().get("Accept-Language").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        accepted
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .filter_map(|tag| Lang::from_code(tag.trim().split('-').next().unwrap_or_default()))
+            .next()
+            .unwrap_or(Lang::En)
+    }
+
+    pub fn t(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Ru => &RU,
+        }
+    }
+}
+
+pub struct Texts {
+    pub language_name: &'static str,
+    pub my_page: &'static str,
+    pub messenger: &'static str,
+    pub friends: &'static str,
+    pub search_placeholder: &'static str,
+    pub search_nobody: &'static str,
+    pub log_out: &'static str,
+    pub log_in: &'static str,
+    pub sign_up: &'static str,
+    pub have_account: &'static str,
+    pub no_account: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub nick: &'static str,
+    pub password: &'static str,
+    pub required: &'static str,
+    pub bad_name: &'static str,
+    pub bad_nick: &'static str,
+    pub bad_password: &'static str,
+    pub nick_taken: &'static str,
+    pub unknown_nick: &'static str,
+    pub wrong_password: &'static str,
+    pub online: &'static str,
+    pub last_seen: &'static str,
+    pub wall: &'static str,
+    pub wall_empty: &'static str,
+    pub write_something: &'static str,
+    pub publish: &'static str,
+    pub post_empty: &'static str,
+    pub likes: &'static str,
+    pub comments: &'static str,
+    pub show_more: &'static str,
+    pub not_found: &'static str,
+    pub not_found_text: &'static str,
+    pub bad_request: &'static str,
+    pub something_wrong: &'static str,
+    pub tagline: &'static str,
+    pub new_event: &'static str,
+    pub reconnecting: &'static str,
+}
+
+static EN: Texts = Texts {
+    language_name: "English",
+    my_page: "My page",
+    messenger: "Messenger",
+    friends: "Friends",
+    search_placeholder: "Search people",
+    search_nobody: "Nobody found",
+    log_out: "Log out",
+    log_in: "Log in",
+    sign_up: "Sign up",
+    have_account: "Already have an account?",
+    no_account: "New to Nosebook?",
+    first_name: "First name",
+    last_name: "Last name",
+    nick: "Nick",
+    password: "Password",
+    required: "Required",
+    bad_name: "Up to 64 characters, no control characters",
+    bad_nick: "3 to 32 characters",
+    bad_password: "At least 8 characters",
+    nick_taken: "This nick is taken",
+    unknown_nick: "Nobody has this nick",
+    wrong_password: "Wrong password",
+    online: "online",
+    last_seen: "last seen",
+    wall: "Wall",
+    wall_empty: "No posts yet",
+    write_something: "What's new?",
+    publish: "Publish",
+    post_empty: "Write something first",
+    likes: "Likes",
+    comments: "Comments",
+    show_more: "Show more",
+    not_found: "Not found",
+    not_found_text: "There is no such page.",
+    bad_request: "That did not work",
+    something_wrong: "Something went wrong. Try again in a moment.",
+    tagline: "Friends, walls and chats — live.",
+    new_event: "New",
+    reconnecting: "Reconnecting…",
+};
+
+static RU: Texts = Texts {
+    language_name: "Русский",
+    my_page: "Моя страница",
+    messenger: "Мессенджер",
+    friends: "Друзья",
+    search_placeholder: "Поиск людей",
+    search_nobody: "Никого не нашлось",
+    log_out: "Выйти",
+    log_in: "Войти",
+    sign_up: "Зарегистрироваться",
+    have_account: "Уже есть аккаунт?",
+    no_account: "Впервые в Nosebook?",
+    first_name: "Имя",
+    last_name: "Фамилия",
+    nick: "Ник",
+    password: "Пароль",
+    required: "Обязательное поле",
+    bad_name: "До 64 символов, без управляющих символов",
+    bad_nick: "От 3 до 32 символов",
+    bad_password: "Не меньше 8 символов",
+    nick_taken: "Этот ник уже занят",
+    unknown_nick: "Пользователь с таким ником отсутствует",
+    wrong_password: "Неверный пароль",
+    online: "в сети",
+    last_seen: "был(а) в сети",
+    wall: "Стена",
+    wall_empty: "Записей пока нет",
+    write_something: "Что у вас нового?",
+    publish: "Опубликовать",
+    post_empty: "Сначала напишите что-нибудь",
+    likes: "Нравится",
+    comments: "Комментарии",
+    show_more: "Показать ещё",
+    not_found: "Не найдено",
+    not_found_text: "Такой страницы нет.",
+    bad_request: "Не получилось",
+    something_wrong: "Что-то пошло не так. Попробуйте чуть позже.",
+    tagline: "Друзья, стены и чаты — вживую.",
+    new_event: "Новое",
+    reconnecting: "Переподключение…",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_cookie_wins_then_the_browser_then_english() {
+        let req =
+            TestRequest::default().insert_header(("Accept-Language", "de-DE, ru;q=0.8, en;q=0.5")).to_http_request();
+        assert_eq!(Lang::of(&req), Lang::Ru);
+        let req = TestRequest::default()
+            .insert_header(("Accept-Language", "ru"))
+            .cookie(actix_web::cookie::Cookie::new(LANG_COOKIE, "en"))
+            .to_http_request();
+        assert_eq!(Lang::of(&req), Lang::En);
+        assert_eq!(Lang::of(&TestRequest::default().to_http_request()), Lang::En);
+    }
+}

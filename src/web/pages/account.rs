@@ -1,0 +1,233 @@
+//! Sign up, log in, log out. The forms post without script; errors are shown next to their field.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{PageError, check_csrf, redirect, respond};
+use crate::api::accounts::{login::LoginCommand, register::RegisterCommand};
+use crate::api::auth::{Anonymous, SignedIn};
+use crate::api::envelope::{ApiError, Reply};
+use crate::api::input::Command;
+use crate::state::AppState;
+use crate::web::PREFIX;
+use crate::web::i18n::Texts;
+use crate::web::layout::{html_response, page};
+use crate::web::session::{Viewer, expired_session_cookie, session_cookie};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountForm {
+    first_name: String,
+    last_name: String,
+    nick: String,
+    password: String,
+}
+
+/// Which field each problem belongs to, in the user's language.
+type FieldErrors = HashMap<&'static str, &'static str>;
+
+const FIELDS: [&str; 4] = ["first_name", "last_name", "nick", "password"];
+
+/// The API's refusal, spread over the form's fields.
+fn field_errors(t: &'static Texts, error: &ApiError) -> Option<FieldErrors> {
+    let ApiError::Refused { kind, message, .. } = error else { return None };
+    let mut errors = FieldErrors::new();
+    match *kind {
+        "NickError" if message.contains("занят") => errors.insert("nick", t.nick_taken),
+        "NickError" => errors.insert("nick", t.unknown_nick),
+        "PasswordError" => errors.insert("password", t.wrong_password),
+        _ => None,
+    };
+    // Validation problems name their field the Go way: `Key: 'RegisterCommand.FirstName' Error:…`.
+    for line in message.lines() {
+        let Some(field) = line.split('\'').nth(1).and_then(|key| key.split('.').nth(1)) else { continue };
+        let required = line.contains("'required' tag");
+        let (name, invalid) = match field {
+            "FirstName" => ("first_name", t.bad_name),
+            "LastName" => ("last_name", t.bad_name),
+            "Nick" => ("nick", t.bad_nick),
+            "Password" => ("password", t.bad_password),
+            _ => continue,
+        };
+        errors.entry(name).or_insert(if required { t.required } else { invalid });
+    }
+    (!errors.is_empty()).then_some(errors)
+}
+
+fn field(t: &'static Texts, name: &'static str, value: &str, errors: &FieldErrors) -> Markup {
+    let (label, kind, autocomplete) = match name {
+        "first_name" => (t.first_name, "text", "given-name"),
+        "last_name" => (t.last_name, "text", "family-name"),
+        "nick" => (t.nick, "text", "username"),
+        _ => (t.password, "password", "current-password"),
+    };
+    let error = errors.get(name);
+    let id = format!("field-{name}");
+    html! {
+        div.field.invalid[error.is_some()] {
+            label for=(id) { (label) }
+            input #(id) type=(kind) name=(name) value=(value) autocomplete=(autocomplete)
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
+            @if let Some(error) = error {
+                p.error id={(id) "-error"} { (error) }
+            }
+        }
+    }
+}
+
+fn account_page(viewer: &Viewer, signup: bool, form: &AccountForm, errors: &FieldErrors) -> Markup {
+    let t = viewer.t();
+    let (title, action) = if signup { (t.sign_up, "/signup") } else { (t.log_in, "/login") };
+    let fields: &[&'static str] = if signup { &FIELDS } else { &FIELDS[2..] };
+    page(
+        viewer,
+        title,
+        html! {
+            section.card.account {
+                h1 { (title) }
+                p.tagline { (t.tagline) }
+                form method="post" action={(PREFIX) (action)} novalidate {
+                    @for name in fields {
+                        @let value = match *name {
+                            "first_name" => &form.first_name,
+                            "last_name" => &form.last_name,
+                            "nick" => &form.nick,
+                            // A password is never sent back.
+                            _ => "",
+                        };
+                        (field(t, name, value, errors))
+                    }
+                    button.primary type="submit" { (title) }
+                }
+                p.switch {
+                    @if signup {
+                        (t.have_account) " " a href={(PREFIX) "/login"} { (t.log_in) }
+                    } @else {
+                        (t.no_account) " " a href={(PREFIX) "/signup"} { (t.sign_up) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn show(req: &HttpRequest, viewer: &Viewer, signup: bool) -> HttpResponse {
+    match &viewer.caller {
+        Some(caller) => redirect(req, &format!("{PREFIX}/users/{}", caller.user.id)),
+        None => {
+            html_response(StatusCode::OK, account_page(viewer, signup, &AccountForm::default(), &FieldErrors::new()))
+        }
+    }
+}
+
+pub async fn login_page(req: HttpRequest, viewer: Viewer) -> HttpResponse {
+    show(&req, &viewer, false)
+}
+
+pub async fn signup_page(req: HttpRequest, viewer: Viewer) -> HttpResponse {
+    show(&req, &viewer, true)
+}
+
+pub async fn login(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<AccountForm>,
+) -> HttpResponse {
+    submit(req, viewer, state, form.into_inner(), false).await
+}
+
+pub async fn signup(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<AccountForm>,
+) -> HttpResponse {
+    submit(req, viewer, state, form.into_inner(), true).await
+}
+
+async fn submit(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: AccountForm,
+    signup: bool,
+) -> HttpResponse {
+    respond(&req, &viewer, sign_in(&req, &viewer, state, form, signup)).await
+}
+
+async fn sign_in(
+    req: &HttpRequest,
+    viewer: &Viewer,
+    state: web::Data<AppState>,
+    form: AccountForm,
+    signup: bool,
+) -> Result<HttpResponse, PageError> {
+    if let Some(caller) = &viewer.caller {
+        return Ok(redirect(req, &format!("{PREFIX}/users/{}", caller.user.id)));
+    }
+    if !crate::web::csrf::same_origin(req) {
+        return Err(PageError::Forged);
+    }
+    let result = if signup {
+        let command = RegisterCommand {
+            first_name: form.first_name.clone(),
+            last_name: form.last_name.clone(),
+            nick: form.nick.clone(),
+            password: form.password.clone(),
+        };
+        crate::api::accounts::register::register(Anonymous, state, Command(command)).await
+    } else {
+        let command = LoginCommand { nick: form.nick.clone(), password: form.password.clone() };
+        crate::api::accounts::login::login(Anonymous, state, Command(command)).await
+    };
+    match result {
+        Ok(Reply::Data(signed_in)) => {
+            let mut res = redirect(req, &format!("{PREFIX}/users/{}", signed_in.user.id));
+            let _ = res.add_cookie(&session_cookie(req, &signed_in.session));
+            Ok(res)
+        }
+        Ok(_) => Err(ApiError::Internal(anyhow::anyhow!("signing in answered no session")).into()),
+        Err(error) => match (field_errors(viewer.t(), &error), &error) {
+            (Some(errors), ApiError::Refused { status, .. }) => {
+                Ok(html_response(*status, account_page(viewer, signup, &form, &errors)))
+            }
+            _ => Err(error.into()),
+        },
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let to_login = format!("{PREFIX}/login");
+        let Some(caller) = viewer.caller.clone() else {
+            return Ok(redirect(&req, &to_login));
+        };
+        check_csrf(&req, &caller, Some(&form.csrf))?;
+        match crate::api::accounts::logout::logout(SignedIn(caller), state).await {
+            // Logged out, or the session was already gone: either way the cookie goes.
+            Ok(_) | Err(ApiError::Refused { .. }) => {
+                let mut res = redirect(&req, &to_login);
+                let _ = res.add_cookie(&expired_session_cookie(&req));
+                Ok(res)
+            }
+            Err(error) => Err(error.into()),
+        }
+    })
+    .await
+}

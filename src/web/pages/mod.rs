@@ -1,0 +1,102 @@
+//! One file per page (or per small group of pages). Handlers answer a page, a fragment for htmx or
+//! a redirect, or stop early with a [`PageError`], which becomes a response here, in one place.
+
+pub mod account;
+pub mod home;
+pub mod profile;
+pub mod search;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use maud::html;
+use nosebook_actors::Caller;
+
+use super::PREFIX;
+use super::layout::{html_response, page};
+use super::session::Viewer;
+use crate::api::envelope::ApiError;
+
+/// A request made by htmx wants a fragment, not a page.
+pub fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers().contains_key("HX-Request")
+}
+
+/// See-other to `to` (after a POST the browser GETs it); for htmx, a client-side redirect.
+pub fn redirect(req: &HttpRequest, to: &str) -> HttpResponse {
+    if is_htmx(req) {
+        HttpResponse::Ok().insert_header(("HX-Redirect", to)).finish()
+    } else {
+        HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+    }
+}
+
+/// Why a page handler stopped early.
+#[derive(Debug)]
+pub enum PageError {
+    /// Signed out: the browser is sent to log in.
+    SignInFirst,
+    /// A state-changing request without its page's CSRF token (or, signed out, from elsewhere).
+    Forged,
+    NotFound,
+    Api(ApiError),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<nosebook_schema::DbError> for PageError {
+    fn from(e: nosebook_schema::DbError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+pub type PageResult = Result<HttpResponse, PageError>;
+
+/// Runs a handler's body and turns its early stop into the response.
+pub async fn respond(req: &HttpRequest, viewer: &Viewer, body: impl Future<Output = PageResult>) -> HttpResponse {
+    match body.await {
+        Ok(res) => res,
+        Err(PageError::SignInFirst) => redirect(req, &format!("{PREFIX}/login")),
+        Err(PageError::Forged) => {
+            HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("CSRF token missing or wrong")
+        }
+        Err(PageError::NotFound) => {
+            let t = viewer.t();
+            message_page(viewer, StatusCode::NOT_FOUND, t.not_found, t.not_found_text)
+        }
+        Err(PageError::Api(e)) => failure(viewer, e),
+    }
+}
+
+/// The signed-in caller.
+pub fn signed_in(viewer: &Viewer) -> Result<Caller, PageError> {
+    viewer.caller.clone().ok_or(PageError::SignInFirst)
+}
+
+/// A state-changing request from a signed-in page must carry its CSRF token.
+pub fn check_csrf(req: &HttpRequest, caller: &Caller, submitted: Option<&str>) -> Result<(), PageError> {
+    if super::csrf::verify(req, caller.session.session_id, submitted) { Ok(()) } else { Err(PageError::Forged) }
+}
+
+pub fn message_page(viewer: &Viewer, status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    html_response(status, page(viewer, title, html! { section.card.message { h1 { (title) } p { (text) } } }))
+}
+
+pub async fn not_found(req: HttpRequest, viewer: Viewer) -> HttpResponse {
+    respond(&req, &viewer, async { Err(PageError::NotFound) }).await
+}
+
+/// An API error as a page: refusals say what the API said; failures are logged and apologised for.
+fn failure(viewer: &Viewer, error: ApiError) -> HttpResponse {
+    let t = viewer.t();
+    match error {
+        ApiError::Refused { status, message, .. } => message_page(viewer, status, t.bad_request, &message),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            message_page(viewer, StatusCode::INTERNAL_SERVER_ERROR, t.bad_request, t.something_wrong)
+        }
+    }
+}

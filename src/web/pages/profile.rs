@@ -1,0 +1,216 @@
+//! A person's page: who they are, whether they are online, and their wall.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use nosebook_schema::DbError;
+use nosebook_schema::ids::{PostId, UserId, parse_go_uuid};
+use nosebook_schema::paging::Cursor;
+use nosebook_schema::queries::posts::{self, PostFilter};
+use serde::Deserialize;
+
+use super::{PageError, check_csrf, is_htmx, redirect, respond, signed_in};
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiError, Reply};
+use crate::api::input::Command;
+use crate::api::posts::publish::PublishPost;
+use crate::api::present::Presenter;
+use crate::api::wire::{Post, User, WireTime};
+use crate::state::AppState;
+use crate::web::PREFIX;
+use crate::web::i18n::Texts;
+use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
+use crate::web::session::Viewer;
+
+/// Posts per page of the wall (as the API's).
+const PAGE_SIZE: usize = 10;
+
+/// `27.11.2026 14:05` (UTC), in a `<time>` the script may localise.
+fn when(at: &WireTime) -> Markup {
+    html! { time datetime=(at.0.to_rfc3339()) { (at.0.format("%d.%m.%Y %H:%M")) } }
+}
+
+fn last_seen(t: &Texts, user: &User) -> Markup {
+    html! {
+        span.presence data-presence-text=(user.id) {
+            @if user.online { (t.online) } @else { (t.last_seen) " " (when(&user.last_online_at)) }
+        }
+    }
+}
+
+fn post(t: &Texts, post: &Post) -> Markup {
+    html! {
+        article.card.post #{"post-" (post.id)} {
+            header {
+                (avatar(&post.author, "small"))
+                div { (name_link(&post.author)) br; (when(&post.created_at)) }
+            }
+            p.text { (post.message) }
+            footer {
+                span.likes data-likes=(post.id) title=(t.likes) { "♥ " span.count { (post.likes.count) } }
+                span.comment-count { (t.comments) " " (post.recent_comments.total_count) }
+            }
+            @if !post.recent_comments.data.is_empty() {
+                ul.comments {
+                    @for comment in &post.recent_comments.data {
+                        li {
+                            (avatar(&comment.author, "tiny"))
+                            div { (name_link(&comment.author)) " " span.text { (comment.message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Posts, then (if there are more) a sentinel that loads the next page when it scrolls into view.
+fn wall_posts(t: &Texts, owner: UserId, posts: &[Post], next: Option<String>) -> Markup {
+    html! {
+        @for p in posts { (post(t, p)) }
+        @if let Some(next) = next {
+            @let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            div.more hx-get={(PREFIX) "/users/" (owner) "/posts?cursor=" (next)} hx-trigger="revealed" hx-swap="outerHTML" {
+                a href={(PREFIX) "/users/" (owner) "?cursor=" (next)} { (t.show_more) }
+            }
+        }
+    }
+}
+
+struct Wall {
+    posts: Vec<Post>,
+    next: Option<String>,
+}
+
+async fn load_wall(state: &AppState, viewer: UserId, owner: UserId, after: Option<Cursor>) -> Result<Wall, DbError> {
+    let mut conn = state.db.get().await?;
+    let filter = PostFilter { owner: Some(owner), author: None };
+    let page = posts::page(&mut conn, filter, after, PAGE_SIZE).await?;
+    let next = page.next.map(|c| c.to_string());
+    let posts = Presenter::new(state, viewer).posts(&mut conn, page.rows).await?;
+    Ok(Wall { posts, next })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WallQuery {
+    cursor: Option<String>,
+}
+
+fn parse_cursor(query: &WallQuery) -> Option<Cursor> {
+    query.cursor.as_deref().and_then(|c| Cursor::parse(c).ok())
+}
+
+fn user_id(raw: &str) -> Result<UserId, PageError> {
+    parse_go_uuid(raw).map(UserId).map_err(|_| PageError::NotFound)
+}
+
+pub async fn profile(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<WallQuery>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let id = user_id(&id)?;
+        let row = {
+            let mut conn = state.db.get().await?;
+            state.users.find(&mut conn, id).await.map_err(DbError::from)?
+        };
+        let Some(user) = row.map(|row| state.present_user(row)) else { return Err(PageError::NotFound) };
+        let user = user.await.ok_or(PageError::NotFound)?;
+        let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
+        let t = viewer.t();
+        let own = caller.user.id == id;
+        let title = format!("{} {}", user.first_name, user.last_name);
+        let body = html! {
+            section.card.profile {
+                (avatar(&user, "large"))
+                div.who {
+                    h1 { (title) " " (online_dot(&user)) }
+                    p.nick { "@" (user.nick) }
+                    p { (last_seen(t, &user)) }
+                }
+            }
+            section.wall {
+                h2 { (t.wall) }
+                @if own {
+                    form.card.compose method="post" action={(PREFIX) "/users/" (id) "/posts"}
+                        hx-post={(PREFIX) "/users/" (id) "/posts"} hx-target="#posts" hx-swap="afterbegin" data-reset {
+                        input type="hidden" name=(crate::web::csrf::FIELD) value=(viewer.csrf());
+                        textarea name="message" rows="3" placeholder=(t.write_something) aria-label=(t.write_something) required {}
+                        button.primary type="submit" { (t.publish) }
+                    }
+                }
+                div #posts {
+                    @if wall.posts.is_empty() {
+                        p.empty { (t.wall_empty) }
+                    }
+                    (wall_posts(t, id, &wall.posts, wall.next))
+                }
+            }
+        };
+        Ok(html_response(StatusCode::OK, page(&viewer, &title, body)))
+    })
+    .await
+}
+
+/// The next page of a wall, for infinite scroll.
+pub async fn wall_page(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<WallQuery>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let id = user_id(&id)?;
+        let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
+        Ok(html_response(StatusCode::OK, wall_posts(viewer.t(), id, &wall.posts, wall.next)))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PostForm {
+    message: String,
+    csrf: String,
+}
+
+/// Publishes on the wall; htmx gets the new post to put on top, a plain form the page again.
+pub async fn publish(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<PostForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        check_csrf(&req, &caller, Some(&form.csrf))?;
+        let owner = user_id(&id)?;
+        let command = PublishPost { owner_id: owner.0, message: form.message.clone() };
+        let published =
+            crate::api::posts::publish::publish(SignedIn(caller.clone()), state.clone(), Command(command)).await;
+        let created = match published {
+            Ok(Reply::Data(created)) => created,
+            Ok(_) => return Err(ApiError::Internal(anyhow::anyhow!("publishing answered no id")).into()),
+            Err(ApiError::Refused { status, .. }) if form.message.trim().is_empty() => {
+                return Err(ApiError::Refused { status, kind: "Unknown", message: viewer.t().post_empty.into() }.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !is_htmx(&req) {
+            return Ok(redirect(&req, &format!("{PREFIX}/users/{owner}")));
+        }
+        let mut conn = state.db.get().await?;
+        let row = posts::find_live(&mut conn, PostId(created.id)).await.map_err(DbError::from)?;
+        let shown = Presenter::new(&state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
+        Ok(html_response(StatusCode::OK, html! { @for p in &shown { (post(viewer.t(), p)) } }))
+    })
+    .await
+}

@@ -1,0 +1,237 @@
+//! The web app in a real browser: Debian's headless Chromium driven over WebDriver
+//! (`chromedriver`), against the real binary. Assertions are on what is displayed; every page
+//! visited is saved to `docs/screenshots/` (the README shows them).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use support::server::{BIN, free_port, serve};
+
+/// chromedriver, stopped when the test ends however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A fresh headless Chromium (its own profile: no cookies shared between browsers).
+async fn browser() -> (Driver, Client) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is missing: scripts/test installs Debian's chromium and chromium-driver"),
+    );
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1200,900", "--lang=en-US"],
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    for _ in 0..100 {
+        if let Ok(client) = ClientBuilder::new(connector.clone())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return (driver, client);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver never answered");
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// The displayed text of the first element matching `css`, once there is one.
+async fn visible_text(client: &Client, css: &str) -> String {
+    let element = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+    assert!(element.is_displayed().await.unwrap(), "{css} is not displayed");
+    element.text().await.unwrap()
+}
+
+/// Waits until the page's path is `path` (or starts with it, for ids).
+async fn wait_for_path(client: &Client, prefix: &str) -> String {
+    for _ in 0..100 {
+        let url = client.current_url().await.unwrap();
+        if url.path().starts_with(prefix) {
+            return url.path().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached {prefix}; at {}", client.current_url().await.unwrap());
+}
+
+async fn fill(client: &Client, name: &str, value: &str) {
+    let field = client.find(Locator::Css(&format!("[name={name}]"))).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+const XSS_NAME: &str = r#""><img src=x onerror=alert(1)>"#;
+const XSS_POST: &str = "<script>alert('post')</script> Hello, wall";
+
+#[tokio::test]
+async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let (_driver, client) = browser().await;
+
+    // The front door leads a stranger to the login page.
+    client.goto(&base).await.unwrap();
+    wait_for_path(&client, "/app/login").await;
+    assert_eq!(visible_text(&client, "h1").await, "Log in");
+    screenshot(&client, "login").await;
+
+    // Sign up: an empty form is refused field by field, next to each field.
+    client.find(Locator::LinkText("Sign up")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/app/signup").await;
+    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    assert_eq!(visible_text(&client, "#field-nick-error").await, "Required");
+    assert_eq!(visible_text(&client, "#field-password-error").await, "Required");
+    screenshot(&client, "signup-errors").await;
+
+    fill(&client, "first_name", "Jane").await;
+    fill(&client, "last_name", XSS_NAME).await;
+    fill(&client, "nick", "jane_in_browser").await;
+    fill(&client, "password", "a long secret").await;
+    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    let my_page = wait_for_path(&client, "/app/users/").await;
+
+    // The name is shown as written: text, not markup.
+    let heading = visible_text(&client, ".profile h1").await;
+    assert_eq!(heading.trim(), format!("Jane {XSS_NAME}"));
+    assert!(client.find_all(Locator::Css(".profile h1 img")).await.unwrap().is_empty());
+
+    // A post goes on the wall without a reload, as text.
+    fill(&client, "message", XSS_POST).await;
+    client.find(Locator::Css(".compose button")).await.unwrap().click().await.unwrap();
+    assert_eq!(visible_text(&client, "#posts .post .text").await, XSS_POST);
+    assert_eq!(client.current_url().await.unwrap().path(), my_page, "no navigation");
+    assert!(
+        client.find(Locator::Css(".compose textarea")).await.unwrap().prop("value").await.unwrap().unwrap().is_empty()
+    );
+    // It is stored: a reload shows it.
+    client.refresh().await.unwrap();
+    assert_eq!(visible_text(&client, "#posts .post .text").await, XSS_POST);
+    let alert = client.get_alert_text().await;
+    assert!(alert.is_err(), "no script ran: {alert:?}");
+    screenshot(&client, "profile").await;
+
+    // Search as you type, from the header.
+    let search = client.find(Locator::Css("form.search input")).await.unwrap();
+    search.send_keys("asser").await.unwrap();
+    assert!(visible_text(&client, "#search-results .people").await.contains("Ass Asser"));
+    screenshot(&client, "search").await;
+    client.find(Locator::LinkText("Ass Asser")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, &format!("/app/users/{}", support::seed::ASS_ASSER)).await;
+    assert!(visible_text(&client, ".profile h1").await.contains("Ass Asser"));
+    screenshot(&client, "someone-else").await;
+
+    // In Russian, then back.
+    client.find(Locator::LinkText("Русский")).await.unwrap().click().await.unwrap();
+    assert_eq!(visible_text(&client, "nav.menu a").await, "Моя страница");
+    screenshot(&client, "someone-else-ru").await;
+    client.find(Locator::LinkText("English")).await.unwrap().click().await.unwrap();
+    assert_eq!(visible_text(&client, "nav.menu a").await, "My page");
+
+    // Log out, then a wrong password is refused at the password field, the right one lets in.
+    client.find(Locator::Css("form.logout button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/app/login").await;
+    client.goto(&format!("{base}{my_page}")).await.unwrap();
+    wait_for_path(&client, "/app/login").await;
+    fill(&client, "nick", "jane_in_browser").await;
+    fill(&client, "password", "not the secret").await;
+    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    assert_eq!(visible_text(&client, "#field-password-error").await, "Wrong password");
+    fill(&client, "password", "a long secret").await;
+    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    assert_eq!(wait_for_path(&client, "/app/users/").await, my_page);
+
+    client.close().await.unwrap();
+}
+
+/// Without a browser: the app's protections as HTTP sees them.
+#[tokio::test]
+async fn the_app_sends_its_policy_and_refuses_forged_posts() {
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let login = http.get(format!("{base}/app/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let page = login.text().await.unwrap();
+    assert!(!page.contains("<script>"), "no inline script");
+
+    // Logging in by the form sets the cookie the original frontend used.
+    let signed_in = http
+        .post(format!("{base}/app/login"))
+        .form(&[("nick", "ass_asser"), ("password", "123123123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("nosebook_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    // A post without the page's token is refused and nothing is written.
+    let wall = format!("{base}/app/users/{}/posts", support::seed::ASS_ASSER);
+    let forged = http.post(&wall).header("Cookie", &cookie).form(&[("message", "forged")]).send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    let wrong = http
+        .post(&wall)
+        .header("Cookie", &cookie)
+        .form(&[("message", "forged"), ("csrf", "0123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let page = http.get(format!("{base}/app/users/{}", support::seed::ASS_ASSER)).header("Cookie", &cookie);
+    let page = page.send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("forged"));
+
+    // With the token from the page, it is published.
+    let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let real =
+        http.post(&wall).header("Cookie", &cookie).form(&[("message", "real"), ("csrf", &token)]).send().await.unwrap();
+    assert_eq!(real.status(), 303);
+
+    // The JSON API does not take the cookie (it has no tokens): only the header signs in there.
+    let api = http.get(format!("{base}/whoami")).header("Cookie", &cookie).send().await.unwrap();
+    assert_eq!(api.status(), 403);
+
+    // A signed-out form post from another site is refused.
+    let cross = http
+        .post(format!("{base}/app/login"))
+        .header("Origin", "https://evil.example")
+        .form(&[("nick", "ass_asser"), ("password", "123123123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+}

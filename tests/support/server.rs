@@ -1,0 +1,59 @@
+//! The real `nosebook` binary as a test's server.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_nosebook");
+
+/// The server process; killed when the test ends, however it ends, and its exchange removed.
+pub struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        super::delete_exchange(std::mem::take(&mut self.1));
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `nosebook serve` on a free port with the frozen clock and waits for `/ping`.
+pub async fn serve(db: &str) -> (Server, String) {
+    serve_with(db, &[]).await
+}
+
+/// As [`serve`], with more environment.
+pub async fn serve_with(db: &str, env: &[(&str, String)]) -> (Server, String) {
+    let port = free_port();
+    let exchange = format!("nosebook_test_{}", uuid::Uuid::new_v4().simple());
+    let server = Server(
+        Command::new(BIN)
+            .arg("serve")
+            .env("DATABASE_URL", db)
+            .env("APP_ENV", "testing")
+            .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AMQP_URL", super::amqp_url())
+            .env("NOSEBOOK_AMQP_EXCHANGE", &exchange)
+            .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-e2e-{port}")))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        exchange,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = client.get(format!("{base}/ping")).send().await {
+            assert_eq!(r.text().await.unwrap(), "pong");
+            return (server, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server never answered /ping");
+}
