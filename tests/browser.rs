@@ -81,10 +81,53 @@ async fn wait_for_path(client: &Client, prefix: &str) -> String {
     panic!("never reached {prefix}; at {}", client.current_url().await.unwrap());
 }
 
+/// Types into the first field named `name`, or the first matching `name` as CSS when it has a space.
 async fn fill(client: &Client, name: &str, value: &str) {
-    let field = client.find(Locator::Css(&format!("[name={name}]"))).await.unwrap();
+    let css = if name.contains(' ') { name.to_owned() } else { format!("[name={name}]") };
+    let field = client.find(Locator::Css(&css)).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
+}
+
+/// Polls until the first element matching `css` is displayed and its text satisfies `ok`.
+async fn wait_text(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..150 {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && element.is_displayed().await.unwrap_or(false)
+        {
+            last = element.text().await.unwrap_or_default();
+            if ok(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed what was expected; last text {last:?}");
+}
+
+/// Waits until an element matching `css` exists and is displayed.
+async fn wait_visible(client: &Client, css: &str) {
+    wait_text(client, css, |_| true).await;
+}
+
+async fn log_in(client: &Client, base: &str, nick: &str, password: &str) -> String {
+    client.goto(&format!("{base}/app/login")).await.unwrap();
+    fill(client, "nick", nick).await;
+    fill(client, "password", password).await;
+    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    let page = wait_for_path(client, "/app/users/").await;
+    wait_live(client).await;
+    page
+}
+
+/// Waits until the page's live socket is open.
+async fn wait_live(client: &Client) {
+    wait_visible(client, "body[data-live=on]").await;
+}
+
+async fn click(client: &Client, css: &str) {
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
 const XSS_NAME: &str = r#""><img src=x onerror=alert(1)>"#;
@@ -225,6 +268,20 @@ async fn the_app_sends_its_policy_and_refuses_forged_posts() {
     let api = http.get(format!("{base}/whoami")).header("Cookie", &cookie).send().await.unwrap();
     assert_eq!(api.status(), 403);
 
+    // The live socket takes the cookie from our own pages only.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let upgrade = |origin: &str| {
+        let mut request = format!("{}/ws", base.replace("http", "ws")).into_client_request().unwrap();
+        request.headers_mut().insert("Cookie", cookie.parse().unwrap());
+        request.headers_mut().insert("Origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    assert!(upgrade(&base).await.is_ok(), "our own page opens it");
+    match upgrade("https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("a foreign page got a socket: {:?}", other.map(|_| ())),
+    }
+
     // A signed-out form post from another site is refused.
     let cross = http
         .post(format!("{base}/app/login"))
@@ -234,4 +291,96 @@ async fn the_app_sends_its_policy_and_refuses_forged_posts() {
         .await
         .unwrap();
     assert_eq!(cross.status(), 403);
+}
+
+/// Two people, two browsers: a friend request, a like, a comment and messages sent by one show up
+/// in the other's open page without a reload, and an online dot turns on when a friend logs in.
+#[tokio::test]
+async fn two_people_see_each_other_live() {
+    use support::seed::{DRUGTESTER, PASSWORD, TEST_TESTER};
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let (_driver_a, a) = browser().await;
+    let (_driver_b, b) = browser().await;
+
+    // A is test_tester: two requests wait for them in the seed.
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+    assert_eq!(wait_text(&a, "[data-badge=friends]", |t| !t.is_empty()).await, "2");
+    log_in(&b, &base, "ass_asser", PASSWORD).await;
+
+    // B asks A to be friends; A's badge counts it at once and a toast says who.
+    b.goto(&format!("{base}/app/users/{TEST_TESTER}")).await.unwrap();
+    click(&b, &format!("#friendship-{TEST_TESTER} button")).await;
+    wait_text(&b, &format!("#friendship-{TEST_TESTER} .state"), |t| t == "Request sent").await;
+    wait_text(&a, "#toasts .toast", |t| t.contains("Ass Asser")).await;
+    wait_text(&a, "[data-badge=friends]", |t| t == "3").await;
+
+    // A posts; B likes it and comments; A's count moves live.
+    fill(&a, ".compose textarea", "Live wall post").await;
+    click(&a, ".compose button").await;
+    wait_text(&a, "#posts .post .text", |t| t == "Live wall post").await;
+    let post = a.find(Locator::Css("#posts .post")).await.unwrap().attr("id").await.unwrap().unwrap();
+    let post = post.trim_start_matches("post-").to_owned();
+    b.refresh().await.unwrap();
+    click(&b, &format!("#post-{post} form.like button")).await;
+    wait_text(&b, &format!("#post-{post} form.like button.on .count"), |t| t == "1").await;
+    wait_text(&a, &format!("[data-likes='{post}']"), |t| t == "1").await;
+    wait_text(&a, "#toasts", |t| t.contains("♥ Ass Asser")).await;
+    fill(&b, &format!("#post-{post} .comment-form input[name=message]"), XSS_POST).await;
+    click(&b, &format!("#post-{post} .comment-form button")).await;
+    assert_eq!(wait_text(&b, &format!("#comments-{post} li .text"), |t| !t.is_empty()).await, XSS_POST);
+    screenshot(&a, "live-like").await;
+
+    // B writes to A: the first message from the profile, the next ones live in A's open chat.
+    click(&b, ".actions a.button").await;
+    wait_for_path(&b, "/app/messenger/with/").await;
+    fill(&b, "#send-box textarea", "Hello from B").await;
+    click(&b, "#send-box button").await;
+    // The first message made the chat; the page moved to it.
+    wait_visible(&b, "#chat[data-chat-id]").await;
+    wait_text(&b, "#messages li.mine .text", |t| t == "Hello from B").await;
+    wait_text(&a, "#toasts", |t| t.contains("Ass Asser: Hello from B")).await;
+    click(&a, "nav.menu a[href='/app/messenger']").await;
+    wait_text(&a, "#chat-list", |t| t.contains("Hello from B")).await;
+    click(&a, "#chat-list li a").await;
+    wait_text(&a, "#messages li .text", |t| t == "Hello from B").await;
+    wait_live(&a).await;
+    wait_live(&b).await;
+    fill(&b, "#send-box textarea", XSS_NAME).await;
+    // Enter sends.
+    b.find(Locator::Css("#send-box textarea")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    wait_text(&a, "#messages li:last-child .text", |t| t == XSS_NAME).await;
+    assert!(a.find_all(Locator::Css("#messages img")).await.unwrap().is_empty(), "text, not markup");
+    screenshot(&a, "messenger").await;
+    screenshot(&b, "messenger-other-side").await;
+
+    // A accepts drugtester, who is offline; the dot turns on when he logs in elsewhere.
+    a.goto(&format!("{base}/app/users/{DRUGTESTER}")).await.unwrap();
+    click(&a, &format!("#friendship-{DRUGTESTER} button.primary")).await;
+    wait_text(&a, &format!("#friendship-{DRUGTESTER} .state"), |t| t == "Your friend").await;
+    a.refresh().await.unwrap();
+    wait_live(&a).await;
+    let dot = format!(".profile [data-presence='{DRUGTESTER}']");
+    assert!(!a.find(Locator::Css(&dot)).await.unwrap().attr("class").await.unwrap().unwrap_or_default().contains("on"));
+    click(&b, "form.logout button").await;
+    wait_for_path(&b, "/app/login").await;
+    log_in(&b, &base, "drugtester", PASSWORD).await;
+    for _ in 0..100 {
+        let class = a.find(Locator::Css(&dot)).await.unwrap().attr("class").await.unwrap().unwrap_or_default();
+        if class.split(' ').any(|c| c == "on") {
+            // Visible: a green dot has a size and a colour.
+            let colour = a.find(Locator::Css(&dot)).await.unwrap().css_value("background-color").await.unwrap();
+            assert_ne!(colour, "rgba(0, 0, 0, 0)");
+            screenshot(&a, "online-dot").await;
+            a.goto(&format!("{base}/app/friends")).await.unwrap();
+            wait_text(&a, ".people", |t| t.contains("Ilya Blinkov")).await;
+            screenshot(&a, "friends").await;
+            a.close().await.unwrap();
+            b.close().await.unwrap();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the online dot never turned on");
 }

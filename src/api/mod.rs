@@ -66,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/friendship/accept-request").route(web::post().to(friendship::accept::accept)))
         .service(resource("/friendship/deny-request").route(web::post().to(friendship::deny::deny)))
         .service(resource("/friendship/remove-friend").route(web::post().to(friendship::remove::remove)))
+        .service(resource("/friendship/cancel-request").route(web::post().to(friendship::cancel::cancel)))
         .service(resource("/friendship").route(web::get().to(friendship::list::list)))
         .service(resource("/friendship/relation-between").route(web::get().to(friendship::relation::relation_between)))
         .service(resource("/conversations/send-message").route(web::post().to(chats::send::send)))

@@ -8,7 +8,8 @@ use actix::Addr;
 use nosebook_notifier::Hub;
 
 /// Upgrades to a WebSocket carrying `{type, payload}` events. Authenticated by the session
-/// header or, for browsers, the `nosebook_session` cookie; anyone else gets 403 and no upgrade.
+/// header or, for browsers, the `nosebook_session` cookie from one of our own pages (`Origin`);
+/// anyone else gets 403 and no upgrade.
 #[utoipa::path(get, path = "/ws", tag = "realtime",
     security(("session" = [])),
     responses(
@@ -28,6 +29,12 @@ pub async fn connect(
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !wants_websocket {
         return Err(ApiError::bad_input("Unknown", "expected a WebSocket upgrade").into());
+    }
+    // A browser sends its cookie to our /ws whichever page opens the socket; only our own pages
+    // may (cross-site WebSocket hijacking). Header-authenticated clients chose their header.
+    let by_cookie = !req.headers().contains_key(super::auth::SESSION_HEADER);
+    if by_cookie && !crate::web::csrf::same_origin(&req) {
+        return Err(ApiError::forbidden("Not Authenticated", "cross-origin WebSocket").into());
     }
     nosebook_notifier::upgrade(&req, body, caller.user.id, &hub).await
 }

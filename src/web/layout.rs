@@ -62,6 +62,12 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
                     @if let Some(me) = me {
                         nav.menu {
                             a href={(PREFIX) "/users/" (me)} { (t.my_page) }
+                            a href={(PREFIX) "/messenger"} { (t.messenger) }
+                            a href={(PREFIX) "/friends"} {
+                                (t.friends)
+                                span #friends-badge hx-get={(PREFIX) "/friends/badge"}
+                                    hx-trigger="load, friends-changed from:body" {}
+                            }
                         }
                     }
                     main #main { (main) }

@@ -45,7 +45,7 @@ async fn front_door() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use pages::{account, home, profile, search};
+    use pages::{account, friends, home, messenger, posts, profile, search};
     cfg.service(web::resource("/").route(web::get().to(front_door))).service(
         web::scope(PREFIX)
             .wrap(from_fn(security_headers))
@@ -69,6 +69,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(profile::wall_page))
                     .route(web::post().to(profile::publish)),
             )
+            .service(web::resource("/friends").route(web::get().to(friends::friends)))
+            .service(web::resource("/friends/badge").route(web::get().to(friends::badge)))
+            .service(web::resource("/friends/{id}/{action}").route(web::post().to(friends::act)))
+            .service(web::resource("/messenger").route(web::get().to(messenger::index)))
+            .service(web::resource("/messenger/list").route(web::get().to(messenger::list)))
+            .service(web::resource("/messenger/groups").route(web::post().to(messenger::create_group)))
+            .service(web::resource("/messenger/with/{id}").route(web::get().to(messenger::with_user)))
+            .service(web::resource("/messenger/with/{id}/send").route(web::post().to(messenger::send_to_user)))
+            .service(web::resource("/messenger/{id}").route(web::get().to(messenger::chat)))
+            .service(web::resource("/messenger/{id}/history").route(web::get().to(messenger::latest)))
+            .service(web::resource("/messenger/{id}/earlier").route(web::get().to(messenger::earlier)))
+            .service(web::resource("/messenger/{id}/send").route(web::post().to(messenger::send)))
+            .service(web::resource("/messenger/{id}/{action}").route(web::post().to(messenger::group_action)))
+            .service(web::resource("/posts/{id}/like").route(web::post().to(posts::like)))
+            .service(
+                web::resource("/posts/{id}/comments")
+                    .route(web::get().to(posts::more))
+                    .route(web::post().to(posts::comment)),
+            )
+            .service(web::resource("/comments/{id}/remove").route(web::post().to(posts::remove_comment)))
             .service(web::resource("/assets/{name}").route(web::get().to(assets::serve)))
             .default_service(web::to(pages::not_found)),
     );

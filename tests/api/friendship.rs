@@ -106,6 +106,29 @@ async fn state_transitions() {
     }
 }
 
+/// Not in the original: a pending request can be withdrawn by whoever sent it, and only that.
+#[actix_web::test]
+async fn a_pending_request_can_be_withdrawn_by_its_sender() {
+    let app = spawn_compat_app().await;
+    let cancel = |session: &'static str, responder: &'static str| {
+        app.post("/friendship/cancel-request", Some(session), json!({"responderId": responder}))
+    };
+    app.post("/friendship/send-request", Some(seed::SESSION), json!({"responderId": seed::ASS_ASSER})).await.data();
+    // The responder cannot withdraw it (they deny it instead).
+    assert_eq!(cancel(seed::ASSER_SESSION, seed::TEST_TESTER).await.status, StatusCode::NOT_FOUND);
+    let withdrawn = cancel(seed::SESSION, seed::ASS_ASSER).await;
+    assert_eq!(withdrawn.data()["requesterId"], seed::TEST_TESTER);
+    assert_eq!(withdrawn.data()["responderId"], seed::ASS_ASSER);
+    let again = cancel(seed::SESSION, seed::ASS_ASSER).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.error_type(), "Friendship Error");
+    // Gone: it can be sent anew.
+    let anew = app.post("/friendship/send-request", Some(seed::SESSION), json!({"responderId": seed::ASS_ASSER})).await;
+    assert_eq!(anew.status, StatusCode::OK);
+    // A friendship is not withdrawn (that is remove-friend): test_tester and sanal are friends.
+    assert_eq!(cancel(seed::SESSION, seed::SANAL).await.status, StatusCode::NOT_FOUND);
+}
+
 #[actix_web::test]
 async fn send_request_refusals() {
     let app = spawn_compat_app().await;

@@ -95,6 +95,7 @@ async fn openapi_describes_every_route() {
         "POST /friendship/accept-request",
         "POST /friendship/deny-request",
         "POST /friendship/remove-friend",
+        "POST /friendship/cancel-request",
         "GET /friendship",
         "GET /friendship/relation-between",
         "POST /conversations/send-message",

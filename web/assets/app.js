@@ -12,7 +12,57 @@
     if (e.detail.successful && form && form.hasAttribute && form.hasAttribute("data-reset")) form.reset();
   });
 
+  // In a send box, Enter sends and Shift+Enter starts a new line.
+  document.addEventListener("keydown", function (e) {
+    var box = e.target.closest && e.target.closest("form[data-enter-sends]");
+    if (!box || e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+    e.preventDefault();
+    if (e.target.value.trim() !== "") box.requestSubmit();
+  });
+
+  // The open chat keeps its newest message in view.
+  function scrollHistory() {
+    var history = document.getElementById("history");
+    if (history) history.scrollTop = history.scrollHeight;
+  }
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.detail.elt && e.detail.elt.id === "history") scrollHistory();
+  });
+  scrollHistory();
+
   if (!me) return;
+
+  function trigger(name) {
+    if (window.htmx) window.htmx.trigger(document.body, name);
+  }
+
+  // `27.11.2026 14:05` (UTC), as the server writes times.
+  function formatTime(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
+    return m ? m[3] + "." + m[2] + "." + m[1] + " " + m[4] + ":" + m[5] : "";
+  }
+
+  // A message as the server renders it (src/web/pages/messenger.rs, message_item); text only.
+  function messageItem(m) {
+    var li = document.createElement("li");
+    li.className = "message" + (m.author && m.author.id === me ? " mine" : "");
+    li.id = "msg-" + m.id;
+    var meta = document.createElement("div");
+    meta.className = "meta";
+    var name = document.createElement("a");
+    name.className = "name";
+    name.href = "/app/users/" + encodeURIComponent(m.author ? m.author.id : "");
+    name.textContent = fullName(m.author);
+    var time = document.createElement("time");
+    time.dateTime = m.createdAt || "";
+    time.textContent = formatTime(m.createdAt);
+    meta.append(name, " ", time);
+    var text = document.createElement("p");
+    text.className = "text";
+    text.textContent = m.text || "";
+    li.append(meta, text);
+    return li;
+  }
 
   function toast(text) {
     var box = document.getElementById("toasts");
@@ -37,23 +87,50 @@
   var handlers = {
     presence: function (p) { setOnline(p.userId, !!p.online); },
     new_message: function (p) {
-      if (p.author && p.author.id !== me) toast(fullName(p.author) + ": " + (p.text || "").slice(0, 140));
+      var chat = document.getElementById("chat");
+      var open = chat && chat.dataset.chatId === p.chatId;
+      if (open) {
+        var list = document.getElementById("messages");
+        if (list && !document.getElementById("msg-" + p.id)) {
+          list.appendChild(messageItem(p));
+          scrollHistory();
+        }
+      } else if (p.author && p.author.id !== me) {
+        toast(fullName(p.author) + ": " + (p.text || "").slice(0, 140));
+      }
+      trigger("chats-changed");
     },
+    chat_updated: function () { trigger("chats-changed"); },
     post_liked: function (p) {
       toast("♥ " + fullName(p.liker) + ": " + (p.message || "").slice(0, 80));
-      document.querySelectorAll('[data-likes="' + CSS.escape(p.id) + '"] .count').forEach(function (c) {
+      document.querySelectorAll('[data-likes="' + CSS.escape(p.id) + '"]').forEach(function (c) {
         c.textContent = String(Number(c.textContent) + 1);
       });
     },
     comment_liked: function (p) { toast("♥ " + fullName(p.liker) + ": " + (p.message || "").slice(0, 80)); },
-    friend_request: function (p) { toast("+ " + fullName(p.requester)); },
+    friend_request: function (p) {
+      toast("+ " + fullName(p.requester));
+      if (window.htmx) window.htmx.trigger(document.body, "friends-changed");
+    },
     friend_request_accepted: function (p) { toast("✓ " + fullName(p.responder)); },
   };
 
   var delay = 1000;
+  var connectedBefore = false;
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
-    ws.onopen = function () { delay = 1000; body.classList.remove("offline"); };
+    ws.onopen = function () {
+      delay = 1000;
+      body.classList.remove("offline");
+      body.dataset.live = "on";
+      // Whatever happened while the socket was down: fetch the open chat and the lists again.
+      if (connectedBefore) {
+        trigger("resync");
+        trigger("chats-changed");
+        trigger("friends-changed");
+      }
+      connectedBefore = true;
+    };
     ws.onmessage = function (e) {
       var event;
       try { event = JSON.parse(e.data); } catch (_) { return; }
@@ -62,6 +139,7 @@
     };
     ws.onclose = function () {
       body.classList.add("offline");
+      body.dataset.live = "off";
       setTimeout(connect, delay + Math.random() * delay);
       delay = Math.min(delay * 2, 30000);
     };

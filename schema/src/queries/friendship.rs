@@ -39,6 +39,19 @@ pub async fn respond(
         .optional()
 }
 
+/// Withdraws the caller's own pending request to `responder` (accepted ones end by `unfriend`).
+pub async fn cancel(
+    conn: &mut AsyncPgConnection,
+    requester: UserId,
+    responder: UserId,
+) -> QueryResult<Option<FriendRequestRow>> {
+    diesel::delete(fr::table.find((requester, responder)).filter(fr::accepted.eq(false)))
+        .returning(FriendRequestRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
 /// Ends a friendship: the ex-friend becomes a pending request to the caller, whoever asked first.
 pub async fn unfriend(
     conn: &mut AsyncPgConnection,

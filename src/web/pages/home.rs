@@ -1,6 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::redirect;
+use super::{back, redirect};
 use crate::web::PREFIX;
 use crate::web::i18n::Lang;
 use crate::web::session::{Viewer, lang_cookie};
@@ -18,17 +18,7 @@ pub async fn switch_language(req: HttpRequest, lang: web::Path<String>) -> HttpR
     let Some(lang) = Lang::from_code(&lang) else {
         return HttpResponse::NotFound().finish();
     };
-    // Only back to a page of ours: the Referer's path, if it is under the app.
-    let back = req
-        .headers()
-        .get("Referer")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
-        .filter(|path| path.starts_with(PREFIX) && !path.starts_with(&format!("{PREFIX}/lang/")))
-        .unwrap_or(PREFIX)
-        .to_owned();
-    let mut res = redirect(&req, &back);
+    let mut res = redirect(&req, &back(&req));
     let _ = res.add_cookie(&lang_cookie(&req, lang));
     res
 }

@@ -2,7 +2,10 @@
 //! a redirect, or stop early with a [`PageError`], which becomes a response here, in one place.
 
 pub mod account;
+pub mod friends;
 pub mod home;
+pub mod messenger;
+pub mod posts;
 pub mod profile;
 pub mod search;
 
@@ -28,6 +31,19 @@ pub fn redirect(req: &HttpRequest, to: &str) -> HttpResponse {
     } else {
         HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
     }
+}
+
+/// Where a plain form goes back to after its POST: the page it was sent from, if that is one of
+/// ours, else the app's front page.
+pub fn back(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .filter(|path| path.starts_with(PREFIX) && !path.starts_with(&format!("{PREFIX}/lang/")))
+        .unwrap_or(PREFIX)
+        .to_owned()
 }
 
 /// Why a page handler stopped early.

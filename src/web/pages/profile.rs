@@ -9,26 +9,23 @@ use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::posts::{self, PostFilter};
 use serde::Deserialize;
 
+use super::friends;
+use super::posts::{card, when};
 use super::{PageError, check_csrf, is_htmx, redirect, respond, signed_in};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, Reply};
 use crate::api::input::Command;
 use crate::api::posts::publish::PublishPost;
 use crate::api::present::Presenter;
-use crate::api::wire::{Post, User, WireTime};
+use crate::api::wire::{Post, User};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::i18n::Texts;
-use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
+use crate::web::layout::{avatar, html_response, online_dot, page};
 use crate::web::session::Viewer;
 
 /// Posts per page of the wall (as the API's).
 const PAGE_SIZE: usize = 10;
-
-/// `27.11.2026 14:05` (UTC), in a `<time>` the script may localise.
-fn when(at: &WireTime) -> Markup {
-    html! { time datetime=(at.0.to_rfc3339()) { (at.0.format("%d.%m.%Y %H:%M")) } }
-}
 
 fn last_seen(t: &Texts, user: &User) -> Markup {
     html! {
@@ -38,36 +35,11 @@ fn last_seen(t: &Texts, user: &User) -> Markup {
     }
 }
 
-fn post(t: &Texts, post: &Post) -> Markup {
-    html! {
-        article.card.post #{"post-" (post.id)} {
-            header {
-                (avatar(&post.author, "small"))
-                div { (name_link(&post.author)) br; (when(&post.created_at)) }
-            }
-            p.text { (post.message) }
-            footer {
-                span.likes data-likes=(post.id) title=(t.likes) { "♥ " span.count { (post.likes.count) } }
-                span.comment-count { (t.comments) " " (post.recent_comments.total_count) }
-            }
-            @if !post.recent_comments.data.is_empty() {
-                ul.comments {
-                    @for comment in &post.recent_comments.data {
-                        li {
-                            (avatar(&comment.author, "tiny"))
-                            div { (name_link(&comment.author)) " " span.text { (comment.message) } }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Posts, then (if there are more) a sentinel that loads the next page when it scrolls into view.
-fn wall_posts(t: &Texts, owner: UserId, posts: &[Post], next: Option<String>) -> Markup {
+fn wall_posts(viewer: &Viewer, owner: UserId, posts: &[Post], next: Option<String>) -> Markup {
+    let t = viewer.t();
     html! {
-        @for p in posts { (post(t, p)) }
+        @for p in posts { (card(viewer, p)) }
         @if let Some(next) = next {
             @let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
             div.more hx-get={(PREFIX) "/users/" (owner) "/posts?cursor=" (next)} hx-trigger="revealed" hx-swap="outerHTML" {
@@ -124,6 +96,7 @@ pub async fn profile(
         let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
         let t = viewer.t();
         let own = caller.user.id == id;
+        let relation = if own { None } else { Some(friends::relation(&state, caller.user.id, id).await?) };
         let title = format!("{} {}", user.first_name, user.last_name);
         let body = html! {
             section.card.profile {
@@ -132,11 +105,17 @@ pub async fn profile(
                     h1 { (title) " " (online_dot(&user)) }
                     p.nick { "@" (user.nick) }
                     p { (last_seen(t, &user)) }
+                    @if let Some(relation) = relation {
+                        div.actions {
+                            (friends::button(&viewer, user.id, relation))
+                            a.button.secondary href={(PREFIX) "/messenger/with/" (user.id)} { (t.message_button) }
+                        }
+                    }
                 }
             }
             section.wall {
                 h2 { (t.wall) }
-                @if own {
+                @if own || relation == Some(friends::Relation::Friends) {
                     form.card.compose method="post" action={(PREFIX) "/users/" (id) "/posts"}
                         hx-post={(PREFIX) "/users/" (id) "/posts"} hx-target="#posts" hx-swap="afterbegin" data-reset {
                         input type="hidden" name=(crate::web::csrf::FIELD) value=(viewer.csrf());
@@ -148,7 +127,7 @@ pub async fn profile(
                     @if wall.posts.is_empty() {
                         p.empty { (t.wall_empty) }
                     }
-                    (wall_posts(t, id, &wall.posts, wall.next))
+                    (wall_posts(&viewer, id, &wall.posts, wall.next))
                 }
             }
         };
@@ -169,7 +148,7 @@ pub async fn wall_page(
         let caller = signed_in(&viewer)?;
         let id = user_id(&id)?;
         let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
-        Ok(html_response(StatusCode::OK, wall_posts(viewer.t(), id, &wall.posts, wall.next)))
+        Ok(html_response(StatusCode::OK, wall_posts(&viewer, id, &wall.posts, wall.next)))
     })
     .await
 }
@@ -210,7 +189,7 @@ pub async fn publish(
         let mut conn = state.db.get().await?;
         let row = posts::find_live(&mut conn, PostId(created.id)).await.map_err(DbError::from)?;
         let shown = Presenter::new(&state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
-        Ok(html_response(StatusCode::OK, html! { @for p in &shown { (post(viewer.t(), p)) } }))
+        Ok(html_response(StatusCode::OK, html! { @for p in &shown { (card(&viewer, p)) } }))
     })
     .await
 }

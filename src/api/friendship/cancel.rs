@@ -1,0 +1,44 @@
+use actix_web::web;
+use nosebook_schema::DbError;
+use nosebook_schema::ids::UserId;
+use nosebook_schema::queries::friendship;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::request_not_found;
+use crate::api::auth::SignedIn;
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::input::{Command, go_uuid, required_id};
+use crate::api::wire::FriendRequest;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CancelRequest {
+    #[serde(deserialize_with = "go_uuid")]
+    pub responder_id: Uuid,
+}
+
+/// Withdraw a request you sent and they have not accepted. Not in the original API (whose
+/// frontend had no way back from "request sent"); the web app's "Cancel request" uses it.
+#[utoipa::path(post, path = "/friendship/cancel-request", tag = "friendship", request_body = CancelRequest,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The withdrawn request, as it was", body = Success<FriendRequest>),
+        (status = 400, description = "Bad JSON or missing responder", body = Failure),
+        (status = 403, description = "Not signed in", body = Failure),
+        (status = 404, description = "No pending request of yours to them (`Friendship Error`)", body = Failure),
+    ))]
+pub async fn cancel(
+    caller: SignedIn,
+    state: web::Data<AppState>,
+    Command(cmd): Command<CancelRequest>,
+) -> ApiResult<FriendRequest> {
+    let responder = UserId(required_id(cmd.responder_id, "responderId")?);
+    let mut conn = state.db.get().await?;
+    match friendship::cancel(&mut conn, caller.user.id, responder).await.map_err(DbError::from)? {
+        Some(row) => Ok(Reply::Data(row.into())),
+        None => Err(request_not_found()),
+    }
+}

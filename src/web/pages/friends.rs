@@ -1,0 +1,249 @@
+//! Friendship from a page: the button on a profile (every state), the friends page (friends,
+//! online friends, incoming and outgoing requests) and the menu's badge of incoming requests.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use nosebook_schema::DbError;
+use nosebook_schema::ids::{UserId, parse_go_uuid};
+use nosebook_schema::queries::friendship;
+use serde::Deserialize;
+
+use super::{PageError, back, check_csrf, is_htmx, redirect, respond, signed_in};
+use crate::api::auth::SignedIn;
+use crate::api::envelope::Reply;
+use crate::api::friendship as api;
+use crate::api::input::{Command, QueryParams};
+use crate::api::wire::FriendshipItem;
+use crate::state::AppState;
+use crate::web::PREFIX;
+use crate::web::csrf::FIELD as CSRF;
+use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
+use crate::web::session::Viewer;
+
+/// How the viewer stands with someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Strangers,
+    Friends,
+    /// The viewer asked them.
+    Asked,
+    /// They asked the viewer.
+    AskedBy,
+}
+
+pub async fn relation(state: &AppState, me: UserId, other: UserId) -> Result<Relation, DbError> {
+    let mut conn = state.db.get().await?;
+    let rows = friendship::between(&mut conn, me, &[other]).await?;
+    Ok(match rows.first() {
+        None => Relation::Strangers,
+        Some(row) if row.accepted => Relation::Friends,
+        Some(row) if row.requester_id == me => Relation::Asked,
+        Some(_) => Relation::AskedBy,
+    })
+}
+
+fn action_form(viewer: &Viewer, other: uuid::Uuid, action: &str, label: &str, class: &str) -> Markup {
+    let url = format!("{PREFIX}/friends/{other}/{action}");
+    html! {
+        form.inline method="post" action=(url) hx-post=(url) hx-target={"#friendship-" (other)} hx-swap="outerHTML" {
+            input type="hidden" name=(CSRF) value=(viewer.csrf());
+            button class=(class) type="submit" { (label) }
+        }
+    }
+}
+
+/// The friendship controls for `other`, replaced as a whole after each action.
+pub fn button(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup {
+    let t = viewer.t();
+    html! {
+        div.friendship #{"friendship-" (other)} data-relation=(format!("{relation:?}")) {
+            @match relation {
+                Relation::Strangers => (action_form(viewer, other, "add", t.add_friend, "primary")),
+                Relation::Asked => {
+                    span.state { (t.request_sent) }
+                    (action_form(viewer, other, "cancel", t.cancel_request, "secondary"))
+                }
+                Relation::AskedBy => {
+                    span.state { (t.wants_to_be_friends) }
+                    (action_form(viewer, other, "accept", t.accept, "primary"))
+                    (action_form(viewer, other, "deny", t.deny, "secondary"))
+                }
+                Relation::Friends => {
+                    span.state { (t.your_friend) }
+                    (action_form(viewer, other, "remove", t.remove_friend, "secondary"))
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// add / cancel / accept / deny / remove, through the API's handlers.
+pub async fn act(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfOnly>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        check_csrf(&req, &caller, Some(&form.csrf))?;
+        let (other, action) = path.into_inner();
+        let other = parse_go_uuid(&other).map_err(|_| PageError::NotFound)?;
+        let me = SignedIn(caller.clone());
+        let state2 = state.clone();
+        match action.as_str() {
+            "add" => {
+                let cmd = api::send::SendRequest { responder_id: other, message: String::new() };
+                api::send::send(me, state2, Command(cmd)).await?;
+            }
+            "cancel" => {
+                let cmd = api::cancel::CancelRequest { responder_id: other };
+                api::cancel::cancel(me, state2, Command(cmd)).await?;
+            }
+            "accept" => {
+                api::accept::accept(me, state2, Command(api::accept::AnswerRequest { requester_id: other })).await?;
+            }
+            "deny" => {
+                api::deny::deny(me, state2, Command(api::accept::AnswerRequest { requester_id: other })).await?;
+            }
+            "remove" => {
+                api::remove::remove(me, state2, Command(api::remove::RemoveFriend { friend_id: other })).await?;
+            }
+            _ => return Err(PageError::NotFound),
+        }
+        if !is_htmx(&req) {
+            return Ok(redirect(&req, &back(&req)));
+        }
+        let now = relation(&state, caller.user.id, UserId(other)).await?;
+        let mut res = html_response(StatusCode::OK, button(&viewer, other, now));
+        // The menu badge counts incoming requests: tell it to look again.
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-trigger"),
+            actix_web::http::header::HeaderValue::from_static("friends-changed"),
+        );
+        Ok(res)
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    All,
+    Online,
+    Incoming,
+    Outgoing,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::All, Tab::Online, Tab::Incoming, Tab::Outgoing];
+
+    fn code(self) -> &'static str {
+        match self {
+            Tab::All => "all",
+            Tab::Online => "online",
+            Tab::Incoming => "incoming",
+            Tab::Outgoing => "outgoing",
+        }
+    }
+
+    /// The API's list filter for this tab. Incoming: requests not yet answered (a denied one
+    /// stays pending but viewed — a follower, not a request waiting for you).
+    fn query(self, me: UserId) -> String {
+        let filter = match self {
+            Tab::All => "accepted=true",
+            Tab::Online => "accepted=true&onlyOnline=1",
+            Tab::Incoming => "accepted=false&viewed=false&onlyIncoming=1",
+            Tab::Outgoing => "accepted=false&onlyOutcoming=1",
+        };
+        format!("userId={me}&limit=20&{filter}")
+    }
+
+    fn relation(self) -> Relation {
+        match self {
+            Tab::All | Tab::Online => Relation::Friends,
+            Tab::Incoming => Relation::AskedBy,
+            Tab::Outgoing => Relation::Asked,
+        }
+    }
+}
+
+async fn list(state: &web::Data<AppState>, viewer: &Viewer, tab: Tab) -> Result<Vec<FriendshipItem>, PageError> {
+    let caller = signed_in(viewer)?;
+    let query = QueryParams::parse(&tab.query(caller.user.id));
+    Ok(match api::list::list(SignedIn(caller), state.clone(), query).await? {
+        Reply::Data(page) => page.data,
+        _ => Vec::new(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TabQuery {
+    tab: String,
+}
+
+pub async fn friends(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    query: web::Query<TabQuery>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let tab = Tab::ALL.into_iter().find(|t| t.code() == query.tab).unwrap_or(Tab::All);
+        let people = list(&state, &viewer, tab).await?;
+        let t = viewer.t();
+        let label = |tab: Tab| match tab {
+            Tab::All => t.friends,
+            Tab::Online => t.online_friends,
+            Tab::Incoming => t.incoming_requests,
+            Tab::Outgoing => t.outgoing_requests,
+        };
+        let body = html! {
+            section.card.friends {
+                nav.tabs {
+                    @for each in Tab::ALL {
+                        a.current[each == tab] href={(PREFIX) "/friends?tab=" (each.code())} { (label(each)) }
+                    }
+                }
+                @if people.is_empty() {
+                    p.empty { (t.nobody_here) }
+                } @else {
+                    ul.people {
+                        @for item in &people {
+                            li {
+                                (avatar(&item.user, "small"))
+                                div.grow { (name_link(&item.user)) " " (online_dot(&item.user)) }
+                                (button(&viewer, item.user.id, tab.relation()))
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        Ok(html_response(StatusCode::OK, page(&viewer, label(tab), body)))
+    })
+    .await
+}
+
+/// The menu's count of requests waiting for an answer; reloaded by htmx on `friends-changed`
+/// (an action here, or a `friend_request` event through the live script).
+pub async fn badge(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let query = QueryParams::parse(&Tab::Incoming.query(caller.user.id).replace("limit=20", "limit=1"));
+        let waiting = match api::list::list(SignedIn(caller), state, query).await? {
+            Reply::Data(page) => page.total_count,
+            _ => 0,
+        };
+        Ok(html_response(StatusCode::OK, html! { @if waiting > 0 { span.badge data-badge="friends" { (waiting) } } }))
+    })
+    .await
+}

@@ -1,0 +1,504 @@
+//! The messenger: the chat list, a chat with its history (paged upwards), the send box, and
+//! groups (create, rename, add a member, leave). New messages arrive through the live script;
+//! what a page shows after a send or a reconnect comes from here.
+
+use std::collections::HashSet;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use nosebook_schema::DbError;
+use nosebook_schema::ids::{ChatId, UserId, parse_go_uuid};
+use nosebook_schema::queries::chats;
+use serde::Deserialize;
+
+use super::posts::when;
+use super::{PageError, back, check_csrf, is_htmx, redirect, respond, signed_in};
+use crate::api::auth::SignedIn;
+use crate::api::chats as api;
+use crate::api::envelope::Reply;
+use crate::api::input::{Command, QueryParams};
+use crate::api::present::Presenter;
+use crate::api::wire::{Chat, ChatType, Message, User};
+use crate::state::AppState;
+use crate::web::PREFIX;
+use crate::web::csrf::FIELD as CSRF;
+use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
+use crate::web::session::Viewer;
+
+/// Messages per page of history.
+const HISTORY: usize = 20;
+
+fn chat_title(chat: &Chat) -> String {
+    match (&chat.interlocutor, &chat.title) {
+        (Some(user), _) => format!("{} {}", user.first_name, user.last_name),
+        (None, Some(title)) => title.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+fn chat_list(viewer: &Viewer, chats: &[Chat], open: Option<uuid::Uuid>) -> Markup {
+    let t = viewer.t();
+    html! {
+        ul.chat-list #chat-list hx-get={(PREFIX) "/messenger/list" (open.map(|id| format!("?open={id}")).unwrap_or_default())}
+            hx-trigger="chats-changed from:body" hx-swap="outerHTML" {
+            @if chats.is_empty() { li.empty { (t.no_chats) } }
+            @for chat in chats {
+                li.current[Some(chat.id) == open] data-chat=(chat.id) {
+                    a href={(PREFIX) "/messenger/" (chat.id)} {
+                        @match &chat.interlocutor {
+                            Some(user) => (avatar(user, "small")),
+                            None => span.avatar.initials.small.group aria-hidden="true" { "#" },
+                        }
+                        div.summary {
+                            strong { (chat_title(chat)) }
+                            @if let Some(last) = &chat.last_message {
+                                span.last { (last.author.first_name) ": " (last.text) }
+                                (when(&last.created_at))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One message, as the live script also builds it (`web/assets/app.js`, `messageItem`).
+fn message_item(me: UserId, message: &Message) -> Markup {
+    html! {
+        li.message.mine[message.author.id == me.0] #{"msg-" (message.id)} {
+            div.meta { (name_link(&message.author)) " " (when(&message.created_at)) }
+            p.text { (message.text) }
+        }
+    }
+}
+
+struct History {
+    /// Oldest first, as shown.
+    messages: Vec<Message>,
+    /// Cursor of the page before the oldest shown.
+    earlier: Option<String>,
+}
+
+async fn history(
+    state: &web::Data<AppState>,
+    viewer: &Viewer,
+    chat: ChatId,
+    before: Option<&str>,
+) -> Result<History, PageError> {
+    let caller = signed_in(viewer)?;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("chatId", &chat.0.to_string()).append_pair("limit", &HISTORY.to_string());
+    if let Some(before) = before {
+        query.append_pair("next", before);
+    }
+    let page = match api::messages::list(SignedIn(caller), state.clone(), QueryParams::parse(&query.finish())).await? {
+        Reply::Data(page) => page,
+        _ => return Err(PageError::NotFound),
+    };
+    let mut messages = page.data;
+    messages.reverse();
+    Ok(History { messages, earlier: page.next })
+}
+
+fn earlier_link(viewer: &Viewer, chat: uuid::Uuid, earlier: Option<&str>, oob: bool) -> Markup {
+    html! {
+        div.earlier #earlier hx-swap-oob=[oob.then_some("outerHTML")] {
+            @if let Some(earlier) = earlier {
+                @let earlier: String = form_urlencoded::byte_serialize(earlier.as_bytes()).collect();
+                @let url = format!("{PREFIX}/messenger/{chat}/earlier?before={earlier}");
+                a href=(url) hx-get=(url) hx-target="#messages" hx-swap="afterbegin" { (viewer.t().earlier_messages) }
+            }
+        }
+    }
+}
+
+fn history_block(viewer: &Viewer, me: UserId, chat: uuid::Uuid, history: &History) -> Markup {
+    html! {
+        div.history #history hx-get={(PREFIX) "/messenger/" (chat) "/history"} hx-trigger="resync from:body"
+            hx-swap="outerHTML" {
+            (earlier_link(viewer, chat, history.earlier.as_deref(), false))
+            ol.messages #messages {
+                @for message in &history.messages { (message_item(me, message)) }
+            }
+        }
+    }
+}
+
+fn send_box(viewer: &Viewer, action: &str, htmx: bool) -> Markup {
+    let t = viewer.t();
+    html! {
+        form.send-box #send-box method="post" action=(action) hx-post=[htmx.then_some(action)]
+            hx-target="#history" hx-swap="outerHTML" data-reset data-enter-sends {
+            input type="hidden" name=(CSRF) value=(viewer.csrf());
+            textarea name="text" rows="2" placeholder=(t.write_message) aria-label=(t.write_message) required {}
+            button.primary type="submit" { (t.send) }
+        }
+    }
+}
+
+async fn list_chats(
+    state: &web::Data<AppState>,
+    viewer: &Viewer,
+    with: Option<UserId>,
+) -> Result<Vec<Chat>, PageError> {
+    let caller = signed_in(viewer)?;
+    let mut query = String::from("limit=20");
+    if let Some(with) = with {
+        query.push_str(&format!("&interlocutorId={with}"));
+    }
+    Ok(match api::list::list(SignedIn(caller), state.clone(), QueryParams::parse(&query)).await? {
+        Reply::Data(page) => page.data,
+        _ => Vec::new(),
+    })
+}
+
+/// The caller's friends, for adding to groups.
+async fn friends_of(state: &web::Data<AppState>, viewer: &Viewer) -> Result<Vec<User>, PageError> {
+    let caller = signed_in(viewer)?;
+    let query = QueryParams::parse(&format!("userId={}&accepted=true&limit=20", caller.user.id));
+    Ok(match crate::api::friendship::list::list(SignedIn(caller), state.clone(), query).await? {
+        Reply::Data(page) => page.data.into_iter().map(|item| item.user).collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn layout(viewer: &Viewer, title: &str, list: Markup, main: Markup) -> Markup {
+    page(viewer, title, html! { div.messenger { aside.card.chats { (list) } section.card.chat-pane { (main) } } })
+}
+
+pub async fn index(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let chats = list_chats(&state, &viewer, None).await?;
+        let friends = friends_of(&state, &viewer).await?;
+        let t = viewer.t();
+        let create = html! {
+            h2 { (t.new_group) }
+            form.group-form method="post" action={(PREFIX) "/messenger/groups"} {
+                input type="hidden" name=(CSRF) value=(viewer.csrf());
+                input type="text" name="title" placeholder=(t.group_title) aria-label=(t.group_title) required;
+                @if friends.is_empty() { p.empty { (t.no_friends_to_add) } }
+                @for friend in &friends {
+                    label.check { input type="checkbox" name="member" value=(friend.id); " " (friend.first_name) " " (friend.last_name) }
+                }
+                button.primary type="submit" { (t.create) }
+            }
+        };
+        Ok(html_response(StatusCode::OK, layout(&viewer, t.messenger, chat_list(&viewer, &chats, None), create)))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    open: Option<String>,
+}
+
+/// The chat list alone (htmx reloads it when a message arrives).
+pub async fn list(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let chats = list_chats(&state, &viewer, None).await?;
+        let open = query.open.as_deref().and_then(|id| parse_go_uuid(id).ok());
+        Ok(html_response(StatusCode::OK, chat_list(&viewer, &chats, open)))
+    })
+    .await
+}
+
+fn chat_id(raw: &str) -> Result<ChatId, PageError> {
+    parse_go_uuid(raw).map(ChatId).map_err(|_| PageError::NotFound)
+}
+
+/// The chat as the caller sees it, if they are a member.
+async fn load_chat(state: &AppState, viewer: &Viewer, id: ChatId) -> Result<Chat, PageError> {
+    let caller = signed_in(viewer)?;
+    let mut conn = state.db.get().await?;
+    if !chats::is_member(&mut conn, id, caller.user.id).await.map_err(DbError::from)? {
+        return Err(PageError::NotFound);
+    }
+    let row = chats::find(&mut conn, id).await.map_err(DbError::from)?.ok_or(PageError::NotFound)?;
+    let mut shown = Presenter::new(state, caller.user.id).chats(&mut conn, vec![row]).await?;
+    shown.pop().ok_or(PageError::NotFound)
+}
+
+pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let id = chat_id(&id)?;
+        let chat = load_chat(&state, &viewer, id).await?;
+        let history = history(&state, &viewer, id, None).await?;
+        let chats = list_chats(&state, &viewer, None).await?;
+        let t = viewer.t();
+        let title = chat_title(&chat);
+        let group = chat.kind == ChatType::Group;
+        let friends = if group { friends_of(&state, &viewer).await? } else { Vec::new() };
+        let members: HashSet<uuid::Uuid> = chat.members.iter().flatten().map(|m| m.id).collect();
+        let base = format!("{PREFIX}/messenger/{}", chat.id);
+        let main = html! {
+            div.chat #chat data-chat-id=(chat.id) {
+                header.chat-head {
+                    @match &chat.interlocutor {
+                        Some(user) => { (avatar(user, "small")) (name_link(user)) " " (online_dot(user)) }
+                        None => h1 #chat-title { (title) }
+                    }
+                }
+                @if group {
+                    details.group-settings {
+                        summary { (t.group_settings) }
+                        p.members {
+                            @for member in chat.members.iter().flatten() { (name_link(member)) " " }
+                        }
+                        form.inline-form method="post" action={(base) "/rename"} {
+                            input type="hidden" name=(CSRF) value=(viewer.csrf());
+                            input type="text" name="title" value=(title) aria-label=(t.group_title) required;
+                            button.secondary type="submit" { (t.rename) }
+                        }
+                        @let candidates: Vec<&User> = friends.iter().filter(|f| !members.contains(&f.id)).collect();
+                        @if !candidates.is_empty() {
+                            form.inline-form method="post" action={(base) "/members"} {
+                                input type="hidden" name=(CSRF) value=(viewer.csrf());
+                                select name="user" aria-label=(t.add_member) {
+                                    @for friend in candidates { option value=(friend.id) { (friend.first_name) " " (friend.last_name) } }
+                                }
+                                button.secondary type="submit" { (t.add_member) }
+                            }
+                        }
+                        form.inline-form method="post" action={(base) "/leave"} {
+                            input type="hidden" name=(CSRF) value=(viewer.csrf());
+                            button.danger type="submit" { (t.leave_group) }
+                        }
+                    }
+                }
+                (history_block(&viewer, caller.user.id, chat.id, &history))
+                (send_box(&viewer, &format!("{base}/send"), true))
+            }
+        };
+        Ok(html_response(StatusCode::OK, layout(&viewer, &title, chat_list(&viewer, &chats, Some(chat.id)), main)))
+    })
+    .await
+}
+
+/// The newest history (after a send, or a reconnect: the script's `resync`).
+pub async fn latest(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let id = chat_id(&id)?;
+        let history = history(&state, &viewer, id, None).await?;
+        Ok(html_response(StatusCode::OK, history_block(&viewer, caller.user.id, id.0, &history)))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EarlierQuery {
+    before: String,
+}
+
+/// Older messages, put above the shown ones, and the link to the ones before them.
+pub async fn earlier(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<EarlierQuery>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let id = chat_id(&id)?;
+        let history = history(&state, &viewer, id, Some(&query.before)).await?;
+        Ok(html_response(
+            StatusCode::OK,
+            html! {
+                @for message in &history.messages { (message_item(caller.user.id, message)) }
+                (earlier_link(&viewer, id.0, history.earlier.as_deref(), true))
+            },
+        ))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TextForm {
+    text: String,
+    title: String,
+    user: String,
+    csrf: String,
+}
+
+async fn send_message(
+    req: &HttpRequest,
+    viewer: &Viewer,
+    state: &web::Data<AppState>,
+    form: &TextForm,
+    chat: Option<ChatId>,
+    recipient: Option<UserId>,
+) -> Result<(), PageError> {
+    let caller = signed_in(viewer)?;
+    check_csrf(req, &caller, Some(&form.csrf))?;
+    let command = api::send::SendMessageCommand {
+        recipient_id: recipient.map(|r| r.0).unwrap_or_default(),
+        chat_id: chat.map(|c| c.0).unwrap_or_default(),
+        text: form.text.clone(),
+        reply_to: uuid::Uuid::nil(),
+    };
+    api::send::send(SignedIn(caller), state.clone(), Command(command)).await?;
+    Ok(())
+}
+
+pub async fn send(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<TextForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let id = chat_id(&id)?;
+        send_message(&req, &viewer, &state, &form, Some(id), None).await?;
+        if !is_htmx(&req) {
+            return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", id.0)));
+        }
+        let caller = signed_in(&viewer)?;
+        let history = history(&state, &viewer, id, None).await?;
+        let mut res = html_response(StatusCode::OK, history_block(&viewer, caller.user.id, id.0, &history));
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-trigger"),
+            actix_web::http::header::HeaderValue::from_static("chats-changed"),
+        );
+        Ok(res)
+    })
+    .await
+}
+
+/// "Write a message" from a profile: the private chat with them, or an empty one until the first
+/// message creates it.
+pub async fn with_user(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let other = parse_go_uuid(&id).map(UserId).map_err(|_| PageError::NotFound)?;
+        if let Some(chat) = list_chats(&state, &viewer, Some(other)).await?.first() {
+            return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)));
+        }
+        let user = {
+            let mut conn = state.db.get().await?;
+            state.users.find(&mut conn, other).await.map_err(DbError::from)?
+        };
+        let user = match user {
+            Some(row) => state.present_user(row).await.ok_or(PageError::NotFound)?,
+            None => return Err(PageError::NotFound),
+        };
+        let chats = list_chats(&state, &viewer, None).await?;
+        let title = format!("{} {}", user.first_name, user.last_name);
+        let main = html! {
+            div.chat {
+                header.chat-head { (avatar(&user, "small")) (name_link(&user)) " " (online_dot(&user)) }
+                div.history #history { ol.messages #messages {} }
+                // A plain post: the first message creates the chat, and the page moves there.
+                (send_box(&viewer, &format!("{PREFIX}/messenger/with/{other}/send"), false))
+            }
+        };
+        Ok(html_response(StatusCode::OK, layout(&viewer, &title, chat_list(&viewer, &chats, None), main)))
+    })
+    .await
+}
+
+pub async fn send_to_user(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<TextForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let other = parse_go_uuid(&id).map(UserId).map_err(|_| PageError::NotFound)?;
+        send_message(&req, &viewer, &state, &form, None, Some(other)).await?;
+        let chat = list_chats(&state, &viewer, Some(other)).await?.first().map(|c| c.id);
+        Ok(redirect(&req, &chat.map_or_else(|| back(&req), |id| format!("{PREFIX}/messenger/{id}"))))
+    })
+    .await
+}
+
+/// Group actions from the settings of a chat: rename, add a member, leave.
+pub async fn group_action(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<TextForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        check_csrf(&req, &caller, Some(&form.csrf))?;
+        let (id, action) = path.into_inner();
+        let id = chat_id(&id)?;
+        let me = SignedIn(caller);
+        let to_chat = format!("{PREFIX}/messenger/{}", id.0);
+        match action.as_str() {
+            "rename" => {
+                let cmd = api::rename::RenameGroup { chat_id: id.0, title: form.title.clone() };
+                api::rename::rename(me, state, Command(cmd)).await?;
+                Ok(redirect(&req, &to_chat))
+            }
+            "members" => {
+                let user = parse_go_uuid(&form.user).map_err(|_| PageError::NotFound)?;
+                let cmd = api::add_members::AddMembers { chat_id: id.0, user_ids: vec![user] };
+                api::add_members::add_members(me, state, Command(cmd)).await?;
+                Ok(redirect(&req, &to_chat))
+            }
+            "leave" => {
+                api::leave::leave(me, state, Command(api::leave::LeaveGroup { chat_id: id.0 })).await?;
+                Ok(redirect(&req, &format!("{PREFIX}/messenger")))
+            }
+            _ => Err(PageError::NotFound),
+        }
+    })
+    .await
+}
+
+/// Creates a group from the messenger's form (`member` repeats, one per chosen friend).
+pub async fn create_group(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let mut title = String::new();
+        let mut members = Vec::new();
+        let mut csrf = String::new();
+        for (key, value) in form_urlencoded::parse(&body) {
+            match &*key {
+                "title" => title = value.into_owned(),
+                "csrf" => csrf = value.into_owned(),
+                "member" => members.extend(parse_go_uuid(&value).ok()),
+                _ => {}
+            }
+        }
+        check_csrf(&req, &caller, Some(&csrf))?;
+        let cmd = api::create_group::CreateGroup { title, member_ids: members };
+        let created = api::create_group::create_group(SignedIn(caller), state, Command(cmd)).await?;
+        Ok(match created {
+            Reply::Data(chat) => redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)),
+            _ => redirect(&req, &format!("{PREFIX}/messenger")),
+        })
+    })
+    .await
+}
