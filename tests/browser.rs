@@ -179,6 +179,27 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     assert_eq!(visible_text(&client, "#posts .post .text").await, XSS_POST);
     let alert = client.get_alert_text().await;
     assert!(alert.is_err(), "no script ran: {alert:?}");
+
+    // A new avatar: previewed before it leaves, then shown from storage, re-encoded to 400×400.
+    let picture = std::env::temp_dir().join(format!("nosebook-browser-{}.png", std::process::id()));
+    image::RgbImage::from_fn(600, 400, |x, _| image::Rgb([(x % 256) as u8, 90, 200])).save(&picture).unwrap();
+    let input = client.find(Locator::Css("#avatar-file")).await.unwrap();
+    input.send_keys(picture.to_str().unwrap()).await.unwrap();
+    wait_visible(&client, "#avatar-preview").await;
+    client.find(Locator::Css(".avatar-form button")).await.unwrap().click().await.unwrap();
+    wait_visible(&client, ".avatar-box img.avatar.large").await;
+    let loaded =
+        "const i = document.querySelector('.avatar-box img.avatar.large'); return i.complete ? i.naturalWidth : 0;";
+    let mut width = serde_json::json!(0);
+    for _ in 0..100 {
+        width = client.execute(loaded, vec![]).await.unwrap();
+        if width != 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(width, serde_json::json!(400), "the stored avatar loads at 400 px");
+    let _ = std::fs::remove_file(&picture);
     screenshot(&client, "profile").await;
 
     // Search as you type, from the header.
@@ -343,6 +364,7 @@ async fn two_people_see_each_other_live() {
     wait_text(&a, "#toasts", |t| t.contains("Ass Asser: Hello from B")).await;
     click(&a, "nav.menu a[href='/app/messenger']").await;
     wait_text(&a, "#chat-list", |t| t.contains("Hello from B")).await;
+    assert_eq!(wait_text(&a, "#chat-list .badge.unread", |t| !t.is_empty()).await, "1", "one unread");
     click(&a, "#chat-list li a").await;
     wait_text(&a, "#messages li .text", |t| t == "Hello from B").await;
     wait_live(&a).await;
@@ -352,6 +374,9 @@ async fn two_people_see_each_other_live() {
     b.find(Locator::Css("#send-box textarea")).await.unwrap().send_keys("\u{E007}").await.unwrap();
     wait_text(&a, "#messages li:last-child .text", |t| t == XSS_NAME).await;
     assert!(a.find_all(Locator::Css("#messages img")).await.unwrap().is_empty(), "text, not markup");
+    // Read as it arrived: the open chat has no unread count, after the list reloaded too.
+    wait_text(&a, "#chat-list", |t| t.contains("img src=x")).await;
+    assert!(a.find_all(Locator::Css("#chat-list .badge.unread")).await.unwrap().is_empty());
     screenshot(&a, "messenger").await;
     screenshot(&b, "messenger-other-side").await;
 

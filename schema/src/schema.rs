@@ -92,6 +92,7 @@ diesel::table! {
         chat_id -> Uuid,
         user_id -> Uuid,
         joined_at -> Timestamptz,
+        last_read_seq -> Int8,
     }
 }
 
@@ -112,6 +113,7 @@ diesel::table! {
         reply_to -> Nullable<Uuid>,
         created_at -> Timestamptz,
         removed_at -> Nullable<Timestamptz>,
+        seq -> Int8,
     }
 }
 

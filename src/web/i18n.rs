@@ -114,6 +114,9 @@ pub struct Texts {
     pub add_member: &'static str,
     pub leave_group: &'static str,
     pub message_button: &'static str,
+    pub choose_photo: &'static str,
+    pub upload: &'static str,
+    pub unread: &'static str,
     pub reconnecting: &'static str,
 }
 
@@ -183,6 +186,9 @@ static EN: Texts = Texts {
     add_member: "Add member",
     leave_group: "Leave the group",
     message_button: "Message",
+    choose_photo: "Choose a photo",
+    upload: "Upload",
+    unread: "Unread",
     reconnecting: "Reconnecting…",
 };
 
@@ -252,6 +258,9 @@ static RU: Texts = Texts {
     add_member: "Добавить участника",
     leave_group: "Покинуть группу",
     message_button: "Написать",
+    choose_photo: "Выбрать фото",
+    upload: "Загрузить",
+    unread: "Непрочитанные",
     reconnecting: "Переподключение…",
 };
 

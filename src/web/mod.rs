@@ -63,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/logout").route(web::post().to(account::logout)))
             .service(web::resource("/lang/{lang}").route(web::get().to(home::switch_language)))
             .service(web::resource("/search").route(web::get().to(search::search)))
+            .service(web::resource("/avatar").route(web::post().to(profile::upload_avatar)))
             .service(web::resource("/users/{id}").route(web::get().to(profile::profile)))
             .service(
                 web::resource("/users/{id}/posts")

@@ -12,6 +12,16 @@
     if (e.detail.successful && form && form.hasAttribute && form.hasAttribute("data-reset")) form.reset();
   });
 
+  // An avatar shows before it is uploaded (a blob: URL, allowed by the CSP for images).
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    var preview = input.dataset && input.dataset.preview && document.getElementById(input.dataset.preview);
+    if (!preview || !input.files || !input.files[0]) return;
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.src = URL.createObjectURL(input.files[0]);
+    preview.hidden = false;
+  });
+
   // In a send box, Enter sends and Shift+Enter starts a new line.
   document.addEventListener("keydown", function (e) {
     var box = e.target.closest && e.target.closest("form[data-enter-sends]");
@@ -31,6 +41,10 @@
   scrollHistory();
 
   if (!me) return;
+
+  function csrfToken() {
+    try { return JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || ""; } catch (_) { return ""; }
+  }
 
   function trigger(name) {
     if (window.htmx) window.htmx.trigger(document.body, name);
@@ -95,7 +109,15 @@
           list.appendChild(messageItem(p));
           scrollHistory();
         }
-      } else if (p.author && p.author.id !== me) {
+        // Seen as it arrived: not unread.
+        fetch("/app/messenger/" + encodeURIComponent(p.chatId) + "/read", {
+          method: "POST",
+          headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+          body: "",
+        }).finally(function () { trigger("chats-changed"); });
+        return;
+      }
+      if (p.author && p.author.id !== me) {
         toast(fullName(p.author) + ": " + (p.text || "").slice(0, 140));
       }
       trigger("chats-changed");

@@ -153,6 +153,40 @@ pub async fn members_of(conn: &mut AsyncPgConnection, chats: &[ChatId]) -> Query
     Ok(out)
 }
 
+/// Messages from others that `user` has not read, for those of `chats` that have any.
+pub async fn unread_counts(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    chats: &[ChatId],
+) -> QueryResult<HashMap<ChatId, i64>> {
+    use crate::schema::messages;
+    let rows: Vec<(ChatId, i64)> = chat_members::table
+        .inner_join(messages::table.on(messages::chat_id.eq(chat_members::chat_id)))
+        .filter(chat_members::user_id.eq(user))
+        .filter(chat_members::chat_id.eq_any(chats))
+        .filter(messages::seq.gt(chat_members::last_read_seq))
+        .filter(messages::author_id.ne(user))
+        .filter(messages::removed_at.is_null())
+        .group_by(chat_members::chat_id)
+        .select((chat_members::chat_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// `user` has read everything in `chat` so far.
+pub async fn mark_read(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE chat_members SET last_read_seq = COALESCE((SELECT max(seq) FROM messages WHERE chat_id = $1), 0) \
+         WHERE chat_id = $1 AND user_id = $2",
+    )
+    .bind::<SqlUuid, _>(chat)
+    .bind::<SqlUuid, _>(user)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
 pub async fn is_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {
     let found: Option<UserId> =
         chat_members::table.find((chat, user)).select(chat_members::user_id).first(conn).await.optional()?;

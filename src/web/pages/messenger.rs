@@ -2,7 +2,7 @@
 //! groups (create, rename, add a member, leave). New messages arrive through the live script;
 //! what a page shows after a send or a reconnect comes from here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -37,7 +37,14 @@ fn chat_title(chat: &Chat) -> String {
     }
 }
 
-fn chat_list(viewer: &Viewer, chats: &[Chat], open: Option<uuid::Uuid>) -> Markup {
+/// Chats and, for those with any, how many messages from others wait unread.
+struct ChatList {
+    chats: Vec<Chat>,
+    unread: HashMap<ChatId, i64>,
+}
+
+fn chat_list(viewer: &Viewer, list: &ChatList, open: Option<uuid::Uuid>) -> Markup {
+    let chats = &list.chats;
     let t = viewer.t();
     html! {
         ul.chat-list #chat-list hx-get={(PREFIX) "/messenger/list" (open.map(|id| format!("?open={id}")).unwrap_or_default())}
@@ -52,6 +59,9 @@ fn chat_list(viewer: &Viewer, chats: &[Chat], open: Option<uuid::Uuid>) -> Marku
                         }
                         div.summary {
                             strong { (chat_title(chat)) }
+                            @if let Some(unread) = list.unread.get(&ChatId(chat.id)).filter(|n| **n > 0 && Some(chat.id) != open) {
+                                span.badge.unread title=(viewer.t().unread) { (unread) }
+                            }
                             @if let Some(last) = &chat.last_message {
                                 span.last { (last.author.first_name) ": " (last.text) }
                                 (when(&last.created_at))
@@ -138,20 +148,34 @@ fn send_box(viewer: &Viewer, action: &str, htmx: bool) -> Markup {
     }
 }
 
-async fn list_chats(
-    state: &web::Data<AppState>,
-    viewer: &Viewer,
-    with: Option<UserId>,
-) -> Result<Vec<Chat>, PageError> {
+async fn find_private(state: &web::Data<AppState>, viewer: &Viewer, with: UserId) -> Result<Option<Chat>, PageError> {
     let caller = signed_in(viewer)?;
-    let mut query = String::from("limit=20");
-    if let Some(with) = with {
-        query.push_str(&format!("&interlocutorId={with}"));
-    }
-    Ok(match api::list::list(SignedIn(caller), state.clone(), QueryParams::parse(&query)).await? {
+    let query = QueryParams::parse(&format!("limit=1&interlocutorId={with}"));
+    Ok(match api::list::list(SignedIn(caller), state.clone(), query).await? {
+        Reply::Data(page) => page.data.into_iter().next(),
+        _ => None,
+    })
+}
+
+async fn list_chats(state: &web::Data<AppState>, viewer: &Viewer) -> Result<ChatList, PageError> {
+    let caller = signed_in(viewer)?;
+    let me = caller.user.id;
+    let chats = match api::list::list(SignedIn(caller), state.clone(), QueryParams::parse("limit=20")).await? {
         Reply::Data(page) => page.data,
         _ => Vec::new(),
-    })
+    };
+    let ids: Vec<ChatId> = chats.iter().map(|c| ChatId(c.id)).collect();
+    let mut conn = state.db.get().await?;
+    let unread = chats::unread_counts(&mut conn, me, &ids).await.map_err(DbError::from)?;
+    Ok(ChatList { chats, unread })
+}
+
+/// The caller has seen the newest messages of `chat`.
+async fn mark_read(state: &AppState, viewer: &Viewer, chat: ChatId) -> Result<(), PageError> {
+    let caller = signed_in(viewer)?;
+    let mut conn = state.db.get().await?;
+    chats::mark_read(&mut conn, chat, caller.user.id).await.map_err(DbError::from)?;
+    Ok(())
 }
 
 /// The caller's friends, for adding to groups.
@@ -170,7 +194,7 @@ fn layout(viewer: &Viewer, title: &str, list: Markup, main: Markup) -> Markup {
 
 pub async fn index(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
     respond(&req, &viewer, async {
-        let chats = list_chats(&state, &viewer, None).await?;
+        let chats = list_chats(&state, &viewer).await?;
         let friends = friends_of(&state, &viewer).await?;
         let t = viewer.t();
         let create = html! {
@@ -204,7 +228,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let chats = list_chats(&state, &viewer, None).await?;
+        let chats = list_chats(&state, &viewer).await?;
         let open = query.open.as_deref().and_then(|id| parse_go_uuid(id).ok());
         Ok(html_response(StatusCode::OK, chat_list(&viewer, &chats, open)))
     })
@@ -232,8 +256,9 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
         let caller = signed_in(&viewer)?;
         let id = chat_id(&id)?;
         let chat = load_chat(&state, &viewer, id).await?;
+        mark_read(&state, &viewer, id).await?;
         let history = history(&state, &viewer, id, None).await?;
-        let chats = list_chats(&state, &viewer, None).await?;
+        let chats = list_chats(&state, &viewer).await?;
         let t = viewer.t();
         let title = chat_title(&chat);
         let group = chat.kind == ChatType::Group;
@@ -295,6 +320,7 @@ pub async fn latest(
         let caller = signed_in(&viewer)?;
         let id = chat_id(&id)?;
         let history = history(&state, &viewer, id, None).await?;
+        mark_read(&state, &viewer, id).await?;
         Ok(html_response(StatusCode::OK, history_block(&viewer, caller.user.id, id.0, &history)))
     })
     .await
@@ -393,7 +419,7 @@ pub async fn with_user(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let other = parse_go_uuid(&id).map(UserId).map_err(|_| PageError::NotFound)?;
-        if let Some(chat) = list_chats(&state, &viewer, Some(other)).await?.first() {
+        if let Some(chat) = find_private(&state, &viewer, other).await? {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)));
         }
         let user = {
@@ -404,7 +430,7 @@ pub async fn with_user(
             Some(row) => state.present_user(row).await.ok_or(PageError::NotFound)?,
             None => return Err(PageError::NotFound),
         };
-        let chats = list_chats(&state, &viewer, None).await?;
+        let chats = list_chats(&state, &viewer).await?;
         let title = format!("{} {}", user.first_name, user.last_name);
         let main = html! {
             div.chat {
@@ -429,7 +455,7 @@ pub async fn send_to_user(
     respond(&req, &viewer, async {
         let other = parse_go_uuid(&id).map(UserId).map_err(|_| PageError::NotFound)?;
         send_message(&req, &viewer, &state, &form, None, Some(other)).await?;
-        let chat = list_chats(&state, &viewer, Some(other)).await?.first().map(|c| c.id);
+        let chat = find_private(&state, &viewer, other).await?.map(|c| c.id);
         Ok(redirect(&req, &chat.map_or_else(|| back(&req), |id| format!("{PREFIX}/messenger/{id}"))))
     })
     .await
@@ -461,6 +487,16 @@ pub async fn group_action(
                 let cmd = api::add_members::AddMembers { chat_id: id.0, user_ids: vec![user] };
                 api::add_members::add_members(me, state, Command(cmd)).await?;
                 Ok(redirect(&req, &to_chat))
+            }
+            // The live script saw a message arrive in the open chat.
+            "read" => {
+                let mut conn = state.db.get().await?;
+                if !chats::is_member(&mut conn, id, me.user.id).await.map_err(DbError::from)? {
+                    return Err(PageError::NotFound);
+                }
+                drop(conn);
+                mark_read(&state, &viewer, id).await?;
+                Ok(HttpResponse::NoContent().finish())
             }
             "leave" => {
                 api::leave::leave(me, state, Command(api::leave::LeaveGroup { chat_id: id.0 })).await?;

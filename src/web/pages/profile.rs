@@ -100,7 +100,19 @@ pub async fn profile(
         let title = format!("{} {}", user.first_name, user.last_name);
         let body = html! {
             section.card.profile {
-                (avatar(&user, "large"))
+                div.avatar-box {
+                    (avatar(&user, "large"))
+                    @if own {
+                        form.avatar-form method="post" enctype="multipart/form-data"
+                            action={(PREFIX) "/avatar?" (crate::web::csrf::FIELD) "=" (viewer.csrf())} {
+                            img.preview #avatar-preview alt="" hidden;
+                            label.button.secondary for="avatar-file" { (t.choose_photo) }
+                            input #avatar-file type="file" name="file" accept="image/png,image/jpeg,image/webp,image/gif"
+                                data-preview="avatar-preview" required;
+                            button.primary type="submit" { (t.upload) }
+                        }
+                    }
+                }
                 div.who {
                     h1 { (title) " " (online_dot(&user)) }
                     p.nick { "@" (user.nick) }
@@ -190,6 +202,31 @@ pub async fn publish(
         let row = posts::find_live(&mut conn, PostId(created.id)).await.map_err(DbError::from)?;
         let shown = Presenter::new(&state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
         Ok(html_response(StatusCode::OK, html! { @for p in &shown { (card(&viewer, p)) } }))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AvatarQuery {
+    csrf: String,
+}
+
+/// A new avatar from the profile's form (multipart, field `file`), through the API's upload:
+/// the same checks, re-encoding and storage. The token rides in the query: the body is the file.
+pub async fn upload_avatar(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    query: web::Query<AvatarQuery>,
+    body: web::Payload,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        check_csrf(&req, &caller, Some(&query.csrf))?;
+        let me = caller.user.id;
+        crate::api::users::change_avatar::change_avatar(SignedIn(caller), state, req.clone(), body).await?;
+        Ok(redirect(&req, &format!("{PREFIX}/users/{me}")))
     })
     .await
 }
