@@ -6,18 +6,22 @@
 
 mod support;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use support::server::{BIN, free_port, serve};
 
-/// chromedriver, stopped when the test ends however it ends.
+/// chromedriver and the Chromium it starts, in a process group of their own, all stopped when the
+/// test ends however it ends (a failed assertion never closes its WebDriver session, and Chromium
+/// outlives a killed chromedriver).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -28,6 +32,7 @@ async fn browser() -> (Driver, Client) {
     let driver = Driver(
         Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -201,6 +206,15 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     assert_eq!(width, serde_json::json!(400), "the stored avatar loads at 400 px");
     let _ = std::fs::remove_file(&picture);
     screenshot(&client, "profile").await;
+    // On a phone: one column, the menu above the page.
+    client.set_window_size(390, 844).await.unwrap();
+    client.refresh().await.unwrap();
+    wait_visible(&client, ".profile h1").await;
+    let (menu_x, _, _, _) = client.find(Locator::Css("nav.menu")).await.unwrap().rectangle().await.unwrap();
+    let (main_x, _, _, _) = client.find(Locator::Css("main")).await.unwrap().rectangle().await.unwrap();
+    assert!((menu_x - main_x).abs() < 1.0, "stacked, not side by side");
+    screenshot(&client, "profile-phone").await;
+    client.set_window_size(1200, 900).await.unwrap();
 
     // Search as you type, from the header.
     let search = client.find(Locator::Css("form.search input")).await.unwrap();
@@ -351,6 +365,21 @@ async fn two_people_see_each_other_live() {
     fill(&b, &format!("#post-{post} .comment-form input[name=message]"), XSS_POST).await;
     click(&b, &format!("#post-{post} .comment-form button")).await;
     assert_eq!(wait_text(&b, &format!("#comments-{post} li .text"), |t| !t.is_empty()).await, XSS_POST);
+    // Its author may remove it; it goes without a reload, and for good.
+    click(&b, &format!("#comments-{post} li button.link-muted")).await;
+    for _ in 0..100 {
+        if b.find_all(Locator::Css(&format!("#comments-{post} li"))).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(b.find_all(Locator::Css(&format!("#comments-{post} li"))).await.unwrap().is_empty());
+    b.refresh().await.unwrap();
+    wait_visible(&b, &format!("#post-{post}")).await;
+    assert!(b.find_all(Locator::Css(&format!("#comments-{post} li"))).await.unwrap().is_empty());
+    fill(&b, &format!("#post-{post} .comment-form input[name=message]"), XSS_POST).await;
+    click(&b, &format!("#post-{post} .comment-form button")).await;
+    wait_text(&b, &format!("#comments-{post} li .text"), |t| t == XSS_POST).await;
     screenshot(&a, "live-like").await;
 
     // B writes to A: the first message from the profile, the next ones live in A's open chat.
@@ -408,4 +437,49 @@ async fn two_people_see_each_other_live() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the online dot never turned on");
+}
+
+/// A group chat from the messenger: created with a friend, renamed, joined by another, written
+/// in, left.
+#[tokio::test]
+async fn a_group_chat_from_create_to_leave() {
+    use support::seed::{PASSWORD, SANAL, TOLBER};
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let (_driver, a) = browser().await;
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+
+    click(&a, "nav.menu a[href='/app/messenger']").await;
+    fill(&a, ".group-form input[name=title]", "Weekend").await;
+    click(&a, &format!(".group-form input[value='{SANAL}']")).await;
+    click(&a, ".group-form button").await;
+    assert_eq!(wait_text(&a, "#chat-title", |t| !t.is_empty()).await, "Weekend");
+    wait_text(&a, "#chat-list", |t| t.contains("Weekend")).await;
+
+    click(&a, "details.group-settings summary").await;
+    fill(&a, "details.group-settings input[name=title]", "Weekend plans").await;
+    click(&a, "details.group-settings form[action$='/rename'] button").await;
+    assert_eq!(wait_text(&a, "#chat-title", |t| t != "Weekend").await, "Weekend plans");
+
+    click(&a, "details.group-settings summary").await;
+    let select = a.find(Locator::Css("details.group-settings select[name=user]")).await.unwrap();
+    select.select_by_value(TOLBER).await.unwrap();
+    click(&a, "details.group-settings form[action$='/members'] button").await;
+    click(&a, "details.group-settings summary").await;
+    wait_text(&a, "details.group-settings .members", |t| t.contains("Tolber") && t.contains("Sanal")).await;
+
+    wait_live(&a).await;
+    fill(&a, "#send-box textarea", "See you on Saturday").await;
+    a.find(Locator::Css("#send-box textarea")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    wait_text(&a, "#messages li.mine .text", |t| t == "See you on Saturday").await;
+    screenshot(&a, "group-chat").await;
+
+    a.execute("document.querySelector('details.group-settings').open = true;", vec![]).await.unwrap();
+    click(&a, "details.group-settings button.danger").await;
+    wait_for_path(&a, "/app/messenger").await;
+    wait_visible(&a, ".group-form").await;
+    let list = wait_text(&a, "#chat-list", |_| true).await;
+    assert!(!list.contains("Weekend plans"), "left: {list}");
+    a.close().await.unwrap();
 }

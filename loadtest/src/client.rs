@@ -38,6 +38,19 @@ impl Api {
         self.call(self.http.post(format!("{}{path}", self.base)).json(body), session).await
     }
 
+    /// A page of the web app: a 200 with HTML, read to the end.
+    pub async fn page(&self, path: &str, cookie: &str) -> Result<(), String> {
+        let response = self.http.get(format!("{}{path}", self.base)).header("Cookie", cookie).send().await;
+        let response = response.map_err(|e| kind_of(&e))?;
+        let status = response.status();
+        let html = response.text().await.map_err(|e| kind_of(&e))?;
+        if status.is_success() && html.starts_with("<!DOCTYPE html>") {
+            Ok(())
+        } else {
+            Err(format!("HTTP {}", status.as_u16()))
+        }
+    }
+
     async fn call(&self, request: reqwest::RequestBuilder, session: &str) -> Result<Value, String> {
         let response = request.header("X-Auth-Session-Id", session).send().await.map_err(|e| kind_of(&e))?;
         let status = response.status();

@@ -93,6 +93,11 @@ enum Scenario {
         #[arg(long, default_value = "all")]
         page: String,
     },
+    /// The web app's server-rendered pages (profile with wall, friends, messenger, search).
+    Pages {
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+    },
     /// A blend: reads, posts, likes, comments, messages and friend requests.
     Mixed {
         #[arg(long, default_value_t = 200)]
@@ -132,6 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Scenario::Read { users, page } => scenarios::read::run(&common, users, &page).await?,
         Scenario::Mixed { users } => scenarios::mixed::run(&common, users).await?,
+        Scenario::Pages { users } => scenarios::pages::run(&common, users).await?,
     };
     report.print();
     std::fs::write(&common.out, serde_json::to_vec_pretty(&report)?)?;

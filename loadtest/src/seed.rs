@@ -20,6 +20,11 @@ impl Account {
     pub fn session(&self) -> String {
         self.session.to_string()
     }
+
+    /// The browser's session cookie (`nosebook_session=<sessionId>:<userId>`).
+    pub fn cookie(&self) -> String {
+        format!("nosebook_session={}:{}", self.session, self.id)
+    }
 }
 
 pub struct Seeder {

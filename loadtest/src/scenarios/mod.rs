@@ -4,6 +4,7 @@ pub mod connections;
 pub mod fanout;
 pub mod messaging;
 pub mod mixed;
+pub mod pages;
 pub mod read;
 
 use std::sync::Arc;
