@@ -94,6 +94,38 @@ impl Seeder {
         Ok(chat)
     }
 
+    /// Group chats of `size` consecutive accounts, each with `messages` messages from its members
+    /// in turn; the chat of account `i` is `chats[i / size]`.
+    pub async fn conversations(
+        &mut self,
+        accounts: &[Account],
+        size: usize,
+        messages: i32,
+    ) -> anyhow::Result<Vec<Uuid>> {
+        let mut chats = Vec::new();
+        for members in accounts.chunks(size.max(1)) {
+            let ids: Vec<Uuid> = members.iter().map(|a| a.id).collect();
+            let chat = self.group(&ids).await?;
+            diesel::sql_query(
+                "WITH written AS (
+                   INSERT INTO messages (chat_id, author_id, text, created_at)
+                   SELECT $1, ($2::uuid[])[n % cardinality($2::uuid[]) + 1], 'Message ' || n || ' of a load test',
+                          now() - (1000 - n) * interval '1 second'
+                   FROM generate_series(1, $3) AS n
+                   RETURNING id, created_at)
+                 UPDATE chats SET last_message_id = w.id, last_message_at = w.created_at
+                 FROM (SELECT id, created_at FROM written ORDER BY created_at DESC LIMIT 1) w WHERE chats.id = $1",
+            )
+            .bind::<SqlUuid, _>(chat)
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+            .bind::<Integer, _>(messages)
+            .execute(&mut self.conn)
+            .await?;
+            chats.push(chat);
+        }
+        Ok(chats)
+    }
+
     /// Something to read: `posts` posts on each wall and a ring of accepted friendships.
     pub async fn walls(&mut self, accounts: &[Account], posts: i32) -> anyhow::Result<()> {
         let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();

@@ -174,11 +174,13 @@ pub async fn unread_counts(
     Ok(rows.into_iter().collect())
 }
 
-/// `user` has read everything in `chat` so far.
+/// `user` has read everything in `chat` so far. Writes nothing (and so waits for no WAL flush)
+/// when that was already so.
 pub async fn mark_read(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<()> {
     diesel::sql_query(
-        "UPDATE chat_members SET last_read_seq = COALESCE((SELECT max(seq) FROM messages WHERE chat_id = $1), 0) \
-         WHERE chat_id = $1 AND user_id = $2",
+        "UPDATE chat_members SET last_read_seq = newest.seq \
+         FROM (SELECT COALESCE(max(seq), 0) AS seq FROM messages WHERE chat_id = $1) newest \
+         WHERE chat_id = $1 AND user_id = $2 AND last_read_seq < newest.seq",
     )
     .bind::<SqlUuid, _>(chat)
     .bind::<SqlUuid, _>(user)

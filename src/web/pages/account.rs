@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{PageError, check_csrf, redirect, respond};
+use super::{CsrfForm, PageError, check_csrf, redirect, respond};
 use crate::api::accounts::{login::LoginCommand, register::RegisterCommand};
 use crate::api::auth::{Anonymous, SignedIn};
 use crate::api::envelope::{ApiError, Reply};
@@ -199,12 +199,6 @@ async fn sign_in(
             _ => Err(error.into()),
         },
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn logout(

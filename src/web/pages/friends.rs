@@ -5,11 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::DbError;
-use nosebook_schema::ids::{UserId, parse_go_uuid};
+use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship;
 use serde::Deserialize;
 
-use super::{PageError, back, check_csrf, is_htmx, redirect, respond, signed_in};
+use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::Reply;
 use crate::api::friendship as api;
@@ -78,25 +78,19 @@ pub fn button(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup 
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// add / cancel / accept / deny / remove, through the API's handlers.
 pub async fn act(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let (other, action) = path.into_inner();
-        let other = parse_go_uuid(&other).map_err(|_| PageError::NotFound)?;
+        let other = parse_id(&other, |u| u)?;
         let me = SignedIn(caller.clone());
         let state2 = state.clone();
         match action.as_str() {
@@ -123,13 +117,8 @@ pub async fn act(
             return Ok(redirect(&req, &back(&req)));
         }
         let now = relation(&state, caller.user.id, UserId(other)).await?;
-        let mut res = html_response(StatusCode::OK, button(&viewer, other, now));
         // The menu badge counts incoming requests: tell it to look again.
-        res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("hx-trigger"),
-            actix_web::http::header::HeaderValue::from_static("friends-changed"),
-        );
-        Ok(res)
+        Ok(with_trigger(html_response(StatusCode::OK, button(&viewer, other, now)), "friends-changed"))
     })
     .await
 }

@@ -13,7 +13,7 @@ use nosebook_schema::queries::chats;
 use serde::Deserialize;
 
 use super::posts::when;
-use super::{PageError, back, check_csrf, is_htmx, redirect, respond, signed_in};
+use super::{PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
 use crate::api::auth::SignedIn;
 use crate::api::chats as api;
 use crate::api::envelope::Reply;
@@ -235,10 +235,6 @@ pub async fn list(
     .await
 }
 
-fn chat_id(raw: &str) -> Result<ChatId, PageError> {
-    parse_go_uuid(raw).map(ChatId).map_err(|_| PageError::NotFound)
-}
-
 /// The chat as the caller sees it, if they are a member.
 async fn load_chat(state: &AppState, viewer: &Viewer, id: ChatId) -> Result<Chat, PageError> {
     let caller = signed_in(viewer)?;
@@ -254,15 +250,17 @@ async fn load_chat(state: &AppState, viewer: &Viewer, id: ChatId) -> Result<Chat
 pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let id = chat_id(&id)?;
+        let id = parse_id(&id, ChatId)?;
+        // One after the other on purpose: reading them at once on four pooled connections made a
+        // quiet page a little faster and the server saturate sooner (BENCHMARKS.md).
         let chat = load_chat(&state, &viewer, id).await?;
         mark_read(&state, &viewer, id).await?;
         let history = history(&state, &viewer, id, None).await?;
         let chats = list_chats(&state, &viewer).await?;
+        let friends = if chat.kind == ChatType::Group { friends_of(&state, &viewer).await? } else { Vec::new() };
         let t = viewer.t();
         let title = chat_title(&chat);
         let group = chat.kind == ChatType::Group;
-        let friends = if group { friends_of(&state, &viewer).await? } else { Vec::new() };
         let members: HashSet<uuid::Uuid> = chat.members.iter().flatten().map(|m| m.id).collect();
         let base = format!("{PREFIX}/messenger/{}", chat.id);
         let main = html! {
@@ -318,7 +316,7 @@ pub async fn latest(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let id = chat_id(&id)?;
+        let id = parse_id(&id, ChatId)?;
         let history = history(&state, &viewer, id, None).await?;
         mark_read(&state, &viewer, id).await?;
         Ok(html_response(StatusCode::OK, history_block(&viewer, caller.user.id, id.0, &history)))
@@ -342,7 +340,7 @@ pub async fn earlier(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let id = chat_id(&id)?;
+        let id = parse_id(&id, ChatId)?;
         let history = history(&state, &viewer, id, Some(&query.before)).await?;
         Ok(html_response(
             StatusCode::OK,
@@ -392,19 +390,15 @@ pub async fn send(
     form: web::Form<TextForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let id = chat_id(&id)?;
+        let id = parse_id(&id, ChatId)?;
         send_message(&req, &viewer, &state, &form, Some(id), None).await?;
         if !is_htmx(&req) {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", id.0)));
         }
         let caller = signed_in(&viewer)?;
         let history = history(&state, &viewer, id, None).await?;
-        let mut res = html_response(StatusCode::OK, history_block(&viewer, caller.user.id, id.0, &history));
-        res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("hx-trigger"),
-            actix_web::http::header::HeaderValue::from_static("chats-changed"),
-        );
-        Ok(res)
+        let history = history_block(&viewer, caller.user.id, id.0, &history);
+        Ok(with_trigger(html_response(StatusCode::OK, history), "chats-changed"))
     })
     .await
 }
@@ -418,7 +412,7 @@ pub async fn with_user(
     id: web::Path<String>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let other = parse_go_uuid(&id).map(UserId).map_err(|_| PageError::NotFound)?;
+        let other = parse_id(&id, UserId)?;
         if let Some(chat) = find_private(&state, &viewer, other).await? {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)));
         }
@@ -453,7 +447,7 @@ pub async fn send_to_user(
     form: web::Form<TextForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let other = parse_go_uuid(&id).map(UserId).map_err(|_| PageError::NotFound)?;
+        let other = parse_id(&id, UserId)?;
         send_message(&req, &viewer, &state, &form, None, Some(other)).await?;
         let chat = find_private(&state, &viewer, other).await?.map(|c| c.id);
         Ok(redirect(&req, &chat.map_or_else(|| back(&req), |id| format!("{PREFIX}/messenger/{id}"))))
@@ -473,7 +467,7 @@ pub async fn group_action(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let (id, action) = path.into_inner();
-        let id = chat_id(&id)?;
+        let id = parse_id(&id, ChatId)?;
         let me = SignedIn(caller);
         let to_chat = format!("{PREFIX}/messenger/{}", id.0);
         match action.as_str() {
@@ -483,7 +477,7 @@ pub async fn group_action(
                 Ok(redirect(&req, &to_chat))
             }
             "members" => {
-                let user = parse_go_uuid(&form.user).map_err(|_| PageError::NotFound)?;
+                let user = parse_id(&form.user, |u| u)?;
                 let cmd = api::add_members::AddMembers { chat_id: id.0, user_ids: vec![user] };
                 api::add_members::add_members(me, state, Command(cmd)).await?;
                 Ok(redirect(&req, &to_chat))

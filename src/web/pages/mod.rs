@@ -46,6 +46,24 @@ pub fn back(req: &HttpRequest) -> String {
         .to_owned()
 }
 
+/// An id from a path or a form; anything else is a page that does not exist.
+pub fn parse_id<T>(raw: &str, make: impl FnOnce(uuid::Uuid) -> T) -> Result<T, PageError> {
+    nosebook_schema::ids::parse_go_uuid(raw).map(make).map_err(|_| PageError::NotFound)
+}
+
+/// A form whose only field is the page's CSRF token (a button that changes something).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// Tells htmx to fire `event` on the page, so the parts listening for it reload themselves.
+pub fn with_trigger(mut res: HttpResponse, event: &'static str) -> HttpResponse {
+    res.headers_mut().insert(header::HeaderName::from_static("hx-trigger"), header::HeaderValue::from_static(event));
+    res
+}
+
 /// Why a page handler stopped early.
 #[derive(Debug)]
 pub enum PageError {

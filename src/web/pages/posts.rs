@@ -6,12 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::DbError;
-use nosebook_schema::ids::{CommentId, PostId, parse_go_uuid};
+use nosebook_schema::ids::{CommentId, PostId};
 use nosebook_schema::paging::Page;
 use nosebook_schema::queries::{comments, posts};
 use serde::Deserialize;
 
-use super::{PageError, back, check_csrf, is_htmx, redirect, respond, signed_in};
+use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, Reply};
 use crate::api::input::{Command, QueryParams};
@@ -103,10 +103,6 @@ fn more_comments(viewer: &Viewer, post: uuid::Uuid, next: Option<&str>, oob: boo
     }
 }
 
-fn post_id(raw: &str) -> Result<PostId, PageError> {
-    parse_go_uuid(raw).map(PostId).map_err(|_| PageError::NotFound)
-}
-
 async fn load_post(state: &AppState, viewer: &Viewer, id: PostId) -> Result<Post, PageError> {
     let caller = signed_in(viewer)?;
     let mut conn = state.db.get().await?;
@@ -115,24 +111,18 @@ async fn load_post(state: &AppState, viewer: &Viewer, id: PostId) -> Result<Post
     shown.pop().ok_or(PageError::NotFound)
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// Likes or unlikes; htmx gets the new button.
 pub async fn like(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let id = post_id(&id)?;
+        let id = parse_id(&id, PostId)?;
         let toggle = crate::api::likes::ToggleLike { id: id.0 };
         crate::api::likes::post::like_post(SignedIn(caller), state.clone(), Command(toggle)).await?;
         if !is_htmx(&req) {
@@ -162,7 +152,7 @@ pub async fn comment(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let post = post_id(&id)?;
+        let post = parse_id(&id, PostId)?;
         let command = crate::api::comments::publish::PublishComment { id: post.0, message: form.message.clone() };
         let created =
             match crate::api::comments::publish::publish(SignedIn(caller.clone()), state.clone(), Command(command))
@@ -189,12 +179,12 @@ pub async fn remove_comment(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let id = parse_go_uuid(&id).map_err(|_| PageError::NotFound)?;
+        let id = parse_id(&id, |u| u)?;
         let command = crate::api::comments::remove::RemoveComment { id };
         crate::api::comments::remove::remove(SignedIn(caller), state, Command(command)).await?;
         Ok(if is_htmx(&req) { HttpResponse::Ok().finish() } else { redirect(&req, &back(&req)) })
@@ -218,7 +208,7 @@ pub async fn more(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let post = post_id(&id)?;
+        let post = parse_id(&id, PostId)?;
         let params = form_urlencoded::Serializer::new(String::new())
             .append_pair("postId", &post.0.to_string())
             .append_pair("next", &query.next)

@@ -4,14 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::DbError;
-use nosebook_schema::ids::{PostId, UserId, parse_go_uuid};
+use nosebook_schema::ids::{PostId, UserId};
 use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::posts::{self, PostFilter};
 use serde::Deserialize;
 
 use super::friends;
 use super::posts::{card, when};
-use super::{PageError, check_csrf, is_htmx, redirect, respond, signed_in};
+use super::{PageError, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, Reply};
 use crate::api::input::Command;
@@ -73,10 +73,6 @@ fn parse_cursor(query: &WallQuery) -> Option<Cursor> {
     query.cursor.as_deref().and_then(|c| Cursor::parse(c).ok())
 }
 
-fn user_id(raw: &str) -> Result<UserId, PageError> {
-    parse_go_uuid(raw).map(UserId).map_err(|_| PageError::NotFound)
-}
-
 pub async fn profile(
     req: HttpRequest,
     viewer: Viewer,
@@ -86,17 +82,17 @@ pub async fn profile(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let id = user_id(&id)?;
+        let id = parse_id(&id, UserId)?;
+        let own = caller.user.id == id;
         let row = {
             let mut conn = state.db.get().await?;
             state.users.find(&mut conn, id).await.map_err(DbError::from)?
         };
-        let Some(user) = row.map(|row| state.present_user(row)) else { return Err(PageError::NotFound) };
-        let user = user.await.ok_or(PageError::NotFound)?;
+        let Some(row) = row else { return Err(PageError::NotFound) };
+        let user = state.present_user(row).await.ok_or(PageError::NotFound)?;
         let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
-        let t = viewer.t();
-        let own = caller.user.id == id;
         let relation = if own { None } else { Some(friends::relation(&state, caller.user.id, id).await?) };
+        let t = viewer.t();
         let title = format!("{} {}", user.first_name, user.last_name);
         let body = html! {
             section.card.profile {
@@ -158,7 +154,7 @@ pub async fn wall_page(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let id = user_id(&id)?;
+        let id = parse_id(&id, UserId)?;
         let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
         Ok(html_response(StatusCode::OK, wall_posts(&viewer, id, &wall.posts, wall.next)))
     })
@@ -183,7 +179,7 @@ pub async fn publish(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let owner = user_id(&id)?;
+        let owner = parse_id(&id, UserId)?;
         let command = PublishPost { owner_id: owner.0, message: form.message.clone() };
         let published =
             crate::api::posts::publish::publish(SignedIn(caller.clone()), state.clone(), Command(command)).await;
