@@ -307,6 +307,14 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
     .await
 }
 
+/// The history block with the newest messages, as `#history` is replaced after a send or a
+/// reconnect.
+async fn newest_history(state: &web::Data<AppState>, viewer: &Viewer, id: ChatId) -> Result<Markup, PageError> {
+    let caller = signed_in(viewer)?;
+    let history = history(state, viewer, id, None).await?;
+    Ok(history_block(viewer, caller.user.id, id.0, &history))
+}
+
 /// The newest history (after a send, or a reconnect: the script's `resync`).
 pub async fn latest(
     req: HttpRequest,
@@ -315,11 +323,10 @@ pub async fn latest(
     id: web::Path<String>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
         let id = parse_id(&id, ChatId)?;
-        let history = history(&state, &viewer, id, None).await?;
+        let block = newest_history(&state, &viewer, id).await?;
         mark_read(&state, &viewer, id).await?;
-        Ok(html_response(StatusCode::OK, history_block(&viewer, caller.user.id, id.0, &history)))
+        Ok(html_response(StatusCode::OK, block))
     })
     .await
 }
@@ -395,10 +402,8 @@ pub async fn send(
         if !is_htmx(&req) {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", id.0)));
         }
-        let caller = signed_in(&viewer)?;
-        let history = history(&state, &viewer, id, None).await?;
-        let history = history_block(&viewer, caller.user.id, id.0, &history);
-        Ok(with_trigger(html_response(StatusCode::OK, history), "chats-changed"))
+        let block = newest_history(&state, &viewer, id).await?;
+        Ok(with_trigger(html_response(StatusCode::OK, block), "chats-changed"))
     })
     .await
 }
