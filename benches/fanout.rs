@@ -72,7 +72,9 @@ async fn open_tab(hub: &Addr<Hub>, user: UserId, round: &Arc<Round>) {
     let (queue, outbound) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
     let ctx = Context::<Tab>::new();
     let kick = ctx.address().recipient();
-    hub.send(Connect { user, queue, kick }).await.unwrap();
+    hub.send(Connect { user, session: nosebook_schema::ids::SessionId(uuid::Uuid::new_v4()), queue, kick })
+        .await
+        .unwrap();
     let mut ctx = ctx;
     ctx.add_stream(futures_util::stream::unfold(outbound, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) }));
     ctx.run(Tab { round: round.clone() });

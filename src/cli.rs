@@ -99,8 +99,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             println!("seeded: {report}");
         }
-        Command::Serve => Application::build(&settings).await?.run_until_stopped().await?,
-        Command::Notifier => Application::notifier(&settings).await?.run_until_stopped().await?,
+        Command::Serve => Application::build(&settings).await?.run_until_signalled().await?,
+        Command::Notifier => Application::notifier(&settings).await?.run_until_signalled().await?,
     }
     Ok(())
 }

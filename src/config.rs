@@ -32,6 +32,8 @@ pub struct Settings {
     pub pool_size: usize,
     pub pool_timeout: Duration,
     pub workers: usize,
+    /// How long a stopping node lets in-flight requests finish (`NOSEBOOK_DRAIN_SECS`).
+    pub drain: Duration,
     /// RabbitMQ between nodes; `None` (`AMQP_URL=off`) delivers events in-process.
     pub amqp: Option<AmqpSettings>,
     /// Where avatars are stored.
@@ -113,6 +115,7 @@ impl Settings {
             pool_size: number(&lookup, "NOSEBOOK_DB_POOL_SIZE", 16, |n| *n > 0)?,
             pool_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_DB_TIMEOUT_SECS", 5, |n| *n > 0)?),
             workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
+            drain: Duration::from_secs(number(&lookup, "NOSEBOOK_DRAIN_SECS", 10, |_| true)?),
             clock_override: None,
             storage: storage(&lookup)?,
             amqp: match lookup("AMQP_URL").as_deref() {

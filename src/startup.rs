@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix::Actor;
 use actix::{Addr, AsyncContext};
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
@@ -99,6 +99,8 @@ fn served_at(listener: &TcpListener) -> anyhow::Result<String> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// This node's sockets, told to go when the node stops.
+    hub: Addr<Hub>,
 }
 
 impl Application {
@@ -152,7 +154,7 @@ impl Application {
             storage,
             users,
         });
-        Self::serve(settings, "nosebook", listener, move |cfg| {
+        Self::serve(settings, "nosebook", listener, hub_data.get_ref().clone(), move |cfg| {
             cfg.app_data(state.clone())
                 .app_data(hub_data.clone())
                 .app_data(sessions_data.clone())
@@ -176,7 +178,7 @@ impl Application {
         let sessions = SessionDirectory::new(db, clock, presence.clone()).start();
         let hub = web::Data::new(start_hub(settings, &presence, &sessions));
         let sessions = web::Data::new(sessions);
-        Self::serve(settings, "nosebook notifier", bind(settings, None)?, move |cfg| {
+        Self::serve(settings, "nosebook notifier", bind(settings, None)?, hub.get_ref().clone(), move |cfg| {
             cfg.app_data(hub.clone()).app_data(sessions.clone()).app_data(scrape.clone());
             api::notifier_routes(cfg);
         })
@@ -184,7 +186,13 @@ impl Application {
 
     /// Binds the listener and runs the HTTP server: the middleware every node shares around the
     /// routes `configure` adds.
-    fn serve<F>(settings: &Settings, name: &'static str, listener: TcpListener, configure: F) -> anyhow::Result<Self>
+    fn serve<F>(
+        settings: &Settings,
+        name: &'static str,
+        listener: TcpListener,
+        hub: Addr<Hub>,
+        configure: F,
+    ) -> anyhow::Result<Self>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
@@ -194,6 +202,7 @@ impl Application {
             App::new()
                 .configure(configure.clone())
                 .wrap(from_fn(auth::resolve_session))
+                .wrap(from_fn(api::hygiene::request_rules))
                 .wrap(from_fn(metrics::track_http))
                 .wrap(from_fn(crate::telemetry::trace_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
@@ -201,10 +210,13 @@ impl Application {
                 .default_service(web::to(service::not_found))
         })
         .workers(settings.workers)
+        // SIGTERM and Ctrl-C are ours (see `run_until_signalled`): sockets are told first.
+        .disable_signals()
+        .shutdown_timeout(settings.drain.as_secs())
         .listen(listener)?
         .run();
         tracing::info!(%addr, env = ?settings.app_env, amqp = settings.amqp.is_some(), "{name} listening");
-        Ok(Self { port: addr.port(), server })
+        Ok(Self { port: addr.port(), server, hub })
     }
 
     pub fn port(&self) -> u16 {
@@ -214,4 +226,38 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until SIGTERM or SIGINT, then leaves gracefully: no new connections, every socket
+    /// gets a close frame (1001) at once, in-flight requests get the drain time to finish.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let (handle, hub) = (self.server.handle(), self.hub.clone());
+        actix_web::rt::spawn(async move {
+            if let Err(e) = stop_signal().await {
+                tracing::error!(error = %e, "cannot listen for stop signals");
+                return;
+            }
+            stop(handle, hub).await;
+        });
+        self.server.await
+    }
+}
+
+async fn stop_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+    Ok(())
+}
+
+async fn stop(handle: ServerHandle, hub: Addr<Hub>) {
+    // Sent at once: the listener stops accepting before the sockets are told to go.
+    let stopped = handle.stop(true);
+    match hub.send(nosebook_notifier::hub::CloseAll).await {
+        Ok(told) => tracing::info!(sockets = told, "sockets told to reconnect elsewhere"),
+        Err(e) => tracing::warn!(error = %e, "hub gone before shutdown"),
+    }
+    stopped.await;
 }

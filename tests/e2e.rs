@@ -395,3 +395,31 @@ async fn one_trace_follows_a_message_from_the_request_through_rabbitmq_to_the_so
     }
     panic!("the trace never had every hop; it had {last:?}");
 }
+
+#[tokio::test]
+async fn sigterm_tells_open_sockets_to_go_and_exits_cleanly() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    // A drain time far longer than the test waits: the sockets must not hold the exit up.
+    let (mut server, base) = serve_with(&db, &[("NOSEBOOK_DRAIN_SECS", "120".into())]).await;
+    let person = Person::register(&base, "leaving_e2e").await;
+    let mut sockets = [person.socket().await, person.socket().await];
+
+    server.terminate();
+    for socket in &mut sockets {
+        let close = loop {
+            match tokio::time::timeout(Duration::from_secs(30), socket.next()).await.expect("no close frame") {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        };
+        assert_eq!(close.map(|f| f.code), Some(CloseCode::Away));
+    }
+    let status = server.exited(Duration::from_secs(60)).await.expect("still running after the sockets closed");
+    assert!(status.success(), "{status}");
+}

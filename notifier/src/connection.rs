@@ -3,13 +3,14 @@
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
-use nosebook_schema::ids::UserId;
+use nosebook_schema::ids::{SessionId, UserId};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, KickReason, Outbound};
+use crate::frame_guard::{self, FrameGuard};
+use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, Outbound};
 use crate::metrics;
 
 /// The server pings this often (API.md §6.2)…
@@ -20,7 +21,8 @@ pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
 const PONG_CHECK: Duration = Duration::from_secs(5);
 /// Each write must finish within this.
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
-/// Largest inbound frame; a larger one closes the connection with 1009.
+/// Largest inbound frame; a larger one closes the connection with 1009, decided from its header.
+/// The same bound holds for a message reassembled from fragments.
 pub const MAX_INBOUND_FRAME: usize = 512;
 /// Frames waiting for a slow client before it is cut off.
 pub const OUTBOUND_QUEUE: usize = 256;
@@ -33,21 +35,36 @@ pub struct WsConnection {
     last_pong: Instant,
     /// Why it ends, for the close metric; set by the first exit path taken.
     ending: Option<&'static str>,
+    /// A close frame is being sent; the actor stops once it is.
+    closing: bool,
 }
 
 impl WsConnection {
+    /// Ends without a close frame (the connection is already gone or broken) — unless a close
+    /// frame is on its way, which then ends the actor itself.
     fn end(&mut self, ctx: &mut Context<Self>, why: &'static str) {
+        if self.closing {
+            return;
+        }
         self.ending.get_or_insert(why);
         ctx.stop();
     }
 
+    /// Sends a close frame, then stops. Stopping first would drop the session with the frame
+    /// unsent: the client would see the connection vanish (1006) instead of the reason.
     fn close(&mut self, ctx: &mut Context<Self>, reason: Option<CloseReason>, why: &'static str) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
         self.ending.get_or_insert(why);
         let session = self.session.clone();
-        ctx.wait(fut::wrap_future(async move {
-            let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(reason)).await;
-        }));
-        ctx.stop();
+        ctx.wait(
+            fut::wrap_future::<_, Self>(async move {
+                let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(reason)).await;
+            })
+            .map(|(), _, ctx| ctx.stop()),
+        );
     }
 }
 
@@ -118,7 +135,10 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
             Ok(AggregatedMessage::Pong(_)) => self.last_pong = Instant::now(),
             Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)) => {}
             Ok(AggregatedMessage::Close(_)) => self.close(ctx, Some(CloseCode::Normal.into()), "client_closed"),
-            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "error"),
+            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "too_big"),
+            Err(ProtocolError::Io(e)) if frame_guard::is_refusal(&e) => {
+                self.close(ctx, Some(CloseCode::Size.into()), "too_big")
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "websocket protocol error");
                 self.end(ctx, "error");
@@ -137,11 +157,7 @@ impl Handler<Kick> for WsConnection {
 
     fn handle(&mut self, Kick(reason): Kick, ctx: &mut Self::Context) {
         let why = reason.label();
-        let reason = match reason {
-            KickReason::SlowConsumer => {
-                CloseReason { code: CloseCode::Again, description: Some("slow consumer".into()) }
-            }
-        };
+        let reason = CloseReason { code: reason.close_code(), description: Some(reason.description().into()) };
         self.close(ctx, Some(reason), why);
     }
 }
@@ -153,8 +169,10 @@ pub async fn upgrade(
     req: &HttpRequest,
     body: web::Payload,
     user: UserId,
+    session_id: SessionId,
     hub: &Addr<Hub>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let body = guarded(req, body).await?;
     let (response, session, inbound) = actix_ws::handle(req, body)?;
     let (queue, outbound) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
     let inbound =
@@ -163,14 +181,22 @@ pub async fn upgrade(
     let ctx = Context::<WsConnection>::new();
     let kick = ctx.address().recipient();
     let id = hub
-        .send(Connect { user, queue, kick })
+        .send(Connect { user, session: session_id, queue, kick })
         .await
         .map_err(|e| actix_web::error::ErrorServiceUnavailable(format!("hub unavailable: {e}")))?;
-    let actor = WsConnection { user, id, session, hub, last_pong: Instant::now(), ending: None };
+    let actor = WsConnection { user, id, session, hub, last_pong: Instant::now(), ending: None, closing: false };
     metrics::socket_opened();
     let mut ctx = ctx;
     ctx.add_stream(ReceiverStream::new(outbound));
     ctx.add_stream(inbound);
     ctx.run(actor);
     Ok(response)
+}
+
+/// The socket's inbound bytes behind a [`FrameGuard`], so no frame over the limit is buffered.
+async fn guarded(req: &HttpRequest, body: web::Payload) -> Result<web::Payload, actix_web::Error> {
+    type Boxed =
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>>;
+    let guarded: Boxed = Box::pin(FrameGuard::new(body.into_inner(), MAX_INBOUND_FRAME));
+    web::Payload::from_request(req, &mut actix_web::dev::Payload::from(guarded)).await
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use actix::prelude::*;
-use nosebook_schema::ids::UserId;
+use nosebook_schema::ids::{SessionId, UserId};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -66,13 +66,41 @@ pub struct ConnId(pub u64);
 pub enum KickReason {
     /// Its outbound queue is full: it cannot keep up.
     SlowConsumer,
+    /// Its session ended (logout on any node): the next person at that computer must not see
+    /// the user's events.
+    SignedOut,
+    /// This node is shutting down: the client should reconnect, to another node if it can.
+    Shutdown,
 }
+
+/// The close code for "your session ended": reconnecting with it is pointless, sign in again.
+pub const CLOSE_SIGNED_OUT: u16 = 4001;
 
 impl KickReason {
     /// The `reason` label of the close metric.
     pub fn label(self) -> &'static str {
         match self {
             Self::SlowConsumer => "slow_consumer",
+            Self::SignedOut => "signed_out",
+            Self::Shutdown => "shutdown",
+        }
+    }
+
+    /// The code of the close frame the client gets.
+    pub fn close_code(self) -> actix_ws::CloseCode {
+        match self {
+            Self::SlowConsumer => actix_ws::CloseCode::Again,
+            Self::SignedOut => actix_ws::CloseCode::Other(CLOSE_SIGNED_OUT),
+            Self::Shutdown => actix_ws::CloseCode::Away,
+        }
+    }
+
+    /// The close frame's reason text.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::SlowConsumer => "slow consumer",
+            Self::SignedOut => "signed out",
+            Self::Shutdown => "server shutting down",
         }
     }
 }
@@ -82,6 +110,7 @@ impl KickReason {
 pub struct Kick(pub KickReason);
 
 struct Conn {
+    session: SessionId,
     queue: mpsc::Sender<Outbound>,
     kick: Recipient<Kick>,
 }
@@ -98,6 +127,8 @@ pub struct HubStats {
 #[derive(Default)]
 pub struct Hub {
     users: HashMap<UserId, HashMap<ConnId, Conn>>,
+    /// The connections each session has open here, to close them when it ends.
+    sessions_open: HashMap<SessionId, HashSet<(UserId, ConnId)>>,
     /// With RabbitMQ: where this node asks for a user's events to be routed here.
     routes: Option<RouteControl>,
     /// Told when a user's first socket here opens and their last one closes.
@@ -131,6 +162,25 @@ impl Hub {
     /// A hub fed by RabbitMQ: it binds a user's routing key while they have a socket here.
     pub fn with_routes(routes: RouteControl) -> Self {
         Self { routes: Some(routes), ..Self::default() }
+    }
+
+    /// Forgets one connection's place in the session index.
+    fn unlist(&mut self, session: SessionId, user: UserId, conn: ConnId) {
+        if let Some(conns) = self.sessions_open.get_mut(&session) {
+            conns.remove(&(user, conn));
+            if conns.is_empty() {
+                self.sessions_open.remove(&session);
+            }
+        }
+    }
+
+    /// Closes every connection of `session` on this node.
+    fn end_session(&mut self, session: SessionId) {
+        for (user, id) in self.sessions_open.remove(&session).unwrap_or_default() {
+            if let Some(conn) = self.users.get(&user).and_then(|conns| conns.get(&id)) {
+                conn.kick.do_send(Kick(KickReason::SignedOut));
+            }
+        }
     }
 
     /// The user's last socket here is gone.
@@ -169,6 +219,7 @@ impl Actor for Hub {
 #[rtype(result = "ConnId")]
 pub struct Connect {
     pub user: UserId,
+    pub session: SessionId,
     pub queue: mpsc::Sender<Outbound>,
     pub kick: Recipient<Kick>,
 }
@@ -184,7 +235,8 @@ impl Handler<Connect> for Hub {
         let id = ConnId(self.next_id);
         let conns = self.users.entry(msg.user).or_default();
         let first = conns.is_empty();
-        conns.insert(id, Conn { queue: msg.queue, kick: msg.kick });
+        conns.insert(id, Conn { session: msg.session, queue: msg.queue, kick: msg.kick });
+        self.sessions_open.entry(msg.session).or_default().insert((msg.user, id));
         if let (Some(presence), true) = (&self.presence, first) {
             presence.do_send(SocketsChanged { user: msg.user, connected: true });
         }
@@ -225,8 +277,12 @@ impl Handler<Disconnect> for Hub {
 
     fn handle(&mut self, msg: Disconnect, _: &mut Self::Context) {
         if let Some(conns) = self.users.get_mut(&msg.user) {
-            conns.remove(&msg.conn);
-            if conns.is_empty() {
+            let removed = conns.remove(&msg.conn);
+            let empty = conns.is_empty();
+            if let Some(conn) = removed {
+                self.unlist(conn.session, msg.user, msg.conn);
+            }
+            if empty {
                 self.forget(msg.user);
             }
         }
@@ -271,7 +327,10 @@ impl Handler<Deliver> for Hub {
         let _entered = span.enter();
         if msg.recipients == [CONTROL_RECIPIENT] {
             let news = match serde_json::from_str::<ControlFrame>(&msg.frame) {
-                Ok(ControlFrame::SessionEnded { session_id }) => SessionNews::Ended(session_id),
+                Ok(ControlFrame::SessionEnded { session_id }) => {
+                    self.end_session(SessionId(session_id));
+                    SessionNews::Ended(session_id)
+                }
                 Ok(ControlFrame::UserChanged { user_id }) => SessionNews::UserChanged(user_id),
                 Err(e) => {
                     tracing::warn!(error = %e, "unreadable control message");
@@ -318,12 +377,38 @@ impl Hub {
                 Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
             }
         }
+        let mut unlisted = Vec::new();
         for id in gone {
-            conns.remove(&id);
+            if let Some(conn) = conns.remove(&id) {
+                unlisted.push((conn.session, id));
+            }
         }
-        if conns.is_empty() {
+        let empty = conns.is_empty();
+        for (session, id) in unlisted {
+            self.unlist(session, user, id);
+        }
+        if empty {
             self.forget(user);
         }
+    }
+}
+
+/// The node is going down: every socket here gets a close frame saying so (1001) now, rather
+/// than a dropped connection when the drain time is over. Answers how many were told.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "usize")]
+pub struct CloseAll;
+
+impl Handler<CloseAll> for Hub {
+    type Result = usize;
+
+    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) -> usize {
+        let mut told = 0;
+        for conn in self.users.values().flat_map(HashMap::values) {
+            conn.kick.do_send(Kick(KickReason::Shutdown));
+            told += 1;
+        }
+        told
     }
 }
 
@@ -369,9 +454,23 @@ mod tests {
         let slow_probe = Probe(kicked.clone()).start();
         let (slow_queue, _slow_never_read) = mpsc::channel(2);
         let (fast_queue, mut fast) = mpsc::channel(100);
-        hub.send(Connect { user, queue: slow_queue, kick: slow_probe.recipient() }).await.unwrap();
+        hub.send(Connect {
+            user,
+            session: SessionId(uuid::Uuid::new_v4()),
+            queue: slow_queue,
+            kick: slow_probe.recipient(),
+        })
+        .await
+        .unwrap();
         let fast_probe = Probe(Default::default()).start();
-        hub.send(Connect { user, queue: fast_queue, kick: fast_probe.recipient() }).await.unwrap();
+        hub.send(Connect {
+            user,
+            session: SessionId(uuid::Uuid::new_v4()),
+            queue: fast_queue,
+            kick: fast_probe.recipient(),
+        })
+        .await
+        .unwrap();
 
         for id in 0..10 {
             hub.send(Deliver::new(id, vec![user], format!("{id}").into())).await.unwrap();
@@ -392,7 +491,9 @@ mod tests {
         for user in [a, a, b, outsider] {
             let (queue, frames) = mpsc::channel(10);
             let probe = Probe(Default::default()).start();
-            hub.send(Connect { user, queue, kick: probe.recipient() }).await.unwrap();
+            hub.send(Connect { user, session: SessionId(uuid::Uuid::new_v4()), queue, kick: probe.recipient() })
+                .await
+                .unwrap();
             queues.push(frames);
         }
         // `absent` has no socket on this node: another node delivers to them.
@@ -411,7 +512,9 @@ mod tests {
         let user = UserId(uuid::Uuid::new_v4());
         let (queue, mut frames) = mpsc::channel(10);
         let probe = Probe(Default::default()).start();
-        hub.send(Connect { user, queue, kick: probe.recipient() }).await.unwrap();
+        hub.send(Connect { user, session: SessionId(uuid::Uuid::new_v4()), queue, kick: probe.recipient() })
+            .await
+            .unwrap();
         for _ in 0..3 {
             hub.send(Deliver::new(7, vec![user], "once".into())).await.unwrap();
         }

@@ -15,6 +15,7 @@
 
 pub mod amqp;
 pub mod connection;
+pub mod frame_guard;
 pub mod hub;
 pub mod metrics;
 pub mod relay;

@@ -40,6 +40,16 @@ impl DbError {
         )
     }
 
+    /// True when PostgreSQL refused a text value it cannot store (NUL, U+0000): the input's
+    /// fault, whichever path let it through.
+    pub fn is_unstorable_text(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(_, info))
+                if info.message().starts_with("invalid byte sequence for encoding")
+        )
+    }
+
     /// True for a unique-constraint violation: the caller lost a race or repeated a write.
     pub fn is_unique_violation(&self) -> bool {
         matches!(

@@ -132,6 +132,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Refused { status, .. } => *status,
             Self::Database(DbError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(e) if e.is_unstorable_text() => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,6 +141,11 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let (kind, message) = match self {
             Self::Refused { kind, message, .. } => ((*kind).to_owned(), message.clone()),
+            // Every door refuses NUL before it gets here; this is the net under them.
+            Self::Database(e) if e.is_unstorable_text() => {
+                tracing::warn!(error = %self, "text the database cannot store reached a query");
+                ("Unknown".to_owned(), super::hygiene::NUL_REFUSED.to_owned())
+            }
             Self::Database(DbError::Unavailable(_)) => {
                 tracing::error!(error = %self, "request failed: database unavailable");
                 ("Unavailable".to_owned(), "Service temporarily unavailable".to_owned())

@@ -7,6 +7,7 @@ pub mod chats;
 pub mod comments;
 pub mod envelope;
 pub mod friendship;
+pub mod hygiene;
 pub mod input;
 pub mod likes;
 pub mod openapi;

@@ -36,5 +36,5 @@ pub async fn connect(
     if by_cookie && !crate::web::csrf::same_origin(&req) {
         return Err(ApiError::forbidden("Not Authenticated", "cross-origin WebSocket").into());
     }
-    nosebook_notifier::upgrade(&req, body, caller.user.id, &hub).await
+    nosebook_notifier::upgrade(&req, body, caller.user.id, caller.session.session_id, &hub).await
 }

@@ -37,7 +37,11 @@ impl FromRequest for Viewer {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Viewer { caller: req.extensions().get::<Caller>().cloned(), lang: Lang::of(req) }))
+        // Reading a cookie may parse and cache the cookie jar in the request's extensions, so the
+        // language is read before the extensions are borrowed for the caller.
+        let lang = Lang::of(req);
+        let caller = req.extensions().get::<Caller>().cloned();
+        ready(Ok(Viewer { caller, lang }))
     }
 }
 

@@ -9,6 +9,7 @@ mod accounts;
 mod avatars;
 mod comments;
 mod friendship;
+mod hardening;
 mod helpers;
 mod likes;
 mod observability;

@@ -14,6 +14,7 @@ use crate::api::envelope::{ApiError, Reply};
 use crate::api::input::Command;
 use crate::state::AppState;
 use crate::web::PREFIX;
+use crate::web::form::Form;
 use crate::web::i18n::Texts;
 use crate::web::layout::{html_response, page};
 use crate::web::session::{Viewer, expired_session_cookie, session_cookie};
@@ -136,7 +137,7 @@ pub async fn login(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    form: web::Form<AccountForm>,
+    form: Form<AccountForm>,
 ) -> HttpResponse {
     submit(req, viewer, state, form.into_inner(), false).await
 }
@@ -145,7 +146,7 @@ pub async fn signup(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    form: web::Form<AccountForm>,
+    form: Form<AccountForm>,
 ) -> HttpResponse {
     submit(req, viewer, state, form.into_inner(), true).await
 }
@@ -205,7 +206,7 @@ pub async fn logout(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let to_login = format!("{PREFIX}/login");

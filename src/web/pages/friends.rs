@@ -18,6 +18,7 @@ use crate::api::wire::FriendshipItem;
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
+use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
 
@@ -84,7 +85,7 @@ pub async fn act(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;

@@ -23,6 +23,7 @@ use crate::api::wire::{Chat, ChatType, Message, User};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
+use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
 
@@ -394,7 +395,7 @@ pub async fn send(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<TextForm>,
+    form: Form<TextForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let id = parse_id(&id, ChatId)?;
@@ -449,7 +450,7 @@ pub async fn send_to_user(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<TextForm>,
+    form: Form<TextForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let other = parse_id(&id, UserId)?;
@@ -466,7 +467,7 @@ pub async fn group_action(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: web::Form<TextForm>,
+    form: Form<TextForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
@@ -516,6 +517,9 @@ pub async fn create_group(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
+        if crate::api::hygiene::has_encoded_nul(&String::from_utf8_lossy(&body)) {
+            return Err(crate::api::envelope::ApiError::bad_input("Unknown", crate::api::hygiene::NUL_REFUSED).into());
+        }
         let mut title = String::new();
         let mut members = Vec::new();
         let mut csrf = String::new();

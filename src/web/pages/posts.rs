@@ -20,6 +20,7 @@ use crate::api::wire::{Comment, Likes, PageOf, Post, WireTime};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
+use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link};
 use crate::web::session::Viewer;
 
@@ -117,7 +118,7 @@ pub async fn like(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
@@ -147,7 +148,7 @@ pub async fn comment(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<CommentForm>,
+    form: Form<CommentForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
@@ -179,7 +180,7 @@ pub async fn remove_comment(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;

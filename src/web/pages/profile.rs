@@ -20,6 +20,7 @@ use crate::api::present::Presenter;
 use crate::api::wire::{Post, User};
 use crate::state::AppState;
 use crate::web::PREFIX;
+use crate::web::form::Form;
 use crate::web::i18n::Texts;
 use crate::web::layout::{avatar, html_response, online_dot, page};
 use crate::web::session::Viewer;
@@ -174,7 +175,7 @@ pub async fn publish(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<PostForm>,
+    form: Form<PostForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;

@@ -1,0 +1,173 @@
+//! What a careless client or an attacker sends: each answered with a clear error, never a
+//! panic, a 500 or a dropped connection (issue "Hold the line").
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{seed, spawn_compat_app};
+
+#[actix_web::test]
+async fn a_page_request_with_a_session_header_is_answered() {
+    let app = spawn_compat_app().await;
+    // A UUID-shaped header used to panic in the page's viewer (a double borrow) and drop the
+    // connection, signed in or not.
+    for session in ["00000000-0000-0000-0000-000000000001", seed::SESSION] {
+        let page = app.get("/app/login", Some(session)).await;
+        assert!(page.status.is_success() || page.status.is_redirection(), "{session}: {}", page.status);
+    }
+    let page = app.get(&format!("/app/users/{}", seed::TEST_TESTER), Some(seed::SESSION)).await;
+    assert!(page.status.is_success() || page.status.is_redirection(), "{}", page.status);
+}
+
+#[actix_web::test]
+async fn nul_is_bad_input_wherever_text_comes_in() {
+    let app = spawn_compat_app().await;
+    let s = Some(seed::SESSION);
+    for path in ["/users?text=%00", "/users?text=a%00b", "/app/search?text=%00"] {
+        let answer = app.get(path, s).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}: {}", answer.text);
+        assert!(answer.error_message().contains("NUL"), "{path}: {}", answer.text);
+    }
+    let commands = [
+        ("/posts/publish", json!({"ownerId": seed::TEST_TESTER, "message": "a\u{0}b"})),
+        ("/comments/publish-on-post", json!({"id": seed::LIKED_POST, "message": "\u{0}"})),
+        ("/conversations/send-message", json!({"recipientId": seed::ASS_ASSER, "text": "hi\u{0}"})),
+        ("/chats/create-group", json!({"title": "t\u{0}", "memberIds": [seed::ASS_ASSER]})),
+        ("/friendship/send-request", json!({"responderId": seed::MARINA, "message": "\u{0}"})),
+    ];
+    for (path, body) in commands {
+        let answer = app.post(path, s, body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}: {}", answer.text);
+        assert!(answer.error_message().contains("NUL"), "{path}: {}", answer.text);
+    }
+    let login = app.post("/login", None, json!({"nick": "test\u{0}tester", "password": seed::PASSWORD})).await;
+    assert_eq!(login.status, StatusCode::BAD_REQUEST, "{}", login.text);
+
+    // The web app's forms too.
+    let form = app.send_with_content_type("/app/login", "nick=a%00b&password=x", "application/x-www-form-urlencoded");
+    let form = form.await;
+    assert_eq!(form.status, StatusCode::BAD_REQUEST, "{}", form.text);
+
+    // An escaped backslash followed by "u0000" is text, not NUL.
+    let fine = app.post("/posts/publish", s, json!({"ownerId": seed::TEST_TESTER, "message": "\\u0000"})).await;
+    assert_eq!(fine.status, StatusCode::OK, "{}", fine.text);
+}
+
+#[actix_web::test]
+async fn odd_storage_paths_are_not_found() {
+    let app = spawn_compat_app().await;
+    for path in [
+        "/storage/users/avatars//x.jpg",
+        "/storage/users/avatars/%2e/x.jpg",
+        "/storage/users/avatars/%2e%2e/%2e%2e/etc/passwd.jpg",
+        "/storage/users/avatars/x.jpg",
+        "/storage/users/avatars/00000000-0000-0000-0000-000000000001/0123456789abcdef-400.jpg",
+    ] {
+        let answer = app.get(path, None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}: {}", answer.text);
+    }
+    let nul = app.get("/storage/users/avatars/a%00b.jpg", None).await;
+    assert_eq!(nul.status, StatusCode::BAD_REQUEST, "{}", nul.text);
+}
+
+#[actix_web::test]
+async fn head_is_answered_like_get_without_a_body() {
+    let app = spawn_compat_app().await;
+    let user = format!("/users/{}", seed::TEST_TESTER);
+    for (path, session) in [("/ping", ""), ("/healthz", ""), ("/app/login", ""), (user.as_str(), seed::SESSION)] {
+        let get = app.client.get(format!("{}{path}", app.address)).header("X-Auth-Session-Id", session);
+        let get = get.send().await.unwrap();
+        let head = app.client.head(format!("{}{path}", app.address)).header("X-Auth-Session-Id", session);
+        let head = head.send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert!(head.status().is_success(), "{path}: {}", head.status());
+        assert_eq!(head.headers().get("content-type"), get.headers().get("content-type"), "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn logging_out_closes_that_sessions_sockets_and_no_others() {
+    let app = spawn_compat_app().await;
+    let mut ended = app.socket(seed::SESSION_2).await;
+    let mut kept = app.socket(seed::SESSION).await;
+    app.post("/logout", Some(seed::SESSION_2), json!({})).await.data();
+
+    // The logged-out session's socket gets a close frame saying why, then ends.
+    assert_eq!(ended.end(Duration::from_secs(10)).await, Ok(Some("signed out".into())));
+
+    // The same user's other session keeps receiving.
+    let sent = app
+        .post(
+            "/conversations/send-message",
+            Some(seed::ASSER_SESSION),
+            json!({"recipientId": seed::TEST_TESTER, "text": "still here?"}),
+        )
+        .await;
+    sent.data();
+    assert_eq!(kept.event().await["payload"]["text"], "still here?");
+}
+
+/// Upgrades a raw TCP connection to `/ws`: no WebSocket library on this side, so nothing is
+/// smoothed over.
+async fn raw_socket(address: &str, session: &str) -> TcpStream {
+    let host = address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         X-Auth-Session-Id: {session}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+/// Reads server frames until a close frame; answers its status code.
+async fn close_code(stream: &mut tokio::net::tcp::OwnedReadHalf) -> Option<u16> {
+    loop {
+        let (first, second) = (stream.read_u8().await.ok()?, stream.read_u8().await.ok()?);
+        let len = match second & 0x7f {
+            126 => usize::from(stream.read_u16().await.ok()?),
+            127 => usize::try_from(stream.read_u64().await.ok()?).ok()?,
+            n => usize::from(n),
+        };
+        let mut payload = vec![0; len];
+        stream.read_exact(&mut payload).await.ok()?;
+        if first & 0x0f == 0x8 {
+            return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn an_oversized_frame_is_refused_from_its_header_with_1009() {
+    let app = spawn_compat_app().await;
+    let stream = raw_socket(&app.address, seed::SESSION).await;
+    let (mut read, mut write) = stream.into_split();
+    // A binary frame announcing 1 GiB, then its payload streamed for as long as the server takes
+    // it. The server must answer 1009 without waiting for (or buffering) the frame.
+    let writer = tokio::spawn(async move {
+        let mut header = vec![0x82, 0x80 | 127];
+        header.extend_from_slice(&(1u64 << 30).to_be_bytes());
+        header.extend_from_slice(&[1, 2, 3, 4]);
+        write.write_all(&header).await.unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        for _ in 0..(256 * 1024 * 1024 / chunk.len()) {
+            if write.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+    });
+    let code = tokio::time::timeout(Duration::from_secs(30), close_code(&mut read)).await;
+    assert_eq!(code, Ok(Some(1009)));
+    writer.abort();
+}
