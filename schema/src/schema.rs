@@ -22,6 +22,7 @@ diesel::table! {
         user_id -> Uuid,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        user_agent -> Nullable<Text>,
     }
 }
 

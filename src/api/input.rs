@@ -168,6 +168,31 @@ impl FromRequest for QueryParams {
     }
 }
 
+/// The `User-Agent` a request came with, kept with the sessions it opens so their owner can
+/// tell them apart.
+#[derive(Debug, Clone, Default)]
+pub struct UserAgent(pub Option<String>);
+
+impl UserAgent {
+    pub fn of(req: &HttpRequest) -> Self {
+        let header = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+        Self(header.map(str::trim).filter(|ua| !ua.is_empty()).map(str::to_owned))
+    }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl FromRequest for UserAgent {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self::of(req)))
+    }
+}
+
 /// A client-supplied id, refused with Go's wording and the route's error type.
 pub fn parse_id(raw: &str, kind: &'static str) -> Result<Uuid, ApiError> {
     parse_go_uuid(raw).map_err(|e| ApiError::bad_input(kind, e.to_string()))

@@ -116,3 +116,69 @@ async fn with_the_real_clock_writes_are_coalesced_and_the_newest_activity_wins()
     assert_eq!(stored, last_at, "the coalesced write never landed");
     assert_eq!(expiry_of(&mut db, &session).await, last_at + chrono::Duration::hours(48));
 }
+
+#[actix_web::test]
+async fn people_see_their_own_sessions_without_their_ids_and_can_end_one() {
+    let app = spawn_compat_app().await;
+    let login = app
+        .client
+        .post(format!("{}/login", app.address))
+        .header("User-Agent", "Phone/1.0")
+        .json(&json!({"nick": "test_tester", "password": seed::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let login: serde_json::Value = login.json().await.unwrap();
+    let phone = login["data"]["session"]["sessionId"].as_str().unwrap().to_owned();
+
+    let listed = app.get("/sessions", Some(seed::SESSION)).await;
+    let listed = listed.data().as_array().unwrap().clone();
+    assert!(listed.len() >= 3, "{listed:?}");
+    assert!(!listed.iter().any(|s| s.to_string().contains(&phone) || s.to_string().contains(seed::SESSION_2)));
+    assert_eq!(listed.iter().filter(|s| s["current"] == true).count(), 1);
+    let phone_entry = listed.iter().find(|s| s["userAgent"] == "Phone/1.0").expect("the phone's session is listed");
+    assert_eq!(phone_entry["current"], false);
+
+    // Nobody else sees them, and nobody else can end them.
+    let others = app.get("/sessions", Some(seed::ASSER_SESSION)).await;
+    assert!(!others.data().as_array().unwrap().iter().any(|s| s["id"] == phone_entry["id"]));
+    let foreign = app.post("/sessions/end", Some(seed::ASSER_SESSION), json!({"id": phone_entry["id"]})).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+    let mut phone_socket = app.socket(&phone).await;
+    let ended = app.post("/sessions/end", Some(seed::SESSION), json!({"id": phone_entry["id"]})).await;
+    assert_eq!(ended.data(), true);
+    assert_eq!(phone_socket.end(std::time::Duration::from_secs(10)).await, Ok(Some("signed out".into())));
+    assert_eq!(app.get("/whoami", Some(&phone)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/whoami", Some(seed::SESSION)).await.status, StatusCode::OK);
+    let again = app.post("/sessions/end", Some(seed::SESSION), json!({"id": phone_entry["id"]})).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = spawn_compat_app().await;
+    let mut other_socket = app.socket(seed::SESSION_2).await;
+    let change = |old: &str, new: &str| json!({"oldPassword": old, "newPassword": new});
+
+    let wrong = app.post("/users/change-password", Some(seed::SESSION), change("not it at all", "a new secret")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.error_type(), "PasswordError");
+    let short = app.post("/users/change-password", Some(seed::SESSION), change(seed::PASSWORD, "short")).await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    assert!(short.error_message().contains("NewPassword"), "{}", short.text);
+    let missing = app.post("/users/change-password", Some(seed::SESSION), json!({})).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/whoami", Some(seed::SESSION_2)).await.status, StatusCode::OK, "nothing changed yet");
+
+    let changed = app.post("/users/change-password", Some(seed::SESSION), change(seed::PASSWORD, "a new secret")).await;
+    assert!(changed.data()["endedSessions"].as_u64().unwrap() >= 1, "{}", changed.text);
+    assert_eq!(other_socket.end(std::time::Duration::from_secs(10)).await, Ok(Some("signed out".into())));
+    assert_eq!(app.get("/whoami", Some(seed::SESSION_2)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/whoami", Some(seed::SESSION)).await.status, StatusCode::OK);
+
+    let old = app.post("/login", None, json!({"nick": "test_tester", "password": seed::PASSWORD})).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = app.post("/login", None, json!({"nick": "test_tester", "password": "a new secret"})).await;
+    assert_eq!(new.status, StatusCode::OK);
+}

@@ -4,12 +4,64 @@ use diesel::prelude::*;
 use diesel::sql_types::Timestamptz;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::ids::SessionId;
+use crate::ids::{SessionId, UserId};
 use crate::models::{SessionRow, UserRow};
 use crate::schema::{user_sessions, users};
 
-pub async fn insert(conn: &mut AsyncPgConnection, session: &SessionRow) -> QueryResult<()> {
-    diesel::insert_into(user_sessions::table).values(session).execute(conn).await.map(drop)
+/// Longest user agent kept with a session; browsers' are about 150 bytes.
+pub const USER_AGENT_MAX_CHARS: usize = 256;
+
+/// A new session, with the user agent it was opened from (cut to [`USER_AGENT_MAX_CHARS`]).
+pub async fn insert(conn: &mut AsyncPgConnection, session: &SessionRow, user_agent: Option<&str>) -> QueryResult<()> {
+    let user_agent: Option<String> = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX_CHARS).collect());
+    diesel::insert_into(user_sessions::table)
+        .values((session, user_sessions::user_agent.eq(user_agent)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A session as its owner sees it in the list of their sessions.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = user_sessions, check_for_backend(diesel::pg::Pg))]
+pub struct SessionListing {
+    pub session_id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+}
+
+/// The user's unexpired sessions, most recently used (latest expiry) first.
+pub async fn list_for_user(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<SessionListing>> {
+    user_sessions::table
+        .filter(user_sessions::user_id.eq(user))
+        .filter(user_sessions::expires_at.gt(now))
+        .order((user_sessions::expires_at.desc(), user_sessions::session_id))
+        .select(SessionListing::as_select())
+        .load(conn)
+        .await
+}
+
+/// Deletes the session if it is `user`'s; answers whether it was.
+pub async fn delete_of_user(conn: &mut AsyncPgConnection, user: UserId, id: SessionId) -> QueryResult<bool> {
+    diesel::delete(user_sessions::table.find(id).filter(user_sessions::user_id.eq(user)))
+        .execute(conn)
+        .await
+        .map(|n| n > 0)
+}
+
+/// Deletes every session of `user` but `keep`; answers the ids deleted.
+pub async fn delete_others(conn: &mut AsyncPgConnection, user: UserId, keep: SessionId) -> QueryResult<Vec<SessionId>> {
+    diesel::delete(
+        user_sessions::table.filter(user_sessions::user_id.eq(user)).filter(user_sessions::session_id.ne(keep)),
+    )
+    .returning(user_sessions::session_id)
+    .get_results(conn)
+    .await
 }
 
 /// The session and its user, whether or not it has expired: expiry is the caller's decision,

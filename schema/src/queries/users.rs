@@ -35,6 +35,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryRe
     diesel::insert_into(users::table).values(user).returning(UserRow::as_returning()).get_result(conn).await
 }
 
+/// The user's password hash (`None` for no such user).
+pub async fn passhash(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<String>> {
+    users::table.find(id).select(users::passhash).first(conn).await.optional()
+}
+
 pub async fn set_passhash(conn: &mut AsyncPgConnection, id: UserId, passhash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id)).set(users::passhash.eq(passhash)).execute(conn).await.map(drop)
 }

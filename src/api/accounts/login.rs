@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::{invalid, new_session};
 use crate::api::auth::Anonymous;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
-use crate::api::input::{Command, string_or_null};
+use crate::api::input::{Command, UserAgent, string_or_null};
 use crate::api::wire::{SelfUser, SignedInUser};
 use crate::domain::account::{Form, Password, Problems};
 use crate::passwords::Verdict;
@@ -34,6 +34,7 @@ pub async fn login(
     _: Anonymous,
     state: web::Data<AppState>,
     Command(cmd): Command<LoginCommand>,
+    user_agent: UserAgent,
 ) -> ApiResult<SignedInUser> {
     let mut problems = Problems::default();
     if cmd.nick.is_empty() {
@@ -66,7 +67,7 @@ pub async fn login(
             if let Some(hash) = &upgrade {
                 users::set_passhash(conn, credentials.user_id, hash).await?;
             }
-            sessions::insert(conn, &session).await?;
+            sessions::insert(conn, &session, user_agent.as_deref()).await?;
             users::find(conn, credentials.user_id).await?.ok_or(DbError::Query(diesel::result::Error::NotFound))
         })
         .await?;

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_actors::EndSession;
 use nosebook_schema::queries::sessions;
 use nosebook_schema::{AsyncConnection, DbError};
 
@@ -28,11 +27,8 @@ pub async fn logout(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<S
             Ok::<_, DbError>(deleted)
         })
         .await?;
-    state.events_committed();
     // Forget it on this node now, whatever the database said: no cached copy may outlive it.
-    if let Err(e) = state.sessions.send(EndSession(id)).await {
-        return Err(ApiError::Internal(anyhow::anyhow!("session directory: {e}")));
-    }
+    super::forget_here(&state, &[id]).await?;
     match deleted {
         // The caller's copy holds the expiry this very request slid forward.
         Some(_) => Ok(Reply::Data(caller.0.session.into())),

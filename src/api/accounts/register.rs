@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::{invalid, new_session};
 use crate::api::auth::Anonymous;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
-use crate::api::input::{Command, string_or_null};
+use crate::api::input::{Command, UserAgent, string_or_null};
 use crate::api::wire::{SelfUser, SignedInUser};
 use crate::domain::account::{Form, Nick, Password, PersonName, Problems};
 use crate::state::AppState;
@@ -41,6 +41,7 @@ pub async fn register(
     _: Anonymous,
     state: web::Data<AppState>,
     Command(cmd): Command<RegisterCommand>,
+    user_agent: UserAgent,
 ) -> ApiResult<SignedInUser> {
     let mut problems = Problems::default();
     let first_name = PersonName::parse(&cmd.first_name, Form::Register, "FirstName", &mut problems);
@@ -68,7 +69,7 @@ pub async fn register(
     let created = conn
         .transaction(async |conn| {
             let user = users::insert(conn, &new_user).await?;
-            sessions::insert(conn, &session).await?;
+            sessions::insert(conn, &session, user_agent.as_deref()).await?;
             Ok::<_, DbError>(user)
         })
         .await;

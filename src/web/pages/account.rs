@@ -11,7 +11,7 @@ use super::{CsrfForm, PageError, check_csrf, redirect, respond};
 use crate::api::accounts::{login::LoginCommand, register::RegisterCommand};
 use crate::api::auth::{Anonymous, SignedIn};
 use crate::api::envelope::{ApiError, Reply};
-use crate::api::input::Command;
+use crate::api::input::{Command, UserAgent};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::form::Form;
@@ -181,10 +181,10 @@ async fn sign_in(
             nick: form.nick.clone(),
             password: form.password.clone(),
         };
-        crate::api::accounts::register::register(Anonymous, state, Command(command)).await
+        crate::api::accounts::register::register(Anonymous, state, Command(command), UserAgent::of(req)).await
     } else {
         let command = LoginCommand { nick: form.nick.clone(), password: form.password.clone() };
-        crate::api::accounts::login::login(Anonymous, state, Command(command)).await
+        crate::api::accounts::login::login(Anonymous, state, Command(command), UserAgent::of(req)).await
     };
     match result {
         Ok(Reply::Data(signed_in)) => {
