@@ -11,6 +11,7 @@ mod comments;
 mod friendship;
 mod helpers;
 mod likes;
+mod limits;
 mod observability;
 mod posts;
 mod realtime;
