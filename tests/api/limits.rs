@@ -246,3 +246,20 @@ async fn open_sockets_per_session_and_a_closed_one_frees_its_place() {
     }
     assert!(reopened.is_some(), "the closed socket's place never came back");
 }
+
+#[actix_web::test]
+async fn the_api_description_names_every_429() {
+    let app = crate::helpers::spawn_app().await;
+    let doc = app.get("/openapi.json", None).await.body;
+    for (path, method) in [
+        ("/login", "post"),
+        ("/register", "post"),
+        ("/ws", "get"),
+        ("/posts/publish", "post"),
+        ("/chats/rename", "post"),
+    ] {
+        let throttled = &doc["paths"][path][method]["responses"]["429"];
+        assert!(throttled["headers"]["Retry-After"].is_object(), "{path}: {throttled}");
+    }
+    assert!(doc["paths"]["/logout"]["post"]["responses"]["429"].is_null(), "logging out is never refused");
+}
