@@ -263,3 +263,26 @@ async fn the_api_description_names_every_429() {
     }
     assert!(doc["paths"]["/logout"]["post"]["responses"]["429"].is_null(), "logging out is never refused");
 }
+
+#[actix_web::test]
+async fn the_web_app_counts_its_writes_too_and_answers_a_page() {
+    let app = app_with(Env::Testing, &[("NOSEBOOK_LIMIT_WRITES", "0.001,1")]).await;
+    let (user, session) = app.register("pager").await;
+    let cookie = format!("nosebook_session={session}:{user}");
+    let like = || {
+        app.client
+            .post(format!("{}/app/posts/{user}/like", app.address))
+            .header("Cookie", cookie.clone())
+            .header("Accept-Language", "en")
+            .send()
+    };
+    // The first goes through to the page handler (which refuses it for want of a CSRF token).
+    assert_ne!(like().await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = like().await.unwrap();
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.headers().contains_key("retry-after"));
+    let html = page.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("Slow down"), "{html}");
+    // The API shares the bucket.
+    throttled(&app.post("/posts/publish", Some(&session), json!({"ownerId": user, "message": "hi"})).await);
+}
