@@ -7,6 +7,8 @@ use nosebook_notifier::amqp::AmqpSettings;
 use nosebook_schema::PoolSettings;
 use nosebook_schema::time::Clock;
 
+use crate::limits::client_addr::TrustedProxies;
+use crate::limits::{LimitSettings, Rate};
 use crate::storage::{S3Settings, StorageSettings};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/nosebook";
@@ -38,6 +40,8 @@ pub struct Settings {
     pub amqp: Option<AmqpSettings>,
     /// Where avatars are stored.
     pub storage: StorageSettings,
+    /// Limits on abuse (README, "Limits").
+    pub limits: LimitSettings,
     /// Set by tests that move time by hand; never from the environment.
     pub clock_override: Option<Clock>,
 }
@@ -64,6 +68,65 @@ fn number<T: std::str::FromStr>(
             .filter(valid)
             .ok_or_else(|| ConfigError { var, problem: format!("{raw:?} is not a valid value") }),
     }
+}
+
+/// `0`, `off`, `none` or `disabled`: the limit is off.
+fn disabled(raw: &str) -> bool {
+    matches!(raw.trim(), "0" | "off" | "none" | "disabled")
+}
+
+/// A count that `0`/`off` turns off.
+fn count(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u32,
+) -> Result<Option<u32>, ConfigError> {
+    match lookup(var) {
+        Some(raw) if disabled(&raw) => Ok(None),
+        _ => number(lookup, var, default, |n| *n > 0).map(Some),
+    }
+}
+
+/// A token bucket, `<per second>[,<burst>]` (the burst defaults to one second's worth, at
+/// least 1); `0`/`off` turns it off.
+fn rate(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Rate,
+) -> Result<Option<Rate>, ConfigError> {
+    let Some(raw) = lookup(var) else { return Ok(Some(default)) };
+    if disabled(&raw) {
+        return Ok(None);
+    }
+    let invalid = || ConfigError { var, problem: format!("{raw:?} is not `<per second>[,<burst>]`, `0` or `off`") };
+    let (per_sec, burst) = match raw.split_once(',') {
+        Some((per_sec, burst)) => (per_sec, Some(burst)),
+        None => (raw.as_str(), None),
+    };
+    let per_sec: f64 = per_sec.trim().parse().map_err(|_| invalid())?;
+    let burst: f64 = match burst {
+        Some(b) => b.trim().parse().map_err(|_| invalid())?,
+        None => per_sec.ceil().max(1.0),
+    };
+    if !(per_sec.is_finite() && per_sec > 0.0 && burst.is_finite() && burst >= 1.0) {
+        return Err(invalid());
+    }
+    Ok(Some(Rate { per_sec, burst }))
+}
+
+fn limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<LimitSettings, ConfigError> {
+    use crate::limits::defaults as d;
+    let trusted = lookup("NOSEBOOK_TRUSTED_PROXIES").unwrap_or_default();
+    Ok(LimitSettings {
+        login_failures: count(lookup, "NOSEBOOK_LIMIT_LOGIN_FAILURES", d::LOGIN_FAILURES)?,
+        login_max_wait_secs: number(lookup, "NOSEBOOK_LIMIT_LOGIN_MAX_WAIT_SECS", d::LOGIN_MAX_WAIT_SECS, |n| *n > 0)?,
+        signups_per_hour: count(lookup, "NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR", d::SIGNUPS_PER_HOUR)?,
+        writes: rate(lookup, "NOSEBOOK_LIMIT_WRITES", d::WRITES)?,
+        ws_upgrades: rate(lookup, "NOSEBOOK_LIMIT_WS_UPGRADES", d::WS_UPGRADES)?,
+        sockets_per_session: count(lookup, "NOSEBOOK_LIMIT_SOCKETS_PER_SESSION", d::SOCKETS_PER_SESSION)?,
+        trusted_proxies: TrustedProxies::parse(&trusted)
+            .map_err(|problem| ConfigError { var: "NOSEBOOK_TRUSTED_PROXIES", problem })?,
+    })
 }
 
 fn storage(lookup: &impl Fn(&str) -> Option<String>) -> Result<StorageSettings, ConfigError> {
@@ -118,6 +181,7 @@ impl Settings {
             drain: Duration::from_secs(number(&lookup, "NOSEBOOK_DRAIN_SECS", 10, |_| true)?),
             clock_override: None,
             storage: storage(&lookup)?,
+            limits: limits(&lookup)?,
             amqp: match lookup("AMQP_URL").as_deref() {
                 Some("off" | "none" | "disabled") => None,
                 url => Some(AmqpSettings {
@@ -164,5 +228,34 @@ mod tests {
         assert!(err.to_string().starts_with("APP_ENV"));
         let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into())).unwrap_err();
         assert!(err.to_string().starts_with("NOSEBOOK_DB_POOL_SIZE"));
+    }
+
+    #[test]
+    fn limits_default_turn_off_and_refuse_nonsense() {
+        let defaults = Settings::from_lookup(|_| None).unwrap().limits;
+        assert_eq!(defaults, LimitSettings::default());
+        assert_eq!(defaults.login_failures, Some(5));
+        assert_eq!(defaults.writes, Some(Rate { per_sec: 20.0, burst: 60.0 }));
+
+        let one = |var: &'static str, value: &'static str| {
+            Settings::from_lookup(move |v| (v == var).then(|| value.into())).map(|s| s.limits)
+        };
+        assert_eq!(one("NOSEBOOK_LIMIT_WRITES", "off").unwrap().writes, None);
+        assert_eq!(one("NOSEBOOK_LIMIT_WRITES", "0").unwrap().writes, None);
+        assert_eq!(one("NOSEBOOK_LIMIT_WRITES", "5").unwrap().writes, Some(Rate { per_sec: 5.0, burst: 5.0 }));
+        assert_eq!(one("NOSEBOOK_LIMIT_WRITES", "0.5, 3").unwrap().writes, Some(Rate { per_sec: 0.5, burst: 3.0 }));
+        assert_eq!(one("NOSEBOOK_LIMIT_LOGIN_FAILURES", "off").unwrap().login_failures, None);
+        assert_eq!(one("NOSEBOOK_LIMIT_SOCKETS_PER_SESSION", "0").unwrap().sockets_per_session, None);
+        for (var, value) in [
+            ("NOSEBOOK_LIMIT_WRITES", "fast"),
+            ("NOSEBOOK_LIMIT_WRITES", "-1,5"),
+            ("NOSEBOOK_LIMIT_WRITES", "5,0"),
+            ("NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR", "many"),
+            ("NOSEBOOK_LIMIT_LOGIN_MAX_WAIT_SECS", "0"),
+            ("NOSEBOOK_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ] {
+            let err = one(var, value).unwrap_err();
+            assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod limits;
 pub mod metrics;
 pub mod passwords;
 pub mod seed;

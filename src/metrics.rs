@@ -77,6 +77,10 @@ fn describe() {
     describe_gauge!(OUTBOX_BACKLOG, "Outbox rows not yet published");
     describe_gauge!(OUTBOX_OLDEST_AGE, "Age of the oldest unpublished outbox row");
     describe_gauge!(rt::MAILBOX_DEPTH, "Messages waiting in an actor's mailbox, by actor");
+    describe_counter!(
+        crate::limits::RATE_LIMITED,
+        "Requests refused with 429 by a limit on abuse, by limit (login, signup, write, ws_upgrade, ws_per_session)"
+    );
     describe_gauge!(USERS_ONLINE, "Users announced online (every node reports the same value)");
     describe_counter!(AVATAR_UPLOADS, "Avatar uploads, by result (stored, refused)");
 }

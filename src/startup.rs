@@ -28,6 +28,8 @@ use tracing_actix_web::TracingLogger;
 use crate::api::input::MAX_COMMAND_BYTES;
 use crate::api::{self, auth, service};
 use crate::config::Settings;
+use crate::limits::Limits;
+use crate::limits::writes::throttle_writes;
 use crate::metrics::{self, Scrape};
 use crate::passwords::Passwords;
 use crate::state::AppState;
@@ -142,6 +144,7 @@ impl Application {
         relay.clone().spawn_on(threads.pick(0));
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
+        let limits = web::Data::new(Limits::new(&settings.limits));
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -153,12 +156,14 @@ impl Application {
             relay,
             storage,
             users,
+            limits: limits.clone(),
         });
         Self::serve(settings, "nosebook", listener, hub_data.get_ref().clone(), move |cfg| {
             cfg.app_data(state.clone())
                 .app_data(hub_data.clone())
                 .app_data(sessions_data.clone())
-                .app_data(scrape.clone());
+                .app_data(scrape.clone())
+                .app_data(limits.clone());
             api::routes(cfg);
             crate::web::routes(cfg);
         })
@@ -178,8 +183,9 @@ impl Application {
         let sessions = SessionDirectory::new(db, clock, presence.clone()).start();
         let hub = web::Data::new(start_hub(settings, &presence, &sessions));
         let sessions = web::Data::new(sessions);
+        let limits = web::Data::new(Limits::new(&settings.limits));
         Self::serve(settings, "nosebook notifier", bind(settings, None)?, hub.get_ref().clone(), move |cfg| {
-            cfg.app_data(hub.clone()).app_data(sessions.clone()).app_data(scrape.clone());
+            cfg.app_data(hub.clone()).app_data(sessions.clone()).app_data(scrape.clone()).app_data(limits.clone());
             api::notifier_routes(cfg);
         })
     }
@@ -201,6 +207,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
+                .wrap(from_fn(throttle_writes))
                 .wrap(from_fn(auth::resolve_session))
                 .wrap(from_fn(api::hygiene::request_rules))
                 .wrap(from_fn(metrics::track_http))

@@ -27,6 +27,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Users recently read (names, avatars; activity is overlaid from presence).
     pub users: UserCache,
+    /// Limits on abuse kept in this node's memory.
+    pub limits: actix_web::web::Data<crate::limits::Limits>,
 }
 
 impl AppState {

@@ -9,6 +9,11 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// What a throttled run should do: the server's limits on abuse are for people, not for a load
+/// generator that opens thousands of sockets from one address (README, "Limits").
+pub const UPGRADES_HINT: &str = "start the server with NOSEBOOK_LIMIT_WS_UPGRADES=off (README, \"Limits\")";
+pub const WRITES_HINT: &str = "start the server with a higher NOSEBOOK_LIMIT_WRITES, or =off (README, \"Limits\")";
+
 /// Requests slower than this count as errors (`timeout`).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -57,6 +62,8 @@ impl Api {
         let body: Value = response.json().await.map_err(|e| kind_of(&e))?;
         if status.is_success() && body["ok"] == true {
             Ok(body["data"].clone())
+        } else if status.as_u16() == 429 {
+            Err(format!("HTTP 429 (throttled: {WRITES_HINT})"))
         } else {
             Err(format!("HTTP {} {}", status.as_u16(), body["errors"][0]["type"].as_str().unwrap_or("?")))
         }
@@ -87,6 +94,9 @@ impl Api {
             }
         };
         socket.map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(response) if response.status().as_u16() == 429 => {
+                format!("upgrade refused: HTTP 429 (throttled: {UPGRADES_HINT})")
+            }
             tokio_tungstenite::tungstenite::Error::Http(response) => {
                 format!("upgrade refused: HTTP {}", response.status().as_u16())
             }

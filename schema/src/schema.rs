@@ -129,7 +129,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_failures (user_id) {
+        user_id -> Uuid,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(user_sessions -> users (user_id));
+diesel::joinable!(login_failures -> users (user_id));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
@@ -147,4 +156,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     private_chats,
     messages,
     outbox,
+    login_failures,
 );

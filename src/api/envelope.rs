@@ -3,7 +3,7 @@
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use nosebook_schema::DbError;
 use serde::Serialize;
@@ -79,6 +79,10 @@ pub enum ApiError {
     /// The client's fault or the state of the world: shown to the client as is.
     #[error("{kind}: {message}")]
     Refused { status: StatusCode, kind: &'static str, message: String },
+    /// 429: a limit on abuse (README, "Limits"). The answer carries `Retry-After` (whole
+    /// seconds, at least 1) and says the same in its message.
+    #[error("{kind}: {message} (retry after {retry_after_secs} s)")]
+    Throttled { kind: &'static str, message: String, retry_after_secs: u64 },
     #[error("database: {0}")]
     Database(#[from] DbError),
     #[error("internal: {0}")]
@@ -116,6 +120,18 @@ impl ApiError {
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::refused(StatusCode::PAYLOAD_TOO_LARGE, "Unknown", message)
     }
+    /// 429 `Too Many Requests`: `what` was refused by a limit; the client may retry after
+    /// `retry_after` (rounded up to whole seconds, as `Retry-After` counts).
+    pub fn too_many_requests(what: &str, retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        let retry_after_secs = secs.max(1);
+        let unit = if retry_after_secs == 1 { "second" } else { "seconds" };
+        Self::Throttled {
+            kind: "Too Many Requests",
+            message: format!("{what}; try again in {retry_after_secs} {unit}"),
+            retry_after_secs,
+        }
+    }
     pub fn not_authenticated() -> Self {
         Self::forbidden("Not Authenticated", "You are not authenticated")
     }
@@ -127,10 +143,21 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// `Retry-After` of a throttled request, in seconds.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Throttled { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Refused { status, .. } => *status,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Database(DbError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if e.is_unstorable_text() => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,7 +167,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (kind, message) = match self {
-            Self::Refused { kind, message, .. } => ((*kind).to_owned(), message.clone()),
+            Self::Refused { kind, message, .. } | Self::Throttled { kind, message, .. } => {
+                ((*kind).to_owned(), message.clone())
+            }
             // Every door refuses NUL before it gets here; this is the net under them.
             Self::Database(e) if e.is_unstorable_text() => {
                 tracing::warn!(error = %self, "text the database cannot store reached a query");
@@ -155,6 +184,10 @@ impl ResponseError for ApiError {
                 ("Internal".to_owned(), "Internal server error".to_owned())
             }
         };
-        json_response(status, &Failure { ok: false, errors: vec![WireError { kind, message }] })
+        let mut response = json_response(status, &Failure { ok: false, errors: vec![WireError { kind, message }] });
+        if let Some(secs) = self.retry_after_secs() {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }

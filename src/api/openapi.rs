@@ -55,7 +55,7 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
         chats::messages::list,
         ws::connect,
     ),
-    modifiers(&SessionHeader),
+    modifiers(&SessionHeader, &WritesThrottled),
     tags(
         (name = "accounts", description = "Registration, login and sessions"),
         (name = "users", description = "People and their online status"),
@@ -79,5 +79,35 @@ impl Modify for SessionHeader {
             "session",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::auth::SESSION_HEADER))),
         );
+    }
+}
+
+/// Every `POST` of a signed-in caller counts against the writes limit (`limits::writes`), so
+/// each may answer 429; the routes with a limit of their own document theirs.
+struct WritesThrottled;
+
+impl Modify for WritesThrottled {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::{Content, ObjectBuilder, Ref, ResponseBuilder, Type};
+        let throttled = ResponseBuilder::new()
+            .description("Too many writes by this user (`Too Many Requests`)")
+            .content("application/json", Content::new(Some(Ref::from_schema_name("Failure"))))
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds to wait"))
+                    .build(),
+            )
+            .build();
+        for (path, item) in &mut openapi.paths.paths {
+            if path == "/logout" {
+                continue;
+            }
+            if let Some(operation) = item.post.as_mut() {
+                operation.responses.responses.entry("429".to_owned()).or_insert_with(|| throttled.clone().into());
+            }
+        }
     }
 }

@@ -1,9 +1,15 @@
 //! `GET /ws`: the realtime socket of the signed-in caller (API.md §6.1).
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::SignedIn;
 use super::envelope::ApiError;
+use crate::limits::Limits;
 use actix::Addr;
 use nosebook_notifier::Hub;
 
@@ -15,12 +21,16 @@ use nosebook_notifier::Hub;
     responses(
         (status = 101, description = "Switching protocols: one JSON text frame per event"),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = crate::api::envelope::Failure),
+        (status = 429, description = "Too many upgrades from this address, or too many sockets open for this \
+            session (`Too Many Requests`); no upgrade", body = crate::api::envelope::Failure,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn connect(
     caller: SignedIn,
     req: HttpRequest,
     body: web::Payload,
     hub: web::Data<Addr<Hub>>,
+    limits: web::Data<Limits>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let wants_websocket = req
         .headers()
@@ -36,5 +46,31 @@ pub async fn connect(
     if by_cookie && !crate::web::csrf::same_origin(&req) {
         return Err(ApiError::forbidden("Not Authenticated", "cross-origin WebSocket").into());
     }
-    nosebook_notifier::upgrade(&req, body, caller.user.id, caller.session.session_id, &hub).await
+    limits.ws_upgrade(&req)?;
+    let slot = limits.socket_slot(caller.session.session_id)?;
+    let response = nosebook_notifier::upgrade(&req, body, caller.user.id, caller.session.session_id, &hub).await?;
+    // The response body is the socket's outbound stream: it is dropped when the socket ends,
+    // whichever side ends it, and the session's place goes with it.
+    Ok(match slot {
+        Some(slot) => response.map_body(|_, body| BoxBody::new(Holding { body, _slot: slot })),
+        None => response,
+    })
+}
+
+/// A body that keeps something alive for as long as it is being sent.
+struct Holding<T> {
+    body: BoxBody,
+    _slot: T,
+}
+
+impl<T: Unpin> MessageBody for Holding<T> {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.body).poll_next(cx)
+    }
 }

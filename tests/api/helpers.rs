@@ -105,6 +105,9 @@ pub async fn spawn_app_with(
         "NOSEBOOK_DB_TIMEOUT_SECS" => Some("2".into()),
         "AMQP_URL" => Some(exchange.as_ref().map_or_else(|| "off".to_owned(), |_| crate::support::amqp_url())),
         "NOSEBOOK_AMQP_EXCHANGE" => exchange.clone(),
+        // Every test signs people up and writes from one address as fast as it can; the tests
+        // of these limits (`limits.rs`) set them.
+        "NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR" | "NOSEBOOK_LIMIT_WRITES" => Some("off".into()),
         _ => None,
     })
     .unwrap();
@@ -240,6 +243,17 @@ impl TestApp {
                     response.body().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
                 (response.status().as_u16(), body)
             }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+
+    /// Opens a socket with the session header, or answers the refusal's status.
+    pub async fn try_socket(&self, session: &str) -> Result<Socket, u16> {
+        let mut request = self.ws_request();
+        request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
             Err(e) => panic!("unexpected error: {e}"),
         }
     }

@@ -12,6 +12,7 @@ mod friendship;
 mod hardening;
 mod helpers;
 mod likes;
+mod limits;
 mod observability;
 mod posts;
 mod realtime;

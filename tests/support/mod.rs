@@ -11,7 +11,21 @@ pub fn server_url() -> String {
     std::env::var("NOSEBOOK_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-const TEMPLATE: &str = "nosebook_test_template";
+/// The migrated template, named after the migrations it holds: worktrees and branches share one
+/// PostgreSQL server, and a template migrated by another branch must never be taken for ours.
+/// Keeps the `nosebook_test_` prefix that `scripts/test` cleans up by.
+fn template() -> String {
+    use diesel::migration::{Migration, MigrationSource};
+    let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&nosebook_schema::migrate::MIGRATIONS).unwrap();
+    // FNV-1a over the migrations' names (version and name): stable across builds and machines.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for migration in &migrations {
+        for byte in migration.name().to_string().bytes().chain([b'\n']) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("nosebook_test_template_{:08x}", hash as u32)
+}
 /// Serializes template creation across test processes (nextest runs one process per test).
 const TEMPLATE_LOCK: i64 = 0x6e6f_7365_626f_6f6b;
 
@@ -31,22 +45,23 @@ pub async fn fresh_database() -> String {
     let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
         .await
         .expect("the tests need PostgreSQL (scripts/test starts it)");
+    let template = template();
     execute(&mut admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await;
     let exists =
-        diesel::sql_query(format!("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}') AS exists"))
+        diesel::sql_query(format!("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"))
             .get_result::<Exists>(&mut admin)
             .await
             .unwrap()
             .exists;
     if !exists {
-        let building = format!("{TEMPLATE}_building");
+        let building = format!("{template}_building");
         execute(&mut admin, &format!("DROP DATABASE IF EXISTS {building}")).await;
         execute(&mut admin, &format!("CREATE DATABASE {building}")).await;
         nosebook_schema::migrate::run_pending(&format!("{server}/{building}")).await.unwrap();
-        execute(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}")).await;
+        execute(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {template}")).await;
     }
     let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
-    execute(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}")).await;
+    execute(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
     execute(&mut admin, &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;
     format!("{server}/{name}")
 }

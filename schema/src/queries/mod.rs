@@ -2,6 +2,7 @@ pub mod chats;
 pub mod comments;
 pub mod friendship;
 pub mod likes;
+pub mod login_failures;
 pub mod messages;
 pub mod outbox;
 pub mod posts;

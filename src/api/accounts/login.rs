@@ -1,4 +1,5 @@
 use actix_web::web;
+use nosebook_schema::queries::login_failures::{self, Attempt};
 use nosebook_schema::queries::{sessions, users};
 use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
@@ -10,6 +11,7 @@ use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, UserAgent, string_or_null};
 use crate::api::wire::{SelfUser, SignedInUser};
 use crate::domain::account::{Form, Password, Problems};
+use crate::limits;
 use crate::passwords::Verdict;
 use crate::state::AppState;
 
@@ -29,6 +31,9 @@ pub struct LoginCommand {
         (status = 400, description = "Bad JSON or missing fields (`Unknown`)", body = Failure),
         (status = 401, description = "Unknown nick (`NickError`) or wrong password (`PasswordError`)", body = Failure),
         (status = 403, description = "Caller is signed in (`Authenticated`)", body = Failure),
+        (status = 429, description = "Too many consecutive failed logins of this account (`Too Many Requests`): \
+            no password is checked until `Retry-After` seconds have passed", body = Failure,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn login(
     _: Anonymous,
@@ -46,9 +51,21 @@ pub async fn login(
         return Err(invalid(problems));
     };
 
+    let policy = state.limits.login_policy();
     let credentials = {
         let mut conn = state.db.get().await?;
-        users::credentials_by_nick(&mut conn, &cmd.nick).await.map_err(DbError::from)?
+        let credentials = users::credentials_by_nick(&mut conn, &cmd.nick).await.map_err(DbError::from)?;
+        if let (Some(credentials), Some(policy)) = (&credentials, policy) {
+            let now = state.clock.now();
+            // Counted before the password is checked: see `login_failures`.
+            let attempt = login_failures::attempt(&mut conn, credentials.user_id, now, policy);
+            if let Attempt::Locked { until } = attempt.await.map_err(DbError::from)? {
+                limits::refused("login");
+                let wait = (until - now).to_std().unwrap_or_default();
+                return Err(ApiError::too_many_requests("Too many failed logins for this account", wait));
+            }
+        }
+        credentials
     };
     // Checked even for an unknown nick (against a decoy), so both answers take as long.
     let stored = credentials.as_ref().map(|c| c.passhash.clone());
@@ -66,6 +83,9 @@ pub async fn login(
         .transaction(async |conn| {
             if let Some(hash) = &upgrade {
                 users::set_passhash(conn, credentials.user_id, hash).await?;
+            }
+            if policy.is_some() {
+                login_failures::forgive(conn, credentials.user_id).await?;
             }
             sessions::insert(conn, &session, user_agent.as_deref()).await?;
             users::find(conn, credentials.user_id).await?.ok_or(DbError::Query(diesel::result::Error::NotFound))

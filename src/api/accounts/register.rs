@@ -1,4 +1,4 @@
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::NewUser;
 use nosebook_schema::queries::{sessions, users};
@@ -36,9 +36,12 @@ pub struct RegisterCommand {
         (status = 400, description = "Bad JSON or invalid fields (`Unknown`)", body = Failure),
         (status = 403, description = "Caller is signed in (`Authenticated`)", body = Failure),
         (status = 409, description = "Nick taken (`NickError`)", body = Failure),
+        (status = 429, description = "Too many sign-ups from this client address (`Too Many Requests`)", body = Failure,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn register(
     _: Anonymous,
+    req: HttpRequest,
     state: web::Data<AppState>,
     Command(cmd): Command<RegisterCommand>,
     user_agent: UserAgent,
@@ -53,6 +56,8 @@ pub async fn register(
         return Err(invalid(problems));
     };
 
+    // Counted once the form is valid, before the costly hash: a taken nick counts too.
+    state.limits.signup(&req)?;
     let passhash = state.passwords.hash(password.into_inner()).await?;
     let now = state.clock.now();
     let new_user = NewUser {

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -34,7 +35,11 @@ type FieldErrors = HashMap<&'static str, &'static str>;
 const FIELDS: [&str; 4] = ["first_name", "last_name", "nick", "password"];
 
 /// The API's refusal, spread over the form's fields.
-fn field_errors(t: &'static Texts, error: &ApiError) -> Option<FieldErrors> {
+fn field_errors(t: &'static Texts, error: &ApiError, signup: bool) -> Option<FieldErrors> {
+    if let ApiError::Throttled { .. } = error {
+        let text = if signup { t.too_many_signups } else { t.too_many_logins };
+        return Some(FieldErrors::from([("password", text)]));
+    }
     let ApiError::Refused { kind, message, .. } = error else { return None };
     let mut errors = FieldErrors::new();
     match *kind {
@@ -181,7 +186,8 @@ async fn sign_in(
             nick: form.nick.clone(),
             password: form.password.clone(),
         };
-        crate::api::accounts::register::register(Anonymous, state, Command(command), UserAgent::of(req)).await
+        crate::api::accounts::register::register(Anonymous, req.clone(), state, Command(command), UserAgent::of(req))
+            .await
     } else {
         let command = LoginCommand { nick: form.nick.clone(), password: form.password.clone() };
         crate::api::accounts::login::login(Anonymous, state, Command(command), UserAgent::of(req)).await
@@ -193,9 +199,15 @@ async fn sign_in(
             Ok(res)
         }
         Ok(_) => Err(ApiError::Internal(anyhow::anyhow!("signing in answered no session")).into()),
-        Err(error) => match (field_errors(viewer.t(), &error), &error) {
+        Err(error) => match (field_errors(viewer.t(), &error, signup), &error) {
             (Some(errors), ApiError::Refused { status, .. }) => {
                 Ok(html_response(*status, account_page(viewer, signup, &form, &errors)))
+            }
+            (Some(errors), ApiError::Throttled { retry_after_secs, .. }) => {
+                let mut res =
+                    html_response(StatusCode::TOO_MANY_REQUESTS, account_page(viewer, signup, &form, &errors));
+                res.headers_mut().insert(RETRY_AFTER, (*retry_after_secs).into());
+                Ok(res)
             }
             _ => Err(error.into()),
         },

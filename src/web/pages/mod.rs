@@ -128,6 +128,11 @@ fn failure(viewer: &Viewer, error: ApiError) -> HttpResponse {
     let t = viewer.t();
     match error {
         ApiError::Refused { status, message, .. } => message_page(viewer, status, t.bad_request, &message),
+        ApiError::Throttled { message, retry_after_secs, .. } => {
+            let mut res = message_page(viewer, StatusCode::TOO_MANY_REQUESTS, t.too_many_requests, &message);
+            res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+            res
+        }
         other => {
             tracing::error!(error = %other, "page failed");
             message_page(viewer, StatusCode::INTERNAL_SERVER_ERROR, t.bad_request, t.something_wrong)
