@@ -68,6 +68,7 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
                                 span #friends-badge hx-get={(PREFIX) "/friends/badge"}
                                     hx-trigger="load, friends-changed from:body" {}
                             }
+                            a href={(PREFIX) "/settings"} { (t.settings) }
                         }
                     }
                     main #main { (main) }

@@ -46,7 +46,7 @@ async fn front_door() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use pages::{account, friends, home, messenger, posts, profile, search};
+    use pages::{account, friends, home, messenger, posts, profile, search, settings};
     cfg.service(web::resource("/").route(web::get().to(front_door))).service(
         web::scope(PREFIX)
             .wrap(from_fn(security_headers))
@@ -64,6 +64,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/logout").route(web::post().to(account::logout)))
             .service(web::resource("/lang/{lang}").route(web::get().to(home::switch_language)))
             .service(web::resource("/search").route(web::get().to(search::search)))
+            .service(web::resource("/settings").route(web::get().to(settings::settings)))
+            .service(web::resource("/settings/password").route(web::post().to(settings::change_password)))
+            .service(web::resource("/settings/sessions/{handle}/end").route(web::post().to(settings::end_session)))
             .service(web::resource("/avatar").route(web::post().to(profile::upload_avatar)))
             .service(web::resource("/users/{id}").route(web::get().to(profile::profile)))
             .service(

@@ -182,3 +182,46 @@ async fn changing_the_password_ends_every_other_session() {
     let new = app.post("/login", None, json!({"nick": "test_tester", "password": "a new secret"})).await;
     assert_eq!(new.status, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn the_settings_page_lists_sessions_changes_the_password_and_ends_a_session() {
+    let app = spawn_compat_app().await;
+    let session = nosebook_schema::ids::SessionId(Uuid::parse_str(seed::SESSION).unwrap());
+    let cookie = format!("nosebook_session={}:{}", seed::SESSION, seed::TEST_TESTER);
+    let csrf = nosebook::web::csrf::token(session);
+    let page = |path: &str| app.client.get(format!("{}{path}", app.address)).header("Cookie", cookie.clone());
+    let post = |path: &str, form: String| {
+        app.client
+            .post(format!("{}{path}", app.address))
+            .header("Cookie", cookie.clone())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+    };
+
+    let html = page("/app/settings").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Where you are signed in"), "{html}");
+    assert!(!html.contains(seed::SESSION_2), "a session id must never be on the page");
+    let other = nosebook_schema::ids::SessionId(Uuid::parse_str(seed::SESSION_2).unwrap());
+    let other_handle = nosebook::api::accounts::sessions::handle(other);
+    assert!(html.contains(&other_handle));
+
+    // A form without the token is refused; with it, the other session ends.
+    let forged = post(&format!("/app/settings/sessions/{other_handle}/end"), "csrf=nope".into()).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/whoami", Some(seed::SESSION_2)).await.status, StatusCode::OK);
+    let ended =
+        post(&format!("/app/settings/sessions/{other_handle}/end"), format!("csrf={csrf}")).send().await.unwrap();
+    assert!(ended.status().is_redirection(), "{}", ended.status());
+    assert_eq!(app.get("/whoami", Some(seed::SESSION_2)).await.status, StatusCode::FORBIDDEN);
+
+    let wrong = post("/app/settings/password", format!("csrf={csrf}&old_password=nope&new_password=long+enough"));
+    let wrong = wrong.send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().await.unwrap().contains("The current password is wrong"));
+    let form = format!("csrf={csrf}&old_password={}&new_password=long+enough", seed::PASSWORD);
+    let changed = post("/app/settings/password", form).send().await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert!(changed.text().await.unwrap().contains("Password changed."));
+    let login = app.post("/login", None, json!({"nick": "test_tester", "password": "long enough"})).await;
+    assert_eq!(login.status, StatusCode::OK);
+}

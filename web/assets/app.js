@@ -159,9 +159,21 @@
       var handle = handlers[event.type];
       if (handle) handle(event.payload || {});
     };
-    ws.onclose = function () {
+    // What the close code says decides what comes next (the README lists every code).
+    ws.onclose = function (e) {
       body.classList.add("offline");
       body.dataset.live = "off";
+      if (e.code === 4001) {
+        // Signed out (here or in another tab or device): the session is gone for good.
+        location.assign("/app/login");
+        return;
+      }
+      if (e.code === 1001 || e.code === 1012) {
+        // A node going away: another one (or this one, restarted) takes the socket now.
+        setTimeout(connect, Math.random() * 500);
+        return;
+      }
+      // 1013 (too slow), 1009, or a dropped connection: back off before trying again.
       setTimeout(connect, delay + Math.random() * delay);
       delay = Math.min(delay * 2, 30000);
     };

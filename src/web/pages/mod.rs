@@ -8,6 +8,7 @@ pub mod messenger;
 pub mod posts;
 pub mod profile;
 pub mod search;
+pub mod settings;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
