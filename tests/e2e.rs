@@ -278,16 +278,39 @@ struct ReceivedSpan {
     service: String,
 }
 
-/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf) into spans.
-async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>) {
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+type Spans = std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>;
+
+/// Adds the spans of one export request to what a receiver got.
+fn record(spans: &Spans, request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest) {
     use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    let mut spans = spans.lock().unwrap();
+    for resource in request.resource_spans {
+        let service = resource
+            .resource
+            .iter()
+            .flat_map(|r| &r.attributes)
+            .find(|a| a.key == "service.name")
+            .and_then(|a| match a.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Any::StringValue(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
+            let trace_id = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+            spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone() });
+        }
+    }
+}
+
+/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf) into spans.
+async fn otlp_receiver() -> (String, Spans) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use prost::Message;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let spans = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let spans = Spans::default();
     let received = spans.clone();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
@@ -321,24 +344,7 @@ async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Receive
                     }
                     let body: Vec<u8> = buffer.drain(..head_end + length).skip(head_end).collect();
                     if head.starts_with("post /v1/traces") {
-                        let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
-                        let mut spans = spans.lock().unwrap();
-                        for resource in request.resource_spans {
-                            let service = resource
-                                .resource
-                                .iter()
-                                .flat_map(|r| &r.attributes)
-                                .find(|a| a.key == "service.name")
-                                .and_then(|a| match a.value.as_ref().and_then(|v| v.value.as_ref()) {
-                                    Some(Any::StringValue(s)) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .unwrap_or_default();
-                            for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
-                                let trace_id = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
-                                spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone() });
-                            }
-                        }
+                        record(&spans, ExportTraceServiceRequest::decode(body.as_slice()).unwrap());
                     }
                     let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
                     if stream.write_all(reply.as_bytes()).await.is_err() {
@@ -349,6 +355,82 @@ async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Receive
         }
     });
     (endpoint, spans)
+}
+
+/// A real OTLP/gRPC receiver on 127.0.0.1: the collector's trace service, served by tonic.
+async fn otlp_grpc_receiver() -> (String, Spans) {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+    use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+
+    struct Collector(Spans);
+
+    #[tonic::async_trait]
+    impl TraceService for Collector {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            record(&self.0, request.into_inner());
+            Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let spans = Spans::default();
+    let service = TraceServiceServer::new(Collector(spans.clone()));
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    (endpoint, spans)
+}
+
+/// Waits until a receiver has a span of `trace_id`; its services.
+async fn spans_of(spans: &Spans, trace_id: &str) -> Vec<ReceivedSpan> {
+    for _ in 0..100 {
+        let received: Vec<_> = spans.lock().unwrap().iter().filter(|s| s.trace_id == trace_id).cloned().collect();
+        if !received.is_empty() {
+            return received;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no span of trace {trace_id} arrived; the receiver got {:?}", spans.lock().unwrap());
+}
+
+#[tokio::test]
+async fn traces_go_over_grpc_when_the_standard_variable_says_so() {
+    let (endpoint, spans) = otlp_grpc_receiver().await;
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+    ];
+    let (_server, base) = serve_with(&db, &env).await;
+    let pinged = reqwest::get(format!("{base}/ping")).await.unwrap();
+    let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
+    let received = spans_of(&spans, &trace_id).await;
+    assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
+}
+
+#[test]
+fn an_unknown_otlp_protocol_stops_the_start() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nowhere")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "gRPC")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        r#"nosebook: configuration error: OTEL_EXPORTER_OTLP_PROTOCOL: "gRPC" is not one of grpc, http/protobuf, http/json"#
+    );
 }
 
 #[tokio::test]
