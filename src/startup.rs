@@ -27,6 +27,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::input::MAX_COMMAND_BYTES;
 use crate::api::{self, auth, service};
+use crate::avatar_decodes::AvatarDecodes;
+use crate::body_timeout::BodyTimeout;
 use crate::config::Settings;
 use crate::metrics::{self, Scrape};
 use crate::passwords::Passwords;
@@ -151,6 +153,7 @@ impl Application {
             relay,
             storage,
             users,
+            avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
         });
         Self::serve(settings, "nosebook", listener, move |cfg| {
             cfg.app_data(state.clone())
@@ -190,9 +193,12 @@ impl Application {
     {
         metrics::install();
         let addr = listener.local_addr()?;
+        let body_timeout = BodyTimeout(settings.body_timeout);
         let server = HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
+                .app_data(body_timeout)
+                .wrap(from_fn(crate::body_timeout::deadline))
                 .wrap(from_fn(auth::resolve_session))
                 .wrap(from_fn(metrics::track_http))
                 .wrap(from_fn(crate::telemetry::trace_id_header))

@@ -10,6 +10,7 @@ use nosebook_schema::models::UserRow;
 use nosebook_schema::time::Clock;
 
 use crate::api::wire;
+use crate::avatar_decodes::AvatarDecodes;
 use crate::passwords::Passwords;
 use crate::storage::Storage;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Users recently read (names, avatars; activity is overlaid from presence).
     pub users: UserCache,
+    /// Turns at decoding an uploaded avatar.
+    pub avatar_decodes: AvatarDecodes,
 }
 
 impl AppState {

@@ -116,6 +116,14 @@ impl ApiError {
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::refused(StatusCode::PAYLOAD_TOO_LARGE, "Unknown", message)
     }
+    /// 408: the request body did not arrive in time.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::REQUEST_TIMEOUT, "Unknown", message)
+    }
+    /// 503: busy now, worth retrying shortly.
+    pub fn unavailable(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::SERVICE_UNAVAILABLE, kind, message)
+    }
     pub fn not_authenticated() -> Self {
         Self::forbidden("Not Authenticated", "You are not authenticated")
     }
