@@ -169,7 +169,10 @@ mod tests {
         assert!(err.to_string().starts_with("APP_ENV"));
         let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into())).unwrap_err();
         assert!(err.to_string().starts_with("NOSEBOOK_DB_POOL_SIZE"));
-        assert_eq!((s.avatar_decodes, s.avatar_wait, s.body_timeout), (2, Duration::from_secs(10), Duration::from_secs(60)));
+        assert_eq!(
+            (s.avatar_decodes, s.avatar_wait, s.body_timeout),
+            (2, Duration::from_secs(10), Duration::from_secs(60))
+        );
         for var in ["NOSEBOOK_AVATAR_DECODES", "NOSEBOOK_BODY_TIMEOUT_SECS"] {
             let err = Settings::from_lookup(|v| (v == var).then(|| "0".into())).unwrap_err();
             assert!(err.to_string().starts_with(var));

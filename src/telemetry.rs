@@ -195,6 +195,9 @@ mod tests {
         let both = [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")];
         assert_eq!(with(&both).unwrap(), OtlpProtocol::HttpProtobuf, "the traces-only variable wins");
         let err = with(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpcs")]).unwrap_err();
-        assert_eq!(err.to_string(), r#"OTEL_EXPORTER_OTLP_PROTOCOL: "grpcs" is not one of grpc, http/protobuf, http/json"#);
+        assert_eq!(
+            err.to_string(),
+            r#"OTEL_EXPORTER_OTLP_PROTOCOL: "grpcs" is not one of grpc, http/protobuf, http/json"#
+        );
     }
 }

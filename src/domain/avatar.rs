@@ -12,7 +12,7 @@ use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, GenericImageView as _, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use sha2::{Digest, Sha256};
 
 /// Largest upload accepted (413 beyond).
@@ -25,11 +25,12 @@ pub const SMALL: u32 = 100;
 /// Content type of every stored version.
 pub const CONTENT_TYPE: &str = "image/jpeg";
 const JPEG_QUALITY: u8 = 85;
-/// Most bytes one decode may hold: a 40-megapixel canvas at 8 bits per RGBA channel. Everything
-/// after decoding works on a copy of at most 800×800, so this is the peak of one upload.
+/// Most bytes one decode may hold: a 40-megapixel canvas at 8 bits per RGBA channel. What comes
+/// after decoding works on copies of at most a quarter of the canvas (usually far less), so
+/// one upload peaks at about the decoded canvas.
 pub const DECODE_BUDGET: u64 = MAX_PIXELS * 4;
-/// Side of the intermediate square: a cheap box filter brings any canvas down to it, the fine
-/// filter then works on this small copy only.
+/// Short side a large canvas is brought down to by a cheap box filter; the fine filter then
+/// works on that small copy only.
 const INTERMEDIATE: u32 = 2 * LARGE;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -88,16 +89,22 @@ pub fn process(bytes: &[u8]) -> Result<Avatar, AvatarError> {
     if side == 0 {
         return Err(unreadable("the image is empty"));
     }
-    // A view, not a copy: the decoded canvas is the only large buffer. The centre square is the
-    // same before and after orientation, so orientation is applied to the small copy.
-    let square = image::imageops::crop_imm(&image, (image.width() - side) / 2, (image.height() - side) / 2, side, side);
-    let small_square = if side > INTERMEDIATE {
-        image::imageops::thumbnail(&*square, INTERMEDIATE, INTERMEDIATE)
+    // The centre square is the same before and after orientation, so the canvas is brought down
+    // first and only the small copy is oriented: nothing else of the canvas's size is allocated.
+    let (width, height) = image.dimensions();
+    let mut square = if side <= INTERMEDIATE || width.max(height) > 4 * side {
+        // Small, or at most a quarter of the canvas: the square itself is a cheap copy.
+        image.crop_imm((width - side) / 2, (height - side) / 2, side, side)
     } else {
-        square.to_image()
+        // A box filter over the whole canvas to a short side of INTERMEDIATE (the long side is
+        // then at most four times that), then the centre square of that.
+        let scaled = |n: u32| u32::try_from((u64::from(n) * u64::from(INTERMEDIATE)).div_ceil(u64::from(side)));
+        let (w, h) = (scaled(width).map_err(unreadable)?, scaled(height).map_err(unreadable)?);
+        let small = image.thumbnail_exact(w, h);
+        drop(image);
+        let side = w.min(h);
+        small.crop_imm((w - side) / 2, (h - side) / 2, side, side)
     };
-    drop(image);
-    let mut square = DynamicImage::ImageRgba8(small_square);
     square.apply_orientation(orientation);
     let large = flatten(&square.resize_exact(LARGE, LARGE, FilterType::CatmullRom));
     let small = image::imageops::resize(&large, SMALL, SMALL, FilterType::CatmullRom);
@@ -204,17 +211,23 @@ mod tests {
     }
 
     #[test]
-    fn a_large_canvas_is_scaled_through_the_intermediate_square() {
-        // Wider than tall and over the intermediate size: crop, box filter, then the fine filter.
-        let tall = DynamicImage::ImageRgb8(RgbImage::from_fn(1_000, 2_400, |_, y| {
-            if (700..1_700).contains(&y) { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) }
-        }));
-        let avatar = process(&encoded(&tall, ImageFormat::Png)).unwrap();
-        let out = image::load_from_memory_with_format(&avatar.large, ImageFormat::Jpeg).unwrap().to_rgb8();
-        assert_eq!(out.dimensions(), (LARGE, LARGE));
-        for (x, y) in [(5, 5), (LARGE / 2, LARGE / 2), (LARGE - 5, LARGE - 5)] {
-            let [r, _, b] = out.get_pixel(x, y).0;
-            assert!(r > 200 && b < 60, "the centre square of a tall canvas is red everywhere, got {r},{b} at {x},{y}");
+    fn large_canvases_keep_their_centre_square() {
+        // Over the intermediate size: through the box filter (tall) or a copy of the square
+        // (wider than four squares). Red inside the centre square, blue outside.
+        for (width, height) in [(1_000, 2_400), (4_500, 900)] {
+            let side = width.min(height);
+            let (x0, y0) = ((width - side) / 2, (height - side) / 2);
+            let canvas = DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
+                let inside = (x0..x0 + side).contains(&x) && (y0..y0 + side).contains(&y);
+                if inside { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) }
+            }));
+            let avatar = process(&encoded(&canvas, ImageFormat::Png)).unwrap();
+            let out = image::load_from_memory_with_format(&avatar.large, ImageFormat::Jpeg).unwrap().to_rgb8();
+            assert_eq!(out.dimensions(), (LARGE, LARGE));
+            for (x, y) in [(3, 3), (LARGE / 2, LARGE / 2), (LARGE - 3, LARGE - 3), (3, LARGE - 3)] {
+                let [r, _, b] = out.get_pixel(x, y).0;
+                assert!(r > 200 && b < 60, "{width}×{height}: red everywhere, got {r},{b} at {x},{y}");
+            }
         }
     }
 

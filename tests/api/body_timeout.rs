@@ -19,7 +19,8 @@ async fn a_body_that_stops_arriving_gets_408_and_the_connection_is_closed() {
     let app = app_with_a_short_body_timeout().await;
     let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap();
     // 100 bytes announced, 10 sent, and then nothing.
-    let head = "POST /login HTTP/1.1\r\nHost: nosebook\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    let head =
+        "POST /login HTTP/1.1\r\nHost: nosebook\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(br#"{"nick":"a"#).await.unwrap();
 

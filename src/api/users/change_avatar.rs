@@ -48,9 +48,10 @@ pub async fn change_avatar(
 async fn upload(caller: &SignedIn, state: &AppState, req: &HttpRequest, body: web::Payload) -> ApiResult<String> {
     let file = read_file(req, body).await?;
     // Taken once the body is in: a slow upload holds no slot.
-    let slot = state.avatar_decodes.slot().await.map_err(|_| {
-        ApiError::unavailable(KIND, "Too many images are being processed; try again in a few seconds")
-    })?;
+    let slot =
+        state.avatar_decodes.slot().await.map_err(|_| {
+            ApiError::unavailable(KIND, "Too many images are being processed; try again in a few seconds")
+        })?;
     let image = web::block(move || {
         let _slot = slot;
         avatar::process(&file)
