@@ -276,12 +276,18 @@ struct ReceivedSpan {
     name: String,
     trace_id: String,
     service: String,
+    /// How it came: `protobuf` or `json` over HTTP, or `grpc`.
+    via: &'static str,
 }
 
 type Spans = std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>;
 
 /// Adds the spans of one export request to what a receiver got.
-fn record(spans: &Spans, request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest) {
+fn record(
+    spans: &Spans,
+    via: &'static str,
+    request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+) {
     use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
     let mut spans = spans.lock().unwrap();
     for resource in request.resource_spans {
@@ -297,12 +303,13 @@ fn record(spans: &Spans, request: opentelemetry_proto::tonic::collector::trace::
             .unwrap_or_default();
         for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
             let trace_id = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
-            spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone() });
+            spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone(), via });
         }
     }
 }
 
-/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf) into spans.
+/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf or JSON)
+/// into spans.
 async fn otlp_receiver() -> (String, Spans) {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use prost::Message;
@@ -344,7 +351,11 @@ async fn otlp_receiver() -> (String, Spans) {
                     }
                     let body: Vec<u8> = buffer.drain(..head_end + length).skip(head_end).collect();
                     if head.starts_with("post /v1/traces") {
-                        record(&spans, ExportTraceServiceRequest::decode(body.as_slice()).unwrap());
+                        if head.contains("\r\ncontent-type: application/json") {
+                            record(&spans, "json", serde_json::from_slice(&body).unwrap());
+                        } else {
+                            record(&spans, "protobuf", ExportTraceServiceRequest::decode(body.as_slice()).unwrap());
+                        }
                     }
                     let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
                     if stream.write_all(reply.as_bytes()).await.is_err() {
@@ -370,7 +381,7 @@ async fn otlp_grpc_receiver() -> (String, Spans) {
             &self,
             request: tonic::Request<ExportTraceServiceRequest>,
         ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-            record(&self.0, request.into_inner());
+            record(&self.0, "grpc", request.into_inner());
             Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
         }
     }
@@ -414,6 +425,25 @@ async fn traces_go_over_grpc_when_the_standard_variable_says_so() {
     let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
     let received = spans_of(&spans, &trace_id).await;
     assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
+    assert!(received.iter().all(|s| s.via == "grpc"));
+}
+
+#[tokio::test]
+async fn traces_go_as_json_over_http_when_asked() {
+    let (endpoint, spans) = otlp_receiver().await;
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json".to_owned()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+    ];
+    let (_server, base) = serve_with(&db, &env).await;
+    let pinged = reqwest::get(format!("{base}/ping")).await.unwrap();
+    let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
+    let received = spans_of(&spans, &trace_id).await;
+    assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
+    assert!(received.iter().all(|s| s.via == "json"), "{received:?}");
 }
 
 #[test]
@@ -466,7 +496,7 @@ async fn one_trace_follows_a_message_from_the_request_through_rabbitmq_to_the_so
             let in_trace: Vec<_> = received.iter().filter(|s| s.trace_id == request.trace_id).collect();
             let names: BTreeSet<&str> = in_trace.iter().map(|s| s.name.as_str()).collect();
             if hops.iter().all(|hop| names.contains(hop)) {
-                assert!(in_trace.iter().all(|s| s.service == "nosebook"), "{in_trace:?}");
+                assert!(in_trace.iter().all(|s| s.service == "nosebook" && s.via == "protobuf"), "{in_trace:?}");
                 // Two recipients (sender and receiver), one event: published once, in the trace.
                 assert_eq!(in_trace.iter().filter(|s| s.name == "outbox.publish").count(), 1);
                 return;
