@@ -67,7 +67,13 @@ fn execute(cli: Cli) -> ExitCode {
         Command::Notifier => "nosebook-notifier",
         _ => "nosebook",
     };
-    let telemetry = crate::telemetry::init(settings.app_env, service);
+    let telemetry = match crate::telemetry::init(settings.app_env, service) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("nosebook: configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let outcome = actix_web::rt::System::new().block_on(run(cli, settings));
     // Here, off the runtime: the trace exporter flushes with a blocking client.
     telemetry.shutdown();

@@ -44,6 +44,11 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Set by tests that move time by hand; never from the environment.
     pub clock_override: Option<Clock>,
+    /// Avatars decoded at once, and how long an upload waits for its turn before a 503.
+    pub avatar_decodes: usize,
+    pub avatar_wait: Duration,
+    /// Longest time a request body may take to arrive (WebSocket upgrades excepted).
+    pub body_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +194,9 @@ impl Settings {
                     exchange: lookup("NOSEBOOK_AMQP_EXCHANGE").unwrap_or_else(|| DEFAULT_AMQP_EXCHANGE.to_owned()),
                 }),
             },
+            avatar_decodes: number(&lookup, "NOSEBOOK_AVATAR_DECODES", 2, |n| *n > 0)?,
+            avatar_wait: Duration::from_secs(number(&lookup, "NOSEBOOK_AVATAR_WAIT_SECS", 10, |_| true)?),
+            body_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_BODY_TIMEOUT_SECS", 60, |n| *n > 0)?),
         })
     }
 
@@ -228,6 +236,14 @@ mod tests {
         assert!(err.to_string().starts_with("APP_ENV"));
         let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into())).unwrap_err();
         assert!(err.to_string().starts_with("NOSEBOOK_DB_POOL_SIZE"));
+        assert_eq!(
+            (s.avatar_decodes, s.avatar_wait, s.body_timeout),
+            (2, Duration::from_secs(10), Duration::from_secs(60))
+        );
+        for var in ["NOSEBOOK_AVATAR_DECODES", "NOSEBOOK_BODY_TIMEOUT_SECS"] {
+            let err = Settings::from_lookup(|v| (v == var).then(|| "0".into())).unwrap_err();
+            assert!(err.to_string().starts_with(var));
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! See ARCHITECTURE.md for the picture.
 
 pub mod api;
+pub mod avatar_decodes;
+pub mod body_timeout;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -27,6 +27,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::input::MAX_COMMAND_BYTES;
 use crate::api::{self, auth, service};
+use crate::avatar_decodes::AvatarDecodes;
+use crate::body_timeout::BodyTimeout;
 use crate::config::Settings;
 use crate::limits::Limits;
 use crate::limits::writes::throttle_writes;
@@ -157,6 +159,7 @@ impl Application {
             storage,
             users,
             limits: limits.clone(),
+            avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
         });
         Self::serve(settings, "nosebook", listener, hub_data.get_ref().clone(), move |cfg| {
             cfg.app_data(state.clone())
@@ -204,10 +207,13 @@ impl Application {
     {
         metrics::install();
         let addr = listener.local_addr()?;
+        let body_timeout = BodyTimeout(settings.body_timeout);
         let server = HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
                 .wrap(from_fn(throttle_writes))
+                .app_data(body_timeout)
+                .wrap(from_fn(crate::body_timeout::deadline))
                 .wrap(from_fn(auth::resolve_session))
                 .wrap(from_fn(api::hygiene::request_rules))
                 .wrap(from_fn(metrics::track_http))

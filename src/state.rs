@@ -10,6 +10,7 @@ use nosebook_schema::models::UserRow;
 use nosebook_schema::time::Clock;
 
 use crate::api::wire;
+use crate::avatar_decodes::AvatarDecodes;
 use crate::passwords::Passwords;
 use crate::storage::Storage;
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub users: UserCache,
     /// Limits on abuse kept in this node's memory.
     pub limits: actix_web::web::Data<crate::limits::Limits>,
+    /// Turns at decoding an uploaded avatar.
+    pub avatar_decodes: AvatarDecodes,
 }
 
 impl AppState {

@@ -1,10 +1,12 @@
 //! Logs and traces. Logs: human-readable in dev and testing, JSON lines in prod; `RUST_LOG`
-//! filters them. Traces: exported over OTLP/HTTP (protobuf) when `OTEL_EXPORTER_OTLP_ENDPOINT` is
-//! set — Jaeger ingests OTLP natively on port 4318 — with the W3C trace context propagated
-//! through the outbox and RabbitMQ (see `nosebook_notifier::trace_context`).
+//! filters them. Traces: exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set — over
+//! HTTP (protobuf, the standard's default, or JSON) or gRPC as `OTEL_EXPORTER_OTLP_PROTOCOL`
+//! says; Jaeger ingests OTLP natively on 4318 (HTTP) and 4317 (gRPC) — with the W3C trace
+//! context propagated through the outbox and RabbitMQ (see `nosebook_notifier::trace_context`).
 
 use opentelemetry::global;
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -60,6 +62,9 @@ pub async fn trace_id_header(
 #[must_use]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    /// The gRPC client's own runtime: it must outlive the final flush, which runs after the
+    /// server's runtime has ended.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Telemetry {
@@ -71,14 +76,43 @@ impl Telemetry {
         {
             eprintln!("nosebook: flushing traces failed: {e}");
         }
+        drop(self.runtime);
+    }
+}
+
+/// How spans travel to the collector: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
+/// `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf` (the standard's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    Grpc,
+    HttpProtobuf,
+    HttpJson,
+}
+
+impl OtlpProtocol {
+    /// A value outside the standard's three is refused: exporting in the wrong protocol loses
+    /// every span without a word (an HTTP request to a gRPC port).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        for var in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
+            let Some(raw) = lookup(var).filter(|v| !v.trim().is_empty()) else { continue };
+            return match raw.trim() {
+                "grpc" => Ok(Self::Grpc),
+                "http/protobuf" => Ok(Self::HttpProtobuf),
+                "http/json" => Ok(Self::HttpJson),
+                other => anyhow::bail!("{var}: {other:?} is not one of grpc, http/protobuf, http/json"),
+            };
+        }
+        Ok(Self::HttpProtobuf)
     }
 }
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// Installs logging, and trace export when the environment asks for it. `service` names this
-/// process in traces unless `OTEL_SERVICE_NAME` does.
-pub fn init(env: AppEnv, service: &'static str) -> Telemetry {
+/// process in traces unless `OTEL_SERVICE_NAME` does. Fails on an unknown OTLP protocol only;
+/// an exporter that cannot be built disables traces with a warning.
+pub fn init(env: AppEnv, service: &'static str) -> anyhow::Result<Telemetry> {
+    let protocol = OtlpProtocol::from_lookup(|var| std::env::var(var).ok())?;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn,nosebook_schema::pool=error"));
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
@@ -86,33 +120,55 @@ pub fn init(env: AppEnv, service: &'static str) -> Telemetry {
         AppEnv::Prod => logs.json().with_filter(filter).boxed(),
         AppEnv::Dev | AppEnv::Testing => logs.with_filter(filter).boxed(),
     };
-    let (traces, provider) = match exporter(service) {
-        Ok(Some(provider)) => {
+    let (traces, provider, runtime) = match exporter(service, protocol) {
+        Ok(Some((provider, runtime))) => {
             let tracer = provider.tracer("nosebook");
             let layer = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(EnvFilter::new(TRACE_FILTER));
-            (Some(layer.boxed()), Some(provider))
+            (Some(layer.boxed()), Some(provider), runtime)
         }
-        Ok(None) => (None, None),
+        Ok(None) => (None, None, None),
         Err(e) => {
             eprintln!("nosebook: traces disabled: {e}");
-            (None, None)
+            (None, None, None)
         }
     };
     // A second init (tests that build several apps) keeps the first subscriber.
     let _ = tracing_subscriber::registry().with(logs).with(traces).try_init();
-    Telemetry { provider }
+    Ok(Telemetry { provider, runtime })
 }
 
 /// The OTLP exporter, if `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-only variant) is set. The
-/// endpoint, headers and batching follow the standard `OTEL_*` variables.
-fn exporter(service: &'static str) -> anyhow::Result<Option<SdkTracerProvider>> {
+/// endpoint, headers and batching follow the standard `OTEL_*` variables. With gRPC, also the
+/// runtime its client lives on.
+fn exporter(
+    service: &'static str,
+    protocol: OtlpProtocol,
+) -> anyhow::Result<Option<(SdkTracerProvider, Option<tokio::runtime::Runtime>)>> {
     let configured = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
         .iter()
         .any(|var| std::env::var(var).is_ok_and(|v| !v.is_empty()));
     if !configured {
         return Ok(None);
     }
-    let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
+    let builder = opentelemetry_otlp::SpanExporter::builder();
+    let (exporter, runtime) = match protocol {
+        OtlpProtocol::HttpProtobuf => (builder.with_http().with_protocol(Protocol::HttpBinary).build()?, None),
+        OtlpProtocol::HttpJson => (builder.with_http().with_protocol(Protocol::HttpJson).build()?, None),
+        OtlpProtocol::Grpc => {
+            // tonic's channel runs its connection on the runtime it is created in; the batch
+            // exporter's thread only waits for the answers. One thread of its own is plenty.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("otlp-grpc")
+                .enable_all()
+                .build()?;
+            let exporter = {
+                let _inside = runtime.enter();
+                builder.with_tonic().build()?
+            };
+            (exporter, Some(runtime))
+        }
+    };
     let mut resource = Resource::builder();
     if std::env::var("OTEL_SERVICE_NAME").is_err() {
         resource = resource.with_service_name(service);
@@ -120,5 +176,28 @@ fn exporter(service: &'static str) -> anyhow::Result<Option<SdkTracerProvider>> 
     let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource.build()).build();
     global::set_text_map_propagator(TraceContextPropagator::new());
     global::set_tracer_provider(provider.clone());
-    Ok(Some(provider))
+    Ok(Some((provider, runtime)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_protocol_is_the_standard_variables_and_nothing_else() {
+        fn with(pairs: &[(&str, &str)]) -> anyhow::Result<OtlpProtocol> {
+            OtlpProtocol::from_lookup(|var| pairs.iter().find(|(k, _)| *k == var).map(|(_, v)| (*v).to_owned()))
+        }
+        assert_eq!(with(&[]).unwrap(), OtlpProtocol::HttpProtobuf);
+        assert_eq!(with(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "")]).unwrap(), OtlpProtocol::HttpProtobuf);
+        assert_eq!(with(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]).unwrap(), OtlpProtocol::Grpc);
+        assert_eq!(with(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]).unwrap(), OtlpProtocol::HttpJson);
+        let both = [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")];
+        assert_eq!(with(&both).unwrap(), OtlpProtocol::HttpProtobuf, "the traces-only variable wins");
+        let err = with(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpcs")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"OTEL_EXPORTER_OTLP_PROTOCOL: "grpcs" is not one of grpc, http/protobuf, http/json"#
+        );
+    }
 }

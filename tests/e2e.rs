@@ -276,18 +276,48 @@ struct ReceivedSpan {
     name: String,
     trace_id: String,
     service: String,
+    /// How it came: `protobuf` or `json` over HTTP, or `grpc`.
+    via: &'static str,
 }
 
-/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf) into spans.
-async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>) {
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+type Spans = std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>;
+
+/// Adds the spans of one export request to what a receiver got.
+fn record(
+    spans: &Spans,
+    via: &'static str,
+    request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+) {
     use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    let mut spans = spans.lock().unwrap();
+    for resource in request.resource_spans {
+        let service = resource
+            .resource
+            .iter()
+            .flat_map(|r| &r.attributes)
+            .find(|a| a.key == "service.name")
+            .and_then(|a| match a.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Any::StringValue(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
+            let trace_id = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+            spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone(), via });
+        }
+    }
+}
+
+/// A real OTLP/HTTP receiver on 127.0.0.1: decodes every `POST /v1/traces` (protobuf or JSON)
+/// into spans.
+async fn otlp_receiver() -> (String, Spans) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use prost::Message;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let spans = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let spans = Spans::default();
     let received = spans.clone();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
@@ -321,23 +351,10 @@ async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Receive
                     }
                     let body: Vec<u8> = buffer.drain(..head_end + length).skip(head_end).collect();
                     if head.starts_with("post /v1/traces") {
-                        let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
-                        let mut spans = spans.lock().unwrap();
-                        for resource in request.resource_spans {
-                            let service = resource
-                                .resource
-                                .iter()
-                                .flat_map(|r| &r.attributes)
-                                .find(|a| a.key == "service.name")
-                                .and_then(|a| match a.value.as_ref().and_then(|v| v.value.as_ref()) {
-                                    Some(Any::StringValue(s)) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .unwrap_or_default();
-                            for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
-                                let trace_id = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
-                                spans.push(ReceivedSpan { name: span.name, trace_id, service: service.clone() });
-                            }
+                        if head.contains("\r\ncontent-type: application/json") {
+                            record(&spans, "json", serde_json::from_slice(&body).unwrap());
+                        } else {
+                            record(&spans, "protobuf", ExportTraceServiceRequest::decode(body.as_slice()).unwrap());
                         }
                     }
                     let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
@@ -349,6 +366,101 @@ async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Receive
         }
     });
     (endpoint, spans)
+}
+
+/// A real OTLP/gRPC receiver on 127.0.0.1: the collector's trace service, served by tonic.
+async fn otlp_grpc_receiver() -> (String, Spans) {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+    use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+
+    struct Collector(Spans);
+
+    #[tonic::async_trait]
+    impl TraceService for Collector {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            record(&self.0, "grpc", request.into_inner());
+            Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let spans = Spans::default();
+    let service = TraceServiceServer::new(Collector(spans.clone()));
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    (endpoint, spans)
+}
+
+/// Waits until a receiver has a span of `trace_id`; its services.
+async fn spans_of(spans: &Spans, trace_id: &str) -> Vec<ReceivedSpan> {
+    for _ in 0..100 {
+        let received: Vec<_> = spans.lock().unwrap().iter().filter(|s| s.trace_id == trace_id).cloned().collect();
+        if !received.is_empty() {
+            return received;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no span of trace {trace_id} arrived; the receiver got {:?}", spans.lock().unwrap());
+}
+
+#[tokio::test]
+async fn traces_go_over_grpc_when_the_standard_variable_says_so() {
+    let (endpoint, spans) = otlp_grpc_receiver().await;
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+    ];
+    let (_server, base) = serve_with(&db, &env).await;
+    let pinged = reqwest::get(format!("{base}/ping")).await.unwrap();
+    let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
+    let received = spans_of(&spans, &trace_id).await;
+    assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
+    assert!(received.iter().all(|s| s.via == "grpc"));
+}
+
+#[tokio::test]
+async fn traces_go_as_json_over_http_when_asked() {
+    let (endpoint, spans) = otlp_receiver().await;
+    let db = support::empty_database().await;
+    assert!(nosebook(&["migrate"], &db).status.success());
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json".to_owned()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+    ];
+    let (_server, base) = serve_with(&db, &env).await;
+    let pinged = reqwest::get(format!("{base}/ping")).await.unwrap();
+    let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
+    let received = spans_of(&spans, &trace_id).await;
+    assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
+    assert!(received.iter().all(|s| s.via == "json"), "{received:?}");
+}
+
+#[test]
+fn an_unknown_otlp_protocol_stops_the_start() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nowhere")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "gRPC")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        r#"nosebook: configuration error: OTEL_EXPORTER_OTLP_PROTOCOL: "gRPC" is not one of grpc, http/protobuf, http/json"#
+    );
 }
 
 #[tokio::test]
@@ -384,7 +496,7 @@ async fn one_trace_follows_a_message_from_the_request_through_rabbitmq_to_the_so
             let in_trace: Vec<_> = received.iter().filter(|s| s.trace_id == request.trace_id).collect();
             let names: BTreeSet<&str> = in_trace.iter().map(|s| s.name.as_str()).collect();
             if hops.iter().all(|hop| names.contains(hop)) {
-                assert!(in_trace.iter().all(|s| s.service == "nosebook"), "{in_trace:?}");
+                assert!(in_trace.iter().all(|s| s.service == "nosebook" && s.via == "protobuf"), "{in_trace:?}");
                 // Two recipients (sender and receiver), one event: published once, in the trace.
                 assert_eq!(in_trace.iter().filter(|s| s.name == "outbox.publish").count(), 1);
                 return;

@@ -132,6 +132,14 @@ impl ApiError {
             retry_after_secs,
         }
     }
+    /// 408: the request body did not arrive in time.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::REQUEST_TIMEOUT, "Unknown", message)
+    }
+    /// 503: busy now, worth retrying shortly.
+    pub fn unavailable(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::SERVICE_UNAVAILABLE, kind, message)
+    }
     pub fn not_authenticated() -> Self {
         Self::forbidden("Not Authenticated", "You are not authenticated")
     }

@@ -131,6 +131,11 @@ fn stored_files(dir: &Path) -> Vec<String> {
 
 /// A PNG header claiming `side`×`side` pixels, with no pixel data.
 fn pixel_flood(side: u32) -> Vec<u8> {
+    png_header(side, side, 8)
+}
+
+/// A PNG header claiming `width`×`height` RGBA pixels of `bits` per channel, with no pixel data.
+fn png_header(width: u32, height: u32, bits: u8) -> Vec<u8> {
     fn crc32(bytes: &[u8]) -> u32 {
         let mut crc = !0u32;
         for &b in bytes {
@@ -142,9 +147,9 @@ fn pixel_flood(side: u32) -> Vec<u8> {
         !crc
     }
     let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
-    png.extend_from_slice(&side.to_be_bytes());
-    png.extend_from_slice(&side.to_be_bytes());
-    png.extend_from_slice(&[8, 6, 0, 0, 0]);
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[bits, 6, 0, 0, 0]);
     let crc = crc32(&png[12..]);
     png.extend_from_slice(&crc.to_be_bytes());
     for chunk in [b"IDAT", b"IEND"] {
@@ -206,6 +211,33 @@ async fn uploads_that_are_not_acceptable_avatars_are_refused_clearly() {
     assert_eq!(stored_files(&app.storage_dir).len(), 2);
     let me = app.get("/whoami", s).await;
     assert_eq!(me.data()["avatarUrl"], webp.data().as_str().unwrap());
+}
+
+#[actix_web::test]
+async fn large_canvases_under_the_pixel_limit_are_decoded_within_the_budget_or_refused() {
+    let app = spawn_app().await;
+    let (_, session) = app.register("large_canvas").await;
+    let s = Some(session.as_str());
+
+    // 39.7 megapixels at 8 bits per channel, a small file: decoded (119 MB), and nothing else
+    // of that size is allocated on the way to 400×400.
+    let canvas = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(6_300, 6_300, image::Rgb([200, 30, 30])));
+    let mut png = Cursor::new(Vec::new());
+    canvas.write_to(&mut png, ImageFormat::Png).unwrap();
+    drop(canvas);
+    let stored = app.upload_avatar(s, file(png.into_inner(), "canvas.png", "image/png")).await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.text);
+    let large = decoded(&app.fetch(stored.data().as_str().unwrap()).await.bytes().await.unwrap());
+    assert_eq!((large.width(), large.height()), (400, 400));
+    let [r, g, b] = large.to_rgb8().get_pixel(200, 200).0;
+    assert!(r > 180 && g < 60 && b < 60, "the colour survives, got {r},{g},{b}");
+
+    // 20.5 megapixels, under the pixel limit, but 16 bits per channel: 164 MB decoded, over the
+    // budget. Refused from the header, before any of it is allocated.
+    let answer = app.upload_avatar(s, file(png_header(5_000, 4_100, 16), "deep.png", "image/png")).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert_eq!(answer.error_type(), "User Service Error");
+    assert_eq!(answer.error_message(), "The image needs 164 MB once decoded; at most 160 MB are accepted");
 }
 
 /// An S3-compatible server of our own on 127.0.0.1 (s3s-fs, installed by `scripts/test`),

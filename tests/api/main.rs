@@ -7,6 +7,7 @@ mod support;
 
 mod accounts;
 mod avatars;
+mod body_timeout;
 mod comments;
 mod friendship;
 mod hardening;

@@ -18,17 +18,20 @@ const KIND: &str = "User Service Error";
 const READ_AT_MOST: usize = 4 * avatar::MAX_BYTES;
 
 /// Replace the caller's avatar: one file field named `file` (API.md §5.2). PNG, JPEG, WebP or GIF
-/// by content, at most 5 MB and 40 megapixels; stored as 400×400 and 100×100 JPEGs (the 100 px
-/// one at the same URL with `-100.jpg`). Answers the new avatar's URL.
+/// by content, at most 5 MB and 40 megapixels (and 160 MB decoded); stored as 400×400 and 100×100
+/// JPEGs (the 100 px one at the same URL with `-100.jpg`). Answers the new avatar's URL. At most
+/// `NOSEBOOK_AVATAR_DECODES` images are decoded at once; past `NOSEBOOK_AVATAR_WAIT_SECS` of
+/// waiting for a turn, 503.
 #[utoipa::path(post, path = "/users/change-avatar", tag = "users",
     security(("session" = [])),
     request_body(content_type = "multipart/form-data", description = "One file field named `file`"),
     responses(
         (status = 200, description = "The new avatar's URL", body = Success<String>),
-        (status = 400, description = "Not multipart, no `file` field, an unreadable image, or over 40 megapixels", body = Failure),
+        (status = 400, description = "Not multipart, no `file` field, an unreadable image, over 40 megapixels, or over 160 MB decoded", body = Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
         (status = 413, description = "Over 5 MB", body = Failure),
         (status = 415, description = "Not a PNG, JPEG, WebP or GIF image", body = Failure),
+        (status = 503, description = "Every decoding slot stayed busy for the whole wait", body = Failure),
     ))]
 pub async fn change_avatar(
     caller: SignedIn,
@@ -44,13 +47,23 @@ pub async fn change_avatar(
 
 async fn upload(caller: &SignedIn, state: &AppState, req: &HttpRequest, body: web::Payload) -> ApiResult<String> {
     let file = read_file(req, body).await?;
-    let image = web::block(move || avatar::process(&file))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("image worker: {e}")))?
-        .map_err(|e| match e {
-            AvatarError::Unsupported => ApiError::unsupported_media_type(KIND, e.to_string()),
-            AvatarError::TooManyPixels { .. } | AvatarError::Unreadable(_) => ApiError::bad_input(KIND, e.to_string()),
+    // Taken once the body is in: a slow upload holds no slot.
+    let slot =
+        state.avatar_decodes.slot().await.map_err(|_| {
+            ApiError::unavailable(KIND, "Too many images are being processed; try again in a few seconds")
         })?;
+    let image = web::block(move || {
+        let _slot = slot;
+        avatar::process(&file)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("image worker: {e}")))?
+    .map_err(|e| match e {
+        AvatarError::Unsupported => ApiError::unsupported_media_type(KIND, e.to_string()),
+        AvatarError::TooManyPixels { .. } | AvatarError::TooLargeToDecode { .. } | AvatarError::Unreadable(_) => {
+            ApiError::bad_input(KIND, e.to_string())
+        }
+    })?;
 
     // Generated keys, never the uploaded name; content-addressed, so the URL changes with the image.
     let me = caller.user.id;
