@@ -124,3 +124,58 @@ async fn openapi_describes_every_route() {
     }
     assert!(doc.body["components"]["securitySchemes"]["session"].is_object());
 }
+
+/// What schemathesis (`scripts/fuzz-api`) holds the server to must be true: ids are UUIDs
+/// wherever they appear, a command names the ids it cannot do without, and a plain `GET /ws`
+/// (no upgrade) has its 400 described.
+#[actix_web::test]
+async fn openapi_ids_are_uuids_and_commands_require_theirs() {
+    let app = spawn_compat_app().await;
+    let doc = app.get("/openapi.json", None).await.body;
+    let is_id = |name: &str| name == "id" || name.ends_with("Id") || name == "replyTo";
+    let uuid_format = |schema: &serde_json::Value| {
+        let items = if schema["type"] == "array" { &schema["items"] } else { schema };
+        items["format"] == "uuid"
+    };
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                if is_id(name) || name.ends_with("Ids") {
+                    assert!(uuid_format(&parameter["schema"]), "{method} {path}: {name} is not a UUID: {parameter}");
+                }
+            }
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if is_id(field) || field.ends_with("Ids") {
+                assert!(uuid_format(property), "{name}.{field} is not a UUID: {property}");
+            }
+        }
+    }
+    let required = |name: &str| -> Vec<String> {
+        let list = doc["components"]["schemas"][name]["required"].as_array().cloned().unwrap_or_default();
+        list.into_iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    for (command, fields) in [
+        ("PublishPost", &["ownerId", "message"][..]),
+        ("RemovePost", &["id"]),
+        ("PublishComment", &["id", "message"]),
+        ("RemoveComment", &["id"]),
+        ("SendRequest", &["responderId"]),
+        ("AnswerRequest", &["requesterId"]),
+        ("CancelRequest", &["responderId"]),
+        ("RemoveFriend", &["friendId"]),
+        ("SendMessageCommand", &["text"]),
+        ("CreateGroup", &["title"]),
+        ("RenameGroup", &["chatId", "title"]),
+        ("AddMembers", &["chatId"]),
+        ("LeaveGroup", &["chatId"]),
+    ] {
+        assert_eq!(required(command), fields, "{command}");
+    }
+    assert!(doc["paths"]["/ws"]["get"]["responses"]["400"].is_object(), "a plain GET /ws is a 400");
+    let plain = app.get("/ws", Some(seed::SESSION)).await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+}
