@@ -2,6 +2,7 @@
 //! listed here; a test checks the two agree.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{accounts, chats, comments, friendship, likes, posts, service, users, ws};
@@ -53,7 +54,7 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
         chats::messages::list,
         ws::connect,
     ),
-    modifiers(&SessionHeader),
+    modifiers(&SessionHeader, &CommonAnswers),
     tags(
         (name = "accounts", description = "Registration, login and sessions"),
         (name = "users", description = "People and their online status"),
@@ -77,5 +78,34 @@ impl Modify for SessionHeader {
             "session",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::auth::SESSION_HEADER))),
         );
+    }
+}
+
+/// Answers any operation can give besides its own, added where a handler's list lacks them: a
+/// 503 when the database does not answer in time (every route but the probes that never ask
+/// it), and a 413 for a command body over the size limit.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let failure = |description: &str| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Failure"))).build();
+            ResponseBuilder::new().description(description).content("application/json", content).build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let touches_database = !matches!(path.as_str(), "/ping" | "/healthz" | "/openapi.json");
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let answers = &mut operation.responses.responses;
+                if touches_database && !answers.contains_key("503") {
+                    let unavailable = failure("The database did not answer in time (`Unavailable`)");
+                    answers.insert("503".into(), unavailable.into());
+                }
+                let json_body =
+                    operation.request_body.as_ref().is_some_and(|body| body.content.contains_key("application/json"));
+                if json_body && !answers.contains_key("413") {
+                    answers.insert("413".into(), failure("The body is over the size limit (`Unknown`)").into());
+                }
+            }
+        }
     }
 }

@@ -126,8 +126,9 @@ async fn openapi_describes_every_route() {
 }
 
 /// What schemathesis (`scripts/fuzz-api`) holds the server to must be true: ids are UUIDs
-/// wherever they appear, a command names the ids it cannot do without, and a plain `GET /ws`
-/// (no upgrade) has its 400 described.
+/// wherever they appear, a command names the ids it cannot do without, and the answers every
+/// operation can give are described (a plain `GET /ws` without upgrade is a 400, a command over
+/// the size limit a 413, the database away a 503).
 #[actix_web::test]
 async fn openapi_ids_are_uuids_and_commands_require_theirs() {
     let app = spawn_compat_app().await;
@@ -176,6 +177,20 @@ async fn openapi_ids_are_uuids_and_commands_require_theirs() {
         assert_eq!(required(command), fields, "{command}");
     }
     assert!(doc["paths"]["/ws"]["get"]["responses"]["400"].is_object(), "a plain GET /ws is a 400");
+    // Every command can be too large, everything that reads the database can find it away.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let answers = &operation["responses"];
+            if operation["requestBody"]["content"]["application/json"].is_object() {
+                assert!(answers["413"].is_object(), "{method} {path} has no 413");
+            }
+            if !["/ping", "/healthz", "/openapi.json"].contains(&path.as_str()) {
+                assert!(answers["503"].is_object(), "{method} {path} has no 503");
+            }
+        }
+    }
+    let huge = json!({"ownerId": seed::TEST_TESTER, "message": "x".repeat(70 * 1024)});
+    assert_eq!(app.post("/posts/publish", Some(seed::SESSION), huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     let plain = app.get("/ws", Some(seed::SESSION)).await;
     assert_eq!(plain.status, StatusCode::BAD_REQUEST);
 }
