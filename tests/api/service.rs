@@ -189,6 +189,15 @@ async fn openapi_ids_are_uuids_and_commands_require_theirs() {
             }
         }
     }
+    // A created chat, post or comment links on to what uses its id, spelled as OpenAPI spells it.
+    for producer in ["/chats/create-group", "/posts/publish", "/comments/publish-on-post"] {
+        let links = doc["paths"][producer]["post"]["responses"]["200"]["links"].as_object().unwrap();
+        for (name, link) in links {
+            let target = link["operationRef"].as_str().unwrap_or_else(|| panic!("{producer} {name}: {link}"));
+            let pointer = target.trim_start_matches('#').to_owned();
+            assert!(doc.pointer(&pointer).is_some(), "{producer} {name} points nowhere: {target}");
+        }
+    }
     let huge = json!({"ownerId": seed::TEST_TESTER, "message": "x".repeat(70 * 1024)});
     assert_eq!(app.post("/posts/publish", Some(seed::SESSION), huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     let plain = app.get("/ws", Some(seed::SESSION)).await;
