@@ -117,6 +117,9 @@ impl Modify for CommonAnswers {
 /// reads and changes it.
 struct Links;
 
+/// A link's name, the target's path and method, and how the id gets there.
+type LinkTo = (&'static str, &'static str, &'static str, Pass);
+
 /// How a link passes the id on: as a parameter, or in a command body next to fixed fields.
 enum Pass {
     Parameter(&'static str),
@@ -127,7 +130,7 @@ impl Modify for Links {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use serde_json::json;
         const ID: &str = "$response.body#/data/id";
-        let table: [(&str, Vec<(&str, &str, &str, Pass)>); 3] = [
+        let table: [(&str, Vec<LinkTo>); 3] = [
             (
                 "/chats/create-group",
                 vec![
