@@ -1,6 +1,7 @@
 //! The web app in a real browser: Debian's headless Chromium driven over WebDriver
-//! (`chromedriver`), against the real binary. Assertions are on what is displayed; every page
-//! visited is saved to `docs/screenshots/` (the README shows them).
+//! (`chromedriver`), against the real binary. Assertions are on what is displayed; pages visited
+//! are saved under `target/tmp/screenshots/`, and one tour of the demo people (`nosebook seed
+//! demo`) saves the README's pictures to `docs/screenshots/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +11,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::elements::Element;
+use fantoccini::error::{CmdError, ErrorStatus};
 use fantoccini::{Client, ClientBuilder, Locator};
 use support::server::{BIN, free_port, serve};
 
@@ -60,18 +63,68 @@ async fn browser() -> (Driver, Client) {
     panic!("chromedriver never answered");
 }
 
+/// What a test saw, to look at when it fails: under the build's temporary directory, never in the
+/// README (test strings and scripts-as-names make poor pictures).
 async fn screenshot(client: &Client, name: &str) {
+    save_screenshot(client, &std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"), name).await;
+}
+
+/// A picture for the README, of the demo people: `docs/screenshots/`.
+async fn readme_screenshot(client: &Client, name: &str) {
+    settle(client).await;
+    // A blinking caret would make every run's picture differ.
+    client.execute("document.activeElement && document.activeElement.blur();", vec![]).await.unwrap();
+    save_screenshot(client, &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"), name).await;
+}
+
+async fn save_screenshot(client: &Client, dir: &std::path::Path, name: &str) {
     let png = client.screenshot().await.unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// htmx marks what it is working on: the element whose request is in flight (`htmx-request`) and
+/// the target being swapped and settled. None of them on the page means no swap is about to
+/// replace what a test finds next.
+const SETTLED: &str = "return document.readyState === 'complete' && \
+    document.querySelectorAll('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added').length === 0;";
+
+/// Waits until htmx has no request in flight and no swap under way.
+async fn settle(client: &Client) {
+    for _ in 0..200 {
+        if client.execute(SETTLED, vec![]).await.unwrap() == serde_json::json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("htmx never settled");
+}
+
+/// Finds the first element matching `css` once the page is settled and does `act` on it. A live
+/// event can still swap the element between the find and the act (the WebDriver then calls it
+/// stale): it is found anew and acted on again, a bounded number of times.
+async fn on<T>(client: &Client, css: &str, act: impl AsyncFn(Element) -> Result<T, CmdError>) -> T {
+    let mut last = None;
+    for _ in 0..10 {
+        settle(client).await;
+        let element = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+        match act(element).await {
+            Ok(value) => return value,
+            Err(e) if e.is_stale_element_reference() || e.is_element_not_interactable() => last = Some(e),
+            Err(e) if matches!(&e, CmdError::Standard(w) if w.error == ErrorStatus::ElementClickIntercepted) => {
+                last = Some(e)
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
+    panic!("{css} kept changing under the test: {last:?}");
 }
 
 /// The displayed text of the first element matching `css`, once there is one.
 async fn visible_text(client: &Client, css: &str) -> String {
-    let element = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
-    assert!(element.is_displayed().await.unwrap(), "{css} is not displayed");
-    element.text().await.unwrap()
+    let (displayed, text) = on(client, css, async |e| Ok((e.is_displayed().await?, e.text().await?))).await;
+    assert!(displayed, "{css} is not displayed");
+    text
 }
 
 /// Waits until the page's path is `path` (or starts with it, for ids).
@@ -89,19 +142,33 @@ async fn wait_for_path(client: &Client, prefix: &str) -> String {
 /// Types into the first field named `name`, or the first matching `name` as CSS when it has a space.
 async fn fill(client: &Client, name: &str, value: &str) {
     let css = if name.contains(' ') { name.to_owned() } else { format!("[name={name}]") };
-    let field = client.find(Locator::Css(&css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
+    on(client, &css, async |field| {
+        field.clear().await?;
+        field.send_keys(value).await
+    })
+    .await;
+}
+
+/// Presses Enter in the first element matching `css`.
+async fn press_enter(client: &Client, css: &str) {
+    on(client, css, async |e| e.send_keys("\u{E007}").await).await;
+}
+
+/// An attribute of the first element matching `css`.
+async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    on(client, css, async |e| e.attr(name).await).await
 }
 
 /// Polls until the first element matching `css` is displayed and its text satisfies `ok`.
 async fn wait_text(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let mut last = String::new();
     for _ in 0..150 {
+        // Found anew each time: a swap in between only makes this round miss.
         if let Ok(element) = client.find(Locator::Css(css)).await
             && element.is_displayed().await.unwrap_or(false)
+            && let Ok(text) = element.text().await
         {
-            last = element.text().await.unwrap_or_default();
+            last = text;
             if ok(&last) {
                 return last;
             }
@@ -120,7 +187,7 @@ async fn log_in(client: &Client, base: &str, nick: &str, password: &str) -> Stri
     client.goto(&format!("{base}/app/login")).await.unwrap();
     fill(client, "nick", nick).await;
     fill(client, "password", password).await;
-    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    click(client, "button[type=submit].primary").await;
     let page = wait_for_path(client, "/app/users/").await;
     wait_live(client).await;
     page
@@ -132,7 +199,21 @@ async fn wait_live(client: &Client) {
 }
 
 async fn click(client: &Client, css: &str) {
-    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    on(client, css, async |e| e.click().await).await;
+}
+
+/// Clicks the link whose text is `text`.
+async fn click_link(client: &Client, text: &str) {
+    settle(client).await;
+    for _ in 0..10 {
+        let link = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText(text)).await.unwrap();
+        match link.click().await {
+            Ok(()) => return,
+            Err(e) if e.is_stale_element_reference() => settle(client).await,
+            Err(e) => panic!("link {text}: {e}"),
+        }
+    }
+    panic!("link {text} kept changing under the test");
 }
 
 const XSS_NAME: &str = r#""><img src=x onerror=alert(1)>"#;
@@ -152,9 +233,9 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     screenshot(&client, "login").await;
 
     // Sign up: an empty form is refused field by field, next to each field.
-    client.find(Locator::LinkText("Sign up")).await.unwrap().click().await.unwrap();
+    click_link(&client, "Sign up").await;
     wait_for_path(&client, "/app/signup").await;
-    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    click(&client, "button[type=submit].primary").await;
     assert_eq!(visible_text(&client, "#field-nick-error").await, "Required");
     assert_eq!(visible_text(&client, "#field-password-error").await, "Required");
     screenshot(&client, "signup-errors").await;
@@ -163,7 +244,7 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     fill(&client, "last_name", XSS_NAME).await;
     fill(&client, "nick", "jane_in_browser").await;
     fill(&client, "password", "a long secret").await;
-    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    click(&client, "button[type=submit].primary").await;
     let my_page = wait_for_path(&client, "/app/users/").await;
 
     // The name is shown as written: text, not markup.
@@ -173,12 +254,10 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
 
     // A post goes on the wall without a reload, as text.
     fill(&client, "message", XSS_POST).await;
-    client.find(Locator::Css(".compose button")).await.unwrap().click().await.unwrap();
+    click(&client, ".compose button").await;
     assert_eq!(visible_text(&client, "#posts .post .text").await, XSS_POST);
     assert_eq!(client.current_url().await.unwrap().path(), my_page, "no navigation");
-    assert!(
-        client.find(Locator::Css(".compose textarea")).await.unwrap().prop("value").await.unwrap().unwrap().is_empty()
-    );
+    assert!(on(&client, ".compose textarea", async |e| e.prop("value").await).await.unwrap().is_empty());
     // It is stored: a reload shows it.
     client.refresh().await.unwrap();
     assert_eq!(visible_text(&client, "#posts .post .text").await, XSS_POST);
@@ -188,10 +267,9 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     // A new avatar: previewed before it leaves, then shown from storage, re-encoded to 400×400.
     let picture = std::env::temp_dir().join(format!("nosebook-browser-{}.png", std::process::id()));
     image::RgbImage::from_fn(600, 400, |x, _| image::Rgb([(x % 256) as u8, 90, 200])).save(&picture).unwrap();
-    let input = client.find(Locator::Css("#avatar-file")).await.unwrap();
-    input.send_keys(picture.to_str().unwrap()).await.unwrap();
+    on(&client, "#avatar-file", async |e| e.send_keys(picture.to_str().unwrap()).await).await;
     wait_visible(&client, "#avatar-preview").await;
-    client.find(Locator::Css(".avatar-form button")).await.unwrap().click().await.unwrap();
+    click(&client, ".avatar-form button").await;
     wait_visible(&client, ".avatar-box img.avatar.large").await;
     let loaded =
         "const i = document.querySelector('.avatar-box img.avatar.large'); return i.complete ? i.naturalWidth : 0;";
@@ -210,40 +288,39 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     client.set_window_size(390, 844).await.unwrap();
     client.refresh().await.unwrap();
     wait_visible(&client, ".profile h1").await;
-    let (menu_x, _, _, _) = client.find(Locator::Css("nav.menu")).await.unwrap().rectangle().await.unwrap();
-    let (main_x, _, _, _) = client.find(Locator::Css("main")).await.unwrap().rectangle().await.unwrap();
+    let (menu_x, _, _, _) = on(&client, "nav.menu", async |e| e.rectangle().await).await;
+    let (main_x, _, _, _) = on(&client, "main", async |e| e.rectangle().await).await;
     assert!((menu_x - main_x).abs() < 1.0, "stacked, not side by side");
     screenshot(&client, "profile-phone").await;
     client.set_window_size(1200, 900).await.unwrap();
 
     // Search as you type, from the header.
-    let search = client.find(Locator::Css("form.search input")).await.unwrap();
-    search.send_keys("asser").await.unwrap();
+    fill(&client, "form.search input", "asser").await;
     assert!(visible_text(&client, "#search-results .people").await.contains("Ass Asser"));
     screenshot(&client, "search").await;
-    client.find(Locator::LinkText("Ass Asser")).await.unwrap().click().await.unwrap();
+    click_link(&client, "Ass Asser").await;
     wait_for_path(&client, &format!("/app/users/{}", support::seed::ASS_ASSER)).await;
     assert!(visible_text(&client, ".profile h1").await.contains("Ass Asser"));
     screenshot(&client, "someone-else").await;
 
     // In Russian, then back.
-    client.find(Locator::LinkText("Русский")).await.unwrap().click().await.unwrap();
+    click_link(&client, "Русский").await;
     assert_eq!(visible_text(&client, "nav.menu a").await, "Моя страница");
     screenshot(&client, "someone-else-ru").await;
-    client.find(Locator::LinkText("English")).await.unwrap().click().await.unwrap();
+    click_link(&client, "English").await;
     assert_eq!(visible_text(&client, "nav.menu a").await, "My page");
 
     // Log out, then a wrong password is refused at the password field, the right one lets in.
-    client.find(Locator::Css("form.logout button")).await.unwrap().click().await.unwrap();
+    click(&client, "form.logout button").await;
     wait_for_path(&client, "/app/login").await;
     client.goto(&format!("{base}{my_page}")).await.unwrap();
     wait_for_path(&client, "/app/login").await;
     fill(&client, "nick", "jane_in_browser").await;
     fill(&client, "password", "not the secret").await;
-    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    click(&client, "button[type=submit].primary").await;
     assert_eq!(visible_text(&client, "#field-password-error").await, "Wrong password");
     fill(&client, "password", "a long secret").await;
-    client.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    click(&client, "button[type=submit].primary").await;
     assert_eq!(wait_for_path(&client, "/app/users/").await, my_page);
 
     client.close().await.unwrap();
@@ -355,7 +432,7 @@ async fn two_people_see_each_other_live() {
     fill(&a, ".compose textarea", "Live wall post").await;
     click(&a, ".compose button").await;
     wait_text(&a, "#posts .post .text", |t| t == "Live wall post").await;
-    let post = a.find(Locator::Css("#posts .post")).await.unwrap().attr("id").await.unwrap().unwrap();
+    let post = attr(&a, "#posts .post", "id").await.unwrap();
     let post = post.trim_start_matches("post-").to_owned();
     b.refresh().await.unwrap();
     click(&b, &format!("#post-{post} form.like button")).await;
@@ -400,7 +477,7 @@ async fn two_people_see_each_other_live() {
     wait_live(&b).await;
     fill(&b, "#send-box textarea", XSS_NAME).await;
     // Enter sends.
-    b.find(Locator::Css("#send-box textarea")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    press_enter(&b, "#send-box textarea").await;
     wait_text(&a, "#messages li:last-child .text", |t| t == XSS_NAME).await;
     assert!(a.find_all(Locator::Css("#messages img")).await.unwrap().is_empty(), "text, not markup");
     // Read as it arrived: the open chat has no unread count, after the list reloaded too.
@@ -416,15 +493,15 @@ async fn two_people_see_each_other_live() {
     a.refresh().await.unwrap();
     wait_live(&a).await;
     let dot = format!(".profile [data-presence='{DRUGTESTER}']");
-    assert!(!a.find(Locator::Css(&dot)).await.unwrap().attr("class").await.unwrap().unwrap_or_default().contains("on"));
+    assert!(!attr(&a, &dot, "class").await.unwrap_or_default().split(' ').any(|c| c == "on"));
     click(&b, "form.logout button").await;
     wait_for_path(&b, "/app/login").await;
     log_in(&b, &base, "drugtester", PASSWORD).await;
     for _ in 0..100 {
-        let class = a.find(Locator::Css(&dot)).await.unwrap().attr("class").await.unwrap().unwrap_or_default();
+        let class = attr(&a, &dot, "class").await.unwrap_or_default();
         if class.split(' ').any(|c| c == "on") {
             // Visible: a green dot has a size and a colour.
-            let colour = a.find(Locator::Css(&dot)).await.unwrap().css_value("background-color").await.unwrap();
+            let colour = on(&a, &dot, async |e| e.css_value("background-color").await).await;
             assert_ne!(colour, "rgba(0, 0, 0, 0)");
             screenshot(&a, "online-dot").await;
             a.goto(&format!("{base}/app/friends")).await.unwrap();
@@ -463,15 +540,14 @@ async fn a_group_chat_from_create_to_leave() {
     assert_eq!(wait_text(&a, "#chat-title", |t| t != "Weekend").await, "Weekend plans");
 
     click(&a, "details.group-settings summary").await;
-    let select = a.find(Locator::Css("details.group-settings select[name=user]")).await.unwrap();
-    select.select_by_value(TOLBER).await.unwrap();
+    on(&a, "details.group-settings select[name=user]", async |e| e.select_by_value(TOLBER).await).await;
     click(&a, "details.group-settings form[action$='/members'] button").await;
     click(&a, "details.group-settings summary").await;
     wait_text(&a, "details.group-settings .members", |t| t.contains("Tolber") && t.contains("Sanal")).await;
 
     wait_live(&a).await;
     fill(&a, "#send-box textarea", "See you on Saturday").await;
-    a.find(Locator::Css("#send-box textarea")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    press_enter(&a, "#send-box textarea").await;
     wait_text(&a, "#messages li.mine .text", |t| t == "See you on Saturday").await;
     screenshot(&a, "group-chat").await;
 
@@ -482,4 +558,116 @@ async fn a_group_chat_from_create_to_leave() {
     let list = wait_text(&a, "#chat-list", |_| true).await;
     assert!(!list.contains("Weekend plans"), "left: {list}");
     a.close().await.unwrap();
+}
+
+/// The README's pictures: the demo people (`nosebook seed demo`, under the frozen clock so the
+/// pictures only change when the pages do) as a newcomer would meet them. Anna browses, Boris is
+/// the friend who comes online, likes her post and writes to her.
+#[tokio::test]
+async fn the_demo_people_for_the_readme() {
+    const PASSWORD: &str = "nosebook-demo";
+    let db = support::fresh_database().await;
+    let seeded = Command::new(BIN).args(["seed", "demo"]).env("DATABASE_URL", &db).env("APP_ENV", "testing").status();
+    assert!(seeded.unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let (_driver_a, anna) = browser().await;
+    let (_driver_b, boris) = browser().await;
+
+    anna.goto(&base).await.unwrap();
+    wait_for_path(&anna, "/app/login").await;
+    fill(&anna, "nick", "anna").await;
+    readme_screenshot(&anna, "login").await;
+    click_link(&anna, "Sign up").await;
+    wait_for_path(&anna, "/app/signup").await;
+    fill(&anna, "first_name", "Frank").await;
+    click(&anna, "button[type=submit].primary").await;
+    assert_eq!(visible_text(&anna, "#field-nick-error").await, "Required");
+    readme_screenshot(&anna, "signup-errors").await;
+
+    let anna_page = log_in(&anna, &base, "anna", PASSWORD).await;
+    wait_text(&anna, "#posts", |t| t.contains("Coffee on Friday?")).await;
+    readme_screenshot(&anna, "profile").await;
+    anna.set_window_size(390, 844).await.unwrap();
+    anna.refresh().await.unwrap();
+    wait_visible(&anna, ".profile h1").await;
+    readme_screenshot(&anna, "profile-phone").await;
+    anna.set_window_size(1200, 900).await.unwrap();
+
+    fill(&anna, "form.search input", "bo").await;
+    wait_text(&anna, "#search-results .people", |t| t.contains("Boris Volkov")).await;
+    readme_screenshot(&anna, "search").await;
+    click_link(&anna, "Boris Volkov").await;
+    wait_text(&anna, ".profile h1", |t| t.contains("Boris Volkov")).await;
+    let boris_id = wait_for_path(&anna, "/app/users/").await.trim_start_matches("/app/users/").to_owned();
+    wait_live(&anna).await;
+
+    // Boris comes online while Anna looks at his page.
+    log_in(&boris, &base, "boris", PASSWORD).await;
+    let dot = format!(".profile [data-presence='{boris_id}']");
+    wait_class(&anna, &dot, "on").await;
+    readme_screenshot(&anna, "online-dot").await;
+    click_link(&anna, "Русский").await;
+    assert_eq!(visible_text(&anna, "nav.menu a").await, "Моя страница");
+    readme_screenshot(&anna, "someone-else-ru").await;
+    click_link(&anna, "English").await;
+    assert_eq!(visible_text(&anna, "nav.menu a").await, "My page");
+    readme_screenshot(&anna, "someone-else").await;
+
+    // Anna posts; Boris likes it and she sees it at once.
+    anna.goto(&format!("{base}{anna_page}")).await.unwrap();
+    wait_live(&anna).await;
+    fill(&anna, ".compose textarea", "Baked a honey cake today. Come over tonight, there is plenty!").await;
+    click(&anna, ".compose button").await;
+    wait_text(&anna, "#posts .post .text", |t| t.starts_with("Baked a honey cake")).await;
+    let post = attr(&anna, "#posts .post", "id").await.unwrap();
+    boris.goto(&format!("{base}{anna_page}")).await.unwrap();
+    wait_live(&boris).await;
+    click(&boris, &format!("#{post} form.like button")).await;
+    wait_text(&anna, "#toasts", |t| t.contains("♥ Boris Volkov")).await;
+    wait_text(&anna, &format!("#{post} .count"), |t| t == "1").await;
+    readme_screenshot(&anna, "live-like").await;
+
+    // Boris answers in their chat; it arrives in Anna's open chat.
+    click(&anna, "nav.menu a[href='/app/messenger']").await;
+    click(&anna, "#chat-list li a").await;
+    wait_text(&anna, "#messages li:last-child .text", |t| t == "Of course! 7 pm.").await;
+    wait_live(&anna).await;
+    click(&boris, "nav.menu a[href='/app/messenger']").await;
+    click(&boris, "#chat-list li a").await;
+    wait_live(&boris).await;
+    fill(&boris, "#send-box textarea", "I'll bring the tea. Save me a slice of that cake!").await;
+    press_enter(&boris, "#send-box textarea").await;
+    wait_text(&anna, "#messages li:last-child .text", |t| t.starts_with("I'll bring the tea")).await;
+    readme_screenshot(&anna, "messenger").await;
+
+    anna.goto(&format!("{base}/app/friends")).await.unwrap();
+    wait_text(&anna, ".people", |t| t.contains("Boris Volkov") && t.contains("Chloe Martin")).await;
+    readme_screenshot(&anna, "friends").await;
+
+    // A group chat with both her friends.
+    click(&anna, "nav.menu a[href='/app/messenger']").await;
+    fill(&anna, ".group-form input[name=title]", "Weekend hike").await;
+    click(&anna, ".group-form label.check:nth-of-type(1) input").await;
+    click(&anna, ".group-form label.check:nth-of-type(2) input").await;
+    click(&anna, ".group-form button").await;
+    assert_eq!(wait_text(&anna, "#chat-title", |t| !t.is_empty()).await, "Weekend hike");
+    wait_live(&anna).await;
+    fill(&anna, "#send-box textarea", "Chloe, which trail was the 23 km one? Let's all go on Saturday.").await;
+    press_enter(&anna, "#send-box textarea").await;
+    wait_text(&anna, "#messages li.mine .text", |t| t.starts_with("Chloe, which trail")).await;
+    readme_screenshot(&anna, "group-chat").await;
+
+    anna.close().await.unwrap();
+    boris.close().await.unwrap();
+}
+
+/// Waits until the first element matching `css` has the class `class`.
+async fn wait_class(client: &Client, css: &str, class: &str) {
+    for _ in 0..100 {
+        if attr(client, css, "class").await.unwrap_or_default().split(' ').any(|c| c == class) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never got the class {class}");
 }

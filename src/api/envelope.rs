@@ -18,6 +18,15 @@ pub struct Success<T> {
     pub data: T,
 }
 
+/// `{"ok":true,"data":…}`, or `{"ok":true}` without `data` when there is nothing to show
+/// ([`Reply::Empty`]). Only describes that answer in the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuccessOrEmpty<T> {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<T>,
+}
+
 /// `{"ok":false,"errors":[{type, message}]}`
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Failure {

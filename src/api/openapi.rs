@@ -1,7 +1,10 @@
 //! The OpenAPI description served at `/openapi.json`. Every route in [`super::routes`] is
 //! listed here; a test checks the two agree.
 
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{accounts, chats, comments, friendship, likes, posts, service, users, ws};
@@ -11,7 +14,8 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
     info(
         title = "Nosebook API",
         description = "Wire-compatible with the original Nosebook API (see API.md), with real HTTP status codes. \
-                       Every answer is an envelope `{ok, errors?, data?}`."
+                       Every answer is an envelope `{ok, errors?, data?}`. \
+                       Examples use the ids of the compatibility seed (`nosebook seed compat`), as user `test_tester`."
     ),
     paths(
         service::ping,
@@ -55,7 +59,7 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
         chats::messages::list,
         ws::connect,
     ),
-    modifiers(&SessionHeader, &WritesThrottled),
+    modifiers(&SessionHeader, &WritesThrottled, &CommonAnswers, &Links),
     tags(
         (name = "accounts", description = "Registration, login and sessions"),
         (name = "users", description = "People and their online status"),
@@ -107,6 +111,116 @@ impl Modify for WritesThrottled {
             }
             if let Some(operation) = item.post.as_mut() {
                 operation.responses.responses.entry("429".to_owned()).or_insert_with(|| throttled.clone().into());
+            }
+        }
+    }
+}
+
+/// Answers any operation can give besides its own, added where a handler's list lacks them: a
+/// 503 when the database does not answer in time (every route but the probes that never ask
+/// it), and a 413 for a command body over the size limit.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let failure = |description: &str| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Failure"))).build();
+            ResponseBuilder::new().description(description).content("application/json", content).build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let touches_database = !matches!(path.as_str(), "/ping" | "/healthz" | "/openapi.json");
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let answers = &mut operation.responses.responses;
+                if touches_database && !answers.contains_key("503") {
+                    let unavailable = failure("The database did not answer in time (`Unavailable`)");
+                    answers.insert("503".into(), unavailable.into());
+                }
+                let json_body =
+                    operation.request_body.as_ref().is_some_and(|body| body.content.contains_key("application/json"));
+                if json_body && !answers.contains_key("413") {
+                    answers.insert("413".into(), failure("The body is over the size limit (`Unknown`)").into());
+                }
+            }
+        }
+    }
+}
+
+/// Where an id that one operation answers (`data.id`) goes next: OpenAPI links, so clients and
+/// stateful fuzzing (`scripts/fuzz-api`) can chain a created chat, post or comment into what
+/// reads and changes it.
+struct Links;
+
+/// A link's name, the target's path and method, and how the id gets there.
+type LinkTo = (&'static str, &'static str, &'static str, Pass);
+
+/// How a link passes the id on: as a parameter, or in a command body next to fixed fields.
+enum Pass {
+    Parameter(&'static str),
+    Body(&'static str, serde_json::Value),
+}
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        const ID: &str = "$response.body#/data/id";
+        let table: [(&str, Vec<LinkTo>); 3] = [
+            (
+                "/chats/create-group",
+                vec![
+                    ("GetChat", "/chats/{id}", "get", Pass::Parameter("id")),
+                    ("ListMessages", "/messages", "get", Pass::Parameter("chatId")),
+                    (
+                        "SendMessage",
+                        "/conversations/send-message",
+                        "post",
+                        Pass::Body("chatId", json!({"text": "Hello, group"})),
+                    ),
+                    ("RenameGroup", "/chats/rename", "post", Pass::Body("chatId", json!({"title": "Renamed"}))),
+                    ("AddMembers", "/chats/add-members", "post", Pass::Body("chatId", json!({"userIds": []}))),
+                    ("LeaveGroup", "/chats/leave", "post", Pass::Body("chatId", json!({}))),
+                ],
+            ),
+            (
+                "/posts/publish",
+                vec![
+                    ("GetPost", "/posts/{id}", "get", Pass::Parameter("id")),
+                    ("ListComments", "/comments", "get", Pass::Parameter("postId")),
+                    ("LikePost", "/like/post", "post", Pass::Body("id", json!({}))),
+                    ("Comment", "/comments/publish-on-post", "post", Pass::Body("id", json!({"message": "A comment"}))),
+                    ("RemovePost", "/posts/remove", "post", Pass::Body("id", json!({}))),
+                ],
+            ),
+            (
+                "/comments/publish-on-post",
+                vec![
+                    ("GetComment", "/comments/{id}", "get", Pass::Parameter("id")),
+                    ("LikeComment", "/like/comment", "post", Pass::Body("id", json!({}))),
+                    ("RemoveComment", "/comments/remove", "post", Pass::Body("id", json!({}))),
+                ],
+            ),
+        ];
+        for (producer, links) in table {
+            let Some(operation) = openapi.paths.paths.get_mut(producer).and_then(|item| item.post.as_mut()) else {
+                continue;
+            };
+            let Some(utoipa::openapi::RefOr::T(created)) = operation.responses.responses.get_mut("200") else {
+                continue;
+            };
+            for (name, path, method, pass) in links {
+                let target = format!("#/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1"));
+                // utoipa 5.5 writes a link's own fields in snake_case (`operation_ref`), which no
+                // client reads; the extension map is written as is, so the fields go there.
+                let mut fields = Extensions::default();
+                fields.insert("operationRef".into(), json!(target));
+                match pass {
+                    Pass::Parameter(parameter) => fields.insert("parameters".into(), json!({ parameter: ID })),
+                    Pass::Body(field, mut body) => {
+                        body[field] = json!(ID);
+                        fields.insert("requestBody".into(), body)
+                    }
+                };
+                let link = LinkBuilder::new().extensions(Some(fields)).build();
+                created.links.insert(name.to_owned(), link.into());
             }
         }
     }

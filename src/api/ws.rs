@@ -20,6 +20,7 @@ use nosebook_notifier::Hub;
     security(("session" = [])),
     responses(
         (status = 101, description = "Switching protocols: one JSON text frame per event"),
+        (status = 400, description = "Not a WebSocket upgrade (`Unknown`): a plain GET without the upgrade headers", body = crate::api::envelope::Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = crate::api::envelope::Failure),
         (status = 429, description = "Too many upgrades from this address, or too many sockets open for this \
             session (`Too Many Requests`); no upgrade", body = crate::api::envelope::Failure,

@@ -9,12 +9,14 @@ use crate::passwords::Passwords;
 
 pub const PASSWORD: &str = "nosebook-demo";
 
-const PEOPLE: [(&str, &str, &str); 5] = [
-    ("Anna", "Petrova", "anna"),
-    ("Boris", "Volkov", "boris"),
-    ("Chloe", "Martin", "chloe"),
-    ("Dmitri", "Sokolov", "dmitri"),
-    ("Emma", "Wilson", "emma"),
+/// Fixed ids: a person's initials are coloured by their id, so fixed ids keep the demo (and the
+/// README's screenshots of it) looking the same from one load to the next.
+const PEOPLE: [(u128, &str, &str, &str); 5] = [
+    (0xa1d0_0000_0000_4000_8000_0000_0000_0001, "Anna", "Petrova", "anna"),
+    (0xb2d0_0000_0000_4000_8000_0000_0000_0002, "Boris", "Volkov", "boris"),
+    (0xc3d0_0000_0000_4000_8000_0000_0000_0003, "Chloe", "Martin", "chloe"),
+    (0xd4d0_0000_0000_4000_8000_0000_0000_0004, "Dmitri", "Sokolov", "dmitri"),
+    (0xe5d0_0000_0000_4000_8000_0000_0000_0005, "Emma", "Wilson", "emma"),
 ];
 
 /// Times are relative to `now`, the server's clock, so the demo looks alive when it starts.
@@ -22,9 +24,9 @@ pub async fn data_set(now: DateTime<Utc>) -> anyhow::Result<DataSet> {
     let ago = |minutes: i64| now - Duration::minutes(minutes);
     let passwords = Passwords::new()?;
     let mut users = Vec::new();
-    for (i, (first, last, nick)) in PEOPLE.iter().enumerate() {
+    for (i, (id, first, last, nick)) in PEOPLE.iter().enumerate() {
         users.push(SeedUser {
-            id: Uuid::new_v4(),
+            id: Uuid::from_u128(*id),
             first_name: (*first).into(),
             last_name: (*last).into(),
             nick: (*nick).into(),

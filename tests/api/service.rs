@@ -127,3 +127,82 @@ async fn openapi_describes_every_route() {
     }
     assert!(doc.body["components"]["securitySchemes"]["session"].is_object());
 }
+
+/// What schemathesis (`scripts/fuzz-api`) holds the server to must be true: ids are UUIDs
+/// wherever they appear, a command names the ids it cannot do without, and the answers every
+/// operation can give are described (a plain `GET /ws` without upgrade is a 400, a command over
+/// the size limit a 413, the database away a 503).
+#[actix_web::test]
+async fn openapi_ids_are_uuids_and_commands_require_theirs() {
+    let app = spawn_compat_app().await;
+    let doc = app.get("/openapi.json", None).await.body;
+    let is_id = |name: &str| name == "id" || name.ends_with("Id") || name == "replyTo";
+    let uuid_format = |schema: &serde_json::Value| {
+        let items = if schema["type"] == "array" { &schema["items"] } else { schema };
+        items["format"] == "uuid"
+    };
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                if is_id(name) || name.ends_with("Ids") {
+                    assert!(uuid_format(&parameter["schema"]), "{method} {path}: {name} is not a UUID: {parameter}");
+                }
+            }
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if is_id(field) || field.ends_with("Ids") {
+                assert!(uuid_format(property), "{name}.{field} is not a UUID: {property}");
+            }
+        }
+    }
+    let required = |name: &str| -> Vec<String> {
+        let list = doc["components"]["schemas"][name]["required"].as_array().cloned().unwrap_or_default();
+        list.into_iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    for (command, fields) in [
+        ("PublishPost", &["ownerId", "message"][..]),
+        ("RemovePost", &["id"]),
+        ("PublishComment", &["id", "message"]),
+        ("RemoveComment", &["id"]),
+        ("SendRequest", &["responderId"]),
+        ("AnswerRequest", &["requesterId"]),
+        ("CancelRequest", &["responderId"]),
+        ("RemoveFriend", &["friendId"]),
+        ("SendMessageCommand", &["text"]),
+        ("CreateGroup", &["title"]),
+        ("RenameGroup", &["chatId", "title"]),
+        ("AddMembers", &["chatId"]),
+        ("LeaveGroup", &["chatId"]),
+    ] {
+        assert_eq!(required(command), fields, "{command}");
+    }
+    assert!(doc["paths"]["/ws"]["get"]["responses"]["400"].is_object(), "a plain GET /ws is a 400");
+    // Every command can be too large, everything that reads the database can find it away.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let answers = &operation["responses"];
+            if operation["requestBody"]["content"]["application/json"].is_object() {
+                assert!(answers["413"].is_object(), "{method} {path} has no 413");
+            }
+            if !["/ping", "/healthz", "/openapi.json"].contains(&path.as_str()) {
+                assert!(answers["503"].is_object(), "{method} {path} has no 503");
+            }
+        }
+    }
+    // A created chat, post or comment links on to what uses its id, spelled as OpenAPI spells it.
+    for producer in ["/chats/create-group", "/posts/publish", "/comments/publish-on-post"] {
+        let links = doc["paths"][producer]["post"]["responses"]["200"]["links"].as_object().unwrap();
+        for (name, link) in links {
+            let target = link["operationRef"].as_str().unwrap_or_else(|| panic!("{producer} {name}: {link}"));
+            let pointer = target.trim_start_matches('#').to_owned();
+            assert!(doc.pointer(&pointer).is_some(), "{producer} {name} points nowhere: {target}");
+        }
+    }
+    let huge = json!({"ownerId": seed::TEST_TESTER, "message": "x".repeat(70 * 1024)});
+    assert_eq!(app.post("/posts/publish", Some(seed::SESSION), huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let plain = app.get("/ws", Some(seed::SESSION)).await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+}

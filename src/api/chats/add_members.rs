@@ -16,9 +16,11 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AddMembers {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub chat_id: Uuid,
     /// At most 200; those already in are ignored.
+    #[schema(max_items = 200)]
     pub user_ids: Vec<Uuid>,
 }
 

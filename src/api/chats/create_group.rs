@@ -17,14 +17,17 @@ use crate::state::AppState;
 #[serde(default, rename_all = "camelCase")]
 pub struct CreateGroup {
     /// 1-128 characters after trimming.
+    #[schema(required = true, min_length = 1, max_length = 128)]
     #[serde(deserialize_with = "string_or_null")]
     pub title: String,
     /// Who else is in it (you are added yourself); at most 200.
+    #[schema(max_items = 200)]
     pub member_ids: Vec<Uuid>,
 }
 
 /// Create a group chat. Every member gets `chat_updated`.
-#[utoipa::path(post, path = "/chats/create-group", tag = "chats", request_body = CreateGroup,
+#[utoipa::path(post, path = "/chats/create-group", tag = "chats", 
+    request_body(content = CreateGroup, example = json!({"title": "Weekend", "memberIds": ["2db640fd-7aa4-4bba-8ee6-3935b700297a"]})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new group", body = Success<Chat>),

@@ -4,7 +4,7 @@ use nosebook_schema::ids::ChatId;
 use nosebook_schema::queries::chats;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, SuccessOrEmpty};
 use crate::api::input::parse_id;
 use crate::api::present::Presenter;
 use crate::api::wire::Chat;
@@ -14,9 +14,9 @@ use crate::state::AppState;
 /// messages — answers `{"ok":true}` with no `data`, as the original.
 #[utoipa::path(get, path = "/chats/{id}", tag = "chats",
     security(("session" = [])),
-    params(("id" = String, Path, description = "Chat id")),
+    params(("id" = uuid::Uuid, Path, description = "Chat id")),
     responses(
-        (status = 200, description = "The chat, or `{\"ok\":true}` without data", body = Success<Chat>),
+        (status = 200, description = "The chat, or `{\"ok\":true}` without data", body = SuccessOrEmpty<Chat>),
         (status = 400, description = "Not a UUID (`Unknown`)", body = Failure),
         (status = 403, description = "Not signed in", body = Failure),
     ))]

@@ -15,6 +15,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct LeaveGroup {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub chat_id: Uuid,
 }

@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/chats", tag = "chats",
     security(("session" = [])),
     params(
-        ("interlocutorId" = Option<String>, Query, description = "Only the private chat with this user"),
+        ("interlocutorId" = Option<uuid::Uuid>, Query, description = "Only the private chat with this user"),
         ("limit" = Option<u32>, Query, description = "Page size, default 10, at most 20"),
         ("next" = Option<String>, Query, description = "Cursor of the previous page"),
     ),

@@ -18,7 +18,7 @@ const KIND: &str = "Message Presenter Error";
 #[utoipa::path(get, path = "/messages", tag = "chats",
     security(("session" = [])),
     params(
-        ("chatId" = String, Query, description = "The chat (required)"),
+        ("chatId" = uuid::Uuid, Query, description = "The chat (required)"),
         ("limit" = Option<u32>, Query, description = "Page size, default 10, at most 20"),
         ("next" = Option<String>, Query, description = "Older than this cursor"),
         ("prev" = Option<String>, Query, description = "Newer than this cursor"),

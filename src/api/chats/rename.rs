@@ -16,9 +16,11 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RenameGroup {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub chat_id: Uuid,
     /// 1-128 characters after trimming.
+    #[schema(required = true, min_length = 1, max_length = 128)]
     #[serde(deserialize_with = "string_or_null")]
     pub title: String,
 }

@@ -26,6 +26,7 @@ pub struct SendMessageCommand {
     #[serde(deserialize_with = "go_uuid")]
     pub chat_id: Uuid,
     /// 1-4096 characters after trimming.
+    #[schema(required = true, min_length = 1, max_length = 4096)]
     #[serde(deserialize_with = "string_or_null")]
     pub text: String,
     /// A message of the same chat this one answers.
@@ -35,7 +36,8 @@ pub struct SendMessageCommand {
 
 /// Send a message to a person (`recipientId`) or to a chat (`chatId`). Every member's sockets
 /// get `new_message`, the sender's included.
-#[utoipa::path(post, path = "/conversations/send-message", tag = "chats", request_body = SendMessageCommand,
+#[utoipa::path(post, path = "/conversations/send-message", tag = "chats", 
+    request_body(content = SendMessageCommand, example = json!({"recipientId": "2db640fd-7aa4-4bba-8ee6-3935b700297a", "text": "Hello!"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "Sent (`data: true`, as the original)", body = Success<bool>),

@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// One live comment that is on a post. Anything else answers `data: null`, as the original.
 #[utoipa::path(get, path = "/comments/{id}", tag = "comments",
     security(("session" = [])),
-    params(("id" = String, Path, description = "Comment id")),
+    params(("id" = uuid::Uuid, Path, description = "Comment id", example = "120c79b8-3927-48b7-a308-1ffd3db6036f")),
     responses(
         (status = 200, description = "The comment, or `data: null`", body = Success<Option<Comment>>),
         (status = 403, description = "Not signed in", body = Failure),

@@ -17,7 +17,7 @@ const KIND: &str = "Comment Presenter Error";
 #[utoipa::path(get, path = "/comments", tag = "comments",
     security(("session" = [])),
     params(
-        ("postId" = String, Query, description = "The post (required)"),
+        ("postId" = uuid::Uuid, Query, description = "The post (required)", example = "c7b7bf17-38f9-4ed5-b0a8-501a90f7c8e7"),
         ("next" = Option<String>, Query, description = "Page after this cursor"),
         ("prev" = Option<String>, Query, description = "Page before this cursor"),
         ("last" = Option<bool>, Query, description = "`true`: the last page"),

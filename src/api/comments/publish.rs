@@ -17,15 +17,18 @@ use crate::state::AppState;
 #[serde(default)]
 pub struct PublishComment {
     /// The post's id (the original names it `id`).
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub id: Uuid,
     /// 1-4096 characters after trimming.
+    #[schema(required = true, min_length = 1, max_length = 4096)]
     #[serde(deserialize_with = "string_or_null")]
     pub message: String,
 }
 
 /// Comment on a live post.
-#[utoipa::path(post, path = "/comments/publish-on-post", tag = "comments", request_body = PublishComment,
+#[utoipa::path(post, path = "/comments/publish-on-post", tag = "comments", 
+    request_body(content = PublishComment, example = json!({"id": "c7b7bf17-38f9-4ed5-b0a8-501a90f7c8e7", "message": "Nice post"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new comment's id", body = Success<Created>),

@@ -15,6 +15,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct RemoveComment {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub id: Uuid,
 }
@@ -26,7 +27,8 @@ enum Refusal {
 }
 
 /// Remove a comment (soft delete). Its author and the owner of the wall it is on may.
-#[utoipa::path(post, path = "/comments/remove", tag = "comments", request_body = RemoveComment,
+#[utoipa::path(post, path = "/comments/remove", tag = "comments", 
+    request_body(content = RemoveComment, example = json!({"id": "120c79b8-3927-48b7-a308-1ffd3db6036f"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The removed comment's id", body = Success<Created>),

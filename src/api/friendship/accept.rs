@@ -18,12 +18,14 @@ use crate::state::AppState;
 #[serde(default, rename_all = "camelCase")]
 pub struct AnswerRequest {
     /// Who sent the request.
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub requester_id: Uuid,
 }
 
 /// Accept a pending request sent to you (a denied one too).
-#[utoipa::path(post, path = "/friendship/accept-request", tag = "friendship", request_body = AnswerRequest,
+#[utoipa::path(post, path = "/friendship/accept-request", tag = "friendship", 
+    request_body(content = AnswerRequest, example = json!({"requesterId": "1ae02f69-ea1a-4308-b825-0e5896e652e4"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The accepted request", body = Success<FriendRequest>),

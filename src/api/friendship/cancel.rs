@@ -16,13 +16,15 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CancelRequest {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub responder_id: Uuid,
 }
 
 /// Withdraw a request you sent and they have not accepted. Not in the original API (whose
 /// frontend had no way back from "request sent"); the web app's "Cancel request" uses it.
-#[utoipa::path(post, path = "/friendship/cancel-request", tag = "friendship", request_body = CancelRequest,
+#[utoipa::path(post, path = "/friendship/cancel-request", tag = "friendship", 
+    request_body(content = CancelRequest, example = json!({"responderId": "48683858-796c-45ad-a361-9e3d6d003354"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The withdrawn request, as it was", body = Success<FriendRequest>),

@@ -8,7 +8,8 @@ use crate::api::wire::FriendRequest;
 use crate::state::AppState;
 
 /// Deny a pending request sent to you. It stays pending (and viewed): it can still be accepted.
-#[utoipa::path(post, path = "/friendship/deny-request", tag = "friendship", request_body = AnswerRequest,
+#[utoipa::path(post, path = "/friendship/deny-request", tag = "friendship", 
+    request_body(content = AnswerRequest, example = json!({"requesterId": "baa0e8bc-385f-4314-9580-29855aff2229"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The denied request", body = Success<FriendRequest>),

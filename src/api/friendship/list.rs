@@ -19,7 +19,7 @@ pub(super) const KIND: &str = "Friendship Presenter Error";
 #[utoipa::path(get, path = "/friendship", tag = "friendship",
     security(("session" = [])),
     params(
-        ("userId" = String, Query, description = "Whose relations (required)"),
+        ("userId" = uuid::Uuid, Query, description = "Whose relations (required)", example = "ed1a3fd0-4d0b-4961-b4cd-cf212357740d"),
         ("accepted" = Option<String>, Query, description = "Filter: `true` friends, anything else pending"),
         ("viewed" = Option<String>, Query, description = "Filter: `true` viewed, anything else not viewed"),
         ("onlyIncoming" = Option<String>, Query, description = "Present: only requests sent to userId"),

@@ -17,8 +17,8 @@ const MAX_TARGETS: usize = 20;
 #[utoipa::path(get, path = "/friendship/relation-between", tag = "friendship",
     security(("session" = [])),
     params(
-        ("sourceUserId" = String, Query, description = "From whose side (required)"),
-        ("targetUserIds" = Vec<String>, Query, description = "Repeatable, at most 20"),
+        ("sourceUserId" = uuid::Uuid, Query, description = "From whose side (required)", example = "ed1a3fd0-4d0b-4961-b4cd-cf212357740d"),
+        ("targetUserIds" = Vec<uuid::Uuid>, Query, description = "Repeatable, at most 20"),
     ),
     responses(
         (status = 200, description = "Ids by relation; empty lists are omitted", body = Success<Relations>),

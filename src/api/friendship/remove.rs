@@ -16,12 +16,14 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RemoveFriend {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub friend_id: Uuid,
 }
 
 /// End a friendship. The ex-friend stays as a pending request to you ("subscriber").
-#[utoipa::path(post, path = "/friendship/remove-friend", tag = "friendship", request_body = RemoveFriend,
+#[utoipa::path(post, path = "/friendship/remove-friend", tag = "friendship", 
+    request_body(content = RemoveFriend, example = json!({"friendId": "37d28fdf-99bc-44b5-8df9-6a3b1a36f177"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The row, now requester = ex-friend, responder = you, not accepted", body = Success<FriendRequest>),

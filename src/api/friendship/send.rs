@@ -19,15 +19,18 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SendRequest {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub responder_id: Uuid,
     /// Optional, at most 256 characters.
+    #[schema(max_length = 256)]
     #[serde(deserialize_with = "string_or_null")]
     pub message: String,
 }
 
 /// Ask someone to be friends. One row per pair: refused when any request exists between the two.
-#[utoipa::path(post, path = "/friendship/send-request", tag = "friendship", request_body = SendRequest,
+#[utoipa::path(post, path = "/friendship/send-request", tag = "friendship", 
+    request_body(content = SendRequest, example = json!({"responderId": "48683858-796c-45ad-a361-9e3d6d003354", "message": "Hi, remember me?"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The pending request", body = Success<FriendRequest>),

@@ -20,7 +20,8 @@ pub struct CommentLike {
 }
 
 /// Like a live comment, or take the like back.
-#[utoipa::path(post, path = "/like/comment", tag = "likes", request_body = ToggleLike,
+#[utoipa::path(post, path = "/like/comment", tag = "likes", 
+    request_body(content = ToggleLike, example = json!({"id": "d0023f4d-8d7f-4907-9438-d2ed2a9661f0"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new state", body = Success<CommentLike>),

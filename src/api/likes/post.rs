@@ -20,7 +20,8 @@ pub struct PostLike {
 }
 
 /// Like a live post, or take the like back.
-#[utoipa::path(post, path = "/like/post", tag = "likes", request_body = ToggleLike,
+#[utoipa::path(post, path = "/like/post", tag = "likes", 
+    request_body(content = ToggleLike, example = json!({"id": "c7b7bf17-38f9-4ed5-b0a8-501a90f7c8e8"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new state", body = Success<PostLike>),

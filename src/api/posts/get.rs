@@ -12,7 +12,7 @@ use crate::state::AppState;
 /// One live post. Unknown, removed and malformed ids all answer `data: null`, as the original.
 #[utoipa::path(get, path = "/posts/{id}", tag = "posts",
     security(("session" = [])),
-    params(("id" = String, Path, description = "Post id")),
+    params(("id" = uuid::Uuid, Path, description = "Post id", example = "c7b7bf17-38f9-4ed5-b0a8-501a90f7c8e7")),
     responses(
         (status = 200, description = "The post, or `data: null`", body = Success<Option<Post>>),
         (status = 403, description = "Not signed in", body = Failure),

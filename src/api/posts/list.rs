@@ -17,8 +17,8 @@ const KIND: &str = "Post Presenter Error";
 #[utoipa::path(get, path = "/posts", tag = "posts",
     security(("session" = [])),
     params(
-        ("ownerId" = Option<String>, Query, description = "Whose wall"),
-        ("authorId" = Option<String>, Query, description = "Who wrote them (AND with ownerId)"),
+        ("ownerId" = Option<uuid::Uuid>, Query, description = "Whose wall", example = "1ae02f69-ea1a-4308-b825-0e5896e652e4"),
+        ("authorId" = Option<uuid::Uuid>, Query, description = "Who wrote them (AND with ownerId)"),
         ("cursor" = Option<String>, Query, description = "`next` of the previous page"),
     ),
     responses(

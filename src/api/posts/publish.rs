@@ -17,15 +17,18 @@ use crate::state::AppState;
 #[serde(default, rename_all = "camelCase")]
 pub struct PublishPost {
     /// Whose wall: yours or anyone else's.
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub owner_id: Uuid,
     /// 1-4096 characters after trimming.
+    #[schema(required = true, min_length = 1, max_length = 4096)]
     #[serde(deserialize_with = "string_or_null")]
     pub message: String,
 }
 
 /// Write a post on a wall.
-#[utoipa::path(post, path = "/posts/publish", tag = "posts", request_body = PublishPost,
+#[utoipa::path(post, path = "/posts/publish", tag = "posts", 
+    request_body(content = PublishPost, example = json!({"ownerId": "ed1a3fd0-4d0b-4961-b4cd-cf212357740d", "message": "Hello, wall"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new post's id", body = Success<Created>),

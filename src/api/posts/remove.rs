@@ -15,6 +15,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct RemovePost {
+    #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub id: Uuid,
 }
@@ -25,7 +26,8 @@ enum Refusal {
 }
 
 /// Remove a post (soft delete). The author and the wall's owner may.
-#[utoipa::path(post, path = "/posts/remove", tag = "posts", request_body = RemovePost,
+#[utoipa::path(post, path = "/posts/remove", tag = "posts", 
+    request_body(content = RemovePost, example = json!({"id": "27b7bf17-38f9-4ed5-b0a8-501a90f7c8e7"})),
     security(("session" = [])),
     responses(
         (status = 200, description = "The removed post's id", body = Success<Created>),

@@ -11,7 +11,7 @@ use crate::state::AppState;
 /// One user. An unknown id answers `data: null`, as the original does.
 #[utoipa::path(get, path = "/users/{id}", tag = "users",
     security(("session" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id", example = "ed1a3fd0-4d0b-4961-b4cd-cf212357740d")),
     responses(
         (status = 200, description = "The user, or `data: null` when there is none", body = Success<Option<User>>),
         (status = 400, description = "Not a UUID (`Unknown`)", body = Failure),

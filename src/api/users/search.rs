@@ -17,7 +17,7 @@ const MAX_TEXT_CHARS: usize = 256;
 #[utoipa::path(get, path = "/users", tag = "users",
     security(("session" = [])),
     params(
-        ("text" = Option<String>, Query, description = "What to look for; empty finds nobody"),
+        ("text" = Option<String>, Query, description = "What to look for; empty finds nobody", example = "test"),
         ("next" = Option<String>, Query, description = "Cursor from the previous page"),
     ),
     responses(
