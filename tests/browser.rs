@@ -657,6 +657,19 @@ async fn the_demo_people_for_the_readme() {
     wait_text(&anna, "#messages li.mine .text", |t| t.starts_with("Chloe, which trail")).await;
     readme_screenshot(&anna, "group-chat").await;
 
+    // Settings: Anna is also signed in on her phone, and sees both sessions.
+    let phone = reqwest::Client::new()
+        .post(format!("{base}/login"))
+        .header("User-Agent", "Nosebook for Android 2.4 (Pixel 8)")
+        .json(&serde_json::json!({"nick": "anna", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(phone.status().is_success());
+    click(&anna, "nav.menu a[href='/app/settings']").await;
+    wait_text(&anna, "#sessions", |t| t.contains("Nosebook for Android") && t.contains("this device")).await;
+    readme_screenshot(&anna, "settings").await;
+
     anna.close().await.unwrap();
     boris.close().await.unwrap();
 }

@@ -56,17 +56,20 @@ impl OwnSession {
     }
 }
 
-/// The caller's unexpired sessions, most recently used first.
+/// The caller's unexpired sessions: the current one, then the others most recently used first.
 pub async fn own_sessions(state: &AppState, caller: &SignedIn) -> Result<Vec<OwnSession>, ApiError> {
     let mut conn = state.db.get().await?;
     let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await.map_err(DbError::from)?;
-    Ok(rows.into_iter().map(|row| OwnSession::new(row, caller.session.session_id)).collect())
+    let mut own: Vec<_> = rows.into_iter().map(|row| OwnSession::new(row, caller.session.session_id)).collect();
+    // This device first; the rest stay most recently used first.
+    own.sort_by_key(|s| !s.current);
+    Ok(own)
 }
 
 #[utoipa::path(get, path = "/sessions", tag = "accounts",
     security(("session" = [])),
     responses(
-        (status = 200, description = "The caller's sessions, most recently used first", body = Success<Vec<OwnSession>>),
+        (status = 200, description = "The caller's sessions: the current one, then the others most recently used first", body = Success<Vec<OwnSession>>),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<Vec<OwnSession>> {

@@ -71,7 +71,7 @@ fn settings_page(viewer: &Viewer, own: &[OwnSession], outcome: &Outcome) -> Mark
                             }
                             form method="post" action={(PREFIX) "/settings/sessions/" (session.id) "/end"} {
                                 input type="hidden" name=(CSRF) value=(viewer.csrf());
-                                button.link type="submit" { (t.end_session) }
+                                button.secondary type="submit" { (t.end_session) }
                             }
                         }
                     }
