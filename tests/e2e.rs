@@ -410,40 +410,34 @@ async fn spans_of(spans: &Spans, trace_id: &str) -> Vec<ReceivedSpan> {
     panic!("no span of trace {trace_id} arrived; the receiver got {:?}", spans.lock().unwrap());
 }
 
-#[tokio::test]
-async fn traces_go_over_grpc_when_the_standard_variable_says_so() {
-    let (endpoint, spans) = otlp_grpc_receiver().await;
+/// Serves with traces sent to `endpoint` as `protocol` (named by `variable`), pings, and checks
+/// that the ping's span arrived, all of it `via` the expected encoding.
+async fn ping_traced(endpoint: String, spans: &Spans, variable: &str, protocol: &str, via: &str) {
     let db = support::empty_database().await;
     assert!(nosebook(&["migrate"], &db).status.success());
     let env = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+        (variable, protocol.to_owned()),
         ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
     ];
     let (_server, base) = serve_with(&db, &env).await;
     let pinged = reqwest::get(format!("{base}/ping")).await.unwrap();
     let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
-    let received = spans_of(&spans, &trace_id).await;
+    let received = spans_of(spans, &trace_id).await;
     assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
-    assert!(received.iter().all(|s| s.via == "grpc"));
+    assert!(received.iter().all(|s| s.via == via), "{received:?}");
+}
+
+#[tokio::test]
+async fn traces_go_over_grpc_when_the_standard_variable_says_so() {
+    let (endpoint, spans) = otlp_grpc_receiver().await;
+    ping_traced(endpoint, &spans, "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "grpc").await;
 }
 
 #[tokio::test]
 async fn traces_go_as_json_over_http_when_asked() {
     let (endpoint, spans) = otlp_receiver().await;
-    let db = support::empty_database().await;
-    assert!(nosebook(&["migrate"], &db).status.success());
-    let env = [
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
-        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json".to_owned()),
-        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
-    ];
-    let (_server, base) = serve_with(&db, &env).await;
-    let pinged = reqwest::get(format!("{base}/ping")).await.unwrap();
-    let trace_id = pinged.headers()["x-trace-id"].to_str().unwrap().to_owned();
-    let received = spans_of(&spans, &trace_id).await;
-    assert!(received.iter().any(|s| s.name == "GET /ping" && s.service == "nosebook"), "{received:?}");
-    assert!(received.iter().all(|s| s.via == "json"), "{received:?}");
+    ping_traced(endpoint, &spans, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json", "json").await;
 }
 
 #[test]
