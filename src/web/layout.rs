@@ -39,7 +39,8 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
             }
             body hx-headers=(format!(r#"{{"{}":"{}"}}"#, super::csrf::HEADER, viewer.csrf()))
                 data-me=[me.map(|id| id.to_string())]
-                data-reconnecting=(t.reconnecting) {
+                data-reconnecting=(t.reconnecting)
+                data-slow-down=(t.too_many_requests) {
                 header.top {
                     div.wrap {
                         a.logo href=(PREFIX) { "nosebook" }

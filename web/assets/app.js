@@ -88,6 +88,11 @@
     setTimeout(function () { el.remove(); }, 5000);
   }
 
+  // htmx shows nothing for an error answer: a write refused by a limit would vanish without a word.
+  document.addEventListener("htmx:responseError", function (e) {
+    if (e.detail.xhr && e.detail.xhr.status === 429) toast(body.dataset.slowDown);
+  });
+
   function setOnline(userId, online) {
     document.querySelectorAll('[data-presence="' + CSS.escape(userId) + '"]').forEach(function (dot) {
       dot.classList.toggle("on", online);
