@@ -560,6 +560,38 @@ async fn a_group_chat_from_create_to_leave() {
     a.close().await.unwrap();
 }
 
+/// What the server refuses or ends reaches the person at the browser: a write over the limit
+/// shows a toast instead of vanishing, and a session ended elsewhere (here: its logout through the
+/// API, as from another tab) takes the page to the login form through the socket's 4001 close.
+#[tokio::test]
+async fn a_refused_write_says_so_and_a_session_ended_elsewhere_leaves_for_the_login_page() {
+    use support::seed::PASSWORD;
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    // One write, then one per 1,000 seconds: the second like is refused whatever the timing.
+    let (_server, base) = support::server::serve_with(&db, &[("NOSEBOOK_LIMIT_WRITES", "0.001,1".into())]).await;
+    let (_driver, a) = browser().await;
+    let my_page = log_in(&a, &base, "test_tester", PASSWORD).await;
+    assert!(my_page.starts_with("/app/users/"));
+
+    click(&a, "article.post form.like button").await;
+    wait_class(&a, "article.post form.like button", "on").await;
+    click(&a, "article.post form.like button").await;
+    assert_eq!(wait_text(&a, "#toasts .toast", |t| !t.is_empty()).await, "Slow down");
+
+    let cookie = a.get_named_cookie("nosebook_session").await.unwrap();
+    let session = cookie.value().split(':').next().unwrap().to_owned();
+    let ended = reqwest::Client::new()
+        .post(format!("{base}/logout"))
+        .header("X-Auth-Session-Id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(ended.status().is_success());
+    wait_for_path(&a, "/app/login").await;
+    a.close().await.unwrap();
+}
+
 /// The README's pictures: the demo people (`nosebook seed demo`, under the frozen clock so the
 /// pictures only change when the pages do) as a newcomer would meet them. Anna browses, Boris is
 /// the friend who comes online, likes her post and writes to her.
