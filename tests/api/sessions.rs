@@ -141,17 +141,17 @@ async fn people_see_their_own_sessions_without_their_ids_and_can_end_one() {
 
     // Nobody else sees them, and nobody else can end them.
     let others = app.get("/sessions", Some(seed::ASSER_SESSION)).await;
-    assert!(!others.data().as_array().unwrap().iter().any(|s| s["id"] == phone_entry["id"]));
-    let foreign = app.post("/sessions/end", Some(seed::ASSER_SESSION), json!({"id": phone_entry["id"]})).await;
+    assert!(!others.data().as_array().unwrap().iter().any(|s| s["handle"] == phone_entry["handle"]));
+    let foreign = app.post("/sessions/end", Some(seed::ASSER_SESSION), json!({"handle": phone_entry["handle"]})).await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 
     let mut phone_socket = app.socket(&phone).await;
-    let ended = app.post("/sessions/end", Some(seed::SESSION), json!({"id": phone_entry["id"]})).await;
+    let ended = app.post("/sessions/end", Some(seed::SESSION), json!({"handle": phone_entry["handle"]})).await;
     assert_eq!(ended.data(), true);
     assert_eq!(phone_socket.end(std::time::Duration::from_secs(10)).await, Ok(Some("signed out".into())));
     assert_eq!(app.get("/whoami", Some(&phone)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/whoami", Some(seed::SESSION)).await.status, StatusCode::OK);
-    let again = app.post("/sessions/end", Some(seed::SESSION), json!({"id": phone_entry["id"]})).await;
+    let again = app.post("/sessions/end", Some(seed::SESSION), json!({"handle": phone_entry["handle"]})).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 

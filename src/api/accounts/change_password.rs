@@ -20,8 +20,11 @@ use crate::state::AppState;
 #[serde(default, rename_all = "camelCase")]
 pub struct ChangePasswordCommand {
     #[serde(deserialize_with = "string_or_null")]
+    #[schema(required = true)]
     pub old_password: String,
+    /// 8 to 256 bytes.
     #[serde(deserialize_with = "string_or_null")]
+    #[schema(required = true)]
     pub new_password: String,
 }
 

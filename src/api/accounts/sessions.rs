@@ -31,8 +31,9 @@ pub fn handle(id: SessionId) -> String {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnSession {
-    /// The handle to end it with (not the session id).
-    pub id: String,
+    /// The handle to end it with (not the session id, which is the credential itself).
+    #[schema(pattern = "^[0-9a-f]{16}$")]
+    pub handle: String,
     /// True for the session this request came with.
     pub current: bool,
     pub created_at: WireTime,
@@ -46,7 +47,7 @@ pub struct OwnSession {
 impl OwnSession {
     fn new(row: SessionListing, current: SessionId) -> Self {
         Self {
-            id: handle(row.session_id),
+            handle: handle(row.session_id),
             current: row.session_id == current,
             created_at: WireTime(row.created_at),
             last_used_at: WireTime((row.expires_at - SESSION_TTL).max(row.created_at)),
@@ -81,7 +82,8 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<Vec
 pub struct EndSessionCommand {
     /// The session's handle from `GET /sessions`.
     #[serde(deserialize_with = "string_or_null")]
-    pub id: String,
+    #[schema(required = true, pattern = "^[0-9a-f]{16}$")]
+    pub handle: String,
 }
 
 /// Ends one of the caller's sessions (the current one too: that is a logout). Its sockets, on
@@ -90,7 +92,7 @@ pub struct EndSessionCommand {
     security(("session" = [])),
     responses(
         (status = 200, description = "Ended", body = Success<bool>),
-        (status = 400, description = "No id (`SessionError`)", body = Failure),
+        (status = 400, description = "No handle (`SessionError`)", body = Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
         (status = 404, description = "No such session of the caller's (`SessionError`)", body = Failure),
     ))]
@@ -99,13 +101,13 @@ pub async fn end(
     state: web::Data<AppState>,
     Command(cmd): Command<EndSessionCommand>,
 ) -> ApiResult<bool> {
-    end_by_handle(&state, &caller, &cmd.id).await.map(Reply::Data)
+    end_by_handle(&state, &caller, &cmd.handle).await.map(Reply::Data)
 }
 
 /// Ends the caller's session named `handle`.
 pub async fn end_by_handle(state: &AppState, caller: &SignedIn, handle_text: &str) -> Result<bool, ApiError> {
     if handle_text.is_empty() {
-        return Err(ApiError::bad_input(KIND, "id is required"));
+        return Err(ApiError::bad_input(KIND, "handle is required"));
     }
     let mut conn = state.db.get().await?;
     let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await.map_err(DbError::from)?;

@@ -69,7 +69,7 @@ fn settings_page(viewer: &Viewer, own: &[OwnSession], outcome: &Outcome) -> Mark
                                 br;
                                 small { (t.signed_in_at) " " (when(&session.created_at)) " · " (t.last_used) " " (when(&session.last_used_at)) }
                             }
-                            form method="post" action={(PREFIX) "/settings/sessions/" (session.id) "/end"} {
+                            form method="post" action={(PREFIX) "/settings/sessions/" (session.handle) "/end"} {
                                 input type="hidden" name=(CSRF) value=(viewer.csrf());
                                 button.secondary type="submit" { (t.end_session) }
                             }
