@@ -49,6 +49,8 @@ pub struct Settings {
     pub avatar_wait: Duration,
     /// Longest time a request body may take to arrive (WebSocket upgrades excepted).
     pub body_timeout: Duration,
+    /// How long published events stay in the outbox before the janitor deletes them.
+    pub outbox_retention: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +199,7 @@ impl Settings {
             avatar_decodes: number(&lookup, "NOSEBOOK_AVATAR_DECODES", 2, |n| *n > 0)?,
             avatar_wait: Duration::from_secs(number(&lookup, "NOSEBOOK_AVATAR_WAIT_SECS", 10, |_| true)?),
             body_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_BODY_TIMEOUT_SECS", 60, |n| *n > 0)?),
+            outbox_retention: Duration::from_secs(number(&lookup, "NOSEBOOK_OUTBOX_RETENTION_SECS", 300, |_| true)?),
         })
     }
 
@@ -237,8 +240,8 @@ mod tests {
         let err = Settings::from_lookup(|v| (v == "NOSEBOOK_DB_POOL_SIZE").then(|| "0".into())).unwrap_err();
         assert!(err.to_string().starts_with("NOSEBOOK_DB_POOL_SIZE"));
         assert_eq!(
-            (s.avatar_decodes, s.avatar_wait, s.body_timeout),
-            (2, Duration::from_secs(10), Duration::from_secs(60))
+            (s.avatar_decodes, s.avatar_wait, s.body_timeout, s.outbox_retention),
+            (2, Duration::from_secs(10), Duration::from_secs(60), Duration::from_secs(300))
         );
         for var in ["NOSEBOOK_AVATAR_DECODES", "NOSEBOOK_BODY_TIMEOUT_SECS"] {
             let err = Settings::from_lookup(|v| (v == var).then(|| "0".into())).unwrap_err();

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod janitor;
 pub mod limits;
 pub mod metrics;
 pub mod passwords;

@@ -30,6 +30,7 @@ use crate::api::{self, auth, service};
 use crate::avatar_decodes::AvatarDecodes;
 use crate::body_timeout::BodyTimeout;
 use crate::config::Settings;
+use crate::janitor::Janitor;
 use crate::limits::Limits;
 use crate::limits::writes::throttle_writes;
 use crate::metrics::{self, Scrape};
@@ -144,6 +145,7 @@ impl Application {
         };
         let relay = OutboxRelay::new(db.clone(), clock, transport, wake);
         relay.clone().spawn_on(threads.pick(0));
+        Janitor { db: db.clone(), clock, outbox_retention: settings.outbox_retention }.spawn_on(threads.pick(1));
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
         let limits = web::Data::new(Limits::new(&settings.limits));

@@ -24,8 +24,10 @@ use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 use tracing::Instrument;
 
-/// A chat actor idle this long stops; the next send starts it again.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// A chat actor idle this long is stopped; the next send starts it again. Its state is read
+/// afresh under the row lock on every send, so a restart costs only the actor itself: the bound
+/// keeps memory to the chats active in the last minute (README, "Memory").
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builds the `new_message` frame of a stored message (the wire format belongs to the API).
 pub type FrameBuilder = Box<dyn Fn(&MessageRow) -> String + Send + Sync>;
@@ -57,7 +59,9 @@ const MAILBOX: &str = "chats";
 pub struct ChatRegistry {
     db: DbPool,
     clock: Clock,
-    chats: HashMap<ChatId, Addr<ChatActor>>,
+    /// The running chat actors and when each was last handed a send; idle ones are stopped by
+    /// the sweep (see [`IDLE_TIMEOUT`]).
+    chats: HashMap<ChatId, (Addr<ChatActor>, Instant)>,
     /// Where chat actors run (`None`: on the registry's own thread).
     threads: Option<Arbiters>,
     started: usize,
@@ -79,7 +83,17 @@ impl Actor for ChatRegistry {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(IDLE_TIMEOUT, |registry, _| registry.chats.retain(|_, addr| addr.connected()));
+        // The registry stops idle actors itself: its Stop is queued behind every send it handed
+        // the actor before, so no send ever meets a stopped actor.
+        ctx.run_interval(IDLE_TIMEOUT / 4, |registry, _| {
+            registry.chats.retain(|_, (addr, last_used)| {
+                let idle = last_used.elapsed() >= IDLE_TIMEOUT;
+                if idle {
+                    addr.do_send(Stop);
+                }
+                !idle && addr.connected()
+            });
+        });
     }
 }
 
@@ -87,26 +101,24 @@ impl Handler<SendMessage> for ChatRegistry {
     type Result = ResponseFuture<Result<Result<MessageRow, SendRefusal>, DbError>>;
 
     fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
-        let addr = match self.chats.get(&msg.chat).filter(|a| a.connected()) {
-            Some(addr) => addr.clone(),
+        let now = Instant::now();
+        let addr = match self.chats.get_mut(&msg.chat).filter(|(a, _)| a.connected()) {
+            Some((addr, last_used)) => {
+                *last_used = now;
+                addr.clone()
+            }
             None => {
-                let actor = ChatActor {
-                    chat: msg.chat,
-                    db: self.db.clone(),
-                    clock: self.clock,
-                    members: Vec::new(),
-                    last_used: Instant::now(),
-                };
+                let actor = ChatActor { chat: msg.chat, db: self.db.clone(), clock: self.clock, members: Vec::new() };
                 self.started += 1;
                 let addr = Arbiters::start(self.threads.as_ref(), self.started, actor);
-                self.chats.insert(msg.chat, addr.clone());
+                self.chats.insert(msg.chat, (addr.clone(), now));
                 addr
             }
         };
         metrics::queued(MAILBOX);
-        Box::pin(async move {
-            addr.send(msg).await.unwrap_or(Err(DbError::Config("chat actor stopped while sending".into())))
-        })
+        // Queued now, inside this handler, so that it is ahead of any Stop the sweep sends later.
+        let sent = addr.send(msg);
+        Box::pin(async move { sent.await.unwrap_or(Err(DbError::Config("chat actor stopped while sending".into()))) })
     }
 }
 
@@ -116,18 +128,22 @@ pub struct ChatActor {
     clock: Clock,
     /// Members as of the last send.
     members: Vec<UserId>,
-    last_used: Instant,
 }
 
 impl Actor for ChatActor {
     type Context = Context<Self>;
+}
 
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(IDLE_TIMEOUT / 4, |chat, ctx| {
-            if chat.last_used.elapsed() >= IDLE_TIMEOUT {
-                ctx.stop();
-            }
-        });
+/// The registry found the chat idle: stop after the sends already queued.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Stop;
+
+impl Handler<Stop> for ChatActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
+        ctx.stop();
     }
 }
 
@@ -137,7 +153,6 @@ impl Handler<SendMessage> for ChatActor {
 
     fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
         metrics::taken(MAILBOX);
-        self.last_used = Instant::now();
         let (db, clock, chat) = (self.db.clone(), self.clock, self.chat);
         let span = hop_span!(msg.trace.as_deref(), "chat.send", chat = %chat);
         let trace = trace_context::of(&span);

@@ -56,6 +56,14 @@ impl Api {
         }
     }
 
+    /// `GET /metrics`, read to the end, as Prometheus scrapes it.
+    pub async fn metrics(&self) -> Result<(), String> {
+        let response = self.http.get(format!("{}/metrics", self.base)).send().await.map_err(|e| kind_of(&e))?;
+        let status = response.status();
+        response.bytes().await.map_err(|e| kind_of(&e))?;
+        if status.is_success() { Ok(()) } else { Err(format!("HTTP {}", status.as_u16())) }
+    }
+
     async fn call(&self, request: reqwest::RequestBuilder, session: &str) -> Result<Value, String> {
         let response = request.header("X-Auth-Session-Id", session).send().await.map_err(|e| kind_of(&e))?;
         let status = response.status();

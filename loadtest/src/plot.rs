@@ -104,3 +104,90 @@ fn p99_per_second(points: &[(f32, f32)]) -> Vec<(f64, f64)> {
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
+
+/// SVG documents one under the other, in one document.
+pub fn stack(parts: &[String]) -> String {
+    let height = HEIGHT * parts.len() as f64;
+    let mut out = format!(r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}">"##);
+    for (i, part) in parts.iter().enumerate() {
+        let y = HEIGHT * i as f64;
+        out.push_str(&part.trim_end().replacen("<svg ", &format!(r#"<svg y="{y}" "#), 1));
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The server's resident memory (MB, left axis) and open files (right axis) over a soak; the
+/// warm-up is shaded grey, the two windows the verdict compares green.
+pub fn memory(samples: &[crate::scenarios::soak::Sample], warm_up: f64, growth: f64, failures: &[String]) -> String {
+    let max_t = samples.iter().map(|s| s.t).fold(1.0, f64::max);
+    let max_mb = samples.iter().map(|s| s.rss as f64 / 1e6).fold(1.0, f64::max) * 1.1;
+    let max_files = samples.iter().map(|s| s.files as f64).fold(1.0, f64::max) * 1.1;
+    let x = |t: f64| LEFT + t / max_t * (WIDTH - LEFT - 2.0 * RIGHT - 40.0);
+    let y = |v: f64, max: f64| TOP + (1.0 - v / max) * (HEIGHT - TOP - BOTTOM);
+    let verdict = if failures.is_empty() { "flat".to_owned() } else { failures.join("; ") };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{LEFT}" y="22" font-size="15">server memory and open files ({growth:+.1} % from the second third to the end: {})</text>"##,
+        escape(&verdict)
+    );
+    let (judged, span) = (warm_up.min(max_t), max_t - warm_up.min(max_t));
+    let band = |from: f64, to: f64, colour: &str| {
+        format!(
+            r##"<rect x="{:.1}" y="{TOP}" width="{:.1}" height="{}" fill="{colour}"/>"##,
+            x(from),
+            (x(to) - x(from)).max(0.0),
+            HEIGHT - TOP - BOTTOM
+        )
+    };
+    out.push_str(&band(0.0, judged, "#eee"));
+    out.push_str(&band(judged + span / 3.0, judged + 2.0 * span / 3.0, "#e3f4e3"));
+    out.push_str(&band(max_t - span / 10.0, max_t, "#e3f4e3"));
+    for i in 0..=5 {
+        let mb = max_mb * f64::from(i) / 5.0;
+        let files = max_files * f64::from(i) / 5.0;
+        let at = y(mb, max_mb);
+        let _ = write!(
+            out,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{mb:.0} MB</text><text x="{:.1}" y="{:.1}" fill="#ff7f0e">{files:.0}</text>"##,
+            x(max_t),
+            LEFT - 6.0,
+            at + 4.0,
+            x(max_t) + 6.0,
+            at + 4.0
+        );
+    }
+    for i in 0..=10 {
+        let t = max_t * f64::from(i) / 10.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{}" text-anchor="middle">{t:.0} s</text>"##,
+            x(t),
+            HEIGHT - BOTTOM + 18.0
+        );
+    }
+    let line = |value: &dyn Fn(&crate::scenarios::soak::Sample) -> f64, max: f64| -> String {
+        samples.iter().map(|s| format!("{:.1},{:.1}", x(s.t), y(value(s), max))).collect::<Vec<_>>().join(" ")
+    };
+    let _ = write!(
+        out,
+        r##"<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{}"/><polyline fill="none" stroke="#ff7f0e" stroke-width="1.5" points="{}"/>"##,
+        line(&|s| s.rss as f64 / 1e6, max_mb),
+        line(&|s| s.files as f64, max_files)
+    );
+    let _ = write!(
+        out,
+        r##"<rect x="{a}" y="{b}" width="10" height="10" fill="#1f77b4"/><text x="{c}" y="{d}">resident memory (left, MB)</text><rect x="{a}" y="{e}" width="10" height="10" fill="#ff7f0e"/><text x="{c}" y="{f}">open files (right)</text><text x="{g}" y="{h}" text-anchor="middle">time into the run (grey: warm-up, not judged; green: the windows compared)</text></svg>"##,
+        a = LEFT + 10.0,
+        b = TOP + 6.0,
+        c = LEFT + 26.0,
+        d = TOP + 15.0,
+        e = TOP + 22.0,
+        f = TOP + 31.0,
+        g = (LEFT + WIDTH) / 2.0,
+        h = HEIGHT - 10.0
+    );
+    out.push('\n');
+    out
+}

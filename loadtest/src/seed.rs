@@ -150,4 +150,10 @@ impl Seeder {
         .await?;
         Ok(())
     }
+
+    /// `VACUUM ANALYZE` of the whole database: what autovacuum would do during a long run.
+    pub async fn vacuum(&mut self) -> anyhow::Result<()> {
+        diesel::sql_query("VACUUM ANALYZE").execute(&mut self.conn).await?;
+        Ok(())
+    }
 }

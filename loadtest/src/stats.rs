@@ -117,11 +117,16 @@ pub struct Report {
     pub events: Option<EventsReport>,
     /// What only this scenario measures (memory per socket, …).
     pub extra: serde_json::Value,
+    /// Checks of the run as a whole that did not hold (a soak whose memory kept rising, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
 }
 
 impl Report {
     pub fn failed(&self) -> bool {
-        self.series.iter().any(|s| s.error_count() > 0) || self.events.is_some_and(|e| e.lost > 0 || e.duplicated > 0)
+        self.series.iter().any(|s| s.error_count() > 0)
+            || self.events.is_some_and(|e| e.lost > 0 || e.duplicated > 0)
+            || !self.failures.is_empty()
     }
 
     /// The human table.
@@ -157,8 +162,11 @@ impl Report {
         if !self.extra.is_null() {
             println!("{}", self.extra);
         }
+        for failure in &self.failures {
+            println!("FAILED: {failure}");
+        }
         if self.failed() {
-            println!("FAILED: the run had errors or lost/duplicated events (see above)");
+            println!("FAILED: the run had errors, lost/duplicated events or failed checks (see above)");
         } else {
             println!("ok: no errors, no lost or duplicated events");
         }

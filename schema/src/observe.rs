@@ -18,6 +18,10 @@ pub fn install() {
     }
 }
 
+/// Queries one connection has in flight at most, as far as the observer remembers: diesel-async
+/// pipelines a handful; more means some were abandoned without finishing.
+const MAX_RUNNING: usize = 64;
+
 #[derive(Default)]
 struct QueryObserver {
     /// Queries started and not yet finished, oldest first (a pipelined connection finishes them
@@ -45,6 +49,11 @@ impl Instrumentation for QueryObserver {
                     let mut sql = String::new();
                     let _ = write!(sql, "{query}");
                     span.record("db.statement", sql.split(" -- binds:").next().unwrap_or_default());
+                }
+                // A query whose future was dropped never finishes here; its entry must not stay
+                // on a pooled connection for good.
+                if self.running.len() >= MAX_RUNNING {
+                    self.running.pop_front();
                 }
                 self.running.push_back(Running { started: Instant::now(), kind, span });
             }

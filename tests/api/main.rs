@@ -12,6 +12,7 @@ mod comments;
 mod friendship;
 mod hardening;
 mod helpers;
+mod janitor;
 mod likes;
 mod limits;
 mod observability;

@@ -15,17 +15,10 @@ use super::{SocketHealth, listen};
 use crate::Common;
 use crate::client::Api;
 use crate::plot;
+use crate::proc::rss;
 use crate::schedule::progress;
 use crate::seed::Seeder;
 use crate::stats::{Report, Series};
-
-/// Resident memory of a process, in bytes (`VmRSS` of /proc/<pid>/status).
-fn rss(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 pub async fn run(
     common: &Common,
@@ -91,6 +84,7 @@ pub async fn run(
         elapsed_s: open_elapsed.as_secs_f64(),
         series: vec![connect.report(open_elapsed), hold.report(common.duration())],
         events: None,
+        failures: Vec::new(),
         extra: json!({
             "sockets_held": held,
             "closed_during_hold": closed,

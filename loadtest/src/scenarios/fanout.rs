@@ -103,6 +103,7 @@ pub async fn run(common: &Common, members: usize) -> anyhow::Result<(Report, Str
         elapsed_s: load_elapsed.as_secs_f64(),
         series: vec![last.report(load_elapsed), first.report(load_elapsed), http.report(load_elapsed)],
         events: Some(events),
+        failures: Vec::new(),
         extra: json!({"sockets_closed_by_server": health.closed.load(std::sync::atomic::Ordering::Relaxed)}),
     };
     let svg = plot::svg(&format!("fanout: a group of {others} at {} msg/s", common.rate), &[&last, &first, &http]);

@@ -123,6 +123,7 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
         elapsed_s: load_elapsed.as_secs_f64(),
         series: vec![delivery.report(load_elapsed), http.report(load_elapsed)],
         events: Some(events),
+        failures: Vec::new(),
         extra: json!({
             "delivered_messages_per_s": delivered as f64 / load_elapsed.as_secs_f64(),
             "sockets_closed_by_server": health.closed.load(std::sync::atomic::Ordering::Relaxed),

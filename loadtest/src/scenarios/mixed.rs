@@ -12,11 +12,11 @@ use crate::Common;
 use crate::client::Api;
 use crate::plot;
 use crate::schedule::open_loop;
-use crate::seed::Seeder;
+use crate::seed::{Account, Seeder};
 use crate::stats::{Report, Series};
 
 /// (action, weight out of 100).
-const BLEND: [(&str, u32); 7] = [
+pub const BLEND: [(&str, u32); 7] = [
     ("GET /users/:id", 35),
     ("GET /posts (wall)", 20),
     ("POST /posts/publish", 10),
@@ -26,70 +26,101 @@ const BLEND: [(&str, u32); 7] = [
     ("POST /friendship/send-request", 2),
 ];
 
+/// People doing the blend's actions at random; shared by every task of a run (`mixed`, `soak`).
+pub struct Crowd {
+    api: Api,
+    pub accounts: Vec<Account>,
+    /// Posts written during the run, for likes and comments; the newest few thousand (the tool
+    /// must stay flat itself over a long soak).
+    posts: Mutex<Vec<Uuid>>,
+}
+
+/// Posts remembered for likes and comments.
+const POSTS_KEPT: usize = 4_096;
+
+impl Crowd {
+    /// `users` people with something on their walls, signed in once (steady state, not a login storm).
+    pub async fn prepare(api: &Api, seeder: &mut Seeder, users: usize) -> anyhow::Result<Self> {
+        let accounts = seeder.accounts(users.max(2)).await?;
+        seeder.walls(&accounts, 5).await?;
+        super::warm_up(api, &accounts).await?;
+        Ok(Self { api: api.clone(), accounts, posts: Mutex::default() })
+    }
+
+    /// One action of the blend, picked at random: its index in [`BLEND`] and how it went.
+    pub async fn act(&self) -> (usize, Result<(), String>) {
+        let (action, me, other, post) = {
+            let mut rng = rand::thread_rng();
+            let mut roll = rng.gen_range(0..100);
+            let action = BLEND.iter().position(|(_, w)| {
+                let hit = roll < *w;
+                roll = roll.saturating_sub(*w);
+                hit
+            });
+            let n = self.accounts.len();
+            let mine = rng.gen_range(0..n);
+            let theirs = (mine + rng.gen_range(1..n)) % n;
+            let post = {
+                let posts = self.posts.lock().unwrap_or_else(|e| e.into_inner());
+                (!posts.is_empty()).then(|| posts[rng.gen_range(0..posts.len())])
+            };
+            (action.unwrap_or(0), self.accounts[mine], self.accounts[theirs], post)
+        };
+        let s = me.session();
+        let api = &self.api;
+        // Likes and comments need a post written in this run: until there is one, read.
+        let action = if matches!(action, 3 | 4) && post.is_none() { 0 } else { action };
+        let post = post.unwrap_or_default();
+        let outcome = match action {
+            0 => api.get(&format!("/users/{}", other.id), &s).await.map(drop),
+            1 => api.get(&format!("/posts?ownerId={}", other.id), &s).await.map(drop),
+            2 => match api.post("/posts/publish", &s, &json!({"ownerId": me.id, "message": "load"})).await {
+                Ok(data) => {
+                    if let Some(id) = data["id"].as_str().and_then(|id| id.parse().ok()) {
+                        let mut posts = self.posts.lock().unwrap_or_else(|e| e.into_inner());
+                        if posts.len() == POSTS_KEPT {
+                            posts.remove(0);
+                        }
+                        posts.push(id);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            3 => api.post("/like/post", &s, &json!({"id": post})).await.map(drop),
+            4 => api.post("/comments/publish-on-post", &s, &json!({"id": post, "message": "nice"})).await.map(drop),
+            5 => api
+                .post("/conversations/send-message", &s, &json!({"recipientId": other.id, "text": "hi"}))
+                .await
+                .map(drop),
+            _ => match api.post("/friendship/send-request", &s, &json!({"responderId": other.id})).await {
+                // Already friends or already asked: the answer a real client gets too.
+                Err(kind) if kind.starts_with("HTTP 409") => Ok(()),
+                other => other.map(drop),
+            },
+        };
+        (action, outcome)
+    }
+}
+
+/// One latency series per action of the blend.
+pub fn blend_series(start: Instant) -> Vec<Series> {
+    BLEND.iter().map(|(name, _)| Series::new(name, start)).collect()
+}
+
 pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, String)> {
     let api = Api::new(&common.url)?;
     let mut seeder = Seeder::connect(&common.database_url).await?;
-    let accounts = Arc::new(seeder.accounts(users.max(2)).await?);
-    seeder.walls(&accounts, 5).await?;
-    super::warm_up(&api, &accounts).await?;
-    // Posts written during the run, for likes and comments.
-    let posts: Arc<Mutex<Vec<Uuid>>> = Arc::default();
+    let crowd = Arc::new(Crowd::prepare(&api, &mut seeder, users).await?);
 
     let start = Instant::now();
-    let series: Arc<Vec<Series>> = Arc::new(BLEND.iter().map(|(name, _)| Series::new(name, start)).collect());
+    let series: Arc<Vec<Series>> = Arc::new(blend_series(start));
     let end = open_loop(common.rate, common.duration(), common.quiet, "mixed", |_, at| {
-        let (api, accounts, series, posts) = (api.clone(), accounts.clone(), series.clone(), posts.clone());
+        let (crowd, series) = (crowd.clone(), series.clone());
         async move {
-            let (action, me, other, post) = {
-                let mut rng = rand::thread_rng();
-                let mut roll = rng.gen_range(0..100);
-                let action = BLEND.iter().position(|(_, w)| {
-                    let hit = roll < *w;
-                    roll = roll.saturating_sub(*w);
-                    hit
-                });
-                let me = accounts[rng.gen_range(0..accounts.len())];
-                let mut other = accounts[rng.gen_range(0..accounts.len())];
-                if other.id == me.id {
-                    other = accounts[(accounts.iter().position(|a| a.id == me.id).unwrap_or(0) + 1) % accounts.len()];
-                }
-                let post = {
-                    let posts = posts.lock().unwrap_or_else(|e| e.into_inner());
-                    (!posts.is_empty()).then(|| posts[rng.gen_range(0..posts.len())])
-                };
-                (action.unwrap_or(0), me, other, post)
-            };
-            let s = me.session();
-            // Likes and comments need a post written in this run: until there is one, read.
-            let action = if matches!(action, 3 | 4) && post.is_none() { 0 } else { action };
-            let post = post.unwrap_or_default();
-            let outcome = match action {
-                0 => api.get(&format!("/users/{}", other.id), &s).await.map(drop),
-                1 => api.get(&format!("/posts?ownerId={}", other.id), &s).await.map(drop),
-                2 => match api.post("/posts/publish", &s, &json!({"ownerId": me.id, "message": "load"})).await {
-                    Ok(data) => {
-                        if let Some(id) = data["id"].as_str().and_then(|id| id.parse().ok()) {
-                            posts.lock().unwrap_or_else(|e| e.into_inner()).push(id);
-                        }
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                },
-                3 => api.post("/like/post", &s, &json!({"id": post})).await.map(drop),
-                4 => api.post("/comments/publish-on-post", &s, &json!({"id": post, "message": "nice"})).await.map(drop),
-                5 => api
-                    .post("/conversations/send-message", &s, &json!({"recipientId": other.id, "text": "hi"}))
-                    .await
-                    .map(drop),
-                _ => match api.post("/friendship/send-request", &s, &json!({"responderId": other.id})).await {
-                    // Already friends or already asked: the answer a real client gets too.
-                    Err(kind) if kind.starts_with("HTTP 409") => Ok(()),
-                    other => other.map(drop),
-                },
-            };
-            match outcome {
-                Ok(()) => series[action].record(at, at.elapsed()),
-                Err(kind) => series[action].error(kind),
+            match crowd.act().await {
+                (action, Ok(())) => series[action].record(at, at.elapsed()),
+                (action, Err(kind)) => series[action].error(kind),
             }
         }
     })
@@ -98,11 +129,12 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
     let all: Vec<&Series> = series.iter().collect();
     let report = Report {
         scenario: "mixed".into(),
-        settings: json!({"users": accounts.len(), "rate": common.rate, "duration_s": common.duration, "blend": BLEND}),
+        settings: json!({"users": crowd.accounts.len(), "rate": common.rate, "duration_s": common.duration, "blend": BLEND}),
         elapsed_s: elapsed.as_secs_f64(),
         series: series.iter().map(|s| s.report(elapsed)).collect(),
         events: None,
         extra: serde_json::Value::Null,
+        failures: Vec::new(),
     };
     let svg = plot::svg(&format!("mixed at {} ops/s", common.rate), &all);
     Ok((report, svg))

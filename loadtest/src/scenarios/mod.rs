@@ -1,11 +1,13 @@
 //! The scenarios, and what they share: preparing sockets and reading their events.
 
+pub mod chats;
 pub mod connections;
 pub mod fanout;
 pub mod messaging;
 pub mod mixed;
 pub mod pages;
 pub mod read;
+pub mod soak;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -68,6 +68,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
         elapsed_s: elapsed.as_secs_f64(),
         series: series.iter().map(|s| s.report(elapsed)).collect(),
         events: None,
+        failures: Vec::new(),
         extra: serde_json::Value::Null,
     };
     let used: Vec<&Series> = series.iter().collect();

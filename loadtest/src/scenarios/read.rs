@@ -85,6 +85,7 @@ pub async fn run(common: &Common, users: usize, page: &str) -> anyhow::Result<(R
         elapsed_s: elapsed.as_secs_f64(),
         series: used.iter().map(|s| s.report(elapsed)).collect(),
         events: None,
+        failures: Vec::new(),
         extra: serde_json::Value::Null,
     };
     let svg = plot::svg(&format!("read ({page}) at {} req/s", common.rate), &used);

@@ -58,3 +58,16 @@ pub async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<(i64, Option<D
         .get_result(conn)
         .await
 }
+
+/// Deletes up to `limit` rows published before `before`, oldest first; answers how many went.
+/// Old rows sit at the low ids, so the primary key finds them without scanning the rest.
+pub async fn prune_published(conn: &mut AsyncPgConnection, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM outbox WHERE id IN \
+         (SELECT id FROM outbox WHERE published_at < $1 ORDER BY id LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await
+}

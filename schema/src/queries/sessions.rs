@@ -96,3 +96,15 @@ pub async fn extend(conn: &mut AsyncPgConnection, id: SessionId, expires_at: Dat
         .await
         .map(drop)
 }
+
+/// Deletes up to `limit` sessions that expired before `now`; answers how many went.
+pub async fn delete_expired(conn: &mut AsyncPgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM user_sessions WHERE session_id IN \
+         (SELECT session_id FROM user_sessions WHERE expires_at < $1 LIMIT $2)",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await
+}
