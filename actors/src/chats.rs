@@ -118,7 +118,7 @@ impl Handler<SendMessage> for ChatRegistry {
         metrics::queued(MAILBOX);
         // Queued now, inside this handler, so that it is ahead of any Stop the sweep sends later.
         let sent = addr.send(msg);
-        Box::pin(async move { sent.await.unwrap_or(Err(DbError::Config("chat actor stopped while sending".into()))) })
+        Box::pin(async move { sent.await.unwrap_or(Err(DbError::Interrupted("chat actor stopped while sending"))) })
     }
 }
 

@@ -11,6 +11,7 @@
 //! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
 //!   state, and a flush at the end of the interval writes the newest values. The presence
 //!   tracker carries the exact value in between.
+//! - one write at a time, each on a task of its own (see [`SessionActor::write`]).
 //!
 //! Logout ([`EndSession`]) stops the actor at once and remembers the id for a while, so that a
 //! request that loaded the session just before it was deleted cannot bring it back.
@@ -124,6 +125,7 @@ impl SessionDirectory {
             directory: ctx.address(),
             written_at: None,
             dirty: false,
+            writing: false,
             flush_scheduled: false,
             last_used: Instant::now(),
         };
@@ -160,9 +162,26 @@ impl Handler<Authenticate> for SessionDirectory {
         if self.ended.contains_key(&id) {
             return Box::pin(fut::ready(Ok(None)));
         }
-        if let Some(addr) = self.sessions.get(&id).filter(|a| a.connected()) {
-            return Box::pin(fut::wrap_future(touch(addr.clone())));
-        }
+        let Some(addr) = self.sessions.get(&id).filter(|a| a.connected()).cloned() else {
+            return self.load(id);
+        };
+        Box::pin(fut::wrap_future::<_, Self>(addr.send(Touch)).then(move |touched, dir, _| match touched {
+            Ok(answer) => Box::pin(fut::ready(answer)) as Self::Result,
+            // The actor stopped (it went idle) after the lookup: load the session again rather
+            // than answer as if the caller had signed out.
+            Err(_) => {
+                if dir.sessions.get(&id) == Some(&addr) {
+                    dir.sessions.remove(&id);
+                }
+                dir.load(id)
+            }
+        }))
+    }
+}
+
+impl SessionDirectory {
+    /// Loads a session this node holds no actor for, and touches the actor it starts.
+    fn load(&mut self, id: SessionId) -> ResponseActFuture<Self, Result<Option<Caller>, DbError>> {
         let db = self.db.clone();
         let now = self.clock.now();
         let load = async move {
@@ -177,18 +196,14 @@ impl Handler<Authenticate> for SessionDirectory {
             };
             fut::wrap_future(async move {
                 match adopted? {
-                    Some(addr) => touch(addr).await,
+                    // A fresh actor stops before its first Touch only when the session ended or
+                    // expired meanwhile.
+                    Some(addr) => addr.send(Touch).await.unwrap_or(Ok(None)),
                     None => Ok(None),
                 }
             })
         }))
     }
-}
-
-async fn touch(addr: Addr<SessionActor>) -> Result<Option<Caller>, DbError> {
-    // An actor that stopped between lookup and send answers like an ended session: the
-    // request is anonymous and the next one reloads it.
-    addr.send(Touch).await.unwrap_or(Ok(None))
 }
 
 impl Handler<EndSession> for SessionDirectory {
@@ -268,6 +283,8 @@ pub struct SessionActor {
     written_at: Option<DateTime<Utc>>,
     /// Activity newer than the last write is waiting for the next flush.
     dirty: bool,
+    /// A write is in flight; the next one waits for it.
+    writing: bool,
     flush_scheduled: bool,
     last_used: Instant,
 }
@@ -278,9 +295,17 @@ impl SessionActor {
     }
 
     /// The write itself: the user's activity and the session's expiry, in one transaction.
-    fn write(&self) -> impl Future<Output = Result<(), DbError>> + 'static {
+    ///
+    /// It runs on a task of its own, so that once begun it reaches its commit even if the actor
+    /// stops or the request that started it goes away: a transaction dropped halfway would go
+    /// back to the pool still holding its row locks. And writes of one session never overlap: an
+    /// atomic write waiting for a row lock held by a flush of the same actor would keep the actor
+    /// from ever polling that flush again (the actor polls nothing else while an atomic response
+    /// is pending), and neither would finish.
+    fn write(&mut self) -> impl Future<Output = Result<(), DbError>> + 'static {
+        self.writing = true;
         let (db, session, user, at) = (self.db.clone(), self.session, self.user.id, self.user.last_activity_at);
-        async move {
+        let task = actix::spawn(async move {
             let mut conn = db.get().await?;
             conn.transaction(async |conn| {
                 users::record_activity(conn, &[user], at).await?;
@@ -288,7 +313,29 @@ impl SessionActor {
                 Ok::<_, DbError>(())
             })
             .await
+        });
+        async move { task.await.unwrap_or(Err(DbError::Interrupted("session activity write"))) }
+    }
+
+    /// How long until the next write is allowed.
+    fn flush_due(&self, now: DateTime<Utc>) -> Duration {
+        match self.written_at {
+            None => Duration::ZERO,
+            Some(at) => FLUSH_INTERVAL.saturating_sub((now - at).to_std().unwrap_or_default()),
         }
+    }
+
+    /// A write ended: anything that came in meanwhile goes out with the next flush.
+    fn written(&mut self, result: Result<(), DbError>, ctx: &mut Context<Self>) -> Result<(), DbError> {
+        self.writing = false;
+        if result.is_err() {
+            self.dirty = true;
+        }
+        if self.dirty {
+            let due = self.flush_due(self.clock.now());
+            self.schedule_flush(ctx, due);
+        }
+        result
     }
 
     fn schedule_flush(&mut self, ctx: &mut Context<Self>, after: Duration) {
@@ -298,14 +345,14 @@ impl SessionActor {
         self.flush_scheduled = true;
         ctx.run_later(after, |act, ctx| {
             act.flush_scheduled = false;
-            if act.dirty {
+            // A write in flight schedules the next flush when it ends.
+            if act.dirty && !act.writing {
                 act.dirty = false;
                 act.written_at = Some(act.user.last_activity_at);
                 let write = act.write();
-                ctx.spawn(fut::wrap_future::<_, Self>(write).map(|res, act, _| {
-                    if let Err(e) = res {
+                ctx.spawn(fut::wrap_future::<_, Self>(write).map(|res, act, ctx| {
+                    if let Err(e) = act.written(res, ctx) {
                         tracing::warn!(error = %e, "session activity flush failed; will retry");
-                        act.dirty = true;
                     }
                 }));
             }
@@ -358,24 +405,22 @@ impl Handler<Touch> for SessionActor {
         metrics::queued(crate::presence::MAILBOX);
         self.presence.do_send(Activity { user: self.user.id, at: now });
 
-        let due = match self.written_at {
-            None => Duration::ZERO,
-            Some(at) => FLUSH_INTERVAL.saturating_sub((now - at).to_std().unwrap_or_default()),
-        };
-        if !due.is_zero() {
-            // Written recently: fold this request into the next flush.
+        let due = self.flush_due(now);
+        if !due.is_zero() || self.writing {
+            // Written recently, or being written: fold this request into the next flush.
             self.dirty = true;
             self.schedule_flush(ctx, due);
             return AtomicResponse::new(Box::pin(fut::ready(Ok(Some(self.caller())))));
         }
         self.written_at = Some(now);
         self.dirty = false;
-        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(self.write()).map(|res, act, _| match res {
-            Ok(()) => Ok(Some(act.caller())),
-            Err(e) => {
-                act.written_at = None;
-                act.dirty = true;
-                Err(e)
+        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(self.write()).map(|res, act, ctx| {
+            match act.written(res, ctx) {
+                Ok(()) => Ok(Some(act.caller())),
+                Err(e) => {
+                    act.written_at = None;
+                    Err(e)
+                }
             }
         })))
     }

@@ -1,12 +1,14 @@
 //! The one way to reach PostgreSQL: a deadpool of diesel-async connections with timeouts on every
 //! step, so a request never waits forever for a connection.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-use diesel_async::AsyncPgConnection;
-use diesel_async::RunQueryDsl;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 pub type DbConn = Object<AsyncPgConnection>;
 
@@ -18,6 +20,9 @@ pub enum DbError {
     Unavailable(PoolError),
     #[error("database pool misconfigured: {0}")]
     Config(String),
+    /// The task doing the work ended before it answered (it panicked, or its thread stopped).
+    #[error("database work interrupted: {0}")]
+    Interrupted(&'static str),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
 }
@@ -84,6 +89,24 @@ pub struct PoolStatus {
     pub waiting: usize,
 }
 
+/// A transaction left open this long by its client is ended by PostgreSQL, which rolls it back
+/// and closes the connection. Nosebook never waits for anything but the database inside a
+/// transaction, so only a client that stopped driving one (a future dropped or starved halfway)
+/// gets here; without this bound its row locks would stall every writer of those rows for as
+/// long as the connection lives.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "30s";
+
+/// Opens a connection and sets the session settings every pooled connection carries.
+fn establish(url: &str) -> Pin<Box<dyn Future<Output = Result<AsyncPgConnection, ConnectionError>> + Send + '_>> {
+    Box::pin(async move {
+        let mut conn = AsyncPgConnection::establish(url).await?;
+        conn.batch_execute(&format!("SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'"))
+            .await
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        Ok(conn)
+    })
+}
+
 #[derive(Clone)]
 pub struct DbPool {
     inner: Pool<AsyncPgConnection>,
@@ -93,7 +116,9 @@ impl DbPool {
     /// Builds the pool without connecting; connections open on first use.
     pub fn new(settings: &PoolSettings) -> Result<Self, DbError> {
         crate::observe::install();
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.url);
+        let mut config = ManagerConfig::default();
+        config.custom_setup = Box::new(establish);
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(&settings.url, config);
         let inner = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.timeout))

@@ -206,3 +206,24 @@ async fn openapi_ids_are_uuids_and_commands_require_theirs() {
     let plain = app.get("/ws", Some(seed::SESSION)).await;
     assert_eq!(plain.status, StatusCode::BAD_REQUEST);
 }
+
+/// A pooled connection whose transaction was abandoned halfway (its future dropped or starved)
+/// cannot hold its row locks for longer than PostgreSQL's idle-in-transaction bound.
+#[actix_web::test]
+async fn pooled_connections_bound_how_long_a_transaction_may_sit_idle() {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    use nosebook_schema::{DbPool, PoolSettings};
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        idle_in_transaction_session_timeout: String,
+    }
+    let url = crate::support::fresh_database().await;
+    let pool = DbPool::new(&PoolSettings { url, max_size: 1, timeout: std::time::Duration::from_secs(5) }).unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let shown =
+        diesel::sql_query("SHOW idle_in_transaction_session_timeout").get_result::<Setting>(&mut conn).await.unwrap();
+    assert_eq!(shown.idle_in_transaction_session_timeout, nosebook_schema::pool::IDLE_IN_TRANSACTION_TIMEOUT);
+}

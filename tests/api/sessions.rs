@@ -225,3 +225,77 @@ async fn the_settings_page_lists_sessions_changes_the_password_and_ends_a_sessio
     let login = app.post("/login", None, json!({"nick": "test_tester", "password": "long enough"})).await;
     assert_eq!(login.status, StatusCode::OK);
 }
+
+/// Backends of this test's database waiting for a row lock.
+async fn lock_waiters(conn: &mut nosebook_schema::AsyncPgConnection) -> i64 {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result::<Waiting>(conn)
+    .await
+    .unwrap()
+    .n
+}
+
+/// A request that is due to write activity while a flush of the same session is still in its
+/// transaction must not wait for that flush's row locks: the actor would never poll the flush
+/// again while the request's write waits, and both would hang for good (found by a 30-minute
+/// soak, where it wedged the whole pool). Here the flush is held halfway by a lock the test
+/// takes on the session's row.
+#[actix_web::test]
+async fn a_request_due_to_write_while_a_flush_is_halfway_does_not_wait_for_it() {
+    let clock = nosebook_schema::time::Clock::manual(Utc::now());
+    let app = spawn_app_in(Env::Manual(clock), fresh_database().await).await;
+    let (user, session) = app.register("halfway").await;
+    app.get("/whoami", Some(&session)).await.data();
+
+    // The test holds the session's row: the next flush updates the user, then waits.
+    let mut blocker = app.db().await;
+    diesel::sql_query("BEGIN").execute(&mut blocker).await.unwrap();
+    diesel::sql_query("SELECT 1 FROM user_sessions WHERE session_id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::Uuid, _>(Uuid::parse_str(&session).unwrap())
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    app.get("/whoami", Some(&session)).await.data();
+    let mut watcher = app.db().await;
+    while lock_waiters(&mut watcher).await == 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Past the flush interval, a request is due to write; the flush still holds the user's row.
+    clock.advance(chrono::Duration::seconds(10));
+    let request = {
+        let (address, client, session) = (app.address.clone(), app.client.clone(), session.clone());
+        actix_web::rt::spawn(async move {
+            client.get(format!("{address}/whoami")).header("X-Auth-Session-Id", session).send().await
+        })
+    };
+    // Either it answers at once, or its write joins the queue for the user's row.
+    while !request.is_finished() && lock_waiters(&mut watcher).await < 2 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    diesel::sql_query("COMMIT").execute(&mut blocker).await.unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(20), request).await;
+    let response = answered.expect("the request hung behind its own session's flush").unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let shown: serde_json::Value = response.json().await.unwrap();
+    let shown_at = DateTime::parse_from_rfc3339(shown["data"]["lastActivityAt"].as_str().unwrap()).unwrap();
+
+    // The flush finishes, and the activity that came in meanwhile follows it.
+    let mut db = app.db().await;
+    let mut stored = activity_of(&mut db, &user).await;
+    for _ in 0..100 {
+        if stored == shown_at {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stored = activity_of(&mut db, &user).await;
+    }
+    assert_eq!(stored, shown_at, "the activity after the flush never landed");
+}
