@@ -114,31 +114,7 @@ enum Scenario {
     },
     /// The mixed blend for a long time, with sockets opening and closing, while the server's
     /// memory and open files are sampled: fails when either keeps rising after the warm-up.
-    Soak {
-        #[arg(long, default_value_t = 500)]
-        users: usize,
-        /// Sockets open at any time (each closes after a few seconds and another opens).
-        #[arg(long, default_value_t = 50)]
-        sockets: usize,
-        /// The server's process id, to read its memory and open files from /proc.
-        #[arg(long)]
-        server_pid: u32,
-        /// Seconds at the start that are not judged.
-        #[arg(long, default_value_t = 60.0)]
-        warm_up: f64,
-        /// Percent the server's memory may grow from the second third of the judged time to its end.
-        #[arg(long, default_value_t = 5.0)]
-        max_growth: f64,
-        /// Scrape /metrics this often, in seconds (0: nobody scrapes).
-        #[arg(long, default_value_t = 0.0)]
-        scrape_every: f64,
-        /// VACUUM ANALYZE this often, in seconds (0: never); for servers with autovacuum off.
-        #[arg(long, default_value_t = 300.0)]
-        vacuum_every: f64,
-        /// Read /proc this often, in seconds.
-        #[arg(long, default_value_t = 1.0)]
-        sample_every: f64,
-    },
+    Soak(scenarios::soak::Options),
 }
 
 fn main() -> ExitCode {
@@ -175,28 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Scenario::Read { users, page } => scenarios::read::run(&common, users, &page).await?,
         Scenario::Mixed { users } => scenarios::mixed::run(&common, users).await?,
         Scenario::Pages { users } => scenarios::pages::run(&common, users).await?,
-        Scenario::Soak {
-            users,
-            sockets,
-            server_pid,
-            warm_up,
-            max_growth,
-            scrape_every,
-            vacuum_every,
-            sample_every,
-        } => {
-            let options = scenarios::soak::Options {
-                users,
-                sockets,
-                server_pid,
-                warm_up,
-                max_growth,
-                scrape_every,
-                vacuum_every,
-                sample_every,
-            };
-            scenarios::soak::run(&common, options).await?
-        }
+        Scenario::Soak(options) => scenarios::soak::run(&common, options).await?,
     };
     report.print();
     std::fs::write(&common.out, serde_json::to_vec_pretty(&report)?)?;

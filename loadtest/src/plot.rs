@@ -46,15 +46,7 @@ pub fn svg(title: &str, series: &[&Series]) -> String {
         );
         exp += 1.0;
     }
-    for i in 0..=10 {
-        let t = max_t * f64::from(i) / 10.0;
-        let _ = write!(
-            out,
-            r##"<text x="{:.1}" y="{}" text-anchor="middle">{t:.0} s</text>"##,
-            x(t),
-            HEIGHT - BOTTOM + 18.0
-        );
-    }
+    time_labels(&mut out, max_t, x);
     let _ = write!(
         out,
         r##"<text x="{}" y="{}" text-anchor="middle">time into the run (scheduled send)</text>"##,
@@ -84,6 +76,19 @@ pub fn svg(title: &str, series: &[&Series]) -> String {
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// A label under the time axis at every tenth of the run.
+fn time_labels(out: &mut String, max_t: f64, x: impl Fn(f64) -> f64) {
+    for i in 0..=10 {
+        let t = max_t * f64::from(i) / 10.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{}" text-anchor="middle">{t:.0} s</text>"##,
+            x(t),
+            HEIGHT - BOTTOM + 18.0
+        );
+    }
 }
 
 fn p99_per_second(points: &[(f32, f32)]) -> Vec<(f64, f64)> {
@@ -158,15 +163,7 @@ pub fn memory(samples: &[crate::scenarios::soak::Sample], warm_up: f64, growth: 
             at + 4.0
         );
     }
-    for i in 0..=10 {
-        let t = max_t * f64::from(i) / 10.0;
-        let _ = write!(
-            out,
-            r##"<text x="{:.1}" y="{}" text-anchor="middle">{t:.0} s</text>"##,
-            x(t),
-            HEIGHT - BOTTOM + 18.0
-        );
-    }
+    time_labels(&mut out, max_t, x);
     let line = |value: &dyn Fn(&crate::scenarios::soak::Sample) -> f64, max: f64| -> String {
         samples.iter().map(|s| format!("{:.1},{:.1}", x(s.t), y(value(s), max))).collect::<Vec<_>>().join(" ")
     };

@@ -101,6 +101,21 @@ impl Crowd {
         };
         (action, outcome)
     }
+
+    /// Acts at `rate` per second for `common.duration()`, each action timed into its series of
+    /// [`blend_series`]; answers when the last action ended.
+    pub async fn drive(self: &Arc<Self>, common: &Common, name: &str, series: &Arc<Vec<Series>>) -> Instant {
+        open_loop(common.rate, common.duration(), common.quiet, name, |_, at| {
+            let (crowd, series) = (self.clone(), series.clone());
+            async move {
+                match crowd.act().await {
+                    (action, Ok(())) => series[action].record(at, at.elapsed()),
+                    (action, Err(kind)) => series[action].error(kind),
+                }
+            }
+        })
+        .await
+    }
 }
 
 /// One latency series per action of the blend.
@@ -115,16 +130,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
 
     let start = Instant::now();
     let series: Arc<Vec<Series>> = Arc::new(blend_series(start));
-    let end = open_loop(common.rate, common.duration(), common.quiet, "mixed", |_, at| {
-        let (crowd, series) = (crowd.clone(), series.clone());
-        async move {
-            match crowd.act().await {
-                (action, Ok(())) => series[action].record(at, at.elapsed()),
-                (action, Err(kind)) => series[action].error(kind),
-            }
-        }
-    })
-    .await;
+    let end = crowd.drive(common, "mixed", &series).await;
     let elapsed = end.duration_since(start);
     let all: Vec<&Series> = series.iter().collect();
     let report = Report {

@@ -21,7 +21,6 @@ use crate::Common;
 use crate::client::Api;
 use crate::plot;
 use crate::proc;
-use crate::schedule::open_loop;
 use crate::seed::Seeder;
 use crate::stats::{Report, Series};
 
@@ -31,20 +30,31 @@ const FILE_SLACK: u64 = 16;
 /// How long a socket stays open, in seconds: from … to.
 const HOLD_SECS: (f64, f64) = (2.0, 20.0);
 
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    #[arg(long, default_value_t = 500)]
     pub users: usize,
+    /// Sockets open at any time (each closes after a few seconds and another opens).
+    #[arg(long, default_value_t = 50)]
     pub sockets: usize,
+    /// The server's process id, to read its memory and open files from /proc.
+    #[arg(long)]
     pub server_pid: u32,
     /// Seconds at the start that are not judged (pools, caches and buffers filling up).
+    #[arg(long, default_value_t = 60.0)]
     pub warm_up: f64,
-    /// Percent memory may grow from the second third to the end.
+    /// Percent the server's memory may grow from the second third of the judged time to its end.
+    #[arg(long, default_value_t = 5.0)]
     pub max_growth: f64,
-    /// Scrape `/metrics` this often, in seconds (0: nobody scrapes).
+    /// Scrape /metrics this often, in seconds (0: nobody scrapes).
+    #[arg(long, default_value_t = 0.0)]
     pub scrape_every: f64,
-    /// `VACUUM ANALYZE` this often, in seconds (0: never), standing in for autovacuum on
-    /// machines where it is off.
+    /// VACUUM ANALYZE this often, in seconds (0: never), standing in for autovacuum on machines
+    /// where it is off.
+    #[arg(long, default_value_t = 300.0)]
     pub vacuum_every: f64,
     /// Read /proc this often, in seconds.
+    #[arg(long, default_value_t = 1.0)]
     pub sample_every: f64,
 }
 
@@ -243,16 +253,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     }
 
     let series: Arc<Vec<Series>> = Arc::new(blend_series(start));
-    let end = open_loop(common.rate, common.duration(), common.quiet, "soak", |_, at| {
-        let (crowd, series) = (crowd.clone(), series.clone());
-        async move {
-            match crowd.act().await {
-                (action, Ok(())) => series[action].record(at, at.elapsed()),
-                (action, Err(kind)) => series[action].error(kind),
-            }
-        }
-    })
-    .await;
+    let end = crowd.drive(common, "soak", &series).await;
     while helpers.join_next().await.is_some() {}
     let elapsed = end.duration_since(start);
 
