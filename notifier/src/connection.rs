@@ -75,8 +75,9 @@ impl Actor for WsConnection {
         ctx.run_interval(PONG_CHECK, |conn, ctx| {
             if conn.last_pong.elapsed() > PONG_TIMEOUT {
                 tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
-                // As the original: a close frame with an empty payload, then the connection ends.
-                conn.close(ctx, None, "pong_timeout");
+                // The original sent an empty close frame here; a code tells the client why.
+                let reason = CloseReason { code: CloseCode::Policy, description: Some("no pong".into()) };
+                conn.close(ctx, Some(reason), "pong_timeout");
             }
         });
         ctx.run_interval(PING_INTERVAL, |conn, ctx| {
@@ -134,14 +135,27 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
             }
             Ok(AggregatedMessage::Pong(_)) => self.last_pong = Instant::now(),
             Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => self.close(ctx, Some(CloseCode::Normal.into()), "client_closed"),
-            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "too_big"),
-            Err(ProtocolError::Io(e)) if frame_guard::is_refusal(&e) => {
-                self.close(ctx, Some(CloseCode::Size.into()), "too_big")
+            // Echo the client's code (RFC 6455 §5.5.1); a close without one is answered without one.
+            Ok(AggregatedMessage::Close(reason)) => {
+                let echo = reason.map(|r| CloseReason { code: r.code, description: None });
+                self.close(ctx, echo, "client_closed");
             }
+            Err(ProtocolError::Io(e)) if let Some(refusal) = frame_guard::refusal(&e) => {
+                let reason = CloseReason { code: refusal.code.into(), description: Some(refusal.reason.into()) };
+                self.close(ctx, Some(reason), refusal.label());
+            }
+            // The decoder's own limit on a message put together from fragments.
+            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "too_big"),
+            // The connection broke under the decoder: nobody is left to read a close frame.
+            Err(ProtocolError::Io(e)) => {
+                tracing::debug!(error = %e, "websocket connection failed");
+                self.end(ctx, "error");
+            }
+            // Anything else the decoder refuses is a breach of the protocol the guard let by.
             Err(e) => {
                 tracing::debug!(error = %e, "websocket protocol error");
-                self.end(ctx, "error");
+                let reason = CloseReason { code: CloseCode::Protocol, description: Some("protocol error".into()) };
+                self.close(ctx, Some(reason), "protocol_error");
             }
         }
     }

@@ -1,10 +1,15 @@
-//! The inbound size limit, enforced from frame headers as the bytes arrive.
+//! The protocol rules of RFC 6455 for what a client sends, enforced on the bytes as they arrive.
 //!
-//! actix's WebSocket decoder checks a frame's length only once the whole frame is buffered: a
-//! header announcing a gigabyte makes it buffer whatever the client streams until the socket
-//! closes. [`FrameGuard`] sits between the connection and that decoder, reads every frame header
-//! itself and fails the stream the moment one announces more than the limit — before a byte of
-//! that frame's payload is taken in. The bytes of acceptable frames pass through untouched.
+//! actix's WebSocket decoder checks a frame's length only once the whole frame is buffered (a
+//! header announcing a gigabyte makes it buffer whatever the client streams), lets reserved bits,
+//! close codes no peer may send and close reasons that are not UTF-8 through, and answers every
+//! error it does find by ending the stream, with no word on which rule was broken. [`FrameGuard`]
+//! sits between the connection and that decoder and reads every frame itself: headers, the
+//! sequence of fragments, the text of text messages (UTF-8, across fragment and read boundaries)
+//! and the payload of close frames. The first frame that breaks a rule fails the stream with a
+//! [`Refusal`] that names the close code the client is owed — before any byte of that frame
+//! reaches the decoder, so nothing that should be refused is buffered or acted on. The bytes of
+//! good frames pass through untouched.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,6 +20,67 @@ use futures_util::Stream;
 
 /// A header is at most 2 bytes, an 8-byte extended length and a 4-byte mask.
 const MAX_HEADER: usize = 14;
+/// Control frames carry at most this much (RFC 6455 §5.5).
+const MAX_CONTROL_PAYLOAD: u64 = 125;
+
+const CONTINUATION: u8 = 0x0;
+const TEXT: u8 = 0x1;
+const BINARY: u8 = 0x2;
+const CLOSE: u8 = 0x8;
+const PING: u8 = 0x9;
+const PONG: u8 = 0xA;
+
+/// Why the guard ended a connection: the close code the client is owed and a short reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+impl Refusal {
+    const fn protocol(reason: &'static str) -> Self {
+        Self { code: 1002, reason }
+    }
+
+    const NOT_UTF8: Self = Self { code: 1007, reason: "text is not UTF-8" };
+    const TOO_BIG: Self = Self { code: 1009, reason: "message too big" };
+
+    /// The `reason` label of the close metric.
+    pub fn label(self) -> &'static str {
+        match self.code {
+            1007 => "bad_utf8",
+            1009 => "too_big",
+            _ => "protocol_error",
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.reason, self.code)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// The refusal behind a protocol error from the decoder, if this guard caused it.
+pub fn refusal(error: &std::io::Error) -> Option<Refusal> {
+    match error.get_ref()?.downcast_ref::<PayloadError>()? {
+        PayloadError::Io(inner) => inner.get_ref()?.downcast_ref::<Refusal>().copied(),
+        _ => None,
+    }
+}
+
+/// A frame whose header has been read.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    opcode: u8,
+    fin: bool,
+    mask: [u8; 4],
+    /// Payload bytes read so far, and in all.
+    read: u64,
+    len: u64,
+}
 
 enum State {
     /// Collecting a frame header (`have` of its bytes so far).
@@ -22,24 +88,71 @@ enum State {
         bytes: [u8; MAX_HEADER],
         have: usize,
     },
-    /// Passing through the payload of an accepted frame.
-    Payload {
-        left: u64,
-    },
-    /// A header announced too much: everything before it has been passed on, the error is next.
-    Refused,
+    /// Reading the payload of an accepted frame.
+    Payload(Frame),
+    /// A frame broke a rule: everything before it has been passed on, the error is next.
+    Refused(Refusal),
     Done,
+}
+
+/// Checks UTF-8 over pieces: a character may be split between fragments or reads.
+#[derive(Default)]
+struct Utf8 {
+    /// The start of a character whose rest has not arrived.
+    pending: Vec<u8>,
+}
+
+impl Utf8 {
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        self.pending.extend_from_slice(bytes);
+        match std::str::from_utf8(&self.pending) {
+            Ok(_) => {
+                self.pending.clear();
+                true
+            }
+            // An incomplete character at the end: keep it for the next piece.
+            Err(e) if e.error_len().is_none() => {
+                self.pending.drain(..e.valid_up_to());
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The text ended: nothing may be left half-way through a character.
+    fn finish(&mut self) -> bool {
+        let whole = self.pending.is_empty();
+        self.pending.clear();
+        whole
+    }
+}
+
+/// A fragmented (or single-frame) data message being read.
+struct Message {
+    text: bool,
+    len: u64,
 }
 
 pub struct FrameGuard<S> {
     inner: S,
     limit: u64,
     state: State,
+    message: Option<Message>,
+    utf8: Utf8,
+    /// The unmasked payload of the close frame being read.
+    close: Vec<u8>,
 }
 
 impl<S> FrameGuard<S> {
     pub fn new(inner: S, limit: usize) -> Self {
-        Self { inner, limit: limit as u64, state: State::Header { bytes: [0; MAX_HEADER], have: 0 } }
+        Self {
+            inner,
+            limit: limit as u64,
+            state: State::Header { bytes: [0; MAX_HEADER], have: 0 },
+            message: None,
+            utf8: Utf8::default(),
+            close: Vec::new(),
+        }
     }
 }
 
@@ -67,48 +180,149 @@ fn payload_len(header: &[u8]) -> u64 {
     }
 }
 
+/// Close codes a peer may send (RFC 6455 §7.4.1 and the IANA registry): the defined ones, and
+/// those reserved for libraries, frameworks and applications.
+fn valid_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
 impl<S> FrameGuard<S> {
-    /// Walks `chunk` through the frame boundaries; answers how many of its bytes may pass
-    /// (all of them unless a header in it is refused).
+    /// Accepts or refuses a complete header.
+    fn admit(&mut self, header: &[u8]) -> Result<Frame, Refusal> {
+        let (first, second) = (header[0], header[1]);
+        if first & 0x70 != 0 {
+            return Err(Refusal::protocol("reserved bits set"));
+        }
+        if second & 0x80 == 0 {
+            return Err(Refusal::protocol("unmasked client frame"));
+        }
+        let (opcode, fin, len) = (first & 0x0f, first & 0x80 != 0, payload_len(header));
+        let mut mask = [0; 4];
+        mask.copy_from_slice(&header[header.len() - 4..]);
+        match opcode {
+            CLOSE | PING | PONG => {
+                if !fin {
+                    return Err(Refusal::protocol("fragmented control frame"));
+                }
+                if len > MAX_CONTROL_PAYLOAD {
+                    return Err(Refusal::protocol("control frame over 125 bytes"));
+                }
+                if opcode == CLOSE && len == 1 {
+                    return Err(Refusal::protocol("close payload of one byte"));
+                }
+            }
+            TEXT | BINARY => {
+                if self.message.is_some() {
+                    return Err(Refusal::protocol("new message before the last one ended"));
+                }
+                if len > self.limit {
+                    return Err(Refusal::TOO_BIG);
+                }
+                self.message = Some(Message { text: opcode == TEXT, len });
+            }
+            CONTINUATION => {
+                let Some(message) = self.message.as_mut() else {
+                    return Err(Refusal::protocol("continuation without a message"));
+                };
+                message.len = message.len.saturating_add(len);
+                if message.len > self.limit {
+                    return Err(Refusal::TOO_BIG);
+                }
+            }
+            _ => return Err(Refusal::protocol("unknown opcode")),
+        }
+        Ok(Frame { opcode, fin, mask, read: 0, len })
+    }
+
+    /// Takes payload bytes of `frame` (masked, as they came).
+    fn payload(&mut self, frame: &mut Frame, masked: &[u8]) -> Result<(), Refusal> {
+        let unmask = |frame: &Frame| -> Vec<u8> {
+            masked.iter().enumerate().map(|(i, b)| b ^ frame.mask[(frame.read as usize + i) % 4]).collect()
+        };
+        match frame.opcode {
+            CLOSE => self.close.extend_from_slice(&unmask(frame)),
+            TEXT | CONTINUATION if self.message.as_ref().is_some_and(|m| m.text) && !self.utf8.feed(&unmask(frame)) => {
+                return Err(Refusal::NOT_UTF8);
+            }
+            _ => {}
+        }
+        frame.read += masked.len() as u64;
+        Ok(())
+    }
+
+    /// The last byte of `frame` has been taken.
+    fn end_of_frame(&mut self, frame: &Frame) -> Result<(), Refusal> {
+        match frame.opcode {
+            CLOSE => {
+                let payload = std::mem::take(&mut self.close);
+                if let [a, b, reason @ ..] = payload.as_slice() {
+                    if !valid_close_code(u16::from_be_bytes([*a, *b])) {
+                        return Err(Refusal::protocol("invalid close code"));
+                    }
+                    if std::str::from_utf8(reason).is_err() {
+                        return Err(Refusal::NOT_UTF8);
+                    }
+                }
+            }
+            PING | PONG => {}
+            _ if frame.fin => {
+                let text = self.message.take().is_some_and(|m| m.text);
+                if text && !self.utf8.finish() {
+                    return Err(Refusal::NOT_UTF8);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Walks `chunk` through the frames; answers how many of its bytes may pass (all of them
+    /// unless a frame in it is refused: then those before that frame).
     fn scan(&mut self, chunk: &[u8]) -> usize {
         let mut at = 0;
+        // Where the frame being read began in this chunk (0: in an earlier one; the decoder
+        // keeps an incomplete frame to itself, so its earlier bytes never become a message).
+        let mut frame_start = 0;
         while at < chunk.len() {
-            match &mut self.state {
+            let verdict = match &mut self.state {
                 State::Header { bytes, have } => {
-                    let start = at;
+                    if *have == 0 {
+                        frame_start = at;
+                    }
                     let needed = if *have < 2 { 2 } else { header_len([bytes[0], bytes[1]]) };
                     let take = (needed - *have).min(chunk.len() - at);
                     bytes[*have..*have + take].copy_from_slice(&chunk[at..at + take]);
                     *have += take;
                     at += take;
-                    if *have < 2 {
+                    if *have < 2 || *have < header_len([bytes[0], bytes[1]]) {
                         continue;
                     }
-                    let full = header_len([bytes[0], bytes[1]]);
-                    if *have < full {
-                        continue;
-                    }
-                    let len = payload_len(&bytes[..full]);
-                    if len > self.limit {
-                        self.state = State::Refused;
-                        // The refused header's bytes (those in this chunk) are held back too.
-                        return start;
-                    }
-                    self.state = if len == 0 {
-                        State::Header { bytes: [0; MAX_HEADER], have: 0 }
-                    } else {
-                        State::Payload { left: len }
-                    };
+                    let header = *bytes;
+                    let full = *have;
+                    self.admit(&header[..full]).and_then(|frame| {
+                        self.state = State::Payload(frame);
+                        if frame.len == 0 { self.end_of_frame(&frame).map(|()| true) } else { Ok(false) }
+                    })
                 }
-                State::Payload { left } => {
-                    let take = (*left).min((chunk.len() - at) as u64);
-                    *left -= take;
-                    at += take as usize;
-                    if *left == 0 {
-                        self.state = State::Header { bytes: [0; MAX_HEADER], have: 0 };
-                    }
+                State::Payload(frame) => {
+                    let mut frame = *frame;
+                    let take = (frame.len - frame.read).min((chunk.len() - at) as u64) as usize;
+                    let result = self.payload(&mut frame, &chunk[at..at + take]);
+                    at += take;
+                    self.state = State::Payload(frame);
+                    result.and_then(|()| {
+                        if frame.read == frame.len { self.end_of_frame(&frame).map(|()| true) } else { Ok(false) }
+                    })
                 }
-                State::Refused | State::Done => return at,
+                State::Refused(_) | State::Done => return at,
+            };
+            match verdict {
+                Ok(true) => self.state = State::Header { bytes: [0; MAX_HEADER], have: 0 },
+                Ok(false) => {}
+                Err(refusal) => {
+                    self.state = State::Refused(refusal);
+                    return frame_start;
+                }
             }
         }
         at
@@ -124,9 +338,9 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         match this.state {
-            State::Refused => {
+            State::Refused(refusal) => {
                 this.state = State::Done;
-                return Poll::Ready(Some(Err(PayloadError::Overflow)));
+                return Poll::Ready(Some(Err(refused(refusal))));
             }
             State::Done => return Poll::Ready(None),
             _ => {}
@@ -137,9 +351,10 @@ where
                 if pass < chunk.len() {
                     chunk.truncate(pass);
                 }
-                if chunk.is_empty() && matches!(this.state, State::Refused) {
+                if let (true, State::Refused(refusal)) = (chunk.is_empty(), &this.state) {
+                    let error = refused(*refusal);
                     this.state = State::Done;
-                    return Poll::Ready(Some(Err(PayloadError::Overflow)));
+                    return Poll::Ready(Some(Err(error)));
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
@@ -148,9 +363,8 @@ where
     }
 }
 
-/// True when a protocol error from the decoder is this guard's refusal.
-pub fn is_refusal(error: &std::io::Error) -> bool {
-    error.get_ref().and_then(|e| e.downcast_ref::<PayloadError>()).is_some_and(|e| matches!(e, PayloadError::Overflow))
+fn refused(refusal: Refusal) -> PayloadError {
+    PayloadError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, refusal))
 }
 
 #[cfg(test)]
@@ -213,5 +427,46 @@ mod tests {
             assert!(passed.starts_with(&good) && passed.len() < good.len() + MAX_HEADER, "split {split}");
         }
         assert!(run(vec![frame(513)], 512).await.1);
+    }
+
+    fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let key = [9, 8, 7, 6];
+        let mut f = vec![(u8::from(fin) << 7) | opcode, 0x80 | payload.len() as u8];
+        f.extend_from_slice(&key);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        f
+    }
+
+    #[actix::test]
+    async fn text_split_inside_characters_passes_and_text_that_is_not_utf8_is_refused_before_it_passes() {
+        let word = "привет, мир".as_bytes();
+        let stream = [masked(false, TEXT, &word[..3]), masked(true, CONTINUATION, &word[3..])].concat();
+        for split in [1, 2, 3, 5, stream.len()] {
+            let chunks = stream.chunks(split).map(<[u8]>::to_vec).collect();
+            assert_eq!(run(chunks, 512).await, (stream.clone(), false), "split {split}");
+        }
+
+        let good = masked(true, TEXT, b"fine");
+        let bad = masked(true, TEXT, &[0x68, 0xC3, 0x28]);
+        for split in [1, 4, good.len() + bad.len()] {
+            let stream = [good.clone(), bad.clone()].concat();
+            let chunks: Vec<Vec<u8>> = stream.chunks(split).map(<[u8]>::to_vec).collect();
+            let source = futures_util::stream::iter(chunks.into_iter().map(|c| Ok::<_, PayloadError>(Bytes::from(c))));
+            let mut guard = FrameGuard::new(source, 512);
+            let mut passed = Vec::new();
+            let mut refused = None;
+            while let Some(item) = guard.next().await {
+                match item {
+                    Ok(bytes) => passed.extend_from_slice(&bytes),
+                    Err(PayloadError::Io(e)) => {
+                        refused = e.get_ref().and_then(|e| e.downcast_ref::<Refusal>()).copied()
+                    }
+                    Err(other) => panic!("unexpected {other}"),
+                }
+            }
+            assert_eq!(refused, Some(Refusal::NOT_UTF8), "split {split}");
+            // Whole frames only: the bad frame's bytes may have begun to pass, never completed.
+            assert!(passed.starts_with(&good) && passed.len() < good.len() + bad.len(), "split {split}");
+        }
     }
 }

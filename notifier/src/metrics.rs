@@ -6,7 +6,8 @@ use metrics::{counter, gauge};
 /// Sockets open on this node.
 pub const WS_CONNECTIONS: &str = "nosebook_ws_connections";
 pub const WS_OPENED: &str = "nosebook_ws_connections_opened_total";
-/// By `reason`: client_closed, pong_timeout, slow_consumer, error, shutdown.
+/// By `reason`: client_closed, pong_timeout, slow_consumer, signed_out, too_big, protocol_error,
+/// bad_utf8, error, shutdown.
 pub const WS_CLOSED: &str = "nosebook_ws_connections_closed_total";
 /// Events (outbox rows) written, by event `type`: one per event, however many its recipients.
 pub const EVENTS_WRITTEN: &str = "nosebook_events_written_total";

@@ -21,3 +21,4 @@ mod realtime;
 mod service;
 mod sessions;
 mod users;
+mod websocket;
