@@ -592,6 +592,30 @@ async fn a_refused_write_says_so_and_a_session_ended_elsewhere_leaves_for_the_lo
     a.close().await.unwrap();
 }
 
+/// The browser's side of the close handshake: a socket the page closes ends cleanly (the
+/// server answers with a close frame echoing the code), not as 1006 "abnormal closure".
+#[tokio::test]
+async fn a_socket_the_browser_closes_ends_cleanly() {
+    use support::seed::PASSWORD;
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let (_driver, a) = browser().await;
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+    let closed = a
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const ws = new WebSocket("ws://" + location.host + "/ws");
+               ws.onopen = () => ws.close(4000, "bye");
+               ws.onclose = (e) => done([e.code, e.wasClean]);"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed, serde_json::json!([4000, true]));
+    a.close().await.unwrap();
+}
+
 /// The README's pictures: the demo people (`nosebook seed demo`, under the frozen clock so the
 /// pictures only change when the pages do) as a newcomer would meet them. Anna browses, Boris is
 /// the friend who comes online, likes her post and writes to her.
