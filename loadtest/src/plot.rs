@@ -14,6 +14,9 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 50.0;
 const COLOURS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
 
+/// Dots drawn per series at most.
+const MAX_DOTS: usize = 600;
+
 pub fn svg(title: &str, series: &[&Series]) -> String {
     let all: Vec<Vec<(f32, f32)>> = series.iter().map(|s| s.points()).collect();
     let max_t = all.iter().flatten().map(|p| p.0).fold(1.0f32, f32::max) as f64;
@@ -56,7 +59,8 @@ pub fn svg(title: &str, series: &[&Series]) -> String {
     for (i, (s, points)) in series.iter().zip(&all).enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         let _ = write!(out, r##"<g fill="{colour}" fill-opacity="0.25">"##);
-        for (t, ms) in points {
+        // Every sample feeds the p99 line; the dots are thinned so a long run stays a small file.
+        for (t, ms) in points.iter().step_by(points.len().div_ceil(MAX_DOTS).max(1)) {
             let _ = write!(out, r##"<circle cx="{:.1}" cy="{:.1}" r="1.2"/>"##, x(f64::from(*t)), y(f64::from(*ms)));
         }
         out.push_str("</g>");
