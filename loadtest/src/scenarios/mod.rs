@@ -11,14 +11,18 @@ pub mod soak;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, stream};
 use serde_json::Value;
+use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::client::{Api, Socket};
 use crate::seed::Account;
+use crate::stats::Series;
 
 /// How long after the load ends events may still arrive before they count as lost.
 pub const GRACE: Duration = Duration::from_secs(10);
@@ -55,29 +59,98 @@ pub async fn warm_up(api: &Api, accounts: &[Account]) -> anyhow::Result<()> {
 pub struct SocketHealth {
     pub pings: AtomicU64,
     pub closed: AtomicU64,
+    /// Closes the client started that the server answered with a close frame echoing 1000.
+    pub clean_closes: AtomicU64,
+}
+
+/// Tells sockets to close from the client's side, and times each close handshake.
+#[derive(Clone)]
+pub struct Closer {
+    pub signal: watch::Receiver<bool>,
+    /// From the client's close frame to the server's answer.
+    pub answers: Arc<Series>,
+    /// From the client's close frame to the end of the connection; an error when the server
+    /// ended it without answering with a close frame echoing 1000.
+    pub handshakes: Arc<Series>,
 }
 
 /// Reads a socket until it closes (answering pings), handing every `new_message` payload to
 /// `on_message`.
-pub fn listen(mut socket: Socket, health: Arc<SocketHealth>, on_message: impl Fn(&Value) + Send + 'static) {
+pub fn listen(socket: Socket, health: Arc<SocketHealth>, on_message: impl Fn(&Value) + Send + 'static) {
+    listen_until(socket, health, on_message, None);
+}
+
+/// As [`listen`]; when `closer` signals, the client closes (1000) and waits for the server's answer.
+pub fn listen_until(
+    mut socket: Socket,
+    health: Arc<SocketHealth>,
+    on_message: impl Fn(&Value) + Send + 'static,
+    closer: Option<Closer>,
+) {
     tokio::spawn(async move {
-        while let Some(frame) = socket.next().await {
+        let (mut signal, answers, handshakes) = match closer {
+            Some(Closer { signal, answers, handshakes }) => (Some(signal), Some(answers), Some(handshakes)),
+            None => (None, None, None),
+        };
+        let mut closing: Option<Instant> = None;
+        let mut clean = false;
+        loop {
+            let close_now = async {
+                let told = match signal.as_mut() {
+                    Some(signal) => signal.wait_for(|close| *close).await.is_ok(),
+                    None => false,
+                };
+                if !told {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let frame = tokio::select! {
+                frame = socket.next() => frame,
+                () = close_now, if closing.is_none() => {
+                    closing = Some(Instant::now());
+                    let bye = CloseFrame { code: CloseCode::Normal, reason: "bye".into() };
+                    if socket.close(Some(bye)).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
             match frame {
-                Ok(Message::Text(text)) => {
+                Some(Ok(Message::Text(text))) => {
                     if let Ok(event) = serde_json::from_str::<Value>(&text)
                         && event["type"] == "new_message"
                     {
                         on_message(&event["payload"]);
                     }
                 }
-                Ok(Message::Ping(_)) => {
+                Some(Ok(Message::Ping(_))) => {
                     health.pings.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(Message::Close(_)) | Err(_) => break,
-                Ok(_) => {}
+                Some(Ok(Message::Close(frame))) => {
+                    clean = closing.is_some() && frame.is_some_and(|f| f.code == CloseCode::Normal);
+                    if let (true, Some(at), Some(answers)) = (clean, closing, &answers) {
+                        answers.record(at, at.elapsed());
+                    }
+                    if !clean || socket.next().await.is_some() {
+                        // Frames after the close frame, or a close we did not start.
+                        clean = false;
+                    }
+                    break;
+                }
+                Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
             }
         }
-        health.closed.fetch_add(1, Ordering::Relaxed);
+        match (closing, handshakes) {
+            (Some(at), Some(handshakes)) if clean => {
+                health.clean_closes.fetch_add(1, Ordering::Relaxed);
+                handshakes.record(at, at.elapsed());
+            }
+            (Some(_), Some(handshakes)) => handshakes.error("no close frame echoing 1000"),
+            _ => {
+                health.closed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     });
 }
 
