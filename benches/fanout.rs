@@ -17,8 +17,8 @@ use actix::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nosebook_notifier::connection::OUTBOUND_QUEUE;
 use nosebook_notifier::hub::{self, Connect, Deliver, Frame, Hub, Kick, Outbound, Stats};
-use nosebook_notifier::metrics;
 use nosebook_schema::ids::UserId;
+use nosebook_telemetry::metrics;
 use support::Actix;
 use tokio::sync::{Notify, mpsc};
 

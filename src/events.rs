@@ -1,10 +1,10 @@
 //! Realtime events (API.md §6.3 and the new ones) and how they are queued: as rows of the outbox,
 //! in the transaction of the change that causes them. The notifier delivers them.
 
-use nosebook_notifier::trace_context;
+pub use nosebook_events::Control;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::outbox;
 use nosebook_schema::{AsyncPgConnection, DbError};
+use nosebook_telemetry::trace_context;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -86,34 +86,12 @@ impl Event {
         if recipients.is_empty() {
             return Ok(());
         }
-        nosebook_notifier::metrics::written(self.kind());
-        Ok(outbox::push(conn, recipients, &self.frame(), trace_context::current().as_deref()).await?)
+        nosebook_events::queue(conn, recipients, self.kind(), &self.frame(), trace_context::current().as_deref()).await
     }
 }
 
-/// Messages for every node rather than for a person: queued in the outbox for the nil recipient,
-/// published with the routing key every node binds (see `nosebook_notifier::hub::CONTROL`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
-pub enum Control {
-    /// A session was logged out: every node forgets its cached copy.
-    #[serde(rename_all = "camelCase")]
-    SessionEnded { session_id: Uuid },
-    /// A user's record changed (their avatar): every node reloads its cached copies.
-    #[serde(rename_all = "camelCase")]
-    UserChanged { user_id: Uuid },
-}
-
-impl Control {
-    pub async fn queue(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
-        let frame = serde_json::to_string(self).unwrap_or_default();
-        nosebook_notifier::metrics::written("control");
-        Ok(outbox::push(
-            conn,
-            &[nosebook_notifier::hub::CONTROL_RECIPIENT],
-            &frame,
-            trace_context::current().as_deref(),
-        )
-        .await?)
-    }
+/// Messages for every node rather than for a person (`nosebook_events::Control`), queued with the
+/// trace context of the request that causes them.
+pub async fn queue_control(conn: &mut AsyncPgConnection, control: Control) -> Result<(), DbError> {
+    control.queue(conn, trace_context::current().as_deref()).await
 }

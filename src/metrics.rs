@@ -78,7 +78,7 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
-    use nosebook_notifier::metrics as rt;
+    use nosebook_telemetry::metrics as rt;
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by route template, method and status");
     describe_histogram!(HTTP_DURATION, "HTTP request latency, by route template and method");
     describe_gauge!(POOL_CONNECTIONS, "Database connections in the pool, by state (in_use, idle)");

@@ -2,7 +2,7 @@
 //! filters them. Traces: exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set — over
 //! HTTP (protobuf, the standard's default, or JSON) or gRPC as `OTEL_EXPORTER_OTLP_PROTOCOL`
 //! says; Jaeger ingests OTLP natively on 4318 (HTTP) and 4317 (gRPC) — with the W3C trace
-//! context propagated through the outbox and RabbitMQ (see `nosebook_notifier::trace_context`).
+//! context propagated through the outbox and RabbitMQ (see `nosebook_telemetry::trace_context`).
 
 use opentelemetry::global;
 use opentelemetry::trace::TracerProvider as _;

@@ -12,16 +12,16 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use nosebook_notifier::metrics;
+use nosebook_telemetry::metrics;
 
 use crate::threads::Arbiters;
-use nosebook_notifier::{hop_span, trace_context};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::MessageRow;
-use nosebook_schema::queries::{chats, messages, outbox};
+use nosebook_schema::queries::{chats, messages};
 use nosebook_schema::schema::chats as chats_table;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
+use nosebook_telemetry::{hop_span, trace_context};
 use tracing::Instrument;
 
 /// A chat actor idle this long is stopped; the next send starts it again. Its state is read
@@ -182,8 +182,7 @@ impl Handler<SendMessage> for ChatActor {
                 let now = clock.now();
                 let message = messages::insert(conn, chat, msg.author, &msg.text, msg.reply_to, now).await?;
                 chats::set_last_message(conn, chat, message.id, now).await?;
-                outbox::push(conn, &members, &(msg.frame)(&message), trace.as_deref()).await?;
-                metrics::written("new_message");
+                nosebook_events::queue(conn, &members, "new_message", &(msg.frame)(&message), trace.as_deref()).await?;
                 Ok::<_, DbError>((members, Ok(message)))
             })
             .await

@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
-use nosebook_notifier::hub::SocketsChanged;
-use nosebook_notifier::metrics;
+use nosebook_events::SocketsChanged;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::{friendship, outbox, presence, users};
+use nosebook_schema::queries::{friendship, presence, users};
 use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
 use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
+use nosebook_telemetry::metrics;
 
 /// How often the tracker drops quiet users and sweeps for offline transitions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
@@ -53,11 +53,10 @@ impl Announcer {
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let friends = friendship::friends_of(conn, user).await?;
-        if !friends.is_empty() {
-            outbox::push(conn, &friends, &(self.frame)(user, online, at), None).await?;
-            metrics::written("presence");
+        if friends.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        nosebook_events::queue(conn, &friends, "presence", &(self.frame)(user, online, at), None).await
     }
 
     /// `seen_at` is the activity that brought the user online; the database may not have it yet

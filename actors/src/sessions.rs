@@ -27,9 +27,9 @@ use nosebook_schema::queries::{sessions, users};
 use nosebook_schema::time::{Clock, SESSION_TTL};
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 
-use nosebook_notifier::hub::SessionNews;
-use nosebook_notifier::metrics;
+use nosebook_events::Control;
 use nosebook_schema::ids::UserId;
+use nosebook_telemetry::metrics;
 use std::collections::HashSet;
 
 use crate::presence::{Activity, PresenceTracker};
@@ -240,15 +240,15 @@ impl Handler<UserChanged> for SessionDirectory {
 }
 
 /// Another node logged a session out or changed a user.
-impl Handler<SessionNews> for SessionDirectory {
+impl Handler<Control> for SessionDirectory {
     type Result = ();
 
-    fn handle(&mut self, news: SessionNews, ctx: &mut Self::Context) {
-        match news {
-            SessionNews::Ended(id) => {
-                <Self as Handler<EndSession>>::handle(self, EndSession(SessionId(id)), ctx);
+    fn handle(&mut self, control: Control, ctx: &mut Self::Context) {
+        match control {
+            Control::SessionEnded { session_id } => {
+                <Self as Handler<EndSession>>::handle(self, EndSession(SessionId(session_id)), ctx);
             }
-            SessionNews::UserChanged(user) => {
+            Control::UserChanged { user_id: user } => {
                 let reload = <Self as Handler<UserChanged>>::handle(self, UserChanged(UserId(user)), ctx);
                 ctx.spawn(fut::wrap_future(reload));
             }

@@ -32,11 +32,12 @@ use nosebook_schema::models::OutboxRow;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tracing::Instrument;
 
-use crate::hub::{self, CONTROL, CONTROL_RECIPIENT, Deliver, Hub};
-use crate::metrics;
+use crate::hub::{self, CONTROL, Deliver, Hub};
 use crate::relay::publish_span;
 use crate::relay::{Transport, TransportError};
-use crate::trace_context::{self, TRACEPARENT};
+use nosebook_events::CONTROL_RECIPIENT;
+use nosebook_telemetry::metrics;
+use nosebook_telemetry::trace_context::{self, TRACEPARENT};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
 /// The header RabbitMQ also routes by (sender-selected distribution).

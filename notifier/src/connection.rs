@@ -11,7 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::frame_guard::{self, FrameGuard};
 use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, Outbound};
-use crate::metrics;
+use nosebook_telemetry::metrics;
 
 /// The server pings this often (API.md §6.2)…
 pub const PING_INTERVAL: Duration = Duration::from_secs(54);

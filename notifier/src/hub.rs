@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::amqp::{RouteControl, RouteOp};
-use crate::metrics;
+use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
+use nosebook_telemetry::metrics;
 
 /// One event as it goes on the wire: the exact text frame, shared by every connection. A
 /// `ByteString` is reference-counted bytes: each socket's copy is a pointer, and the socket writes
@@ -31,29 +32,9 @@ impl std::ops::Deref for Outbound {
     }
 }
 
-/// The outbox recipient of messages for every node (the nil user id).
-pub const CONTROL_RECIPIENT: UserId = UserId(uuid::Uuid::nil());
-/// The routing key every node binds for them.
+/// The routing key every node binds for control messages (those queued for
+/// [`CONTROL_RECIPIENT`]).
 pub const CONTROL: &str = "control";
-
-/// What control messages tell this node's session directory about its cached copies.
-#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
-#[rtype(result = "()")]
-pub enum SessionNews {
-    /// The session was logged out: its cached copy must go.
-    Ended(uuid::Uuid),
-    /// The user's record changed (their avatar): cached copies must be reloaded.
-    UserChanged(uuid::Uuid),
-}
-
-#[derive(serde::Deserialize)]
-#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
-enum ControlFrame {
-    #[serde(rename_all = "camelCase")]
-    SessionEnded { session_id: uuid::Uuid },
-    #[serde(rename_all = "camelCase")]
-    UserChanged { user_id: uuid::Uuid },
-}
 
 /// How many recent event ids the hub remembers to drop duplicates (publishing is at least once).
 const REMEMBERED_EVENTS: usize = 65_536;
@@ -134,7 +115,7 @@ pub struct Hub {
     /// Told when a user's first socket here opens and their last one closes.
     presence: Option<Recipient<SocketsChanged>>,
     /// Told when a control message ends a session.
-    sessions: Option<Recipient<SessionNews>>,
+    sessions: Option<Recipient<Control>>,
     next_id: u64,
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
@@ -148,7 +129,7 @@ impl Hub {
     }
 
     /// Hands session ends from other nodes to this node's session directory.
-    pub fn with_sessions(mut self, sessions: Recipient<SessionNews>) -> Self {
+    pub fn with_sessions(mut self, sessions: Recipient<Control>) -> Self {
         self.sessions = Some(sessions);
         self
     }
@@ -257,14 +238,6 @@ impl Handler<Connect> for Hub {
     }
 }
 
-/// A user's first socket on this node opened (`connected`), or their last one closed.
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "()")]
-pub struct SocketsChanged {
-    pub user: UserId,
-    pub connected: bool,
-}
-
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct Disconnect {
@@ -318,7 +291,7 @@ impl Handler<Deliver> for Hub {
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
         metrics::taken(MAILBOX);
         ::metrics::counter!(metrics::EVENTS_CONSUMED).increment(1);
-        let span = crate::hop_span!(
+        let span = nosebook_telemetry::hop_span!(
             msg.trace.as_deref(),
             "notifier.deliver",
             event_id = msg.event_id,
@@ -326,19 +299,15 @@ impl Handler<Deliver> for Hub {
         );
         let _entered = span.enter();
         if msg.recipients == [CONTROL_RECIPIENT] {
-            let news = match serde_json::from_str::<ControlFrame>(&msg.frame) {
-                Ok(ControlFrame::SessionEnded { session_id }) => {
-                    self.end_session(SessionId(session_id));
-                    SessionNews::Ended(session_id)
-                }
-                Ok(ControlFrame::UserChanged { user_id }) => SessionNews::UserChanged(user_id),
-                Err(e) => {
-                    tracing::warn!(error = %e, "unreadable control message");
-                    return;
-                }
+            let Some(control) = Control::parse(&msg.frame) else {
+                tracing::warn!(frame = %msg.frame, "unreadable control message");
+                return;
             };
+            if let Control::SessionEnded { session_id } = control {
+                self.end_session(SessionId(session_id));
+            }
             if let Some(sessions) = &self.sessions {
-                sessions.do_send(news);
+                sessions.do_send(control);
             }
             return;
         }

@@ -17,9 +17,7 @@ pub mod amqp;
 pub mod connection;
 pub mod frame_guard;
 pub mod hub;
-pub mod metrics;
 pub mod relay;
-pub mod trace_context;
 
 pub use connection::upgrade;
 pub use hub::{Deliver, Hub};

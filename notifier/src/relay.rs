@@ -15,7 +15,7 @@ use nosebook_schema::{AsyncConnection, DbError, DbPool};
 use tokio::sync::Notify;
 
 use crate::hub::{self, Deliver, Hub};
-use crate::{hop_span, metrics, trace_context};
+use nosebook_telemetry::{hop_span, metrics, trace_context};
 
 /// Rows per transaction.
 const BATCH: i64 = 500;

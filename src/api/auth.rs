@@ -32,7 +32,7 @@ pub async fn resolve_session(
         let claim = session_claim(&req);
         let sessions = req.app_data::<web::Data<Addr<SessionDirectory>>>().cloned();
         if let (Some((session, claimed_user)), Some(sessions)) = (claim, sessions) {
-            nosebook_notifier::metrics::queued(nosebook_actors::sessions::MAILBOX);
+            nosebook_telemetry::metrics::queued(nosebook_actors::sessions::MAILBOX);
             let caller = sessions
                 .send(Authenticate(session))
                 .await

@@ -78,7 +78,7 @@ pub async fn change(
             users::set_passhash(conn, user, &hash).await?;
             let ended = sessions::delete_others(conn, user, keep).await?;
             for id in &ended {
-                Control::SessionEnded { session_id: id.0 }.queue(conn).await?;
+                crate::events::queue_control(conn, Control::SessionEnded { session_id: id.0 }).await?;
             }
             Ok::<_, DbError>(ended)
         })

@@ -23,7 +23,7 @@ pub async fn logout(caller: SignedIn, state: web::Data<AppState>) -> ApiResult<S
         .transaction(async |conn| {
             let deleted = sessions::delete(conn, id).await?;
             // Every other node drops its cached copy when this reaches it (see `Control`).
-            Control::SessionEnded { session_id: id.0 }.queue(conn).await?;
+            crate::events::queue_control(conn, Control::SessionEnded { session_id: id.0 }).await?;
             Ok::<_, DbError>(deleted)
         })
         .await?;

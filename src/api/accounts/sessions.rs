@@ -119,7 +119,7 @@ pub async fn end_by_handle(state: &AppState, caller: &SignedIn, handle_text: &st
         .transaction(async |conn| {
             let ended = sessions::delete_of_user(conn, user, target).await?;
             if ended {
-                Control::SessionEnded { session_id: target.0 }.queue(conn).await?;
+                crate::events::queue_control(conn, Control::SessionEnded { session_id: target.0 }).await?;
             }
             Ok::<_, DbError>(ended)
         })

@@ -88,7 +88,7 @@ pub async fn send(
             text: text.as_str().to_owned(),
             reply_to,
             frame,
-            trace: nosebook_notifier::trace_context::current(),
+            trace: nosebook_telemetry::trace_context::current(),
         })
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("chat registry: {e}")))??;

@@ -79,7 +79,7 @@ async fn upload(caller: &SignedIn, state: &AppState, req: &HttpRequest, body: we
         .transaction(async |conn| {
             let previous = users::replace_avatar(conn, me, &url, &key, now).await?;
             // Every node reloads its cached copy of this user (see `Control`).
-            Control::UserChanged { user_id: me.0 }.queue(conn).await?;
+            crate::events::queue_control(conn, Control::UserChanged { user_id: me.0 }).await?;
             Ok::<_, DbError>(previous)
         })
         .await;
