@@ -26,7 +26,7 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use nosebook_notifier::OutboxRelay;
 use nosebook_notifier::amqp::{AmqpSettings, AmqpTransport};
-use nosebook_notifier::relay::{Transport, TransportError};
+use nosebook_notifier::transport::{Transport, TransportError};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::outbox;

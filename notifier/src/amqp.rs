@@ -33,8 +33,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::hub::{self, CONTROL, Deliver, Hub};
-use crate::relay::publish_span;
-use crate::relay::{Transport, TransportError};
+use crate::transport::{RouteControl, RouteOp, Transport, TransportError, publish_span};
 use nosebook_events::CONTROL_RECIPIENT;
 use nosebook_telemetry::metrics;
 use nosebook_telemetry::trace_context::{self, TRACEPARENT};
@@ -146,18 +145,6 @@ impl Transport for AmqpTransport {
         Box::pin(self.publish_all(batch))
     }
 }
-
-/// Routing changes a notifier node asks of its queue.
-#[derive(Debug)]
-pub enum RouteOp {
-    /// The user's first socket here opened: route their events to this node. Answered when the
-    /// binding is in place (or RabbitMQ is unreachable, in which case it is made on reconnect).
-    Bind(UserId, oneshot::Sender<()>),
-    /// The user's last socket here closed.
-    Unbind(UserId),
-}
-
-pub type RouteControl = mpsc::UnboundedSender<RouteOp>;
 
 /// Consumes this node's queue forever; returns the handle the hub binds and unbinds through.
 pub fn spawn_consumer(settings: AmqpSettings, hub: Addr<Hub>) -> RouteControl {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::amqp::{RouteControl, RouteOp};
+use crate::transport::{RouteControl, RouteOp};
 use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
 use nosebook_telemetry::metrics;
 

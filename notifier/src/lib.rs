@@ -10,6 +10,8 @@
 //!   transport took them: at least once.
 //! - [`hub::Hub`] knows which connections each user has on this node, drops duplicate events by
 //!   outbox id, and hands each frame to every connection of its recipient without waiting.
+//! - [`transport`] is what the relay and the hub ask of whatever carries events between nodes
+//!   (`amqp.rs` implements it for RabbitMQ; `relay::InProcess` for a single node).
 //! - [`connection::WsConnection`] is one actor per socket: a bounded outbound queue, heartbeats,
 //!   inbound frames read and discarded, and one unregistration on every exit path.
 
@@ -18,6 +20,7 @@ pub mod connection;
 pub mod frame_guard;
 pub mod hub;
 pub mod relay;
+pub mod transport;
 
 pub use connection::upgrade;
 pub use hub::{Deliver, Hub};

@@ -15,7 +15,8 @@ use nosebook_schema::{AsyncConnection, DbError, DbPool};
 use tokio::sync::Notify;
 
 use crate::hub::{self, Deliver, Hub};
-use nosebook_telemetry::{hop_span, metrics, trace_context};
+use crate::transport::{Transport, TransportError, publish_span};
+use nosebook_telemetry::{metrics, trace_context};
 
 /// Rows per transaction.
 const BATCH: i64 = 500;
@@ -25,21 +26,6 @@ const POLL: Duration = Duration::from_millis(200);
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a failure, wait this long before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
-
-#[derive(Debug, thiserror::Error)]
-pub enum TransportError {
-    #[error("transport unavailable: {0}")]
-    Unavailable(String),
-}
-
-/// Where published events go: the local hub, or RabbitMQ for every node.
-pub trait Transport: Send + Sync + 'static {
-    /// Succeeds only when every row of the batch is accepted (for RabbitMQ: confirmed).
-    fn publish<'a>(
-        &'a self,
-        batch: &'a [OutboxRow],
-    ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>>;
-}
 
 /// A single node without a broker: events go straight to this node's hub.
 pub struct InProcess(pub Addr<Hub>);
@@ -65,11 +51,6 @@ impl Transport for InProcess {
             Ok(())
         })
     }
-}
-
-/// The span of one row's publish, continuing the trace of the request that wrote it.
-pub fn publish_span(row: &OutboxRow) -> tracing::Span {
-    hop_span!(row.trace_context.as_deref(), "outbox.publish", event_id = row.id, recipients = row.recipients.len())
 }
 
 #[derive(Debug, thiserror::Error)]
