@@ -18,7 +18,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use nosebook_notifier::connection::OUTBOUND_QUEUE;
 use nosebook_notifier::hub::{self, Connect, Deliver, Frame, Hub, Kick, Outbound, Stats};
 use nosebook_schema::ids::UserId;
-use nosebook_telemetry::metrics;
+use nosebook_telemetry::metrics::Counted;
 use support::Actix;
 use tokio::sync::{Notify, mpsc};
 
@@ -109,12 +109,11 @@ fn fanout(c: &mut Criterion) {
         next_event.get()
     };
 
-    // One event for every user, as a group message is; `expected` frames in all. The sender
-    // counts the hub's mailbox as the AMQP consumer and the in-process transport do.
+    // One event for every user, as a group message is; `expected` frames in all. Sent counted in
+    // the hub's mailbox, as the AMQP consumer and the in-process transport send it.
     let deliver_round = |hub: &Addr<Hub>, users: &[UserId], round: &Arc<Round>, expected: usize| {
         round.remaining.store(expected, Ordering::Release);
-        metrics::queued(hub::MAILBOX);
-        hub.do_send(Deliver::new(event_id(), users.to_vec(), frame.clone()));
+        hub.do_send(Counted::new(Deliver::new(event_id(), users.to_vec(), frame.clone()), hub::MAILBOX));
         let round = round.clone();
         async move { round.done.notified().await }
     };

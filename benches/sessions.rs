@@ -14,6 +14,7 @@ use nosebook_schema::ids::SessionId;
 use nosebook_schema::queries::sessions;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{DbPool, PoolSettings};
+use nosebook_telemetry::metrics::Counted;
 use support::{Actix, prepare};
 use uuid::Uuid;
 
@@ -38,11 +39,21 @@ fn session_lookup(c: &mut Criterion) {
     });
     // The first lookup loads the session and writes its activity; the benchmark measures the
     // steady state that every later request of a session sees.
-    system.block_on(directory.send(Authenticate(session))).unwrap().unwrap().unwrap();
+    system
+        .block_on(directory.send(Counted::new(Authenticate(session), nosebook_actors::sessions::MAILBOX)))
+        .unwrap()
+        .unwrap()
+        .unwrap();
 
     c.bench_function("sessions/authenticate via the session actors", |b| {
-        b.to_async(Actix(&system))
-            .iter(|| async { directory.send(Authenticate(session)).await.unwrap().unwrap().unwrap() })
+        b.to_async(Actix(&system)).iter(|| async {
+            directory
+                .send(Counted::new(Authenticate(session), nosebook_actors::sessions::MAILBOX))
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+        })
     });
     c.bench_function("sessions/authenticate via a database round trip", |b| {
         b.to_async(Actix(&system)).iter(|| async {

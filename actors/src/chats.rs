@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use nosebook_telemetry::metrics;
+use nosebook_telemetry::metrics::Counted;
 
 use crate::threads::Arbiters;
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
@@ -115,9 +115,8 @@ impl Handler<SendMessage> for ChatRegistry {
                 addr
             }
         };
-        metrics::queued(MAILBOX);
         // Queued now, inside this handler, so that it is ahead of any Stop the sweep sends later.
-        let sent = addr.send(msg);
+        let sent = addr.send(Counted::new(msg, MAILBOX));
         Box::pin(async move { sent.await.unwrap_or(Err(DbError::Interrupted("chat actor stopped while sending"))) })
     }
 }
@@ -147,12 +146,12 @@ impl Handler<Stop> for ChatActor {
     }
 }
 
-impl Handler<SendMessage> for ChatActor {
+impl Handler<Counted<SendMessage>> for ChatActor {
     // Atomic: the next send of this chat starts after this one committed.
     type Result = AtomicResponse<Self, Result<Result<MessageRow, SendRefusal>, DbError>>;
 
-    fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
-        metrics::taken(MAILBOX);
+    fn handle(&mut self, msg: Counted<SendMessage>, _: &mut Self::Context) -> Self::Result {
+        let msg = msg.take();
         let (db, clock, chat) = (self.db.clone(), self.clock, self.chat);
         let span = hop_span!(msg.trace.as_deref(), "chat.send", chat = %chat);
         let trace = trace_context::of(&span);

@@ -23,7 +23,7 @@ use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::{friendship, presence, users};
 use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
 use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
-use nosebook_telemetry::metrics;
+use nosebook_telemetry::metrics::Counted;
 
 /// How often the tracker drops quiet users and sweeps for offline transitions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
@@ -180,11 +180,11 @@ pub struct Activity {
     pub at: DateTime<Utc>,
 }
 
-impl Handler<Activity> for PresenceTracker {
+impl Handler<Counted<Activity>> for PresenceTracker {
     type Result = ();
 
-    fn handle(&mut self, msg: Activity, ctx: &mut Self::Context) {
-        metrics::taken(MAILBOX);
+    fn handle(&mut self, msg: Counted<Activity>, ctx: &mut Self::Context) {
+        let msg = msg.take();
         self.seen(msg.user, msg.at, ctx);
     }
 }
@@ -243,9 +243,9 @@ mod tests {
         let now = clock.now();
         let tracker = PresenceTracker::new(clock).start();
         let (a, b, c) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
-        tracker.do_send(Activity { user: a, at: now });
-        tracker.do_send(Activity { user: a, at: now - Span::seconds(30) });
-        tracker.do_send(Activity { user: b, at: now - Span::minutes(6) });
+        tracker.do_send(Counted::new(Activity { user: a, at: now }, MAILBOX));
+        tracker.do_send(Counted::new(Activity { user: a, at: now - Span::seconds(30) }, MAILBOX));
+        tracker.do_send(Counted::new(Activity { user: b, at: now - Span::minutes(6) }, MAILBOX));
 
         let seen = tracker.send(LastSeen(vec![a, b, c])).await.unwrap();
         assert_eq!(seen.get(&a), Some(&now), "an older report must not win");

@@ -29,7 +29,7 @@ use nosebook_schema::{AsyncConnection, DbError, DbPool};
 
 use nosebook_events::Control;
 use nosebook_schema::ids::UserId;
-use nosebook_telemetry::metrics;
+use nosebook_telemetry::metrics::Counted;
 use std::collections::HashSet;
 
 use crate::presence::{Activity, PresenceTracker};
@@ -50,8 +50,8 @@ pub struct Caller {
     pub user: UserRow,
 }
 
-/// The session directory's name in the mailbox-depth metric; senders of [`Authenticate`] count
-/// [`metrics::queued`] with it.
+/// The session directory's name in the mailbox-depth metric: [`Authenticate`] is sent
+/// [`Counted`] with it.
 pub const MAILBOX: &str = "sessions";
 
 /// Who holds this session id? `None` for unknown, expired or ended sessions.
@@ -153,12 +153,11 @@ impl Actor for SessionDirectory {
     }
 }
 
-impl Handler<Authenticate> for SessionDirectory {
+impl Handler<Counted<Authenticate>> for SessionDirectory {
     type Result = ResponseActFuture<Self, Result<Option<Caller>, DbError>>;
 
-    fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
-        metrics::taken(MAILBOX);
-        let id = msg.0;
+    fn handle(&mut self, msg: Counted<Authenticate>, _: &mut Self::Context) -> Self::Result {
+        let Authenticate(id) = msg.take();
         if self.ended.contains_key(&id) {
             return Box::pin(fut::ready(Ok(None)));
         }
@@ -402,8 +401,7 @@ impl Handler<Touch> for SessionActor {
         self.last_used = Instant::now();
         self.session.expires_at = now + SESSION_TTL;
         self.user.last_activity_at = self.user.last_activity_at.max(now);
-        metrics::queued(crate::presence::MAILBOX);
-        self.presence.do_send(Activity { user: self.user.id, at: now });
+        self.presence.do_send(Counted::new(Activity { user: self.user.id, at: now }, crate::presence::MAILBOX));
 
         let due = self.flush_due(now);
         if !due.is_zero() || self.writing {

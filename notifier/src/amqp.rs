@@ -35,7 +35,7 @@ use tracing::Instrument;
 use crate::hub::{self, CONTROL, Deliver, Hub};
 use crate::transport::{RouteControl, RouteOp, Transport, TransportError, publish_span};
 use nosebook_events::CONTROL_RECIPIENT;
-use nosebook_telemetry::metrics;
+use nosebook_telemetry::metrics::Counted;
 use nosebook_telemetry::trace_context::{self, TRACEPARENT};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
@@ -257,8 +257,7 @@ fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery) {
     let frame = String::from_utf8(delivery.data).ok();
     match (recipients, event_id, frame) {
         (Some(recipients), Some(event_id), Some(frame)) => {
-            metrics::queued(hub::MAILBOX);
-            hub.do_send(Deliver { event_id, recipients, frame: frame.into(), trace })
+            hub.do_send(Counted::new(Deliver { event_id, recipients, frame: frame.into(), trace }, hub::MAILBOX))
         }
         _ => tracing::warn!("dropping a malformed event from RabbitMQ"),
     }

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::transport::{RouteControl, RouteOp};
 use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
-use nosebook_telemetry::metrics;
+use nosebook_telemetry::metrics::{self, Counted};
 
 /// One event as it goes on the wire: the exact text frame, shared by every connection. A
 /// `ByteString` is reference-counted bytes: each socket's copy is a pointer, and the socket writes
@@ -281,15 +281,15 @@ impl Deliver {
     }
 }
 
-/// The name of the hub's mailbox in the mailbox-depth metric: senders of [`Deliver`] count
-/// [`metrics::queued`] with it, the handler [`metrics::taken`].
+/// The name of the hub's mailbox in the mailbox-depth metric: [`Deliver`] is sent [`Counted`]
+/// with it.
 pub const MAILBOX: &str = "hub";
 
-impl Handler<Deliver> for Hub {
+impl Handler<Counted<Deliver>> for Hub {
     type Result = ();
 
-    fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
-        metrics::taken(MAILBOX);
+    fn handle(&mut self, msg: Counted<Deliver>, _: &mut Self::Context) {
+        let msg = msg.take();
         ::metrics::counter!(metrics::EVENTS_CONSUMED).increment(1);
         let span = nosebook_telemetry::hop_span!(
             msg.trace.as_deref(),
@@ -442,7 +442,7 @@ mod tests {
         .unwrap();
 
         for id in 0..10 {
-            hub.send(Deliver::new(id, vec![user], format!("{id}").into())).await.unwrap();
+            hub.send(Counted::new(Deliver::new(id, vec![user], format!("{id}").into()), MAILBOX)).await.unwrap();
             assert_eq!(fast.recv().await.as_deref(), Some(format!("{id}").as_str()), "the fast one never waits");
         }
         let stats = hub.send(Stats).await.unwrap();
@@ -467,7 +467,7 @@ mod tests {
         }
         // `absent` has no socket on this node: another node delivers to them.
         let absent = UserId(uuid::Uuid::new_v4());
-        hub.send(Deliver::new(1, vec![a, absent, b], "group".into())).await.unwrap();
+        hub.send(Counted::new(Deliver::new(1, vec![a, absent, b], "group".into()), MAILBOX)).await.unwrap();
         for frames in &mut queues[..3] {
             assert_eq!(frames.recv().await.as_deref(), Some("group"));
         }
@@ -485,7 +485,7 @@ mod tests {
             .await
             .unwrap();
         for _ in 0..3 {
-            hub.send(Deliver::new(7, vec![user], "once".into())).await.unwrap();
+            hub.send(Counted::new(Deliver::new(7, vec![user], "once".into()), MAILBOX)).await.unwrap();
         }
         assert_eq!(frames.recv().await.as_deref(), Some("once"));
         assert!(frames.try_recv().is_err());

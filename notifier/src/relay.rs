@@ -16,7 +16,8 @@ use tokio::sync::Notify;
 
 use crate::hub::{self, Deliver, Hub};
 use crate::transport::{Transport, TransportError, publish_span};
-use nosebook_telemetry::{metrics, trace_context};
+use nosebook_telemetry::metrics::{self, Counted};
+use nosebook_telemetry::trace_context;
 
 /// Rows per transaction.
 const BATCH: i64 = 500;
@@ -45,8 +46,10 @@ impl Transport for InProcess {
                     frame: row.frame.as_str().into(),
                     trace,
                 };
-                metrics::queued(hub::MAILBOX);
-                self.0.send(deliver).await.map_err(|e| TransportError::Unavailable(e.to_string()))?;
+                self.0
+                    .send(Counted::new(deliver, hub::MAILBOX))
+                    .await
+                    .map_err(|e| TransportError::Unavailable(e.to_string()))?;
             }
             Ok(())
         })

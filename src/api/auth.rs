@@ -6,6 +6,7 @@
 //! with an extractor: [`SignedIn`] (403 `Not Authenticated` otherwise) or [`Anonymous`]
 //! (403 `Authenticated` otherwise).
 
+use nosebook_telemetry::metrics::Counted;
 use std::future::{Ready, ready};
 use std::ops::Deref;
 
@@ -32,9 +33,8 @@ pub async fn resolve_session(
         let claim = session_claim(&req);
         let sessions = req.app_data::<web::Data<Addr<SessionDirectory>>>().cloned();
         if let (Some((session, claimed_user)), Some(sessions)) = (claim, sessions) {
-            nosebook_telemetry::metrics::queued(nosebook_actors::sessions::MAILBOX);
             let caller = sessions
-                .send(Authenticate(session))
+                .send(Counted::new(Authenticate(session), nosebook_actors::sessions::MAILBOX))
                 .await
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("session directory: {e}")))?
                 .map_err(ApiError::from)?;

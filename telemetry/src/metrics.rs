@@ -35,12 +35,40 @@ pub fn socket_closed(reason: &'static str) {
     gauge!(WS_CONNECTIONS).decrement(1.0);
 }
 
-/// A message was sent to `actor`'s mailbox…
-pub fn queued(actor: &'static str) {
-    gauge!(MAILBOX_DEPTH, "actor" => actor).increment(1.0);
+/// A message counted in its actor's mailbox depth ([`MAILBOX_DEPTH`]) from the moment it is
+/// wrapped until its handler [takes](Counted::take) it — or until it is dropped unhandled because
+/// its actor stopped (counts kept by hand at each end missed that case and stayed one too high).
+/// Senders wrap, handlers take: the count lives in this one type.
+pub struct Counted<M> {
+    message: M,
+    _place: Place,
 }
 
-/// …and taken out of it by the handler.
-pub fn taken(actor: &'static str) {
-    gauge!(MAILBOX_DEPTH, "actor" => actor).decrement(1.0);
+impl<M> Counted<M> {
+    /// `message`, bound for the mailbox named `actor` in the metric.
+    pub fn new(message: M, actor: &'static str) -> Self {
+        gauge!(MAILBOX_DEPTH, "actor" => actor).increment(1.0);
+        Self { message, _place: Place(actor) }
+    }
+
+    /// The message, out of the mailbox.
+    pub fn take(self) -> M {
+        self.message
+    }
+}
+
+impl<M: actix::Message> actix::Message for Counted<M>
+where
+    M::Result: 'static,
+{
+    type Result = M::Result;
+}
+
+/// One message's place in a mailbox: leaves the count when dropped, however that happens.
+struct Place(&'static str);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        gauge!(MAILBOX_DEPTH, "actor" => self.0).decrement(1.0);
+    }
 }
