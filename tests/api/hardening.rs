@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::helpers::{seed, spawn_compat_app};
 
@@ -110,64 +108,4 @@ async fn logging_out_closes_that_sessions_sockets_and_no_others() {
         .await;
     sent.data();
     assert_eq!(kept.event().await["payload"]["text"], "still here?");
-}
-
-/// Upgrades a raw TCP connection to `/ws`: no WebSocket library on this side, so nothing is
-/// smoothed over.
-async fn raw_socket(address: &str, session: &str) -> TcpStream {
-    let host = address.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).await.unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         X-Auth-Session-Id: {session}\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.unwrap());
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
-}
-
-/// Reads server frames until a close frame; answers its status code.
-async fn close_code(stream: &mut tokio::net::tcp::OwnedReadHalf) -> Option<u16> {
-    loop {
-        let (first, second) = (stream.read_u8().await.ok()?, stream.read_u8().await.ok()?);
-        let len = match second & 0x7f {
-            126 => usize::from(stream.read_u16().await.ok()?),
-            127 => usize::try_from(stream.read_u64().await.ok()?).ok()?,
-            n => usize::from(n),
-        };
-        let mut payload = vec![0; len];
-        stream.read_exact(&mut payload).await.ok()?;
-        if first & 0x0f == 0x8 {
-            return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-        }
-    }
-}
-
-#[actix_web::test]
-async fn an_oversized_frame_is_refused_from_its_header_with_1009() {
-    let app = spawn_compat_app().await;
-    let stream = raw_socket(&app.address, seed::SESSION).await;
-    let (mut read, mut write) = stream.into_split();
-    // A binary frame announcing 1 GiB, then its payload streamed for as long as the server takes
-    // it. The server must answer 1009 without waiting for (or buffering) the frame.
-    let writer = tokio::spawn(async move {
-        let mut header = vec![0x82, 0x80 | 127];
-        header.extend_from_slice(&(1u64 << 30).to_be_bytes());
-        header.extend_from_slice(&[1, 2, 3, 4]);
-        write.write_all(&header).await.unwrap();
-        let chunk = vec![0u8; 64 * 1024];
-        for _ in 0..(256 * 1024 * 1024 / chunk.len()) {
-            if write.write_all(&chunk).await.is_err() {
-                return;
-            }
-        }
-    });
-    let code = tokio::time::timeout(Duration::from_secs(30), close_code(&mut read)).await;
-    assert_eq!(code, Ok(Some(1009)));
-    writer.abort();
 }

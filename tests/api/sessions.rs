@@ -27,6 +27,23 @@ async fn activity_of(conn: &mut nosebook_schema::AsyncPgConnection, user: &str) 
         .unwrap()
 }
 
+/// The stored activity once it equals `expected`, or as it is after ten seconds.
+async fn activity_once_landed(
+    conn: &mut nosebook_schema::AsyncPgConnection,
+    user: &str,
+    expected: DateTime<chrono::FixedOffset>,
+) -> DateTime<Utc> {
+    let mut stored = activity_of(conn, user).await;
+    for _ in 0..100 {
+        if stored == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stored = activity_of(conn, user).await;
+    }
+    stored
+}
+
 async fn expiry_of(conn: &mut nosebook_schema::AsyncPgConnection, session: &str) -> DateTime<Utc> {
     user_sessions::table
         .filter(user_sessions::session_id.eq(Uuid::parse_str(session).unwrap()))
@@ -105,15 +122,7 @@ async fn with_the_real_clock_writes_are_coalesced_and_the_newest_activity_wins()
     assert_eq!(last.data()["lastActivityAt"], last.data()["lastActivityAt"]);
 
     // Within a few seconds the database catches up with the newest request, expiry included.
-    let mut stored = activity_of(&mut db, &user).await;
-    for _ in 0..100 {
-        if stored == last_at {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        stored = activity_of(&mut db, &user).await;
-    }
-    assert_eq!(stored, last_at, "the coalesced write never landed");
+    assert_eq!(activity_once_landed(&mut db, &user, last_at).await, last_at, "the coalesced write never landed");
     assert_eq!(expiry_of(&mut db, &session).await, last_at + chrono::Duration::hours(48));
 }
 
@@ -289,13 +298,6 @@ async fn a_request_due_to_write_while_a_flush_is_halfway_does_not_wait_for_it() 
 
     // The flush finishes, and the activity that came in meanwhile follows it.
     let mut db = app.db().await;
-    let mut stored = activity_of(&mut db, &user).await;
-    for _ in 0..100 {
-        if stored == shown_at {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        stored = activity_of(&mut db, &user).await;
-    }
+    let stored = activity_once_landed(&mut db, &user, shown_at).await;
     assert_eq!(stored, shown_at, "the activity after the flush never landed");
 }

@@ -1,7 +1,7 @@
 //! The WebSocket protocol on the wire (RFC 6455), case by case, in the spirit of the Autobahn
 //! test suite's cases 1–7 and 9. The client here is a raw TCP socket that writes frames byte by
 //! byte: a WebSocket library would mask, validate and answer for us and so hide what the server
-//! really does.
+//! really does. For the same reason the opcodes below are this file's own, not the server's.
 
 use std::time::Duration;
 
@@ -77,9 +77,9 @@ fn close_payload(code: u16, reason: &str) -> Vec<u8> {
     payload
 }
 
-/// A WebSocket connection driven by hand.
-struct Raw {
-    stream: TcpStream,
+/// A WebSocket connection driven by hand (or its reading half).
+struct Raw<S = TcpStream> {
+    stream: S,
     buf: Vec<u8>,
 }
 
@@ -114,7 +114,9 @@ impl Raw {
         // judged by what the server sent before, not here.
         let _ = self.stream.write_all(bytes).await;
     }
+}
 
+impl<S: tokio::io::AsyncRead + Unpin> Raw<S> {
     /// Reads more bytes; `false` when the connection ended.
     async fn fill(&mut self) -> bool {
         let mut chunk = [0u8; 4096];
@@ -292,6 +294,31 @@ async fn a_message_over_the_limit_is_refused_with_1009_from_its_header() {
     let mut bytes = client(false, TEXT, &vec![b'x'; limit / 2 + 1]);
     bytes.extend(client(true, CONTINUATION, &vec![b'x'; limit / 2 + 1]));
     refused(bytes, 1009).await;
+}
+
+#[actix_web::test]
+async fn a_frame_announcing_a_gigabyte_is_refused_with_1009_while_its_payload_streams_in() {
+    let (_app, raw) = connected().await;
+    let Raw { stream, buf } = raw;
+    let (read, mut write) = stream.into_split();
+    // The header, then the payload streamed for as long as the server takes it: the server must
+    // answer 1009 without waiting for (or buffering) the frame.
+    let writer = tokio::spawn(async move {
+        let mut header = vec![0x80 | BINARY, 0x80 | 127];
+        header.extend_from_slice(&(1u64 << 30).to_be_bytes());
+        header.extend_from_slice(&[1, 2, 3, 4]);
+        write.write_all(&header).await.unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        for _ in 0..(256 * 1024 * 1024 / chunk.len()) {
+            if write.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut reader = Raw { stream: read, buf };
+    let close = tokio::time::timeout(Duration::from_secs(30), reader.next()).await;
+    assert_eq!(close.expect("no answer while the payload streamed").map(|f| f.close().0), Some(Some(1009)));
+    writer.abort();
 }
 
 #[actix_web::test]
