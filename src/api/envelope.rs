@@ -170,6 +170,13 @@ impl ApiError {
     }
 }
 
+/// A query's own error, as [`DbError`] would carry it: `?` works on queries directly.
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Database(DbError::Query(e))
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -65,7 +65,7 @@ pub async fn change(
     let user = caller.user.id;
     let stored = {
         let mut conn = state.db.get().await?;
-        users::passhash(&mut conn, user).await.map_err(DbError::from)?
+        users::passhash(&mut conn, user).await?
     };
     let Verdict::Match { .. } = state.passwords.verify(old.into_inner(), stored).await? else {
         return Err(ApiError::bad_credentials("PasswordError", "The old password is wrong"));

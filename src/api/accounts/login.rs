@@ -54,12 +54,12 @@ pub async fn login(
     let policy = state.limits.login_policy();
     let credentials = {
         let mut conn = state.db.get().await?;
-        let credentials = users::credentials_by_nick(&mut conn, &cmd.nick).await.map_err(DbError::from)?;
+        let credentials = users::credentials_by_nick(&mut conn, &cmd.nick).await?;
         if let (Some(credentials), Some(policy)) = (&credentials, policy) {
             let now = state.clock.now();
             // Counted before the password is checked: see `login_failures`.
             let attempt = login_failures::attempt(&mut conn, credentials.user_id, now, policy);
-            if let Attempt::Locked { until } = attempt.await.map_err(DbError::from)? {
+            if let Attempt::Locked { until } = attempt.await? {
                 limits::refused("login");
                 let wait = (until - now).to_std().unwrap_or_default();
                 return Err(ApiError::too_many_requests("Too many failed logins for this account", wait));

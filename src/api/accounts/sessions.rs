@@ -60,7 +60,7 @@ impl OwnSession {
 /// The caller's unexpired sessions: the current one, then the others most recently used first.
 pub async fn own_sessions(state: &AppState, caller: &SignedIn) -> Result<Vec<OwnSession>, ApiError> {
     let mut conn = state.db.get().await?;
-    let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await.map_err(DbError::from)?;
+    let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await?;
     let mut own: Vec<_> = rows.into_iter().map(|row| OwnSession::new(row, caller.session.session_id)).collect();
     // This device first; the rest stay most recently used first.
     own.sort_by_key(|s| !s.current);
@@ -110,7 +110,7 @@ pub async fn end_by_handle(state: &AppState, caller: &SignedIn, handle_text: &st
         return Err(ApiError::bad_input(KIND, "handle is required"));
     }
     let mut conn = state.db.get().await?;
-    let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await.map_err(DbError::from)?;
+    let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await?;
     let Some(target) = rows.iter().map(|r| r.session_id).find(|id| handle(*id) == handle_text) else {
         return Err(ApiError::not_found(KIND, "No such session"));
     };

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::ChatId;
 use nosebook_schema::queries::chats;
 
@@ -23,11 +22,11 @@ use crate::state::AppState;
 pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Chat> {
     let id = ChatId(parse_id(&id, "Unknown")?);
     let mut conn = state.db.get().await?;
-    let chat = chats::find(&mut conn, id).await.map_err(DbError::from)?;
+    let chat = chats::find(&mut conn, id).await?;
     let Some(chat) = chat.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
         return Ok(Reply::Empty);
     };
-    if !chats::is_member(&mut conn, id, caller.user.id).await.map_err(DbError::from)? {
+    if !chats::is_member(&mut conn, id, caller.user.id).await? {
         return Ok(Reply::Empty);
     }
     let mut shown = Presenter::new(&state, caller.user.id).chats(&mut conn, vec![chat]).await?;

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::chats;
 
@@ -29,7 +28,7 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
     let limit = query.limit(KIND)?;
     let after = query.cursor("next", KIND)?;
     let mut conn = state.db.get().await?;
-    let page = chats::list_for(&mut conn, caller.user.id, interlocutor, after, limit).await.map_err(DbError::from)?;
+    let page = chats::list_for(&mut conn, caller.user.id, interlocutor, after, limit).await?;
     let next = page.next.map(|c| c.to_string());
     let data = Presenter::new(&state, caller.user.id).chats(&mut conn, page.rows).await?;
     Ok(Reply::Data(PageOf { data, total_count: page.total_count, next, prev: None }))

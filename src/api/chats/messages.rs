@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::ChatId;
 use nosebook_schema::queries::chats;
 use nosebook_schema::queries::messages::{self, Position};
@@ -37,10 +36,10 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
         Direction::Start => Position::Newest,
     };
     let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, chat, caller.user.id).await.map_err(DbError::from)? {
+    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
         return Err(ApiError::forbidden(KIND, "You are not a member of this chat"));
     }
-    let page = messages::page(&mut conn, chat, position, limit).await.map_err(DbError::from)?;
+    let page = messages::page(&mut conn, chat, position, limit).await?;
     let data = Presenter::new(&state, caller.user.id).messages(&mut conn, &page.rows).await?;
     Ok(Reply::Data(PageOf {
         data,

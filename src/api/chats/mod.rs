@@ -42,11 +42,11 @@ fn parse_title(raw: &str) -> Result<String, ApiError> {
 
 /// The group `chat` if `user` is one of its members; a private chat is refused as such.
 async fn member_group(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> Result<ChatRow, ApiError> {
-    let row = chats::find(conn, chat).await.map_err(DbError::from)?;
+    let row = chats::find(conn, chat).await?;
     let Some(row) = row else {
         return Err(not_a_member());
     };
-    if !chats::is_member(conn, chat, user).await.map_err(DbError::from)? {
+    if !chats::is_member(conn, chat, user).await? {
         return Err(not_a_member());
     }
     if !row.is_group() {

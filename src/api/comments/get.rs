@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::{CommentId, parse_go_uuid};
 use nosebook_schema::paging::Page;
 use nosebook_schema::queries::comments;
@@ -23,7 +22,7 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
         return Ok(Reply::Null);
     };
     let mut conn = state.db.get().await?;
-    let Some(comment) = comments::find_shown(&mut conn, id).await.map_err(DbError::from)? else {
+    let Some(comment) = comments::find_shown(&mut conn, id).await? else {
         return Ok(Reply::Null);
     };
     let page = Page { rows: vec![comment], total_count: 1, next: None, prev: None };

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::PostId;
 use nosebook_schema::queries::comments::{self, Position};
 
@@ -40,6 +39,6 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
         }
     };
     let mut conn = state.db.get().await?;
-    let page = comments::page(&mut conn, post, position, COMMENTS_PAGE).await.map_err(DbError::from)?;
+    let page = comments::page(&mut conn, post, position, COMMENTS_PAGE).await?;
     Ok(Reply::Data(Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?))
 }

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship;
 use serde::Deserialize;
@@ -39,7 +38,7 @@ pub async fn cancel(
 ) -> ApiResult<FriendRequest> {
     let responder = UserId(required_id(cmd.responder_id, "responderId")?);
     let mut conn = state.db.get().await?;
-    match friendship::cancel(&mut conn, caller.user.id, responder).await.map_err(DbError::from)? {
+    match friendship::cancel(&mut conn, caller.user.id, responder).await? {
         Some(row) => Ok(Reply::Data(row.into())),
         None => Err(request_not_found()),
     }

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship::{self, Direction, FriendshipFilter};
 use nosebook_schema::time::ONLINE_WINDOW;
@@ -52,9 +51,9 @@ pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -
         active_since: query.has("onlyOnline").then(|| state.clock.now() - ONLINE_WINDOW),
     };
     let mut conn = state.db.get().await?;
-    let page = friendship::list(&mut conn, filter, after, limit).await.map_err(DbError::from)?;
+    let page = friendship::list(&mut conn, filter, after, limit).await?;
     let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
-    let rows = state.users.find_many(&mut conn, &ids).await.map_err(DbError::from)?;
+    let rows = state.users.find_many(&mut conn, &ids).await?;
     drop(conn);
     let mut people: HashMap<_, _> = state.present_users(rows).await.into_iter().map(|u| (u.id, u)).collect();
     let data = page

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship;
 
@@ -36,7 +35,7 @@ pub async fn relation_between(_: SignedIn, state: web::Data<AppState>, query: Qu
         return Err(ApiError::bad_input(KIND, "TargetUserIds не может быть больше 20"));
     }
     let mut conn = state.db.get().await?;
-    let rows = friendship::between(&mut conn, source, &targets).await.map_err(DbError::from)?;
+    let rows = friendship::between(&mut conn, source, &targets).await?;
     let mut relations = Relations::default();
     for row in rows {
         let outgoing = row.requester_id == source;

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship;
 use serde::Deserialize;
@@ -38,7 +37,7 @@ pub async fn remove(
 ) -> ApiResult<FriendRequest> {
     let friend = UserId(required_id(cmd.friend_id, "friendId")?);
     let mut conn = state.db.get().await?;
-    match friendship::unfriend(&mut conn, caller.user.id, friend).await.map_err(DbError::from)? {
+    match friendship::unfriend(&mut conn, caller.user.id, friend).await? {
         Some(row) => Ok(Reply::Data(row.into())),
         None => Err(request_not_found()),
     }

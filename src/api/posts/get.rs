@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::{PostId, parse_go_uuid};
 use nosebook_schema::queries::posts;
 
@@ -22,7 +21,7 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
         return Ok(Reply::Null);
     };
     let mut conn = state.db.get().await?;
-    let Some(post) = posts::find_live(&mut conn, id).await.map_err(DbError::from)? else {
+    let Some(post) = posts::find_live(&mut conn, id).await? else {
         return Ok(Reply::Null);
     };
     let mut shown = Presenter::new(&state, caller.user.id).posts(&mut conn, vec![post]).await?;

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
 
 use crate::api::auth::SignedIn;
@@ -21,7 +20,7 @@ pub async fn get_user(_: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let id = UserId(parse_id(&id, "Unknown")?);
     let row = {
         let mut conn = state.db.get().await?;
-        state.users.find(&mut conn, id).await.map_err(DbError::from)?
+        state.users.find(&mut conn, id).await?
     };
     Ok(match row {
         Some(row) => state.present_user(row).await.map_or(Reply::Null, Reply::Data),

@@ -1,5 +1,4 @@
 use actix_web::web;
-use nosebook_schema::DbError;
 use nosebook_schema::queries::users;
 
 use crate::api::auth::SignedIn;
@@ -37,7 +36,7 @@ pub async fn search_users(_: SignedIn, state: web::Data<AppState>, query: QueryP
     }
     let page = {
         let mut conn = state.db.get().await?;
-        users::search(&mut conn, text, after, PAGE_SIZE).await.map_err(DbError::from)?
+        users::search(&mut conn, text, after, PAGE_SIZE).await?
     };
     let next = page.next.map(|c| c.to_string());
     let data = state.present_users(page.rows).await;

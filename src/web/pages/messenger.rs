@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use nosebook_schema::DbError;
 use nosebook_schema::ids::{ChatId, UserId, parse_go_uuid};
 use nosebook_schema::queries::chats;
 use serde::Deserialize;
@@ -167,7 +166,7 @@ async fn list_chats(state: &web::Data<AppState>, viewer: &Viewer) -> Result<Chat
     };
     let ids: Vec<ChatId> = chats.iter().map(|c| ChatId(c.id)).collect();
     let mut conn = state.db.get().await?;
-    let unread = chats::unread_counts(&mut conn, me, &ids).await.map_err(DbError::from)?;
+    let unread = chats::unread_counts(&mut conn, me, &ids).await?;
     Ok(ChatList { chats, unread })
 }
 
@@ -175,7 +174,7 @@ async fn list_chats(state: &web::Data<AppState>, viewer: &Viewer) -> Result<Chat
 async fn mark_read(state: &AppState, viewer: &Viewer, chat: ChatId) -> Result<(), PageError> {
     let caller = signed_in(viewer)?;
     let mut conn = state.db.get().await?;
-    chats::mark_read(&mut conn, chat, caller.user.id).await.map_err(DbError::from)?;
+    chats::mark_read(&mut conn, chat, caller.user.id).await?;
     Ok(())
 }
 
@@ -240,10 +239,10 @@ pub async fn list(
 async fn load_chat(state: &AppState, viewer: &Viewer, id: ChatId) -> Result<Chat, PageError> {
     let caller = signed_in(viewer)?;
     let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, id, caller.user.id).await.map_err(DbError::from)? {
+    if !chats::is_member(&mut conn, id, caller.user.id).await? {
         return Err(PageError::NotFound);
     }
-    let row = chats::find(&mut conn, id).await.map_err(DbError::from)?.ok_or(PageError::NotFound)?;
+    let row = chats::find(&mut conn, id).await?.ok_or(PageError::NotFound)?;
     let mut shown = Presenter::new(state, caller.user.id).chats(&mut conn, vec![row]).await?;
     shown.pop().ok_or(PageError::NotFound)
 }
@@ -424,7 +423,7 @@ pub async fn with_user(
         }
         let user = {
             let mut conn = state.db.get().await?;
-            state.users.find(&mut conn, other).await.map_err(DbError::from)?
+            state.users.find(&mut conn, other).await?
         };
         let user = match user {
             Some(row) => state.present_user(row).await.ok_or(PageError::NotFound)?,
@@ -491,7 +490,7 @@ pub async fn group_action(
             // The live script saw a message arrive in the open chat.
             "read" => {
                 let mut conn = state.db.get().await?;
-                if !chats::is_member(&mut conn, id, me.user.id).await.map_err(DbError::from)? {
+                if !chats::is_member(&mut conn, id, me.user.id).await? {
                     return Err(PageError::NotFound);
                 }
                 drop(conn);

@@ -88,6 +88,13 @@ impl From<nosebook_schema::DbError> for PageError {
     }
 }
 
+/// A query's own error, as [`nosebook_schema::DbError`] would carry it.
+impl From<diesel::result::Error> for PageError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Api(e.into())
+    }
+}
+
 pub type PageResult = Result<HttpResponse, PageError>;
 
 /// Runs a handler's body and turns its early stop into the response.

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use nosebook_schema::DbError;
 use nosebook_schema::ids::{CommentId, PostId};
 use nosebook_schema::paging::Page;
 use nosebook_schema::queries::{comments, posts};
@@ -107,7 +106,7 @@ fn more_comments(viewer: &Viewer, post: uuid::Uuid, next: Option<&str>, oob: boo
 async fn load_post(state: &AppState, viewer: &Viewer, id: PostId) -> Result<Post, PageError> {
     let caller = signed_in(viewer)?;
     let mut conn = state.db.get().await?;
-    let row = posts::find_live(&mut conn, id).await.map_err(DbError::from)?;
+    let row = posts::find_live(&mut conn, id).await?;
     let mut shown = Presenter::new(state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
     shown.pop().ok_or(PageError::NotFound)
 }
@@ -166,7 +165,7 @@ pub async fn comment(
             return Ok(redirect(&req, &back(&req)));
         }
         let mut conn = state.db.get().await?;
-        let row = comments::find_shown(&mut conn, CommentId(created.id)).await.map_err(DbError::from)?;
+        let row = comments::find_shown(&mut conn, CommentId(created.id)).await?;
         let page = Page { total_count: 1, next: None, prev: None, rows: row.into_iter().collect() };
         let shown = Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?;
         Ok(html_response(StatusCode::OK, html! { @for c in &shown.data { (comment_item(&viewer, c)) } }))

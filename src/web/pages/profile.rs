@@ -87,7 +87,7 @@ pub async fn profile(
         let own = caller.user.id == id;
         let row = {
             let mut conn = state.db.get().await?;
-            state.users.find(&mut conn, id).await.map_err(DbError::from)?
+            state.users.find(&mut conn, id).await?
         };
         let Some(row) = row else { return Err(PageError::NotFound) };
         let user = state.present_user(row).await.ok_or(PageError::NotFound)?;
@@ -196,7 +196,7 @@ pub async fn publish(
             return Ok(redirect(&req, &format!("{PREFIX}/users/{owner}")));
         }
         let mut conn = state.db.get().await?;
-        let row = posts::find_live(&mut conn, PostId(created.id)).await.map_err(DbError::from)?;
+        let row = posts::find_live(&mut conn, PostId(created.id)).await?;
         let shown = Presenter::new(&state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
         Ok(html_response(StatusCode::OK, html! { @for p in &shown { (card(&viewer, p)) } }))
     })
