@@ -169,9 +169,7 @@ impl Handler<Counted<Authenticate>> for SessionDirectory {
             // The actor stopped (it went idle) after the lookup: load the session again rather
             // than answer as if the caller had signed out.
             Err(_) => {
-                if dir.sessions.get(&id) == Some(&addr) {
-                    dir.sessions.remove(&id);
-                }
+                dir.forget(id, &addr);
                 dir.load(id)
             }
         }))
@@ -179,6 +177,13 @@ impl Handler<Counted<Authenticate>> for SessionDirectory {
 }
 
 impl SessionDirectory {
+    /// Drops a stopped actor from the map — unless a newer actor already took its place.
+    fn forget(&mut self, id: SessionId, stopped: &Addr<SessionActor>) {
+        if self.sessions.get(&id) == Some(stopped) {
+            self.sessions.remove(&id);
+        }
+    }
+
     /// Loads a session this node holds no actor for, and touches the actor it starts.
     fn load(&mut self, id: SessionId) -> ResponseActFuture<Self, Result<Option<Caller>, DbError>> {
         let db = self.db.clone();
@@ -264,9 +269,7 @@ impl Handler<Gone> for SessionDirectory {
     type Result = ();
 
     fn handle(&mut self, Gone(id, addr): Gone, _: &mut Self::Context) {
-        if self.sessions.get(&id) == Some(&addr) {
-            self.sessions.remove(&id);
-        }
+        self.forget(id, &addr);
     }
 }
 

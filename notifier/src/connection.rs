@@ -68,6 +68,11 @@ impl WsConnection {
     }
 }
 
+/// A close frame's code with its short reason text.
+fn reason(code: CloseCode, text: &str) -> CloseReason {
+    CloseReason { code, description: Some(text.into()) }
+}
+
 impl Actor for WsConnection {
     type Context = Context<Self>;
 
@@ -76,8 +81,7 @@ impl Actor for WsConnection {
             if conn.last_pong.elapsed() > PONG_TIMEOUT {
                 tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
                 // The original sent an empty close frame here; a code tells the client why.
-                let reason = CloseReason { code: CloseCode::Policy, description: Some("no pong".into()) };
-                conn.close(ctx, Some(reason), "pong_timeout");
+                conn.close(ctx, Some(reason(CloseCode::Policy, "no pong")), "pong_timeout");
             }
         });
         ctx.run_interval(PING_INTERVAL, |conn, ctx| {
@@ -141,8 +145,7 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
                 self.close(ctx, echo, "client_closed");
             }
             Err(ProtocolError::Io(e)) if let Some(refusal) = frame_guard::refusal(&e) => {
-                let reason = CloseReason { code: refusal.code.into(), description: Some(refusal.reason.into()) };
-                self.close(ctx, Some(reason), refusal.label());
+                self.close(ctx, Some(reason(refusal.code.into(), refusal.reason)), refusal.label());
             }
             // The decoder's own limit on a message put together from fragments.
             Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "too_big"),
@@ -154,8 +157,7 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
             // Anything else the decoder refuses is a breach of the protocol the guard let by.
             Err(e) => {
                 tracing::debug!(error = %e, "websocket protocol error");
-                let reason = CloseReason { code: CloseCode::Protocol, description: Some("protocol error".into()) };
-                self.close(ctx, Some(reason), "protocol_error");
+                self.close(ctx, Some(reason(CloseCode::Protocol, "protocol error")), "protocol_error");
             }
         }
     }
@@ -169,10 +171,8 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
 impl Handler<Kick> for WsConnection {
     type Result = ();
 
-    fn handle(&mut self, Kick(reason): Kick, ctx: &mut Self::Context) {
-        let why = reason.label();
-        let reason = CloseReason { code: reason.close_code(), description: Some(reason.description().into()) };
-        self.close(ctx, Some(reason), why);
+    fn handle(&mut self, Kick(why): Kick, ctx: &mut Self::Context) {
+        self.close(ctx, Some(reason(why.close_code(), why.description())), why.label());
     }
 }
 
