@@ -15,9 +15,8 @@ use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::future::join_all;
-use nosebook::api::wire::{Message, User};
-use nosebook::events::Event;
 use nosebook_actors::{ChatRegistry, SendMessage};
+use nosebook_events::wire::User;
 use nosebook_schema::ids::{ChatId, UserId};
 use nosebook_schema::models::NewUser;
 use nosebook_schema::queries::{chats, users};
@@ -73,14 +72,13 @@ async fn create_pairs(db: &DbPool, count: usize) -> Result<Vec<Pair>, DbError> {
 
 /// A send as `POST /conversations/send-message` makes it, the frame built the same way.
 async fn send(registry: &Addr<ChatRegistry>, pair: &Pair, text: &str) {
-    let author = pair.author_view.clone();
     let sent = registry
         .send(SendMessage {
             chat: pair.chat,
             author: pair.author,
             text: text.to_owned(),
             reply_to: None,
-            frame: Box::new(move |m: &_| Event::NewMessage(Message::new(m, author.clone())).frame()),
+            author_shown_as: pair.author_view.clone(),
             trace: None,
         })
         .await

@@ -20,7 +20,7 @@ pub const DEFAULT_STORAGE_DIR: &str = "data/storage";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
     Dev,
-    /// Frozen clock (API.md §7), everything else as in production.
+    /// Frozen clock (docs/API.md §7), everything else as in production.
     Testing,
     /// JSON logs.
     Prod,

@@ -94,7 +94,7 @@ impl Passwords {
 mod tests {
     use super::*;
 
-    /// Hash A of the original seed: the password is 123123123 (API.md §8).
+    /// Hash A of the original seed: the password is 123123123 (docs/API.md §8).
     const SEED_BCRYPT: &str = "$2a$04$PFIkrnjZ62TLHhcU3a6Breh1sLUVMXzwlrLNo2dqQSTM9d02py.oa";
 
     #[tokio::test]

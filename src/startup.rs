@@ -16,8 +16,6 @@ use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
-use crate::api::wire::WireTime;
-use crate::events::{Event, PresenceChange};
 use nosebook_notifier::amqp::{AmqpTransport, spawn_consumer};
 use nosebook_notifier::relay::InProcess;
 use nosebook_notifier::transport::Transport;
@@ -56,17 +54,7 @@ fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &A
 
 /// The presence tracker, announcing transitions to friends through the outbox.
 fn start_presence(db: &DbPool, clock: Clock, wake: Option<Arc<Notify>>) -> Addr<PresenceTracker> {
-    let announcer = Announcer {
-        db: db.clone(),
-        frame: Arc::new(|user, online, at| {
-            Event::Presence(PresenceChange { user_id: user.0, online, last_online_at: WireTime(at) }).frame()
-        }),
-        committed: Arc::new(move || {
-            if let Some(wake) = &wake {
-                wake.notify_one();
-            }
-        }),
-    };
+    let announcer = Announcer { db: db.clone(), wake };
     PresenceTracker::announcing(clock, announcer).start()
 }
 

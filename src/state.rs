@@ -9,10 +9,10 @@ use nosebook_schema::DbPool;
 use nosebook_schema::models::UserRow;
 use nosebook_schema::time::Clock;
 
-use crate::api::wire;
 use crate::avatar_decodes::AvatarDecodes;
 use crate::passwords::Passwords;
 use crate::storage::Storage;
+use nosebook_events::wire;
 
 pub struct AppState {
     pub db: DbPool,

@@ -42,7 +42,7 @@ impl RootSpanBuilder for RequestSpan {
 /// that logs alone never pay for them).
 const TRACE_FILTER: &str = "info,nosebook_schema::observe=debug";
 
-/// With traces exported, every response names its trace (`X-Trace-Id`, API.md §1), so a client
+/// With traces exported, every response names its trace (`X-Trace-Id`, docs/API.md §1), so a client
 /// report leads straight to the trace.
 pub async fn trace_id_header(
     req: ServiceRequest,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use nosebook_events::{Event, wire};
 use nosebook_telemetry::metrics::Counted;
 
 use crate::threads::Arbiters;
@@ -29,9 +30,6 @@ use tracing::Instrument;
 /// keeps memory to the chats active in the last minute (README, "Memory").
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Builds the `new_message` frame of a stored message (the wire format belongs to the API).
-pub type FrameBuilder = Box<dyn Fn(&MessageRow) -> String + Send + Sync>;
-
 /// Why a send was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendRefusal {
@@ -48,7 +46,8 @@ pub struct SendMessage {
     pub author: UserId,
     pub text: String,
     pub reply_to: Option<MessageId>,
-    pub frame: FrameBuilder,
+    /// The author as members are shown them in the `new_message` event.
+    pub author_shown_as: wire::User,
     /// The sender's request's `traceparent`: the send and its event join that trace.
     pub trace: Option<String>,
 }
@@ -181,7 +180,8 @@ impl Handler<Counted<SendMessage>> for ChatActor {
                 let now = clock.now();
                 let message = messages::insert(conn, chat, msg.author, &msg.text, msg.reply_to, now).await?;
                 chats::set_last_message(conn, chat, message.id, now).await?;
-                nosebook_events::queue(conn, &members, "new_message", &(msg.frame)(&message), trace.as_deref()).await?;
+                let event = Event::NewMessage(wire::Message::new(&message, msg.author_shown_as.clone()));
+                event.queue_traced(conn, &members, trace.as_deref()).await?;
                 Ok::<_, DbError>((members, Ok(message)))
             })
             .await

@@ -1,4 +1,4 @@
-//! Who is online, and telling friends when that changes (API.md §4 and the `presence` event).
+//! Who is online, and telling friends when that changes (docs/API.md §4 and the `presence` event).
 //!
 //! Online means at least one live socket on any node, or activity within five minutes. The
 //! database's `users.last_activity_at` is the shared record; the tracker
@@ -18,12 +18,14 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
-use nosebook_events::SocketsChanged;
+use nosebook_events::wire::WireTime;
+use nosebook_events::{Event, PresenceChange, SocketsChanged};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::{friendship, presence, users};
 use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
 use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 use nosebook_telemetry::metrics::Counted;
+use tokio::sync::Notify;
 
 /// How often the tracker drops quiet users and sweeps for offline transitions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
@@ -33,18 +35,22 @@ pub const SOCKET_REFRESH: Duration = Duration::from_secs(60);
 /// The tracker's name in the mailbox-depth metric.
 pub const MAILBOX: &str = "presence";
 
-/// Builds the `presence` frame (the wire format belongs to the API).
-pub type PresenceFrame = Arc<dyn Fn(UserId, bool, DateTime<Utc>) -> String + Send + Sync>;
-
 /// Where transitions are written, and who to tell that events were committed.
 #[derive(Clone)]
 pub struct Announcer {
     pub db: DbPool,
-    pub frame: PresenceFrame,
-    pub committed: Arc<dyn Fn() + Send + Sync>,
+    /// Woken when transitions were committed, so the outbox relay publishes them at once
+    /// (`None`: they wait for its next poll).
+    pub wake: Option<Arc<Notify>>,
 }
 
 impl Announcer {
+    fn committed(&self) {
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
+    }
+
     async fn tell_friends(
         &self,
         conn: &mut AsyncPgConnection,
@@ -56,7 +62,8 @@ impl Announcer {
         if friends.is_empty() {
             return Ok(());
         }
-        nosebook_events::queue(conn, &friends, "presence", &(self.frame)(user, online, at), None).await
+        let change = PresenceChange { user_id: user.0, online, last_online_at: WireTime(at) };
+        Event::Presence(change).queue_traced(conn, &friends, None).await
     }
 
     /// `seen_at` is the activity that brought the user online; the database may not have it yet
@@ -70,7 +77,7 @@ impl Announcer {
             })
             .await?;
         if announced {
-            (self.committed)();
+            self.committed();
         }
         Ok(())
     }
@@ -87,7 +94,7 @@ impl Announcer {
             })
             .await?;
         if gone > 0 {
-            (self.committed)();
+            self.committed();
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 //! records the user's activity:
 //!
 //! - the first request a session actor serves writes activity and expiry at once, before the
-//!   handler runs, so a caller always sees themselves online (API.md §4);
+//!   handler runs, so a caller always sees themselves online (docs/API.md §4);
 //! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
 //!   state, and a flush at the end of the interval writes the newest values. The presence
 //!   tracker carries the exact value in between.

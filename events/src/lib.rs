@@ -7,7 +7,13 @@
 //!   to read (a renamed field cannot compile on one side and fail on the other at run time);
 //! - [`SocketsChanged`]: what the hub tells the presence tracker.
 //!
-//! The event frames people receive (`src/events.rs`) are built above, from the API's wire types.
+//! - [`Event`]: the frames people receive, built from [`wire`] types — the objects as the API
+//!   shows them — so the actors that write a change build its event themselves.
+
+pub mod event;
+pub mod wire;
+
+pub use event::{Event, Liked, PresenceChange, RequestAccepted, RequestSent, queue_control};
 
 use actix::Message;
 use nosebook_schema::ids::UserId;

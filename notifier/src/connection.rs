@@ -13,7 +13,7 @@ use crate::frame_guard::{self, FrameGuard};
 use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, Outbound};
 use nosebook_telemetry::metrics;
 
-/// The server pings this often (API.md §6.2)…
+/// The server pings this often (docs/API.md §6.2)…
 pub const PING_INTERVAL: Duration = Duration::from_secs(54);
 /// …and drops a client whose last pong is older than this,
 pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
@@ -178,7 +178,7 @@ impl Handler<Kick> for WsConnection {
 
 /// Upgrades an authenticated request to a socket of `user`. The connection is registered with
 /// the hub before the 101 answer leaves, so an event caused right after the upgrade is not lost
-/// (API.md §6.1).
+/// (docs/API.md §6.1).
 pub async fn upgrade(
     req: &HttpRequest,
     body: web::Payload,

@@ -1,4 +1,4 @@
-//! Keyset pagination over `(time, id)`: the cursor the API hands out (API.md §3).
+//! Keyset pagination over `(time, id)`: the cursor the API hands out (docs/API.md §3).
 
 use std::fmt;
 

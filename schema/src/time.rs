@@ -1,15 +1,15 @@
 //! The one clock everything reads "now" from, and the wire form of timestamps.
 //!
-//! `APP_ENV=testing` freezes the clock at 2024-08-10T10:10:10Z (API.md §7) so that responses are
+//! `APP_ENV=testing` freezes the clock at 2024-08-10T10:10:10Z (docs/API.md §7) so that responses are
 //! reproducible byte for byte.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 
-/// A session stays valid this long after its last activity (API.md §4).
+/// A session stays valid this long after its last activity (docs/API.md §4).
 pub const SESSION_TTL: Duration = Duration::hours(48);
-/// A user counts as online while their last activity is younger than this (API.md §4).
+/// A user counts as online while their last activity is younger than this (docs/API.md §4).
 pub const ONLINE_WINDOW: Duration = Duration::minutes(5);
 
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! Who is calling (API.md §1.2).
+//! Who is calling (docs/API.md §1.2).
 //!
 //! [`resolve_session`] runs for every request but the service probes: a valid
 //! `X-Auth-Session-Id` makes the request authenticated and records activity before any handler
@@ -49,8 +49,7 @@ pub async fn resolve_session(
     next.call(req).await
 }
 
-/// The cookie the original frontend sets: `<sessionId>:<userId>`.
-pub const SESSION_COOKIE: &str = "nosebook_session";
+pub use crate::http::SESSION_COOKIE;
 
 /// Which session the request claims: the header everywhere, and the cookie for the web app's
 /// pages and the WebSocket upgrade (which browsers cannot add headers to). The JSON API does not
@@ -62,7 +61,7 @@ fn session_claim(req: &ServiceRequest) -> Option<(SessionId, Option<UserId>)> {
         return Some((SessionId(id), None));
     }
     let path = req.path();
-    if path != "/ws" && path != crate::web::PREFIX && !path.starts_with(&format!("{}/", crate::web::PREFIX)) {
+    if path != "/ws" && !crate::http::is_web_path(path) {
         return None;
     }
     let cookie = req.cookie(SESSION_COOKIE)?;

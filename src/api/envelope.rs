@@ -1,4 +1,4 @@
-//! The response envelope `{ok, errors?, data?}` (API.md §1.3) and the one error type every
+//! The response envelope `{ok, errors?, data?}` (docs/API.md §1.3) and the one error type every
 //! handler returns. This file is the only place an error becomes an HTTP response.
 
 use actix_web::body::BoxBody;
@@ -6,6 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use nosebook_schema::DbError;
+
+use crate::core::{CoreError, Kind, retry_after_secs};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -43,7 +45,7 @@ pub struct WireError {
 }
 
 /// A successful answer. `Null` and `Empty` exist because the original answers "not found" on a
-/// few routes with `data:null` or with no `data` at all (API.md §10.3), and clients rely on it.
+/// few routes with `data:null` or with no `data` at all (docs/API.md §10.3), and clients rely on it.
 #[derive(Debug)]
 pub enum Reply<T> {
     Data(T),
@@ -87,11 +89,11 @@ impl<T: Serialize> Responder for Reply<T> {
 pub enum ApiError {
     /// The client's fault or the state of the world: shown to the client as is.
     #[error("{kind}: {message}")]
-    Refused { status: StatusCode, kind: &'static str, message: String },
+    Refused { status: StatusCode, kind: Kind, message: String },
     /// 429: a limit on abuse (README, "Limits"). The answer carries `Retry-After` (whole
     /// seconds, at least 1) and says the same in its message.
-    #[error("{kind}: {message} (retry after {retry_after_secs} s)")]
-    Throttled { kind: &'static str, message: String, retry_after_secs: u64 },
+    #[error("{message} (retry after {retry_after_secs} s)")]
+    Throttled { message: String, retry_after_secs: u64 },
     #[error("database: {0}")]
     Database(#[from] DbError),
     #[error("internal: {0}")]
@@ -99,64 +101,57 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn refused(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+    fn refused(status: StatusCode, kind: Kind, message: impl Into<String>) -> Self {
         Self::Refused { status, kind, message: message.into() }
     }
     /// 400: malformed or invalid input.
-    pub fn bad_input(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_input(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::BAD_REQUEST, kind, message)
     }
     /// 401: credentials that do not match.
-    pub fn bad_credentials(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_credentials(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::UNAUTHORIZED, kind, message)
     }
     /// 403: the caller may not do this.
-    pub fn forbidden(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::FORBIDDEN, kind, message)
     }
     /// 404: the thing acted on does not exist.
-    pub fn not_found(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::NOT_FOUND, kind, message)
     }
     /// 409: conflicts with what exists (a taken nick, a request already sent).
-    pub fn conflict(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::CONFLICT, kind, message)
     }
     /// 415: content of a kind that is not accepted.
-    pub fn unsupported_media_type(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn unsupported_media_type(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, kind, message)
     }
     pub fn payload_too_large(message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::PAYLOAD_TOO_LARGE, "Unknown", message)
+        Self::refused(StatusCode::PAYLOAD_TOO_LARGE, Kind::Unknown, message)
     }
     /// 429 `Too Many Requests`: `what` was refused by a limit; the client may retry after
     /// `retry_after` (rounded up to whole seconds, as `Retry-After` counts).
     pub fn too_many_requests(what: &str, retry_after: std::time::Duration) -> Self {
-        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-        let retry_after_secs = secs.max(1);
-        let unit = if retry_after_secs == 1 { "second" } else { "seconds" };
-        Self::Throttled {
-            kind: "Too Many Requests",
-            message: format!("{what}; try again in {retry_after_secs} {unit}"),
-            retry_after_secs,
-        }
+        CoreError::too_many_requests(what, retry_after).into()
     }
     /// 408: the request body did not arrive in time.
     pub fn request_timeout(message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::REQUEST_TIMEOUT, "Unknown", message)
+        Self::refused(StatusCode::REQUEST_TIMEOUT, Kind::Unknown, message)
     }
     /// 503: busy now, worth retrying shortly.
-    pub fn unavailable(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn unavailable(kind: Kind, message: impl Into<String>) -> Self {
         Self::refused(StatusCode::SERVICE_UNAVAILABLE, kind, message)
     }
     pub fn not_authenticated() -> Self {
-        Self::forbidden("Not Authenticated", "You are not authenticated")
+        Self::forbidden(Kind::NotAuthenticated, "You are not authenticated")
     }
     pub fn authenticated() -> Self {
-        Self::forbidden("Authenticated", "Only unauthenticated users can do it")
+        Self::forbidden(Kind::Authenticated, "Only unauthenticated users can do it")
     }
     pub fn route_not_found() -> Self {
-        Self::not_found("NotFound", "Route not found")
+        Self::not_found(Kind::RouteNotFound, "Route not found")
     }
 }
 
@@ -166,6 +161,24 @@ impl ApiError {
         match self {
             Self::Throttled { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,
+        }
+    }
+}
+
+/// A use case's error, as this API answers it: the one place refusals become statuses.
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Refused { why, kind, message } => {
+                Self::Refused { status: why.status(), kind, message: message.into_owned() }
+            }
+            // The original's validation texts, one line per problem.
+            CoreError::InvalidForm(problems) => Self::bad_input(Kind::Unknown, problems.to_string()),
+            CoreError::Throttled { message, retry_after } => {
+                Self::Throttled { message, retry_after_secs: retry_after_secs(retry_after) }
+            }
+            CoreError::Database(e) => Self::Database(e),
+            CoreError::Internal(e) => Self::Internal(e),
         }
     }
 }
@@ -191,13 +204,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (kind, message) = match self {
-            Self::Refused { kind, message, .. } | Self::Throttled { kind, message, .. } => {
-                ((*kind).to_owned(), message.clone())
-            }
+            Self::Refused { kind, message, .. } => (kind.as_str().to_owned(), message.clone()),
+            Self::Throttled { message, .. } => (Kind::TooManyRequests.as_str().to_owned(), message.clone()),
             // Every door refuses NUL before it gets here; this is the net under them.
             Self::Database(e) if e.is_unstorable_text() => {
                 tracing::warn!(error = %self, "text the database cannot store reached a query");
-                ("Unknown".to_owned(), super::hygiene::NUL_REFUSED.to_owned())
+                (Kind::Unknown.as_str().to_owned(), crate::http::NUL_REFUSED.to_owned())
             }
             Self::Database(DbError::Unavailable(_)) => {
                 tracing::error!(error = %self, "request failed: database unavailable");

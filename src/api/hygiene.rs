@@ -13,8 +13,8 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 
 use super::envelope::ApiError;
-
-pub const NUL_REFUSED: &str = "text must not contain NUL (U+0000) characters";
+use crate::core::Kind;
+use crate::http::{NUL_REFUSED, has_encoded_nul};
 
 pub async fn request_rules(
     mut req: ServiceRequest,
@@ -22,30 +22,11 @@ pub async fn request_rules(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if has_encoded_nul(req.uri().path_and_query().map_or("", |pq| pq.as_str())) {
         let (req, _) = req.into_parts();
-        let response = actix_web::ResponseError::error_response(&ApiError::bad_input("Unknown", NUL_REFUSED));
+        let response = actix_web::ResponseError::error_response(&ApiError::bad_input(Kind::Unknown, NUL_REFUSED));
         return Ok(ServiceResponse::new(req, response).map_into_right_body());
     }
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
     Ok(next.call(req).await?.map_into_left_body())
-}
-
-/// True when percent-decoding `raw` yields a NUL (or it holds one already).
-pub fn has_encoded_nul(raw: &str) -> bool {
-    raw.contains('\0') || raw.as_bytes().windows(3).any(|w| w == b"%00")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_encoded_nul;
-
-    #[test]
-    fn encoded_nul_is_found_wherever_it_is() {
-        assert!(has_encoded_nul("/users?text=%00"));
-        assert!(has_encoded_nul("/storage/users/avatars/a%00b.jpg"));
-        assert!(has_encoded_nul("a\0b"));
-        assert!(!has_encoded_nul("/users?text=%2500&limit=100"));
-        assert!(!has_encoded_nul("/users?text=%30%30"));
-    }
 }

@@ -1,7 +1,8 @@
-//! Reading requests the way the original did (API.md §1.1): bodies are JSON whatever the
+//! Reading requests the way the original did (docs/API.md §1.1): bodies are JSON whatever the
 //! `Content-Type` says, missing fields take zero values, the first of repeated query keys wins,
 //! and ids parse like Go's `uuid.Parse`.
 
+use crate::core::Kind;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -32,7 +33,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Command<T> {
                 Some(PayloadError::Overflow) => {
                     ApiError::payload_too_large(format!("body exceeds {MAX_COMMAND_BYTES} bytes"))
                 }
-                _ => ApiError::bad_input("Unknown", e.to_string()),
+                _ => ApiError::bad_input(Kind::Unknown, e.to_string()),
             })?;
             parse_json(&bytes).map(Command)
         })
@@ -42,14 +43,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Command<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // Go's decoder says "EOF" for an empty body; clients of the original have seen it.
-        return Err(ApiError::bad_input("Unknown", "EOF"));
+        return Err(ApiError::bad_input(Kind::Unknown, "EOF"));
     }
-    let bad_json = |e: serde_json::Error| ApiError::bad_input("Unknown", e.to_string());
+    let bad_json = |e: serde_json::Error| ApiError::bad_input(Kind::Unknown, e.to_string());
     // JSON can carry NUL only as the escape `\u0000`; only a body with one pays for the walk.
     if bytes.windows(6).any(|w| w == b"\\u0000") {
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(bad_json)?;
         if holds_nul(&value) {
-            return Err(ApiError::bad_input("Unknown", super::hygiene::NUL_REFUSED));
+            return Err(ApiError::bad_input(Kind::Unknown, crate::http::NUL_REFUSED));
         }
         return serde_json::from_value(value).map_err(bad_json);
     }
@@ -108,13 +109,13 @@ impl QueryParams {
     }
 
     /// An optional id parameter.
-    pub fn id(&self, key: &str, kind: &'static str) -> Result<Option<Uuid>, ApiError> {
+    pub fn id(&self, key: &str, kind: Kind) -> Result<Option<Uuid>, ApiError> {
         self.non_empty(key).map(|raw| parse_id(raw, kind)).transpose()
     }
 
     /// A required id parameter; a missing one is refused in the original's words
     /// (`PostId - обязательный параметр`).
-    pub fn required_id(&self, key: &str, kind: &'static str) -> Result<Uuid, ApiError> {
+    pub fn required_id(&self, key: &str, kind: Kind) -> Result<Uuid, ApiError> {
         self.id(key, kind)?.ok_or_else(|| {
             let mut name = key.to_owned();
             if let Some(first) = name.get_mut(..1) {
@@ -124,15 +125,15 @@ impl QueryParams {
         })
     }
 
-    /// `limit`: 10 when absent or 0, at most 20 (API.md §3).
-    pub fn limit(&self, kind: &'static str) -> Result<usize, ApiError> {
+    /// `limit`: 10 when absent or 0, at most 20 (docs/API.md §3).
+    pub fn limit(&self, kind: Kind) -> Result<usize, ApiError> {
         const DEFAULT: usize = 10;
         const MAX: usize = 20;
         let Some(raw) = self.non_empty("limit") else {
             return Ok(DEFAULT);
         };
         let limit: usize = raw.parse().map_err(|_| {
-            ApiError::bad_input("Unknown", format!("strconv.ParseUint: parsing {raw:?}: invalid syntax"))
+            ApiError::bad_input(Kind::Unknown, format!("strconv.ParseUint: parsing {raw:?}: invalid syntax"))
         })?;
         match limit {
             0 => Ok(DEFAULT),
@@ -142,7 +143,7 @@ impl QueryParams {
     }
 
     /// `next` or `prev`, never both (the lists that page both ways).
-    pub fn direction(&self, kind: &'static str) -> Result<Direction, ApiError> {
+    pub fn direction(&self, kind: Kind) -> Result<Direction, ApiError> {
         match (self.cursor("next", kind)?, self.cursor("prev", kind)?) {
             (Some(_), Some(_)) => Err(ApiError::bad_input(kind, "Использовать Prev и Next одновременно невозможно")),
             (Some(cursor), None) => Ok(Direction::Next(cursor)),
@@ -152,7 +153,7 @@ impl QueryParams {
     }
 
     /// A cursor parameter; an unreadable one is refused with the route's error type.
-    pub fn cursor(&self, key: &str, kind: &'static str) -> Result<Option<Cursor>, ApiError> {
+    pub fn cursor(&self, key: &str, kind: Kind) -> Result<Option<Cursor>, ApiError> {
         self.non_empty(key)
             .map(|raw| Cursor::parse(raw).map_err(|e| ApiError::bad_input(kind, e.to_string())))
             .transpose()
@@ -175,8 +176,7 @@ pub struct UserAgent(pub Option<String>);
 
 impl UserAgent {
     pub fn of(req: &HttpRequest) -> Self {
-        let header = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
-        Self(header.map(str::trim).filter(|ua| !ua.is_empty()).map(str::to_owned))
+        Self(crate::http::user_agent(req))
     }
 
     pub fn as_deref(&self) -> Option<&str> {
@@ -194,7 +194,7 @@ impl FromRequest for UserAgent {
 }
 
 /// A client-supplied id, refused with Go's wording and the route's error type.
-pub fn parse_id(raw: &str, kind: &'static str) -> Result<Uuid, ApiError> {
+pub fn parse_id(raw: &str, kind: Kind) -> Result<Uuid, ApiError> {
     parse_go_uuid(raw).map_err(|e| ApiError::bad_input(kind, e.to_string()))
 }
 
@@ -210,7 +210,7 @@ pub fn go_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Error>
 
 /// A required id of a command: the nil UUID (absent field) is refused.
 pub fn required_id(id: Uuid, field: &str) -> Result<Uuid, ApiError> {
-    if id.is_nil() { Err(ApiError::bad_input("Unknown", format!("{field} is required"))) } else { Ok(id) }
+    if id.is_nil() { Err(ApiError::bad_input(Kind::Unknown, format!("{field} is required"))) } else { Ok(id) }
 }
 
 /// Go decodes `null` into a string field as the zero value; so do we.
@@ -236,15 +236,15 @@ mod tests {
     #[test]
     fn limits_and_flags() {
         let q = QueryParams::parse("limit=0&onlyIncoming&accepted=1&viewed=true&t=a&t=b");
-        assert_eq!(q.limit("X").unwrap(), 10);
+        assert_eq!(q.limit(Kind::Unknown).unwrap(), 10);
         assert!(q.has("onlyIncoming"));
         assert_eq!(q.is_true("accepted"), Some(false));
         assert_eq!(q.is_true("viewed"), Some(true));
         assert_eq!(q.is_true("missing"), None);
         assert_eq!(q.all("t").collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(QueryParams::parse("limit=20").limit("X").unwrap(), 20);
-        assert!(QueryParams::parse("limit=21").limit("X").is_err());
-        let err = QueryParams::parse("limit=x").limit("X").unwrap_err();
+        assert_eq!(QueryParams::parse("limit=20").limit(Kind::Unknown).unwrap(), 20);
+        assert!(QueryParams::parse("limit=21").limit(Kind::Unknown).is_err());
+        let err = QueryParams::parse("limit=x").limit(Kind::Unknown).unwrap_err();
         assert!(err.to_string().contains(r#"strconv.ParseUint: parsing "x": invalid syntax"#));
     }
 

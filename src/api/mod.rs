@@ -12,16 +12,15 @@ pub mod input;
 pub mod likes;
 pub mod openapi;
 pub mod posts;
-pub mod present;
+
 pub mod service;
 pub mod storage;
 pub mod users;
-pub mod wire;
 pub mod ws;
 
 use actix_web::{Resource, web};
 
-/// A resource whose wrong methods answer 404 like unknown routes (API.md §1.4), not 405.
+/// A resource whose wrong methods answer 404 like unknown routes (docs/API.md §1.4), not 405.
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(service::not_found))
 }

@@ -13,7 +13,7 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
 #[openapi(
     info(
         title = "Nosebook API",
-        description = "Wire-compatible with the original Nosebook API (see API.md), with real HTTP status codes. \
+        description = "Wire-compatible with the original Nosebook API (see docs/API.md), with real HTTP status codes. \
                        Every answer is an envelope `{ok, errors?, data?}`. \
                        Examples use the ids of the compatibility seed (`nosebook seed compat`), as user `test_tester`."
     ),

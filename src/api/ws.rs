@@ -1,4 +1,4 @@
-//! `GET /ws`: the realtime socket of the signed-in caller (API.md §6.1).
+//! `GET /ws`: the realtime socket of the signed-in caller (docs/API.md §6.1).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::SignedIn;
 use super::envelope::ApiError;
+use crate::core::Kind;
 use crate::limits::Limits;
 use actix::Addr;
 use nosebook_notifier::Hub;
@@ -39,16 +40,16 @@ pub async fn connect(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !wants_websocket {
-        return Err(ApiError::bad_input("Unknown", "expected a WebSocket upgrade").into());
+        return Err(ApiError::bad_input(Kind::Unknown, "expected a WebSocket upgrade").into());
     }
     // A browser sends its cookie to our /ws whichever page opens the socket; only our own pages
     // may (cross-site WebSocket hijacking). Header-authenticated clients chose their header.
     let by_cookie = !req.headers().contains_key(super::auth::SESSION_HEADER);
-    if by_cookie && !crate::web::csrf::same_origin(&req) {
-        return Err(ApiError::forbidden("Not Authenticated", "cross-origin WebSocket").into());
+    if by_cookie && !crate::http::same_origin(&req) {
+        return Err(ApiError::forbidden(Kind::NotAuthenticated, "cross-origin WebSocket").into());
     }
-    limits.ws_upgrade(&req)?;
-    let slot = limits.socket_slot(caller.session.session_id)?;
+    limits.ws_upgrade(&req).map_err(ApiError::from)?;
+    let slot = limits.socket_slot(caller.session.session_id).map_err(ApiError::from)?;
     let response = nosebook_notifier::upgrade(&req, body, caller.user.id, caller.session.session_id, &hub).await?;
     // The response body is the socket's outbound stream: it is dropped when the socket ends,
     // whichever side ends it, and the session's place goes with it.

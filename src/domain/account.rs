@@ -19,31 +19,61 @@ impl Form {
     }
 }
 
-/// Collects every problem of a form, so the client sees them all at once, one per line.
-#[derive(Debug, Default)]
-pub struct Problems(Vec<String>);
+/// One field's problem.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    form: Form,
+    /// The field as the original's commands name it: `FirstName`, `Nick`, `OldPassword`, …
+    pub field: &'static str,
+    /// Missing, rather than present and breaking `rule`.
+    pub required: bool,
+    rule: &'static str,
+}
+
+/// The original's wording: `Key: 'RegisterUserCommand.Nick' Error:…`.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (form, field) = (self.form.name(), self.field);
+        if self.required {
+            write!(f, "Key: '{form}.{field}' Error:Field validation for '{field}' failed on the 'required' tag")
+        } else {
+            write!(f, "Key: '{form}.{field}' Error:{field} {}", self.rule)
+        }
+    }
+}
+
+/// Collects every problem of a form, so the client sees them all at once.
+#[derive(Debug, Default, Clone)]
+pub struct Problems(Vec<Problem>);
 
 impl Problems {
-    pub fn required(&mut self, form: Form, field: &str) {
-        self.0.push(format!(
-            "Key: '{}.{field}' Error:Field validation for '{field}' failed on the 'required' tag",
-            form.name()
-        ));
+    pub fn required(&mut self, form: Form, field: &'static str) {
+        self.0.push(Problem { form, field, required: true, rule: "" });
     }
 
-    fn invalid(&mut self, form: Form, field: &str, rule: &str) {
-        self.0.push(format!("Key: '{}.{field}' Error:{field} {rule}", form.name()));
+    fn invalid(&mut self, form: Form, field: &'static str, rule: &'static str) {
+        self.0.push(Problem { form, field, required: false, rule });
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter()
     }
 }
 
 /// Every problem, one per line.
 impl std::fmt::Display for Problems {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.join("\n"))
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
     }
 }
 
@@ -56,7 +86,7 @@ pub const PASSWORD_BYTES: std::ops::RangeInclusive<usize> = 8..=256;
 pub struct PersonName(String);
 
 impl PersonName {
-    pub fn parse(raw: &str, form: Form, field: &str, problems: &mut Problems) -> Option<Self> {
+    pub fn parse(raw: &str, form: Form, field: &'static str, problems: &mut Problems) -> Option<Self> {
         let name = raw.trim();
         if name.is_empty() {
             problems.required(form, field);
@@ -115,7 +145,13 @@ impl Password {
 
     /// `chosen`: a password being chosen now must be 8 to 256 bytes; one being checked only
     /// has the upper bound (accounts from before the rule keep working).
-    pub fn parse_field(raw: &str, form: Form, field: &str, chosen: bool, problems: &mut Problems) -> Option<Self> {
+    pub fn parse_field(
+        raw: &str,
+        form: Form,
+        field: &'static str,
+        chosen: bool,
+        problems: &mut Problems,
+    ) -> Option<Self> {
         if raw.is_empty() {
             problems.required(form, field);
             return None;

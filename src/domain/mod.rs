@@ -1,5 +1,5 @@
 //! Values that are checked once, at the boundary: after parsing, the type proves the value is
-//! valid (API.md §0.4).
+//! valid (docs/API.md §0.4).
 
 pub mod account;
 pub mod avatar;

@@ -1,4 +1,4 @@
-//! What people write: posts, comments, messages and friend-request notes (API.md §0.4).
+//! What people write: posts, comments, messages and friend-request notes (docs/API.md §0.4).
 
 /// Post, comment and message text: 1 to 4096 characters after trimming; stored trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Limits on abuse (README, "Limits"): failed logins per account (counted in PostgreSQL, see
 //! `nosebook_schema::queries::login_failures`), sign-ups and socket upgrades per client address,
 //! writes per user, open sockets per session. The in-memory ones are per node. Every refusal is
-//! a 429 with `Retry-After` ([`ApiError::too_many_requests`]) and counted in
+//! a 429 with `Retry-After` ([`CoreError::too_many_requests`]) and counted in
 //! `nosebook_rate_limited_total{limit}`.
 
 pub mod bucket;
@@ -19,7 +19,7 @@ use nosebook_schema::queries::login_failures::Policy;
 use self::bucket::Buckets;
 use self::client_addr::{TrustedProxies, client_ip, limit_key};
 use self::sockets::{SocketSlot, SocketsPerSession};
-use crate::api::envelope::ApiError;
+use crate::core::CoreError;
 
 pub const RATE_LIMITED: &str = "nosebook_rate_limited_total";
 
@@ -118,33 +118,33 @@ impl Limits {
         key: Option<K>,
         limit: &'static str,
         what: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CoreError> {
         let (Some(buckets), Some(key)) = (buckets, key) else { return Ok(()) };
         buckets.take(key).map_err(|wait| {
             refused(limit);
-            ApiError::too_many_requests(what, wait)
+            CoreError::too_many_requests(what, wait)
         })
     }
 
-    /// One more sign-up from this request's client address.
-    pub fn signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        let key = self.client_ip(req).map(limit_key);
+    /// One more sign-up from the client address `client`.
+    pub fn signup(&self, client: Option<IpAddr>) -> Result<(), CoreError> {
+        let key = client.map(limit_key);
         Self::take(&self.signups, key, "signup", "Too many sign-ups from your address")
     }
 
     /// One more write by `user`.
-    pub fn write(&self, user: UserId) -> Result<(), ApiError> {
+    pub fn write(&self, user: UserId) -> Result<(), CoreError> {
         Self::take(&self.writes, Some(user), "write", "Too many requests")
     }
 
     /// One more socket upgrade from this request's client address.
-    pub fn ws_upgrade(&self, req: &HttpRequest) -> Result<(), ApiError> {
+    pub fn ws_upgrade(&self, req: &HttpRequest) -> Result<(), CoreError> {
         let key = self.client_ip(req).map(limit_key);
         Self::take(&self.ws_upgrades, key, "ws_upgrade", "Too many WebSocket connections from your address")
     }
 
     /// A place for one more open socket of `session`; `None` when the limit is off.
-    pub fn socket_slot(&self, session: SessionId) -> Result<Option<SocketSlot>, ApiError> {
+    pub fn socket_slot(&self, session: SessionId) -> Result<Option<SocketSlot>, CoreError> {
         let Some(max) = self.settings.sockets_per_session else { return Ok(None) };
         match self.sockets.claim(session, max as usize) {
             Some(slot) => Ok(Some(slot)),
@@ -152,7 +152,7 @@ impl Limits {
                 refused("ws_per_session");
                 // A socket gives its place back when it closes, which the server cannot foresee:
                 // a few seconds is a fair hint.
-                Err(ApiError::too_many_requests(
+                Err(CoreError::too_many_requests(
                     &format!("This session already has {max} WebSockets open; close one first"),
                     Duration::from_secs(5),
                 ))

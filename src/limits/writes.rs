@@ -12,6 +12,7 @@ use nosebook_actors::Caller;
 
 use super::Limits;
 use crate::api::envelope::ApiError;
+use crate::core::{CoreError, retry_after_secs};
 use crate::web::session::Viewer;
 
 const NEVER_REFUSED: &[&str] = &["/logout", "/app/logout"];
@@ -26,8 +27,8 @@ pub async fn throttle_writes<B: MessageBody>(
         if let (Some(user), Some(limits)) = (user, req.app_data::<web::Data<Limits>>())
             && let Err(refusal) = limits.write(user)
         {
-            if !is_page(req.path()) {
-                return Err(refusal.into());
+            if !crate::http::is_web_path(req.path()) {
+                return Err(ApiError::from(refusal).into());
             }
             let page = page(&req, &refusal).await;
             return Ok(req.into_response(page).map_into_right_body());
@@ -36,17 +37,13 @@ pub async fn throttle_writes<B: MessageBody>(
     next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
-fn is_page(path: &str) -> bool {
-    path.strip_prefix(crate::web::PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
 /// The web app's answer: a page in the viewer's language, as its handlers would give.
-async fn page(req: &ServiceRequest, refusal: &ApiError) -> actix_web::HttpResponse {
+async fn page(req: &ServiceRequest, refusal: &CoreError) -> actix_web::HttpResponse {
     // Cookies parsed first, so the viewer's language lookup finds them without a second borrow
     // of the request's extensions.
-    let _ = req.cookie(crate::api::auth::SESSION_COOKIE);
+    let _ = req.cookie(crate::http::SESSION_COOKIE);
     let text = match refusal {
-        ApiError::Throttled { message, .. } => message.clone(),
+        CoreError::Throttled { message, .. } => message.clone(),
         other => other.to_string(),
     };
     let mut res = match Viewer::extract(req.request()).await {
@@ -56,8 +53,8 @@ async fn page(req: &ServiceRequest, refusal: &ApiError) -> actix_web::HttpRespon
         }
         Err(_) => actix_web::HttpResponse::TooManyRequests().body(text),
     };
-    if let Some(secs) = refusal.retry_after_secs() {
-        res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    if let CoreError::Throttled { retry_after, .. } = refusal {
+        res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs(*retry_after).into());
     }
     res
 }

@@ -1,4 +1,4 @@
-//! The original Nosebook's seed data (API.md §8), shipped as data in `fixtures/compat-seed.json`
+//! The original Nosebook's seed data (docs/API.md §8), shipped as data in `fixtures/compat-seed.json`
 //! and compiled into the binary so `nosebook seed compat` works from anywhere.
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,5 +1,6 @@
 //! The app's form bodies: `web::Form`, with NUL refused as bad input before any handler sees it
-//! (see `api::hygiene` for why NUL is refused everywhere text comes in).
+//! (see `crate::http` for why NUL is refused everywhere text comes in). A refused body gets a
+//! plain-text answer, as a browser shows it.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -9,8 +10,9 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use crate::api::envelope::ApiError;
-use crate::api::hygiene::{NUL_REFUSED, has_encoded_nul};
+use actix_web::error::{ErrorBadRequest, ErrorPayloadTooLarge};
+
+use crate::http::{NUL_REFUSED, has_encoded_nul};
 
 /// Form bodies are a few fields; the avatar upload is multipart and has its own limit.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -40,10 +42,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
         Box::pin(async move {
             let bytes = bytes.await?;
             if bytes.len() > MAX_FORM_BYTES {
-                return Err(ApiError::payload_too_large(format!("form exceeds {MAX_FORM_BYTES} bytes")).into());
+                return Err(ErrorPayloadTooLarge(format!("form exceeds {MAX_FORM_BYTES} bytes")));
             }
             if has_encoded_nul(&String::from_utf8_lossy(&bytes)) {
-                return Err(ApiError::bad_input("Unknown", NUL_REFUSED).into());
+                return Err(ErrorBadRequest(NUL_REFUSED));
             }
             // The checked bytes, read again by actix's own form decoding.
             let form = web::Form::<T>::from_request(&req, &mut Payload::from(bytes)).await?;

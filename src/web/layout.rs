@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::session::Viewer;
 use super::{PREFIX, assets, i18n::Lang};
-use crate::api::wire::User;
+use nosebook_events::wire::User;
 
 /// htmx settings that keep it within the Content-Security-Policy: no `eval`, no inline styles,
 /// no scripts from swapped-in HTML.

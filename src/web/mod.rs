@@ -20,7 +20,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::{HttpResponse, web};
 
-pub const PREFIX: &str = "/app";
+pub use crate::http::WEB_PREFIX as PREFIX;
 
 /// No inline script or style, nothing from elsewhere but images (avatars may live on an S3
 /// host), no framing.

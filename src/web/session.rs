@@ -11,8 +11,8 @@ use nosebook_actors::Caller;
 
 use super::csrf;
 use super::i18n::{LANG_COOKIE, Lang, Texts};
-use crate::api::auth::SESSION_COOKIE;
-use crate::api::wire::Session;
+use crate::http::SESSION_COOKIE;
+use nosebook_events::wire::Session;
 
 /// The page's audience. Every page handler takes one.
 #[derive(Clone)]

@@ -153,7 +153,7 @@ async fn a_page_past_the_end_reports_the_real_total() {
     );
     let answer = app.get(&past, Some(seed::SESSION)).await;
     assert_eq!(answer.data()["data"], json!([]));
-    assert_eq!(answer.data()["totalCount"], 15, "the original said 0 here; API.md §10.16 is fixed");
+    assert_eq!(answer.data()["totalCount"], 15, "the original said 0 here; docs/API.md §10.16 is fixed");
 }
 
 #[actix_web::test]

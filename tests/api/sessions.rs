@@ -1,4 +1,4 @@
-//! Sessions and activity (API.md §4): expiry, sliding expiry, activity written before the
+//! Sessions and activity (docs/API.md §4): expiry, sliding expiry, activity written before the
 //! handler, and coalesced writes with the real clock.
 
 use std::time::Duration;
@@ -86,7 +86,7 @@ async fn a_session_expiring_now_is_expired_and_one_expiring_later_is_valid() {
 async fn activity_is_stored_before_the_handler_runs_even_for_failing_requests() {
     let app = spawn_compat_app().await;
     let login = app.post("/login", None, json!({"nick": "drugtester", "password": seed::PASSWORD})).await;
-    // Login itself is not activity (API.md §4).
+    // Login itself is not activity (docs/API.md §4).
     assert_eq!(login.data()["user"]["lastActivityAt"], "2024-08-10T10:01:02Z");
     let session = login.data()["session"]["sessionId"].as_str().unwrap().to_owned();
     let mut db = app.db().await;

@@ -71,7 +71,7 @@ pub async fn connect(url: &str) -> AsyncPgConnection {
     AsyncPgConnection::establish(url).await.unwrap()
 }
 
-/// The original seed's ids and sessions (API.md §8).
+/// The original seed's ids and sessions (docs/API.md §8).
 pub mod server;
 
 pub mod seed {

@@ -1,4 +1,4 @@
-//! The friendship graph: one row per pair of users (API.md §5.6).
+//! The friendship graph: one row per pair of users (docs/API.md §5.6).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

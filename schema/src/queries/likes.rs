@@ -41,7 +41,7 @@ pub struct LikeSummary {
     pub first_likers: Vec<UserId>,
 }
 
-/// How many first likers a summary carries (API.md §2.4).
+/// How many first likers a summary carries (docs/API.md §2.4).
 pub const SHOWN_LIKERS: i64 = 5;
 
 #[derive(QueryableByName)]

@@ -1,17 +1,13 @@
 use actix_web::{HttpRequest, web};
-use nosebook_schema::ids::UserId;
-use nosebook_schema::models::NewUser;
-use nosebook_schema::queries::{sessions, users};
-use nosebook_schema::{AsyncConnection, DbError};
+use nosebook_events::wire::SignedInUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{invalid, new_session};
+use super::client;
 use crate::api::auth::Anonymous;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, UserAgent, string_or_null};
-use crate::api::wire::{SelfUser, SignedInUser};
-use crate::domain::account::{Form, Nick, Password, PersonName, Problems};
+use crate::core::accounts::{self, Registration};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -46,41 +42,7 @@ pub async fn register(
     Command(cmd): Command<RegisterCommand>,
     user_agent: UserAgent,
 ) -> ApiResult<SignedInUser> {
-    let mut problems = Problems::default();
-    let first_name = PersonName::parse(&cmd.first_name, Form::Register, "FirstName", &mut problems);
-    let last_name = PersonName::parse(&cmd.last_name, Form::Register, "LastName", &mut problems);
-    let nick = Nick::parse(&cmd.nick, Form::Register, &mut problems);
-    let password = Password::parse(&cmd.password, Form::Register, &mut problems);
-    let (Some(first_name), Some(last_name), Some(nick), Some(password)) = (first_name, last_name, nick, password)
-    else {
-        return Err(invalid(problems));
-    };
-
-    // Counted once the form is valid, before the costly hash: a taken nick counts too.
-    state.limits.signup(&req)?;
-    let passhash = state.passwords.hash(password.into_inner()).await?;
-    let now = state.clock.now();
-    let new_user = NewUser {
-        id: UserId::new_random(),
-        first_name: first_name.as_str(),
-        last_name: last_name.as_str(),
-        nick: nick.as_str(),
-        passhash: &passhash,
-        created_at: now,
-        last_activity_at: now,
-    };
-    let session = new_session(new_user.id, &state.clock);
-    let mut conn = state.db.get().await?;
-    let created = conn
-        .transaction(async |conn| {
-            let user = users::insert(conn, &new_user).await?;
-            sessions::insert(conn, &session, user_agent.as_deref()).await?;
-            Ok::<_, DbError>(user)
-        })
-        .await;
-    match created {
-        Ok(user) => Ok(Reply::Data(SignedInUser { user: SelfUser::from(user), session: session.into() })),
-        Err(e) if e.is_unique_violation() => Err(ApiError::conflict("NickError", "Логин занят")),
-        Err(e) => Err(e.into()),
-    }
+    let form =
+        Registration { first_name: cmd.first_name, last_name: cmd.last_name, nick: cmd.nick, password: cmd.password };
+    Ok(Reply::Data(accounts::register(&state, &form, &client(&state, &req, user_agent)).await?))
 }

@@ -1,6 +1,6 @@
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::wire::SelfUser;
+use nosebook_events::wire::SelfUser;
 
 /// The caller's own account record.
 #[utoipa::path(get, path = "/whoami", tag = "accounts",

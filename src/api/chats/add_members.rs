@@ -1,16 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::Chat;
 use nosebook_schema::ids::{ChatId, UserId};
-use nosebook_schema::queries::chats;
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{KIND, MAX_NEW_MEMBERS, announce, member_group, missing_users};
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::api::wire::Chat;
+use crate::core::chats;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -40,27 +38,5 @@ pub async fn add_members(
 ) -> ApiResult<Chat> {
     let chat = ChatId(required_id(cmd.chat_id, "chatId")?);
     let users: Vec<UserId> = cmd.user_ids.into_iter().map(UserId).collect();
-    if users.len() > MAX_NEW_MEMBERS {
-        return Err(ApiError::bad_input(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
-    }
-    let me = caller.user.id;
-    let now = state.clock.now();
-    let mut conn = state.db.get().await?;
-    let group = member_group(&mut conn, chat, me).await?;
-    let updated = conn
-        .transaction(async |conn| {
-            if let Some(missing) = missing_users(conn, &users).await?.first() {
-                return Ok(Err(*missing));
-            }
-            chats::add_members(conn, chat, &users, now).await?;
-            Ok::<_, DbError>(Ok(announce(&state, conn, me, group, None).await?))
-        })
-        .await?;
-    match updated {
-        Ok(chat) => {
-            state.events_committed();
-            Ok(Reply::Data(chat))
-        }
-        Err(missing) => Err(ApiError::not_found(KIND, format!("Пользователь с id:{missing} отсуствует"))),
-    }
+    Ok(Reply::Data(chats::add_members(&state, &caller, chat, &users).await?))
 }

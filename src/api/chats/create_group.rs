@@ -1,16 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::Chat;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::chats;
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{KIND, MAX_NEW_MEMBERS, announce, missing_users, parse_title};
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, string_or_null};
-use crate::api::wire::Chat;
+use crate::core::chats;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -40,33 +38,6 @@ pub async fn create_group(
     state: web::Data<AppState>,
     Command(cmd): Command<CreateGroup>,
 ) -> ApiResult<Chat> {
-    let title = parse_title(&cmd.title)?;
-    let me = caller.user.id;
-    let mut members = vec![me];
-    for id in cmd.member_ids.into_iter().map(UserId) {
-        if !members.contains(&id) {
-            members.push(id);
-        }
-    }
-    if members.len() > MAX_NEW_MEMBERS + 1 {
-        return Err(ApiError::bad_input(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
-    }
-    let now = state.clock.now();
-    let mut conn = state.db.get().await?;
-    let created = conn
-        .transaction(async |conn| {
-            if let Some(missing) = missing_users(conn, &members).await?.first() {
-                return Ok(Err(*missing));
-            }
-            let chat = chats::create_group(conn, &title, &members, now).await?;
-            Ok::<_, DbError>(Ok(announce(&state, conn, me, chat, None).await?))
-        })
-        .await?;
-    match created {
-        Ok(chat) => {
-            state.events_committed();
-            Ok(Reply::Data(chat))
-        }
-        Err(missing) => Err(ApiError::not_found(KIND, format!("Пользователь с id:{missing} отсуствует"))),
-    }
+    let members = cmd.member_ids.into_iter().map(UserId).collect();
+    Ok(Reply::Data(chats::create_group(&state, &caller, &cmd.title, members).await?))
 }

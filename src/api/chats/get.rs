@@ -1,12 +1,11 @@
 use actix_web::web;
+use nosebook_events::wire::Chat;
 use nosebook_schema::ids::ChatId;
-use nosebook_schema::queries::chats;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, SuccessOrEmpty};
 use crate::api::input::parse_id;
-use crate::api::present::Presenter;
-use crate::api::wire::Chat;
+use crate::core::{Kind, chats};
 use crate::state::AppState;
 
 /// One chat of the caller. Anything else — not a member, unknown, a private chat without
@@ -20,15 +19,6 @@ use crate::state::AppState;
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Chat> {
-    let id = ChatId(parse_id(&id, "Unknown")?);
-    let mut conn = state.db.get().await?;
-    let chat = chats::find(&mut conn, id).await?;
-    let Some(chat) = chat.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
-        return Ok(Reply::Empty);
-    };
-    if !chats::is_member(&mut conn, id, caller.user.id).await? {
-        return Ok(Reply::Empty);
-    }
-    let mut shown = Presenter::new(&state, caller.user.id).chats(&mut conn, vec![chat]).await?;
-    Ok(shown.pop().map_or(Reply::Empty, Reply::Data))
+    let id = ChatId(parse_id(&id, Kind::Unknown)?);
+    Ok(chats::get(&state, &caller, id).await?.map_or(Reply::Empty, Reply::Data))
 }

@@ -1,15 +1,13 @@
 use actix_web::web;
 use nosebook_schema::ids::ChatId;
-use nosebook_schema::queries::chats;
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{announce, member_group};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
+use crate::core::chats;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -30,15 +28,6 @@ pub struct LeaveGroup {
     ))]
 pub async fn leave(caller: SignedIn, state: web::Data<AppState>, Command(cmd): Command<LeaveGroup>) -> ApiResult<bool> {
     let chat = ChatId(required_id(cmd.chat_id, "chatId")?);
-    let me = caller.user.id;
-    let mut conn = state.db.get().await?;
-    let group = member_group(&mut conn, chat, me).await?;
-    conn.transaction(async |conn| {
-        chats::remove_member(conn, chat, me).await?;
-        announce(&state, conn, me, group, Some(me)).await?;
-        Ok::<_, DbError>(())
-    })
-    .await?;
-    state.events_committed();
+    chats::leave(&state, &caller, chat).await?;
     Ok(Reply::Data(true))
 }

@@ -1,12 +1,12 @@
 use actix_web::web;
+use nosebook_events::wire::{Chat, PageOf};
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::chats;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
-use crate::api::present::Presenter;
-use crate::api::wire::{Chat, PageOf};
+use crate::core::Kind;
+use crate::core::chats::{self, ChatFilter};
 use crate::state::AppState;
 
 /// The caller's chats, newest activity first.
@@ -23,13 +23,9 @@ use crate::state::AppState;
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Chat>> {
-    const KIND: &str = "Cursor Query Error";
-    let interlocutor = query.id("interlocutorId", "Unknown")?.map(UserId);
+    const KIND: Kind = Kind::CursorQuery;
+    let interlocutor = query.id("interlocutorId", Kind::Unknown)?.map(UserId);
     let limit = query.limit(KIND)?;
     let after = query.cursor("next", KIND)?;
-    let mut conn = state.db.get().await?;
-    let page = chats::list_for(&mut conn, caller.user.id, interlocutor, after, limit).await?;
-    let next = page.next.map(|c| c.to_string());
-    let data = Presenter::new(&state, caller.user.id).chats(&mut conn, page.rows).await?;
-    Ok(Reply::Data(PageOf { data, total_count: page.total_count, next, prev: None }))
+    Ok(Reply::Data(chats::list(&state, &caller, ChatFilter { interlocutor, after, limit }).await?))
 }

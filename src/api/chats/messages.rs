@@ -1,16 +1,13 @@
 use actix_web::web;
+use nosebook_events::wire::{Message, PageOf};
 use nosebook_schema::ids::ChatId;
-use nosebook_schema::queries::chats;
-use nosebook_schema::queries::messages::{self, Position};
+use nosebook_schema::queries::messages::Position;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Direction, QueryParams};
-use crate::api::present::Presenter;
-use crate::api::wire::{Message, PageOf};
+use crate::core::{Kind, chats};
 use crate::state::AppState;
-
-const KIND: &str = "Message Presenter Error";
 
 /// Messages of a chat you are a member of, newest first; `next` pages to older ones, `prev`
 /// back to newer ones.
@@ -28,6 +25,7 @@ const KIND: &str = "Message Presenter Error";
         (status = 403, description = "Not a member (`Message Presenter Error`), or not signed in", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Message>> {
+    const KIND: Kind = Kind::MessagePresenter;
     let chat = ChatId(query.required_id("chatId", KIND)?);
     let limit = query.limit(KIND)?;
     let position = match query.direction(KIND)? {
@@ -35,16 +33,5 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
         Direction::Prev(cursor) => Position::Newer(cursor),
         Direction::Start => Position::Newest,
     };
-    let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
-        return Err(ApiError::forbidden(KIND, "You are not a member of this chat"));
-    }
-    let page = messages::page(&mut conn, chat, position, limit).await?;
-    let data = Presenter::new(&state, caller.user.id).messages(&mut conn, &page.rows).await?;
-    Ok(Reply::Data(PageOf {
-        data,
-        total_count: page.total_count,
-        next: page.next.map(|c| c.to_string()),
-        prev: page.prev.map(|c| c.to_string()),
-    }))
+    Ok(Reply::Data(chats::messages(&state, &caller, chat, position, limit).await?))
 }

@@ -1,16 +1,14 @@
 use actix_web::web;
-use nosebook_schema::AsyncConnection;
+use nosebook_events::wire::Chat;
 use nosebook_schema::ids::ChatId;
-use nosebook_schema::queries::chats;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{announce, member_group, parse_title};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::api::wire::Chat;
+use crate::core::chats;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -39,16 +37,5 @@ pub async fn rename(
     Command(cmd): Command<RenameGroup>,
 ) -> ApiResult<Chat> {
     let chat = ChatId(required_id(cmd.chat_id, "chatId")?);
-    let title = parse_title(&cmd.title)?;
-    let me = caller.user.id;
-    let mut conn = state.db.get().await?;
-    member_group(&mut conn, chat, me).await?;
-    let renamed = conn
-        .transaction(async |conn| {
-            let group = chats::rename(conn, chat, &title).await?;
-            announce(&state, conn, me, group, None).await
-        })
-        .await?;
-    state.events_committed();
-    Ok(Reply::Data(renamed))
+    Ok(Reply::Data(chats::rename(&state, &caller, chat, &cmd.title).await?))
 }

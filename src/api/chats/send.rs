@@ -1,19 +1,14 @@
 use actix_web::web;
-use nosebook_actors::{SendMessage, SendRefusal};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
-use nosebook_schema::queries::{chats, users};
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{KIND, not_a_member};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, string_or_null};
-use crate::api::wire::Message;
-use crate::domain::text::Text;
-use crate::events::Event;
+use crate::core::chats::{self, To};
+use crate::core::{self, Kind};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -50,54 +45,15 @@ pub async fn send(
     state: web::Data<AppState>,
     Command(cmd): Command<SendMessageCommand>,
 ) -> ApiResult<bool> {
-    let text = Text::parse(&cmd.text, "text").map_err(|e| ApiError::bad_input("Unknown", e))?;
-    let me = caller.user.id;
-    let chat = match (cmd.recipient_id.is_nil(), cmd.chat_id.is_nil()) {
+    const KIND: Kind = Kind::Conversation;
+    let text = core::text(&cmd.text, "text")?;
+    let to = match (cmd.recipient_id.is_nil(), cmd.chat_id.is_nil()) {
         (false, false) => return Err(ApiError::bad_input(KIND, "Give recipientId or chatId, not both")),
         (true, true) => return Err(ApiError::bad_input(KIND, "recipientId or chatId is required")),
-        (true, false) => ChatId(cmd.chat_id),
-        (false, true) => {
-            let recipient = UserId(cmd.recipient_id);
-            if recipient == me {
-                return Err(ApiError::bad_input(KIND, "You cannot send a message to yourself"));
-            }
-            let now = state.clock.now();
-            let mut conn = state.db.get().await?;
-            let found = conn
-                .transaction(async |conn| {
-                    if users::find(conn, recipient).await?.is_none() {
-                        return Ok(None);
-                    }
-                    Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
-                })
-                .await?;
-            found.ok_or_else(|| ApiError::not_found(KIND, format!("Пользователь с id:{recipient} отсуствует")))?
-        }
+        (true, false) => To::Chat(ChatId(cmd.chat_id)),
+        (false, true) => To::Person(UserId(cmd.recipient_id)),
     };
-    let author = state
-        .present_user(caller.user.clone())
-        .await
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no view of the sender")))?;
-    let frame = Box::new(move |m: &_| Event::NewMessage(Message::new(m, author.clone())).frame());
     let reply_to = Some(MessageId(cmd.reply_to)).filter(|r| !r.0.is_nil());
-    let sent = state
-        .chats
-        .send(SendMessage {
-            chat,
-            author: me,
-            text: text.as_str().to_owned(),
-            reply_to,
-            frame,
-            trace: nosebook_telemetry::trace_context::current(),
-        })
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("chat registry: {e}")))??;
-    match sent {
-        Ok(_) => {
-            state.events_committed();
-            Ok(Reply::Data(true))
-        }
-        Err(SendRefusal::NotMember) => Err(not_a_member()),
-        Err(SendRefusal::BadReply) => Err(ApiError::bad_input(KIND, "replyTo is not a message of this chat")),
-    }
+    chats::send(&state, &caller, chats::Send { to, text, reply_to }).await?;
+    Ok(Reply::Data(true))
 }

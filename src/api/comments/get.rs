@@ -1,12 +1,10 @@
 use actix_web::web;
+use nosebook_events::wire::Comment;
 use nosebook_schema::ids::{CommentId, parse_go_uuid};
-use nosebook_schema::paging::Page;
-use nosebook_schema::queries::comments;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::present::Presenter;
-use crate::api::wire::Comment;
+use crate::core::comments;
 use crate::state::AppState;
 
 /// One live comment that is on a post. Anything else answers `data: null`, as the original.
@@ -21,11 +19,5 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let Ok(id) = parse_go_uuid(&id).map(CommentId) else {
         return Ok(Reply::Null);
     };
-    let mut conn = state.db.get().await?;
-    let Some(comment) = comments::find_shown(&mut conn, id).await? else {
-        return Ok(Reply::Null);
-    };
-    let page = Page { rows: vec![comment], total_count: 1, next: None, prev: None };
-    let mut shown = Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?;
-    Ok(shown.data.pop().map_or(Reply::Null, Reply::Data))
+    Ok(comments::get(&state, &caller, id).await?.map_or(Reply::Null, Reply::Data))
 }

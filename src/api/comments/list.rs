@@ -1,15 +1,13 @@
 use actix_web::web;
+use nosebook_events::wire::{Comment, PageOf};
 use nosebook_schema::ids::PostId;
-use nosebook_schema::queries::comments::{self, Position};
+use nosebook_schema::queries::comments::Position;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Direction, QueryParams};
-use crate::api::present::{COMMENTS_PAGE, Presenter};
-use crate::api::wire::{Comment, PageOf};
+use crate::core::{Kind, comments};
 use crate::state::AppState;
-
-const KIND: &str = "Comment Presenter Error";
 
 /// Live comments of a post, oldest first, five a page. `next` pages forward, `prev` to the page
 /// just before its cursor, `last=true` gives the newest page (still oldest first).
@@ -27,6 +25,7 @@ const KIND: &str = "Comment Presenter Error";
         (status = 403, description = "Not signed in", body = Failure),
     ))]
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Comment>> {
+    const KIND: Kind = Kind::CommentPresenter;
     let post = PostId(query.required_id("postId", KIND)?);
     // `last=true` wins over any cursor, as in the original.
     let position = if query.is_true("last") == Some(true) {
@@ -38,7 +37,5 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
             Direction::Start => Position::First,
         }
     };
-    let mut conn = state.db.get().await?;
-    let page = comments::page(&mut conn, post, position, COMMENTS_PAGE).await?;
-    Ok(Reply::Data(Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?))
+    Ok(Reply::Data(comments::page(&state, &caller, post, position).await?))
 }

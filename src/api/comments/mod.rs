@@ -1,4 +1,4 @@
-//! Comments under posts (API.md §5.4).
+//! Comments under posts (docs/API.md §5.4).
 
 pub mod get;
 pub mod list;

@@ -1,16 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::Created;
 use nosebook_schema::ids::PostId;
-use nosebook_schema::queries::{comments, posts};
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::api::wire::Created;
-use crate::domain::text::Text;
+use crate::core::{self, comments};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -42,20 +40,7 @@ pub async fn publish(
     Command(cmd): Command<PublishComment>,
 ) -> ApiResult<Created> {
     let post = PostId(required_id(cmd.id, "id")?);
-    let message = Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
-    let (me, now) = (caller.user.id, state.clock.now());
-    let mut conn = state.db.get().await?;
-    let created = conn
-        .transaction(async |conn| {
-            // Holds the post so a removal cannot slip in between the check and the insert.
-            if posts::find_live_for_share(conn, post).await?.is_none() {
-                return Ok(None);
-            }
-            Ok::<_, DbError>(Some(comments::insert(conn, post, me, message.as_str(), now).await?))
-        })
-        .await?;
-    match created {
-        Some(comment) => Ok(Reply::Data(Created { id: comment.id.0 })),
-        None => Err(ApiError::not_found("CommentError", "Такого поста не существует")),
-    }
+    let message = core::text(&cmd.message, "message")?;
+    let comment = comments::publish(&state, &caller, post, &message).await?;
+    Ok(Reply::Data(Created { id: comment.id.0 }))
 }

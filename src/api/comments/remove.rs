@@ -1,15 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::Created;
 use nosebook_schema::ids::CommentId;
-use nosebook_schema::queries::{comments, posts};
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::api::wire::Created;
+use crate::core::comments;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -18,12 +17,6 @@ pub struct RemoveComment {
     #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub id: Uuid,
-}
-
-enum Refusal {
-    Missing,
-    NotYours,
-    AlreadyRemoved,
 }
 
 /// Remove a comment (soft delete). Its author and the owner of the wall it is on may.
@@ -43,34 +36,6 @@ pub async fn remove(
     Command(cmd): Command<RemoveComment>,
 ) -> ApiResult<Created> {
     let id = CommentId(required_id(cmd.id, "id")?);
-    let (me, now) = (caller.user.id, state.clock.now());
-    let mut conn = state.db.get().await?;
-    let outcome = conn
-        .transaction(async |conn| {
-            // The original's order of checks: exists on a post, permission, then state.
-            let Some(comment) = comments::find_for_update(conn, id).await? else {
-                return Ok(Err(Refusal::Missing));
-            };
-            let Some(post_id) = comment.post_id else {
-                return Ok(Err(Refusal::Missing));
-            };
-            let wall_owner = posts::find_many(conn, &[post_id]).await?.first().map(|p| p.owner_id);
-            if comment.author_id != me && wall_owner != Some(me) {
-                return Ok(Err(Refusal::NotYours));
-            }
-            if comment.removed_at.is_some() {
-                return Ok(Err(Refusal::AlreadyRemoved));
-            }
-            comments::mark_removed(conn, id, now).await?;
-            Ok::<_, DbError>(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(Reply::Data(Created { id: id.0 })),
-        Err(Refusal::Missing) => Err(ApiError::not_found("CommentError", "Такого комментария не существует")),
-        Err(Refusal::NotYours) => {
-            Err(ApiError::forbidden("Comment Permissions Error", "Вы не можете удалить комментарий"))
-        }
-        Err(Refusal::AlreadyRemoved) => Err(ApiError::conflict("Comment Error", "Комментарий уже удален")),
-    }
+    comments::remove(&state, &caller, id).await?;
+    Ok(Reply::Data(Created { id: id.0 }))
 }

@@ -1,17 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::FriendRequest;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::friendship;
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::request_not_found;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::api::wire::FriendRequest;
-use crate::events::{Event, RequestAccepted};
+use crate::core::friendship;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -41,7 +38,6 @@ pub async fn accept(
     answer(&caller, &state, cmd, true).await
 }
 
-/// Shared by accept and deny: both answer the pending request `requester` → caller.
 pub(super) async fn answer(
     caller: &SignedIn,
     state: &AppState,
@@ -49,28 +45,5 @@ pub(super) async fn answer(
     accept: bool,
 ) -> ApiResult<FriendRequest> {
     let requester = UserId(required_id(cmd.requester_id, "requesterId")?);
-    // Only an acceptance is announced: a denial stays quiet, as on any social network.
-    let responder = if accept { state.present_user(caller.user.clone()).await } else { None };
-    let mut conn = state.db.get().await?;
-    let answered = conn
-        .transaction(async |conn| {
-            let Some(row) = friendship::respond(conn, requester, caller.user.id, accept).await? else {
-                return Ok(None);
-            };
-            if let Some(responder) = responder {
-                let event = Event::FriendRequestAccepted(RequestAccepted { request: row.clone().into(), responder });
-                event.queue(conn, &[row.requester_id]).await?;
-            }
-            Ok::<_, DbError>(Some(row))
-        })
-        .await?;
-    match answered {
-        Some(row) => {
-            if accept {
-                state.events_committed();
-            }
-            Ok(Reply::Data(row.into()))
-        }
-        None => Err(request_not_found()),
-    }
+    Ok(Reply::Data(friendship::answer(state, caller, requester, accept).await?))
 }

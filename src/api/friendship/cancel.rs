@@ -1,15 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::FriendRequest;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::friendship;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::request_not_found;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::api::wire::FriendRequest;
+use crate::core::friendship;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -37,9 +36,5 @@ pub async fn cancel(
     Command(cmd): Command<CancelRequest>,
 ) -> ApiResult<FriendRequest> {
     let responder = UserId(required_id(cmd.responder_id, "responderId")?);
-    let mut conn = state.db.get().await?;
-    match friendship::cancel(&mut conn, caller.user.id, responder).await? {
-        Some(row) => Ok(Reply::Data(row.into())),
-        None => Err(request_not_found()),
-    }
+    Ok(Reply::Data(friendship::cancel(&state, &caller, responder).await?))
 }

@@ -4,8 +4,8 @@ use super::accept::{AnswerRequest, answer};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Success};
 use crate::api::input::Command;
-use crate::api::wire::FriendRequest;
 use crate::state::AppState;
+use nosebook_events::wire::FriendRequest;
 
 /// Deny a pending request sent to you. It stays pending (and viewed): it can still be accepted.
 #[utoipa::path(post, path = "/friendship/deny-request", tag = "friendship", 

@@ -1,17 +1,16 @@
-use std::collections::HashMap;
-
 use actix_web::web;
+use nosebook_events::wire::{FriendshipItem, PageOf};
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::friendship::{self, Direction, FriendshipFilter};
+use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::time::ONLINE_WINDOW;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
-use crate::api::wire::{FriendshipItem, FriendshipType, PageOf};
+use crate::core::{Kind, friendship};
 use crate::state::AppState;
 
-pub(super) const KIND: &str = "Friendship Presenter Error";
+pub(super) const KIND: Kind = Kind::FriendshipPresenter;
 
 /// Anyone's friends and requests (there is no permission check, as in the original: profiles
 /// show friends). Newest request first.
@@ -50,20 +49,5 @@ pub async fn list(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -
         viewed: query.is_true("viewed"),
         active_since: query.has("onlyOnline").then(|| state.clock.now() - ONLINE_WINDOW),
     };
-    let mut conn = state.db.get().await?;
-    let page = friendship::list(&mut conn, filter, after, limit).await?;
-    let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
-    let rows = state.users.find_many(&mut conn, &ids).await?;
-    drop(conn);
-    let mut people: HashMap<_, _> = state.present_users(rows).await.into_iter().map(|u| (u.id, u)).collect();
-    let data = page
-        .rows
-        .iter()
-        .filter_map(|entry| {
-            let kind = if entry.incoming { FriendshipType::Incoming } else { FriendshipType::Outcoming };
-            let user = people.remove(&entry.other_id)?;
-            Some(FriendshipItem { kind, accepted: entry.accepted, user })
-        })
-        .collect();
-    Ok(Reply::Data(PageOf { data, total_count: page.total_count, next: page.next.map(|c| c.to_string()), prev: None }))
+    Ok(Reply::Data(friendship::list(&state, filter, after, limit).await?))
 }

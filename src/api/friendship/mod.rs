@@ -1,4 +1,4 @@
-//! The friendship graph (API.md §5.6): requests, answers, unfriending, lists and relations.
+//! The friendship graph (docs/API.md §5.6): requests, answers, unfriending, lists and relations.
 
 pub mod accept;
 pub mod cancel;
@@ -7,11 +7,3 @@ pub mod list;
 pub mod relation;
 pub mod remove;
 pub mod send;
-
-use crate::api::envelope::ApiError;
-
-const KIND: &str = "Friendship Error";
-
-fn request_not_found() -> ApiError {
-    ApiError::not_found(KIND, "Заявка не найдена")
-}

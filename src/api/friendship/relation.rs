@@ -1,16 +1,13 @@
 use actix_web::web;
+use nosebook_events::wire::Relations;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::friendship;
 
 use super::list::KIND;
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{QueryParams, parse_id};
-use crate::api::wire::Relations;
+use crate::core::friendship;
 use crate::state::AppState;
-
-/// At most this many `targetUserIds` per call.
-const MAX_TARGETS: usize = 20;
 
 /// How `sourceUserId` relates to each of `targetUserIds` (repeatable, up to 20).
 #[utoipa::path(get, path = "/friendship/relation-between", tag = "friendship",
@@ -31,20 +28,5 @@ pub async fn relation_between(_: SignedIn, state: web::Data<AppState>, query: Qu
         .filter(|t| !t.is_empty())
         .map(|t| parse_id(t, KIND).map(UserId))
         .collect::<Result<_, _>>()?;
-    if targets.len() > MAX_TARGETS {
-        return Err(ApiError::bad_input(KIND, "TargetUserIds не может быть больше 20"));
-    }
-    let mut conn = state.db.get().await?;
-    let rows = friendship::between(&mut conn, source, &targets).await?;
-    let mut relations = Relations::default();
-    for row in rows {
-        let outgoing = row.requester_id == source;
-        let other = if outgoing { row.responder_id } else { row.requester_id };
-        match (row.accepted, outgoing) {
-            (true, _) => relations.friend_ids.push(other.0),
-            (false, true) => relations.pending_responder_ids.push(other.0),
-            (false, false) => relations.pending_requester_ids.push(other.0),
-        }
-    }
-    Ok(Reply::Data(relations))
+    Ok(Reply::Data(friendship::relations(&state, source, &targets).await?))
 }

@@ -1,15 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::FriendRequest;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::friendship;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::request_not_found;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::api::wire::FriendRequest;
+use crate::core::friendship;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -36,9 +35,5 @@ pub async fn remove(
     Command(cmd): Command<RemoveFriend>,
 ) -> ApiResult<FriendRequest> {
     let friend = UserId(required_id(cmd.friend_id, "friendId")?);
-    let mut conn = state.db.get().await?;
-    match friendship::unfriend(&mut conn, caller.user.id, friend).await? {
-        Some(row) => Ok(Reply::Data(row.into())),
-        None => Err(request_not_found()),
-    }
+    Ok(Reply::Data(friendship::unfriend(&state, &caller, friend).await?))
 }

@@ -1,19 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::FriendRequest;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::models::FriendRequestRow;
-use nosebook_schema::queries::friendship;
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::KIND;
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::api::wire::FriendRequest;
-use crate::domain::text::Note;
-use crate::events::{Event, RequestSent};
+use crate::core::friendship;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -45,41 +40,5 @@ pub async fn send(
     Command(cmd): Command<SendRequest>,
 ) -> ApiResult<FriendRequest> {
     let responder = UserId(required_id(cmd.responder_id, "responderId")?);
-    if responder == caller.user.id {
-        return Err(ApiError::bad_input(KIND, "You cannot send a friend request to yourself"));
-    }
-    let message = Note::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
-    let row = FriendRequestRow {
-        requester_id: caller.user.id,
-        responder_id: responder,
-        message: message.into_inner(),
-        accepted: false,
-        viewed: false,
-        created_at: state.clock.now(),
-    };
-    let requester = state.present_user(caller.user.clone()).await;
-    let mut conn = state.db.get().await?;
-    let sent = conn
-        .transaction(async |conn| {
-            let Some(row) = friendship::insert(conn, &row).await? else {
-                return Ok(None);
-            };
-            if let Some(requester) = requester {
-                let event = Event::FriendRequest(RequestSent { request: row.clone().into(), requester });
-                event.queue(conn, &[row.responder_id]).await?;
-            }
-            Ok::<_, DbError>(Some(row))
-        })
-        .await;
-    match sent {
-        Ok(Some(row)) => {
-            state.events_committed();
-            Ok(Reply::Data(row.into()))
-        }
-        Ok(None) => Err(ApiError::conflict(KIND, "Заявка в друзья уже отправлена")),
-        Err(e) if e.is_foreign_key_violation() => {
-            Err(ApiError::not_found(KIND, format!("user {responder} does not exist")))
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(Reply::Data(friendship::send_request(&state, &caller, responder, &cmd.message).await?))
 }

@@ -1,14 +1,14 @@
 use actix_web::web;
 use nosebook_schema::ids::CommentId;
-use nosebook_schema::queries::likes::Likes;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ToggleLike;
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, required_id};
+use crate::core::likes::{self, Target};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,9 +35,6 @@ pub async fn like_comment(
     Command(cmd): Command<ToggleLike>,
 ) -> ApiResult<CommentLike> {
     let comment = CommentId(required_id(cmd.id, "id")?);
-    let liked = super::toggle(&state, &caller, Likes::Comments, comment.0).await?;
-    match liked {
-        Some(liked) => Ok(Reply::Data(CommentLike { comment_id: comment.0, liked })),
-        None => Err(ApiError::not_found("LikeError", "Такого комментария не существует")),
-    }
+    let liked = likes::toggle(&state, &caller, Target::Comment(comment)).await?;
+    Ok(Reply::Data(CommentLike { comment_id: comment.0, liked }))
 }

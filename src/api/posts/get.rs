@@ -1,11 +1,10 @@
 use actix_web::web;
+use nosebook_events::wire::Post;
 use nosebook_schema::ids::{PostId, parse_go_uuid};
-use nosebook_schema::queries::posts;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::present::Presenter;
-use crate::api::wire::Post;
+use crate::core::posts;
 use crate::state::AppState;
 
 /// One live post. Unknown, removed and malformed ids all answer `data: null`, as the original.
@@ -20,10 +19,5 @@ pub async fn get(caller: SignedIn, state: web::Data<AppState>, id: web::Path<Str
     let Ok(id) = parse_go_uuid(&id).map(PostId) else {
         return Ok(Reply::Null);
     };
-    let mut conn = state.db.get().await?;
-    let Some(post) = posts::find_live(&mut conn, id).await? else {
-        return Ok(Reply::Null);
-    };
-    let mut shown = Presenter::new(&state, caller.user.id).posts(&mut conn, vec![post]).await?;
-    Ok(shown.pop().map_or(Reply::Null, Reply::Data))
+    Ok(posts::get(&state, &caller, id).await?.map_or(Reply::Null, Reply::Data))
 }

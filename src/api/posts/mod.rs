@@ -1,4 +1,4 @@
-//! Posts on walls (API.md §5.3).
+//! Posts on walls (docs/API.md §5.3).
 
 pub mod get;
 pub mod list;

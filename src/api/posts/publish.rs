@@ -1,16 +1,14 @@
 use actix_web::web;
-use nosebook_schema::DbError;
+use nosebook_events::wire::Created;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::posts;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::api::wire::Created;
-use crate::domain::text::Text;
+use crate::core::{self, posts};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -42,15 +40,7 @@ pub async fn publish(
     Command(cmd): Command<PublishPost>,
 ) -> ApiResult<Created> {
     let owner = UserId(required_id(cmd.owner_id, "ownerId")?);
-    let message = Text::parse(&cmd.message, "message").map_err(|e| ApiError::bad_input("Unknown", e))?;
-    let mut conn = state.db.get().await?;
-    match posts::insert(&mut conn, caller.user.id, owner, message.as_str(), state.clock.now()).await {
-        Ok(post) => Ok(Reply::Data(Created { id: post.id.0 })),
-        Err(e) => match DbError::from(e) {
-            e if e.is_foreign_key_violation() => {
-                Err(ApiError::not_found("Unknown", format!("user {owner} does not exist")))
-            }
-            e => Err(e.into()),
-        },
-    }
+    let message = core::text(&cmd.message, "message")?;
+    let post = posts::publish(&state, &caller, owner, &message).await?;
+    Ok(Reply::Data(Created { id: post.id.0 }))
 }

@@ -1,15 +1,14 @@
 use actix_web::web;
+use nosebook_events::wire::Created;
 use nosebook_schema::ids::PostId;
-use nosebook_schema::queries::posts;
-use nosebook_schema::{AsyncConnection, DbError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
+use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::api::wire::Created;
+use crate::core::posts;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -18,11 +17,6 @@ pub struct RemovePost {
     #[schema(required = true)]
     #[serde(deserialize_with = "go_uuid")]
     pub id: Uuid,
-}
-
-enum Refusal {
-    Missing,
-    NotYours,
 }
 
 /// Remove a post (soft delete). The author and the wall's owner may.
@@ -41,25 +35,6 @@ pub async fn remove(
     Command(cmd): Command<RemovePost>,
 ) -> ApiResult<Created> {
     let id = PostId(required_id(cmd.id, "id")?);
-    let (me, now) = (caller.user.id, state.clock.now());
-    let mut conn = state.db.get().await?;
-    let outcome = conn
-        .transaction(async |conn| {
-            let Some(post) = posts::find_live_for_update(conn, id).await? else {
-                return Ok(Err(Refusal::Missing));
-            };
-            if post.author_id != me && post.owner_id != me {
-                return Ok(Err(Refusal::NotYours));
-            }
-            posts::mark_removed(conn, id, now).await?;
-            Ok::<_, DbError>(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(Reply::Data(Created { id: id.0 })),
-        Err(Refusal::Missing) => Err(ApiError::not_found("PostingError", "Такого поста не существует")),
-        Err(Refusal::NotYours) => {
-            Err(ApiError::forbidden("PostError", "Только автор и владелец поста может его удалить"))
-        }
-    }
+    posts::remove(&state, &caller, id).await?;
+    Ok(Reply::Data(Created { id: id.0 }))
 }

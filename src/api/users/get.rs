@@ -1,10 +1,11 @@
 use actix_web::web;
+use nosebook_events::wire::User;
 use nosebook_schema::ids::UserId;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::parse_id;
-use crate::api::wire::User;
+use crate::core::{Kind, users};
 use crate::state::AppState;
 
 /// One user. An unknown id answers `data: null`, as the original does.
@@ -17,13 +18,6 @@ use crate::state::AppState;
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
     ))]
 pub async fn get_user(_: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<User> {
-    let id = UserId(parse_id(&id, "Unknown")?);
-    let row = {
-        let mut conn = state.db.get().await?;
-        state.users.find(&mut conn, id).await?
-    };
-    Ok(match row {
-        Some(row) => state.present_user(row).await.map_or(Reply::Null, Reply::Data),
-        None => Reply::Null,
-    })
+    let id = UserId(parse_id(&id, Kind::Unknown)?);
+    Ok(users::get(&state, id).await?.map_or(Reply::Null, Reply::Data))
 }

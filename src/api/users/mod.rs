@@ -1,4 +1,4 @@
-//! Users (API.md §5.2).
+//! Users (docs/API.md §5.2).
 
 pub mod change_avatar;
 pub mod get;

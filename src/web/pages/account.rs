@@ -9,10 +9,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{CsrfForm, PageError, check_csrf, redirect, respond};
-use crate::api::accounts::{login::LoginCommand, register::RegisterCommand};
-use crate::api::auth::{Anonymous, SignedIn};
-use crate::api::envelope::{ApiError, Reply};
-use crate::api::input::{Command, UserAgent};
+use crate::core::accounts::{self, Client, Registration};
+use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::form::Form;
@@ -34,32 +32,36 @@ type FieldErrors = HashMap<&'static str, &'static str>;
 
 const FIELDS: [&str; 4] = ["first_name", "last_name", "nick", "password"];
 
-/// The API's refusal, spread over the form's fields.
-fn field_errors(t: &'static Texts, error: &ApiError, signup: bool) -> Option<FieldErrors> {
-    if let ApiError::Throttled { .. } = error {
+/// The refusal, spread over the form's fields.
+fn field_errors(t: &'static Texts, error: &CoreError, signup: bool) -> Option<FieldErrors> {
+    if let CoreError::Throttled { .. } = error {
         let text = if signup { t.too_many_signups } else { t.too_many_logins };
         return Some(FieldErrors::from([("password", text)]));
     }
-    let ApiError::Refused { kind, message, .. } = error else { return None };
     let mut errors = FieldErrors::new();
-    match *kind {
-        "NickError" if message.contains("занят") => errors.insert("nick", t.nick_taken),
-        "NickError" => errors.insert("nick", t.unknown_nick),
-        "PasswordError" => errors.insert("password", t.wrong_password),
-        _ => None,
-    };
-    // Validation problems name their field the Go way: `Key: 'RegisterCommand.FirstName' Error:…`.
-    for line in message.lines() {
-        let Some(field) = line.split('\'').nth(1).and_then(|key| key.split('.').nth(1)) else { continue };
-        let required = line.contains("'required' tag");
-        let (name, invalid) = match field {
-            "FirstName" => ("first_name", t.bad_name),
-            "LastName" => ("last_name", t.bad_name),
-            "Nick" => ("nick", t.bad_nick),
-            "Password" => ("password", t.bad_password),
-            _ => continue,
-        };
-        errors.entry(name).or_insert(if required { t.required } else { invalid });
+    match error {
+        CoreError::Refused { why: Refusal::Conflict, kind: Kind::Nick, .. } => {
+            errors.insert("nick", t.nick_taken);
+        }
+        CoreError::Refused { kind: Kind::Nick, .. } => {
+            errors.insert("nick", t.unknown_nick);
+        }
+        CoreError::Refused { kind: Kind::Password, .. } => {
+            errors.insert("password", t.wrong_password);
+        }
+        CoreError::InvalidForm(problems) => {
+            for problem in problems.iter() {
+                let (name, invalid) = match problem.field {
+                    "FirstName" => ("first_name", t.bad_name),
+                    "LastName" => ("last_name", t.bad_name),
+                    "Nick" => ("nick", t.bad_nick),
+                    "Password" => ("password", t.bad_password),
+                    _ => continue,
+                };
+                errors.entry(name).or_insert(if problem.required { t.required } else { invalid });
+            }
+        }
+        _ => return None,
     }
     (!errors.is_empty()).then_some(errors)
 }
@@ -176,37 +178,38 @@ async fn sign_in(
     if let Some(caller) = &viewer.caller {
         return Ok(redirect(req, &format!("{PREFIX}/users/{}", caller.user.id)));
     }
-    if !crate::web::csrf::same_origin(req) {
+    if !crate::http::same_origin(req) {
         return Err(PageError::Forged);
     }
+    let client = Client { ip: state.limits.client_ip(req), user_agent: crate::http::user_agent(req) };
     let result = if signup {
-        let command = RegisterCommand {
+        let registration = Registration {
             first_name: form.first_name.clone(),
             last_name: form.last_name.clone(),
             nick: form.nick.clone(),
             password: form.password.clone(),
         };
-        crate::api::accounts::register::register(Anonymous, req.clone(), state, Command(command), UserAgent::of(req))
-            .await
+        accounts::register(&state, &registration, &client).await
     } else {
-        let command = LoginCommand { nick: form.nick.clone(), password: form.password.clone() };
-        crate::api::accounts::login::login(Anonymous, state, Command(command), UserAgent::of(req)).await
+        accounts::login(&state, &form.nick, &form.password, &client).await
     };
     match result {
-        Ok(Reply::Data(signed_in)) => {
+        Ok(signed_in) => {
             let mut res = redirect(req, &format!("{PREFIX}/users/{}", signed_in.user.id));
             let _ = res.add_cookie(&session_cookie(req, &signed_in.session));
             Ok(res)
         }
-        Ok(_) => Err(ApiError::Internal(anyhow::anyhow!("signing in answered no session")).into()),
         Err(error) => match (field_errors(viewer.t(), &error, signup), &error) {
-            (Some(errors), ApiError::Refused { status, .. }) => {
-                Ok(html_response(*status, account_page(viewer, signup, &form, &errors)))
+            (Some(errors), CoreError::Refused { why, .. }) => {
+                Ok(html_response(why.status(), account_page(viewer, signup, &form, &errors)))
             }
-            (Some(errors), ApiError::Throttled { retry_after_secs, .. }) => {
+            (Some(errors), CoreError::InvalidForm(_)) => {
+                Ok(html_response(StatusCode::BAD_REQUEST, account_page(viewer, signup, &form, &errors)))
+            }
+            (Some(errors), CoreError::Throttled { retry_after, .. }) => {
                 let mut res =
                     html_response(StatusCode::TOO_MANY_REQUESTS, account_page(viewer, signup, &form, &errors));
-                res.headers_mut().insert(RETRY_AFTER, (*retry_after_secs).into());
+                res.headers_mut().insert(RETRY_AFTER, retry_after_secs(*retry_after).into());
                 Ok(res)
             }
             _ => Err(error.into()),
@@ -226,9 +229,9 @@ pub async fn logout(
             return Ok(redirect(&req, &to_login));
         };
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        match crate::api::accounts::logout::logout(SignedIn(caller), state).await {
+        match accounts::logout(&state, &caller).await {
             // Logged out, or the session was already gone: either way the cookie goes.
-            Ok(_) | Err(ApiError::Refused { .. }) => {
+            Ok(_) | Err(CoreError::Refused { .. }) => {
                 let mut res = redirect(&req, &to_login);
                 let _ = res.add_cookie(&expired_session_cookie(&req));
                 Ok(res)

@@ -4,23 +4,20 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use nosebook_schema::DbError;
 use nosebook_schema::ids::UserId;
-use nosebook_schema::queries::friendship;
+use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
+use nosebook_schema::time::ONLINE_WINDOW;
 use serde::Deserialize;
 
 use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
-use crate::api::auth::SignedIn;
-use crate::api::envelope::Reply;
-use crate::api::friendship as api;
-use crate::api::input::{Command, QueryParams};
-use crate::api::wire::FriendshipItem;
+use crate::core::{CoreResult, friendship};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
+use nosebook_events::wire::FriendshipItem;
 
 /// How the viewer stands with someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,14 +30,16 @@ pub enum Relation {
     AskedBy,
 }
 
-pub async fn relation(state: &AppState, me: UserId, other: UserId) -> Result<Relation, DbError> {
-    let mut conn = state.db.get().await?;
-    let rows = friendship::between(&mut conn, me, &[other]).await?;
-    Ok(match rows.first() {
-        None => Relation::Strangers,
-        Some(row) if row.accepted => Relation::Friends,
-        Some(row) if row.requester_id == me => Relation::Asked,
-        Some(_) => Relation::AskedBy,
+pub async fn relation(state: &AppState, me: UserId, other: UserId) -> CoreResult<Relation> {
+    let relations = friendship::relations(state, me, &[other]).await?;
+    Ok(if relations.friend_ids.contains(&other.0) {
+        Relation::Friends
+    } else if relations.pending_responder_ids.contains(&other.0) {
+        Relation::Asked
+    } else if relations.pending_requester_ids.contains(&other.0) {
+        Relation::AskedBy
+    } else {
+        Relation::Strangers
     })
 }
 
@@ -79,7 +78,7 @@ pub fn button(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup 
     }
 }
 
-/// add / cancel / accept / deny / remove, through the API's handlers.
+/// add / cancel / accept / deny / remove.
 pub async fn act(
     req: HttpRequest,
     viewer: Viewer,
@@ -91,38 +90,27 @@ pub async fn act(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let (other, action) = path.into_inner();
-        let other = parse_id(&other, |u| u)?;
-        let me = SignedIn(caller.clone());
-        let state2 = state.clone();
+        let other = parse_id(&other, UserId)?;
         match action.as_str() {
-            "add" => {
-                let cmd = api::send::SendRequest { responder_id: other, message: String::new() };
-                api::send::send(me, state2, Command(cmd)).await?;
-            }
-            "cancel" => {
-                let cmd = api::cancel::CancelRequest { responder_id: other };
-                api::cancel::cancel(me, state2, Command(cmd)).await?;
-            }
-            "accept" => {
-                api::accept::accept(me, state2, Command(api::accept::AnswerRequest { requester_id: other })).await?;
-            }
-            "deny" => {
-                api::deny::deny(me, state2, Command(api::accept::AnswerRequest { requester_id: other })).await?;
-            }
-            "remove" => {
-                api::remove::remove(me, state2, Command(api::remove::RemoveFriend { friend_id: other })).await?;
-            }
+            "add" => friendship::send_request(&state, &caller, other, "").await?,
+            "cancel" => friendship::cancel(&state, &caller, other).await?,
+            "accept" => friendship::answer(&state, &caller, other, true).await?,
+            "deny" => friendship::answer(&state, &caller, other, false).await?,
+            "remove" => friendship::unfriend(&state, &caller, other).await?,
             _ => return Err(PageError::NotFound),
-        }
+        };
         if !is_htmx(&req) {
             return Ok(redirect(&req, &back(&req)));
         }
-        let now = relation(&state, caller.user.id, UserId(other)).await?;
+        let now = relation(&state, caller.user.id, other).await?;
         // The menu badge counts incoming requests: tell it to look again.
-        Ok(with_trigger(html_response(StatusCode::OK, button(&viewer, other, now)), "friends-changed"))
+        Ok(with_trigger(html_response(StatusCode::OK, button(&viewer, other.0, now)), "friends-changed"))
     })
     .await
 }
+
+/// People per tab of the friends page.
+const PEOPLE: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -144,16 +132,16 @@ impl Tab {
         }
     }
 
-    /// The API's list filter for this tab. Incoming: requests not yet answered (a denied one
-    /// stays pending but viewed — a follower, not a request waiting for you).
-    fn query(self, me: UserId) -> String {
-        let filter = match self {
-            Tab::All => "accepted=true",
-            Tab::Online => "accepted=true&onlyOnline=1",
-            Tab::Incoming => "accepted=false&viewed=false&onlyIncoming=1",
-            Tab::Outgoing => "accepted=false&onlyOutcoming=1",
+    /// The list filter for this tab. Incoming: requests not yet answered (a denied one stays
+    /// pending but viewed — a follower, not a request waiting for you).
+    fn filter(self, state: &AppState, me: UserId) -> FriendshipFilter {
+        let (direction, accepted, viewed) = match self {
+            Tab::All | Tab::Online => (Direction::Both, true, None),
+            Tab::Incoming => (Direction::Incoming, false, Some(false)),
+            Tab::Outgoing => (Direction::Outgoing, false, None),
         };
-        format!("userId={me}&limit=20&{filter}")
+        let active_since = (self == Tab::Online).then(|| state.clock.now() - ONLINE_WINDOW);
+        FriendshipFilter { user: me, direction, accepted: Some(accepted), viewed, active_since }
     }
 
     fn relation(self) -> Relation {
@@ -167,11 +155,7 @@ impl Tab {
 
 async fn list(state: &web::Data<AppState>, viewer: &Viewer, tab: Tab) -> Result<Vec<FriendshipItem>, PageError> {
     let caller = signed_in(viewer)?;
-    let query = QueryParams::parse(&tab.query(caller.user.id));
-    Ok(match api::list::list(SignedIn(caller), state.clone(), query).await? {
-        Reply::Data(page) => page.data,
-        _ => Vec::new(),
-    })
+    Ok(friendship::list(state, tab.filter(state, caller.user.id), None, PEOPLE).await?.data)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,11 +212,8 @@ pub async fn friends(
 pub async fn badge(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        let query = QueryParams::parse(&Tab::Incoming.query(caller.user.id).replace("limit=20", "limit=1"));
-        let waiting = match api::list::list(SignedIn(caller), state, query).await? {
-            Reply::Data(page) => page.total_count,
-            _ => 0,
-        };
+        let waiting =
+            friendship::list(&state, Tab::Incoming.filter(&state, caller.user.id), None, 1).await?.total_count;
         Ok(html_response(StatusCode::OK, html! { @if waiting > 0 { span.badge data-badge="friends" { (waiting) } } }))
     })
     .await

@@ -8,23 +8,22 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::ids::{ChatId, UserId, parse_go_uuid};
-use nosebook_schema::queries::chats;
+use nosebook_schema::paging::Cursor;
+use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
+use nosebook_schema::queries::messages::Position;
 use serde::Deserialize;
 
 use super::posts::when;
-use super::{PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
-use crate::api::auth::SignedIn;
-use crate::api::chats as api;
-use crate::api::envelope::Reply;
-use crate::api::input::{Command, QueryParams};
-use crate::api::present::Presenter;
-use crate::api::wire::{Chat, ChatType, Message, User};
+use super::{PageError, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
+use crate::core::chats::{self, ChatFilter, To};
+use crate::core::{self, CoreError, Kind, friendship, users};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
+use nosebook_events::wire::{Chat, ChatType, Message, User};
 
 /// Messages per page of history.
 const HISTORY: usize = 20;
@@ -98,15 +97,13 @@ async fn history(
     before: Option<&str>,
 ) -> Result<History, PageError> {
     let caller = signed_in(viewer)?;
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("chatId", &chat.0.to_string()).append_pair("limit", &HISTORY.to_string());
-    if let Some(before) = before {
-        query.append_pair("next", before);
-    }
-    let page = match api::messages::list(SignedIn(caller), state.clone(), QueryParams::parse(&query.finish())).await? {
-        Reply::Data(page) => page,
-        _ => return Err(PageError::NotFound),
+    let position = match before.filter(|b| !b.is_empty()) {
+        None => Position::Newest,
+        Some(before) => Position::Older(
+            Cursor::parse(before).map_err(|e| CoreError::invalid(Kind::MessagePresenter, e.to_string()))?,
+        ),
     };
+    let page = chats::messages(state, &caller, chat, position, HISTORY).await?;
     let mut messages = page.data;
     messages.reverse();
     Ok(History { messages, earlier: page.next })
@@ -148,44 +145,44 @@ fn send_box(viewer: &Viewer, action: &str, htmx: bool) -> Markup {
     }
 }
 
-async fn find_private(state: &web::Data<AppState>, viewer: &Viewer, with: UserId) -> Result<Option<Chat>, PageError> {
+async fn find_private(state: &AppState, viewer: &Viewer, with: UserId) -> Result<Option<Chat>, PageError> {
     let caller = signed_in(viewer)?;
-    let query = QueryParams::parse(&format!("limit=1&interlocutorId={with}"));
-    Ok(match api::list::list(SignedIn(caller), state.clone(), query).await? {
-        Reply::Data(page) => page.data.into_iter().next(),
-        _ => None,
-    })
+    let filter = ChatFilter { interlocutor: Some(with), after: None, limit: 1 };
+    Ok(chats::list(state, &caller, filter).await?.data.into_iter().next())
 }
 
-async fn list_chats(state: &web::Data<AppState>, viewer: &Viewer) -> Result<ChatList, PageError> {
+/// Chats in the list.
+const CHATS: usize = 20;
+
+async fn list_chats(state: &AppState, viewer: &Viewer) -> Result<ChatList, PageError> {
     let caller = signed_in(viewer)?;
-    let me = caller.user.id;
-    let chats = match api::list::list(SignedIn(caller), state.clone(), QueryParams::parse("limit=20")).await? {
-        Reply::Data(page) => page.data,
-        _ => Vec::new(),
-    };
+    let chats = chats::list(state, &caller, ChatFilter { interlocutor: None, after: None, limit: CHATS }).await?.data;
     let ids: Vec<ChatId> = chats.iter().map(|c| ChatId(c.id)).collect();
-    let mut conn = state.db.get().await?;
-    let unread = chats::unread_counts(&mut conn, me, &ids).await?;
+    let unread = chats::unread(state, &caller, &ids).await?;
     Ok(ChatList { chats, unread })
 }
 
-/// The caller has seen the newest messages of `chat`.
+/// The caller has seen the newest messages of `chat`, which they were just shown.
 async fn mark_read(state: &AppState, viewer: &Viewer, chat: ChatId) -> Result<(), PageError> {
     let caller = signed_in(viewer)?;
-    let mut conn = state.db.get().await?;
-    chats::mark_read(&mut conn, chat, caller.user.id).await?;
-    Ok(())
+    Ok(chats::mark_read_as_member(state, &caller, chat).await?)
 }
 
+/// Friends offered for adding to groups.
+const FRIENDS: usize = 20;
+
 /// The caller's friends, for adding to groups.
-async fn friends_of(state: &web::Data<AppState>, viewer: &Viewer) -> Result<Vec<User>, PageError> {
+async fn friends_of(state: &AppState, viewer: &Viewer) -> Result<Vec<User>, PageError> {
     let caller = signed_in(viewer)?;
-    let query = QueryParams::parse(&format!("userId={}&accepted=true&limit=20", caller.user.id));
-    Ok(match crate::api::friendship::list::list(SignedIn(caller), state.clone(), query).await? {
-        Reply::Data(page) => page.data.into_iter().map(|item| item.user).collect(),
-        _ => Vec::new(),
-    })
+    let filter = FriendshipFilter {
+        user: caller.user.id,
+        direction: Direction::Both,
+        accepted: Some(true),
+        viewed: None,
+        active_since: None,
+    };
+    let page = friendship::list(state, filter, None, FRIENDS).await?;
+    Ok(page.data.into_iter().map(|item| item.user).collect())
 }
 
 fn layout(viewer: &Viewer, title: &str, list: Markup, main: Markup) -> Markup {
@@ -238,13 +235,7 @@ pub async fn list(
 /// The chat as the caller sees it, if they are a member.
 async fn load_chat(state: &AppState, viewer: &Viewer, id: ChatId) -> Result<Chat, PageError> {
     let caller = signed_in(viewer)?;
-    let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, id, caller.user.id).await? {
-        return Err(PageError::NotFound);
-    }
-    let row = chats::find(&mut conn, id).await?.ok_or(PageError::NotFound)?;
-    let mut shown = Presenter::new(state, caller.user.id).chats(&mut conn, vec![row]).await?;
-    shown.pop().ok_or(PageError::NotFound)
+    chats::open(state, &caller, id).await?.ok_or(PageError::NotFound)
 }
 
 pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
@@ -369,24 +360,18 @@ pub struct TextForm {
     csrf: String,
 }
 
+/// Sends the form's text; answers the chat it went to.
 async fn send_message(
     req: &HttpRequest,
     viewer: &Viewer,
-    state: &web::Data<AppState>,
+    state: &AppState,
     form: &TextForm,
-    chat: Option<ChatId>,
-    recipient: Option<UserId>,
-) -> Result<(), PageError> {
+    to: To,
+) -> Result<ChatId, PageError> {
     let caller = signed_in(viewer)?;
     check_csrf(req, &caller, Some(&form.csrf))?;
-    let command = api::send::SendMessageCommand {
-        recipient_id: recipient.map(|r| r.0).unwrap_or_default(),
-        chat_id: chat.map(|c| c.0).unwrap_or_default(),
-        text: form.text.clone(),
-        reply_to: uuid::Uuid::nil(),
-    };
-    api::send::send(SignedIn(caller), state.clone(), Command(command)).await?;
-    Ok(())
+    let text = core::text(&form.text, "text")?;
+    Ok(chats::send(state, &caller, chats::Send { to, text, reply_to: None }).await?.chat)
 }
 
 pub async fn send(
@@ -398,7 +383,7 @@ pub async fn send(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let id = parse_id(&id, ChatId)?;
-        send_message(&req, &viewer, &state, &form, Some(id), None).await?;
+        send_message(&req, &viewer, &state, &form, To::Chat(id)).await?;
         if !is_htmx(&req) {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", id.0)));
         }
@@ -421,14 +406,7 @@ pub async fn with_user(
         if let Some(chat) = find_private(&state, &viewer, other).await? {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)));
         }
-        let user = {
-            let mut conn = state.db.get().await?;
-            state.users.find(&mut conn, other).await?
-        };
-        let user = match user {
-            Some(row) => state.present_user(row).await.ok_or(PageError::NotFound)?,
-            None => return Err(PageError::NotFound),
-        };
+        let user = users::get(&state, other).await?.ok_or(PageError::NotFound)?;
         let chats = list_chats(&state, &viewer).await?;
         let title = format!("{} {}", user.first_name, user.last_name);
         let main = html! {
@@ -453,9 +431,8 @@ pub async fn send_to_user(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let other = parse_id(&id, UserId)?;
-        send_message(&req, &viewer, &state, &form, None, Some(other)).await?;
-        let chat = find_private(&state, &viewer, other).await?.map(|c| c.id);
-        Ok(redirect(&req, &chat.map_or_else(|| back(&req), |id| format!("{PREFIX}/messenger/{id}"))))
+        let chat = send_message(&req, &viewer, &state, &form, To::Person(other)).await?;
+        Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.0)))
     })
     .await
 }
@@ -473,32 +450,26 @@ pub async fn group_action(
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let (id, action) = path.into_inner();
         let id = parse_id(&id, ChatId)?;
-        let me = SignedIn(caller);
         let to_chat = format!("{PREFIX}/messenger/{}", id.0);
         match action.as_str() {
             "rename" => {
-                let cmd = api::rename::RenameGroup { chat_id: id.0, title: form.title.clone() };
-                api::rename::rename(me, state, Command(cmd)).await?;
+                chats::rename(&state, &caller, id, &form.title).await?;
                 Ok(redirect(&req, &to_chat))
             }
             "members" => {
-                let user = parse_id(&form.user, |u| u)?;
-                let cmd = api::add_members::AddMembers { chat_id: id.0, user_ids: vec![user] };
-                api::add_members::add_members(me, state, Command(cmd)).await?;
+                let user = parse_id(&form.user, UserId)?;
+                chats::add_members(&state, &caller, id, &[user]).await?;
                 Ok(redirect(&req, &to_chat))
             }
             // The live script saw a message arrive in the open chat.
             "read" => {
-                let mut conn = state.db.get().await?;
-                if !chats::is_member(&mut conn, id, me.user.id).await? {
+                if !chats::mark_read(&state, &caller, id).await? {
                     return Err(PageError::NotFound);
                 }
-                drop(conn);
-                mark_read(&state, &viewer, id).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
             "leave" => {
-                api::leave::leave(me, state, Command(api::leave::LeaveGroup { chat_id: id.0 })).await?;
+                chats::leave(&state, &caller, id).await?;
                 Ok(redirect(&req, &format!("{PREFIX}/messenger")))
             }
             _ => Err(PageError::NotFound),
@@ -516,8 +487,8 @@ pub async fn create_group(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
-        if crate::api::hygiene::has_encoded_nul(&String::from_utf8_lossy(&body)) {
-            return Err(crate::api::envelope::ApiError::bad_input("Unknown", crate::api::hygiene::NUL_REFUSED).into());
+        if crate::http::has_encoded_nul(&String::from_utf8_lossy(&body)) {
+            return Err(CoreError::invalid(Kind::Unknown, crate::http::NUL_REFUSED).into());
         }
         let mut title = String::new();
         let mut members = Vec::new();
@@ -526,17 +497,13 @@ pub async fn create_group(
             match &*key {
                 "title" => title = value.into_owned(),
                 "csrf" => csrf = value.into_owned(),
-                "member" => members.extend(parse_go_uuid(&value).ok()),
+                "member" => members.extend(parse_go_uuid(&value).ok().map(UserId)),
                 _ => {}
             }
         }
         check_csrf(&req, &caller, Some(&csrf))?;
-        let cmd = api::create_group::CreateGroup { title, member_ids: members };
-        let created = api::create_group::create_group(SignedIn(caller), state, Command(cmd)).await?;
-        Ok(match created {
-            Reply::Data(chat) => redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)),
-            _ => redirect(&req, &format!("{PREFIX}/messenger")),
-        })
+        let chat = chats::create_group(&state, &caller, &title, members).await?;
+        Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)))
     })
     .await
 }

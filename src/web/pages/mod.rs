@@ -18,7 +18,7 @@ use nosebook_actors::Caller;
 use super::PREFIX;
 use super::layout::{html_response, page};
 use super::session::Viewer;
-use crate::api::envelope::ApiError;
+use crate::core::{CoreError, retry_after_secs};
 
 /// A request made by htmx wants a fragment, not a page.
 pub fn is_htmx(req: &HttpRequest) -> bool {
@@ -73,25 +73,13 @@ pub enum PageError {
     /// A state-changing request without its page's CSRF token (or, signed out, from elsewhere).
     Forged,
     NotFound,
-    Api(ApiError),
+    /// What a use case answered.
+    Core(CoreError),
 }
 
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl From<nosebook_schema::DbError> for PageError {
-    fn from(e: nosebook_schema::DbError) -> Self {
-        Self::Api(e.into())
-    }
-}
-
-/// A query's own error, as [`nosebook_schema::DbError`] would carry it.
-impl From<diesel::result::Error> for PageError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Api(e.into())
+impl From<CoreError> for PageError {
+    fn from(e: CoreError) -> Self {
+        Self::Core(e)
     }
 }
 
@@ -109,7 +97,7 @@ pub async fn respond(req: &HttpRequest, viewer: &Viewer, body: impl Future<Outpu
             let t = viewer.t();
             message_page(viewer, StatusCode::NOT_FOUND, t.not_found, t.not_found_text)
         }
-        Err(PageError::Api(e)) => failure(viewer, e),
+        Err(PageError::Core(e)) => failure(viewer, e),
     }
 }
 
@@ -131,14 +119,18 @@ pub async fn not_found(req: HttpRequest, viewer: Viewer) -> HttpResponse {
     respond(&req, &viewer, async { Err(PageError::NotFound) }).await
 }
 
-/// An API error as a page: refusals say what the API said; failures are logged and apologised for.
-fn failure(viewer: &Viewer, error: ApiError) -> HttpResponse {
+/// A use case's error as a page: refusals say what was refused; failures are logged and
+/// apologised for.
+fn failure(viewer: &Viewer, error: CoreError) -> HttpResponse {
     let t = viewer.t();
     match error {
-        ApiError::Refused { status, message, .. } => message_page(viewer, status, t.bad_request, &message),
-        ApiError::Throttled { message, retry_after_secs, .. } => {
+        CoreError::Refused { why, message, .. } => message_page(viewer, why.status(), t.bad_request, &message),
+        CoreError::InvalidForm(problems) => {
+            message_page(viewer, StatusCode::BAD_REQUEST, t.bad_request, &problems.to_string())
+        }
+        CoreError::Throttled { message, retry_after } => {
             let mut res = message_page(viewer, StatusCode::TOO_MANY_REQUESTS, t.too_many_requests, &message);
-            res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+            res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs(retry_after).into());
             res
         }
         other => {

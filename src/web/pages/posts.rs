@@ -1,27 +1,25 @@
 //! A post as a card — its like button and its comments — and what can be done to it from a page.
-//! Writes go through the API's own handlers; every form also works without script (the page
-//! comes back), htmx swaps only the part that changed.
+//! Every form also works without script (the page comes back); htmx swaps only the part that
+//! changed.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::ids::{CommentId, PostId};
-use nosebook_schema::paging::Page;
-use nosebook_schema::queries::{comments, posts};
+use nosebook_schema::paging::Cursor;
+use nosebook_schema::queries::comments::Position;
 use serde::Deserialize;
 
 use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
-use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, Reply};
-use crate::api::input::{Command, QueryParams};
-use crate::api::present::Presenter;
-use crate::api::wire::{Comment, Likes, PageOf, Post, WireTime};
+use crate::core::likes::{self, Target};
+use crate::core::{self, CoreError, Kind, comments, posts};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link};
 use crate::web::session::Viewer;
+use nosebook_events::wire::{Comment, Likes, Post, WireTime};
 
 /// `27.11.2026 14:05` (UTC), in a `<time>` the script may localise.
 pub fn when(at: &WireTime) -> Markup {
@@ -105,10 +103,7 @@ fn more_comments(viewer: &Viewer, post: uuid::Uuid, next: Option<&str>, oob: boo
 
 async fn load_post(state: &AppState, viewer: &Viewer, id: PostId) -> Result<Post, PageError> {
     let caller = signed_in(viewer)?;
-    let mut conn = state.db.get().await?;
-    let row = posts::find_live(&mut conn, id).await?;
-    let mut shown = Presenter::new(state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
-    shown.pop().ok_or(PageError::NotFound)
+    posts::get(state, &caller, id).await?.ok_or(PageError::NotFound)
 }
 
 /// Likes or unlikes; htmx gets the new button.
@@ -123,8 +118,7 @@ pub async fn like(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let id = parse_id(&id, PostId)?;
-        let toggle = crate::api::likes::ToggleLike { id: id.0 };
-        crate::api::likes::post::like_post(SignedIn(caller), state.clone(), Command(toggle)).await?;
+        likes::toggle(&state, &caller, Target::Post(id)).await?;
         if !is_htmx(&req) {
             return Ok(redirect(&req, &back(&req)));
         }
@@ -153,22 +147,13 @@ pub async fn comment(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let post = parse_id(&id, PostId)?;
-        let command = crate::api::comments::publish::PublishComment { id: post.0, message: form.message.clone() };
-        let created =
-            match crate::api::comments::publish::publish(SignedIn(caller.clone()), state.clone(), Command(command))
-                .await?
-            {
-                Reply::Data(created) => created,
-                _ => return Err(ApiError::Internal(anyhow::anyhow!("commenting answered no id")).into()),
-            };
+        let message = core::text(&form.message, "message")?;
+        let created = comments::publish(&state, &caller, post, &message).await?;
         if !is_htmx(&req) {
             return Ok(redirect(&req, &back(&req)));
         }
-        let mut conn = state.db.get().await?;
-        let row = comments::find_shown(&mut conn, CommentId(created.id)).await?;
-        let page = Page { total_count: 1, next: None, prev: None, rows: row.into_iter().collect() };
-        let shown = Presenter::new(&state, caller.user.id).comments(&mut conn, page).await?;
-        Ok(html_response(StatusCode::OK, html! { @for c in &shown.data { (comment_item(&viewer, c)) } }))
+        let shown = comments::get(&state, &caller, created.id).await?;
+        Ok(html_response(StatusCode::OK, html! { @if let Some(c) = &shown { (comment_item(&viewer, c)) } }))
     })
     .await
 }
@@ -184,9 +169,8 @@ pub async fn remove_comment(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let id = parse_id(&id, |u| u)?;
-        let command = crate::api::comments::remove::RemoveComment { id };
-        crate::api::comments::remove::remove(SignedIn(caller), state, Command(command)).await?;
+        let id = parse_id(&id, CommentId)?;
+        comments::remove(&state, &caller, id).await?;
         Ok(if is_htmx(&req) { HttpResponse::Ok().finish() } else { redirect(&req, &back(&req)) })
     })
     .await
@@ -209,14 +193,13 @@ pub async fn more(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         let post = parse_id(&id, PostId)?;
-        let params = form_urlencoded::Serializer::new(String::new())
-            .append_pair("postId", &post.0.to_string())
-            .append_pair("next", &query.next)
-            .finish();
-        let page = match crate::api::comments::list::list(SignedIn(caller), state, QueryParams::parse(&params)).await? {
-            Reply::Data(page) => page,
-            _ => PageOf::empty(),
+        let position = match query.next.as_str() {
+            "" => Position::First,
+            next => Position::After(
+                Cursor::parse(next).map_err(|e| CoreError::invalid(Kind::CommentPresenter, e.to_string()))?,
+            ),
         };
+        let page = comments::page(&state, &caller, post, position).await?;
         Ok(html_response(
             StatusCode::OK,
             html! {

@@ -3,30 +3,23 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use nosebook_schema::DbError;
-use nosebook_schema::ids::{PostId, UserId};
+use nosebook_actors::Caller;
+use nosebook_schema::ids::UserId;
 use nosebook_schema::paging::Cursor;
-use nosebook_schema::queries::posts::{self, PostFilter};
+use nosebook_schema::queries::posts::PostFilter;
 use serde::Deserialize;
 
 use super::friends;
 use super::posts::{card, when};
 use super::{PageError, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
-use crate::api::auth::SignedIn;
-use crate::api::envelope::{ApiError, Reply};
-use crate::api::input::Command;
-use crate::api::posts::publish::PublishPost;
-use crate::api::present::Presenter;
-use crate::api::wire::{Post, User};
+use crate::core::{self, CoreError, CoreResult, posts, users};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::form::Form;
 use crate::web::i18n::Texts;
 use crate::web::layout::{avatar, html_response, online_dot, page};
 use crate::web::session::Viewer;
-
-/// Posts per page of the wall (as the API's).
-const PAGE_SIZE: usize = 10;
+use nosebook_events::wire::{Post, User};
 
 fn last_seen(t: &Texts, user: &User) -> Markup {
     html! {
@@ -55,13 +48,10 @@ struct Wall {
     next: Option<String>,
 }
 
-async fn load_wall(state: &AppState, viewer: UserId, owner: UserId, after: Option<Cursor>) -> Result<Wall, DbError> {
-    let mut conn = state.db.get().await?;
+async fn load_wall(state: &AppState, viewer: &Caller, owner: UserId, after: Option<Cursor>) -> CoreResult<Wall> {
     let filter = PostFilter { owner: Some(owner), author: None };
-    let page = posts::page(&mut conn, filter, after, PAGE_SIZE).await?;
-    let next = page.next.map(|c| c.to_string());
-    let posts = Presenter::new(state, viewer).posts(&mut conn, page.rows).await?;
-    Ok(Wall { posts, next })
+    let page = posts::page(state, viewer, filter, after).await?;
+    Ok(Wall { posts: page.data, next: page.next })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,13 +75,8 @@ pub async fn profile(
         let caller = signed_in(&viewer)?;
         let id = parse_id(&id, UserId)?;
         let own = caller.user.id == id;
-        let row = {
-            let mut conn = state.db.get().await?;
-            state.users.find(&mut conn, id).await?
-        };
-        let Some(row) = row else { return Err(PageError::NotFound) };
-        let user = state.present_user(row).await.ok_or(PageError::NotFound)?;
-        let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
+        let user = users::get(&state, id).await?.ok_or(PageError::NotFound)?;
+        let wall = load_wall(&state, &caller, id, parse_cursor(&query)).await?;
         let relation = if own { None } else { Some(friends::relation(&state, caller.user.id, id).await?) };
         let t = viewer.t();
         let title = format!("{} {}", user.first_name, user.last_name);
@@ -156,7 +141,7 @@ pub async fn wall_page(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         let id = parse_id(&id, UserId)?;
-        let wall = load_wall(&state, caller.user.id, id, parse_cursor(&query)).await?;
+        let wall = load_wall(&state, &caller, id, parse_cursor(&query)).await?;
         Ok(html_response(StatusCode::OK, wall_posts(&viewer, id, &wall.posts, wall.next)))
     })
     .await
@@ -181,24 +166,18 @@ pub async fn publish(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let owner = parse_id(&id, UserId)?;
-        let command = PublishPost { owner_id: owner.0, message: form.message.clone() };
-        let published =
-            crate::api::posts::publish::publish(SignedIn(caller.clone()), state.clone(), Command(command)).await;
-        let created = match published {
-            Ok(Reply::Data(created)) => created,
-            Ok(_) => return Err(ApiError::Internal(anyhow::anyhow!("publishing answered no id")).into()),
-            Err(ApiError::Refused { status, .. }) if form.message.trim().is_empty() => {
-                return Err(ApiError::Refused { status, kind: "Unknown", message: viewer.t().post_empty.into() }.into());
+        let message = match core::text(&form.message, "message") {
+            Err(CoreError::Refused { why, kind, .. }) if form.message.trim().is_empty() => {
+                return Err(CoreError::refused(why, kind, viewer.t().post_empty).into());
             }
-            Err(e) => return Err(e.into()),
+            other => other?,
         };
+        let created = posts::publish(&state, &caller, owner, &message).await?;
         if !is_htmx(&req) {
             return Ok(redirect(&req, &format!("{PREFIX}/users/{owner}")));
         }
-        let mut conn = state.db.get().await?;
-        let row = posts::find_live(&mut conn, PostId(created.id)).await?;
-        let shown = Presenter::new(&state, caller.user.id).posts(&mut conn, row.into_iter().collect()).await?;
-        Ok(html_response(StatusCode::OK, html! { @for p in &shown { (card(&viewer, p)) } }))
+        let shown = posts::get(&state, &caller, created.id).await?;
+        Ok(html_response(StatusCode::OK, html! { @if let Some(p) = &shown { (card(&viewer, p)) } }))
     })
     .await
 }
@@ -209,8 +188,8 @@ pub struct AvatarQuery {
     csrf: String,
 }
 
-/// A new avatar from the profile's form (multipart, field `file`), through the API's upload:
-/// the same checks, re-encoding and storage. The token rides in the query: the body is the file.
+/// A new avatar from the profile's form (multipart, field `file`): the same checks,
+/// re-encoding and storage as the API's upload. The token rides in the query: the body is the file.
 pub async fn upload_avatar(
     req: HttpRequest,
     viewer: Viewer,
@@ -222,7 +201,7 @@ pub async fn upload_avatar(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&query.csrf))?;
         let me = caller.user.id;
-        crate::api::users::change_avatar::change_avatar(SignedIn(caller), state, req.clone(), body).await?;
+        users::change_avatar(&state, &caller, crate::http::upload::read_avatar(&req, body)).await?;
         Ok(redirect(&req, &format!("{PREFIX}/users/{me}")))
     })
     .await

@@ -7,14 +7,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{is_htmx, respond, signed_in};
-use crate::api::auth::SignedIn;
-use crate::api::envelope::Reply;
-use crate::api::input::QueryParams;
-use crate::api::wire::User;
+use crate::core::users;
 use crate::state::AppState;
 use crate::web::i18n::Texts;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
+use nosebook_events::wire::User;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -43,14 +41,9 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
+        signed_in(&viewer)?;
         let t = viewer.t();
-        let found =
-            crate::api::users::search::search_users(SignedIn(caller), state, QueryParams::parse(req.query_string()));
-        let users = match found.await? {
-            Reply::Data(page) => page.data,
-            _ => Vec::new(),
-        };
+        let users = users::search(&state, &query.text, None).await?.data;
         let list = results(t, &query.text, &users);
         Ok(if is_htmx(&req) {
             html_response(StatusCode::OK, html! { div.dropdown { (list) } })

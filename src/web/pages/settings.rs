@@ -9,10 +9,8 @@ use serde::Deserialize;
 
 use super::posts::when;
 use super::{CsrfForm, PageError, check_csrf, redirect, respond, signed_in};
-use crate::api::accounts::change_password::{self, ChangePasswordCommand};
-use crate::api::accounts::sessions::{self, OwnSession};
-use crate::api::auth::SignedIn;
-use crate::api::envelope::ApiError;
+use crate::core::accounts::{self, OwnSession};
+use crate::core::{CoreError, Kind};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
@@ -83,8 +81,8 @@ fn settings_page(viewer: &Viewer, own: &[OwnSession], outcome: &Outcome) -> Mark
 
 pub async fn settings(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = SignedIn(signed_in(&viewer)?);
-        let own = sessions::own_sessions(&state, &caller).await?;
+        let caller = signed_in(&viewer)?;
+        let own = accounts::own_sessions(&state, &caller).await?;
         Ok(html_response(StatusCode::OK, settings_page(&viewer, &own, &Outcome::Nothing)))
     })
     .await
@@ -99,18 +97,21 @@ pub async fn change_password(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let caller = SignedIn(caller);
-        let cmd =
-            ChangePasswordCommand { old_password: form.old_password.clone(), new_password: form.new_password.clone() };
-        let (status, outcome) = match change_password::change(&state, &caller, &cmd).await {
+        let changed = accounts::change_password(&state, &caller, &form.old_password, &form.new_password).await;
+        let (status, outcome) = match changed {
             Ok(changed) => (StatusCode::OK, Outcome::Changed(changed.ended_sessions)),
-            Err(ApiError::Refused { status, kind: "PasswordError", .. }) => {
-                (status, Outcome::Refused(viewer.t().wrong_old_password.to_owned()))
+            Err(CoreError::Refused { why, kind: Kind::Password, .. }) => {
+                (why.status(), Outcome::Refused(viewer.t().wrong_old_password.to_owned()))
             }
-            Err(ApiError::Refused { status, .. }) => (status, Outcome::Refused(viewer.t().password_rules.to_owned())),
+            Err(CoreError::Refused { why, .. }) => {
+                (why.status(), Outcome::Refused(viewer.t().password_rules.to_owned()))
+            }
+            Err(CoreError::InvalidForm(_)) => {
+                (StatusCode::BAD_REQUEST, Outcome::Refused(viewer.t().password_rules.to_owned()))
+            }
             Err(e) => return Err(PageError::from(e)),
         };
-        let own = sessions::own_sessions(&state, &caller).await?;
+        let own = accounts::own_sessions(&state, &caller).await?;
         Ok(html_response(status, settings_page(&viewer, &own, &outcome)))
     })
     .await
@@ -126,8 +127,8 @@ pub async fn end_session(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
-        let current = sessions::handle(caller.session.session_id) == *handle;
-        sessions::end_by_handle(&state, &SignedIn(caller), &handle).await?;
+        let current = accounts::handle(caller.session.session_id) == *handle;
+        accounts::end_session(&state, &caller, &handle).await?;
         if current {
             let mut res = redirect(&req, &format!("{PREFIX}/login"));
             let _ = res.add_cookie(&expired_session_cookie(&req));

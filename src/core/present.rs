@@ -12,10 +12,10 @@ use nosebook_schema::queries::{comments, posts};
 use nosebook_schema::{AsyncPgConnection, DbError};
 use uuid::Uuid;
 
-use super::wire::{self, PageOf, Permissions};
 use crate::state::AppState;
+use nosebook_events::wire::{self, PageOf, Permissions};
 
-/// Fixed page size of comment lists and of `recentComments` (API.md §3).
+/// Fixed page size of comment lists and of `recentComments` (docs/API.md §3).
 pub const COMMENTS_PAGE: usize = 5;
 
 pub struct Presenter<'a> {

@@ -1,14 +1,14 @@
-//! Realtime events (API.md §6.3 and the new ones) and how they are queued: as rows of the outbox,
-//! in the transaction of the change that causes them. The notifier delivers them.
+//! The events people receive on their sockets (docs/API.md §6.3) and how they are queued: as rows
+//! of the outbox, in the transaction of the change that causes them. The notifier delivers them.
 
-pub use nosebook_events::Control;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::{AsyncPgConnection, DbError};
 use nosebook_telemetry::trace_context;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::api::wire::{Chat, FriendRequest, Message, User};
+use crate::Control;
+use crate::wire::{Chat, FriendRequest, Message, User, WireTime};
 
 /// One WebSocket text frame: `{"type": …, "payload": …}`.
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +58,7 @@ pub struct RequestAccepted {
 pub struct PresenceChange {
     pub user_id: Uuid,
     pub online: bool,
-    pub last_online_at: crate::api::wire::WireTime,
+    pub last_online_at: WireTime,
 }
 
 impl Event {
@@ -81,16 +81,27 @@ impl Event {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Queues the event for `recipients`. Call it inside the transaction of the change.
+    /// Queues the event for `recipients`, in the trace of the current span. Call it inside the
+    /// transaction of the change.
     pub async fn queue(&self, conn: &mut AsyncPgConnection, recipients: &[UserId]) -> Result<(), DbError> {
+        self.queue_traced(conn, recipients, trace_context::current().as_deref()).await
+    }
+
+    /// Queues the event for `recipients`, joining the trace `trace` (a W3C `traceparent`).
+    pub async fn queue_traced(
+        &self,
+        conn: &mut AsyncPgConnection,
+        recipients: &[UserId],
+        trace: Option<&str>,
+    ) -> Result<(), DbError> {
         if recipients.is_empty() {
             return Ok(());
         }
-        nosebook_events::queue(conn, recipients, self.kind(), &self.frame(), trace_context::current().as_deref()).await
+        crate::queue(conn, recipients, self.kind(), &self.frame(), trace).await
     }
 }
 
-/// Messages for every node rather than for a person (`nosebook_events::Control`), queued with the
+/// Messages for every node rather than for a person ([`Control`]), queued with the
 /// trace context of the request that causes them.
 pub async fn queue_control(conn: &mut AsyncPgConnection, control: Control) -> Result<(), DbError> {
     control.queue(conn, trace_context::current().as_deref()).await

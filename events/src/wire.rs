@@ -1,4 +1,4 @@
-//! Objects as they appear on the wire (API.md §2). Built from rows here and nowhere else, so a
+//! Objects as they appear on the wire (docs/API.md §2). Built from rows here and nowhere else, so a
 //! field name or a time format is decided once.
 
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-/// A timestamp: RFC 3339, UTC, `Z`, fractional seconds only when non-zero (API.md §1.6).
+/// A timestamp: RFC 3339, UTC, `Z`, fractional seconds only when non-zero (docs/API.md §1.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WireTime(pub DateTime<Utc>);
 
@@ -30,7 +30,7 @@ impl PartialSchema for WireTime {
 }
 impl ToSchema for WireTime {}
 
-/// A user as others see them (API.md §2.1).
+/// A user as others see them (docs/API.md §2.1).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -69,7 +69,7 @@ impl User {
     }
 }
 
-/// The caller's own account record (API.md §2.2). Never carries the password hash.
+/// The caller's own account record (docs/API.md §2.2). Never carries the password hash.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfUser {
@@ -100,7 +100,7 @@ impl From<UserRow> for SelfUser {
     }
 }
 
-/// API.md §2.3.
+/// docs/API.md §2.3.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
@@ -128,7 +128,7 @@ pub struct SignedInUser {
     pub session: Session,
 }
 
-/// One page of a list (API.md §2.12): `next`/`prev` are omitted when absent, never null.
+/// One page of a list (docs/API.md §2.12): `next`/`prev` are omitted when absent, never null.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PageOf<T> {
@@ -146,7 +146,7 @@ impl<T> PageOf<T> {
     }
 }
 
-/// API.md §2.4.
+/// docs/API.md §2.4.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Likes {
@@ -157,14 +157,14 @@ pub struct Likes {
     pub liked: bool,
 }
 
-/// API.md §2.5, computed for the caller.
+/// docs/API.md §2.5, computed for the caller.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct Permissions {
     pub remove: bool,
     pub update: bool,
 }
 
-/// API.md §2.6.
+/// docs/API.md §2.6.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Comment {
@@ -176,7 +176,7 @@ pub struct Comment {
     pub created_at: WireTime,
 }
 
-/// API.md §2.7.
+/// docs/API.md §2.7.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Post {
@@ -198,7 +198,7 @@ pub struct Created {
     pub id: Uuid,
 }
 
-/// API.md §2.10.
+/// docs/API.md §2.10.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FriendRequest {
@@ -232,7 +232,7 @@ pub enum FriendshipType {
     Outcoming,
 }
 
-/// API.md §2.11.
+/// docs/API.md §2.11.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FriendshipItem {
     #[serde(rename = "type")]
@@ -241,7 +241,7 @@ pub struct FriendshipItem {
     pub user: User,
 }
 
-/// API.md §5.6.6; each list is omitted when empty.
+/// docs/API.md §5.6.6; each list is omitted when empty.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Relations {
@@ -253,7 +253,7 @@ pub struct Relations {
     pub pending_requester_ids: Vec<Uuid>,
 }
 
-/// API.md §2.8.
+/// docs/API.md §2.8.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
@@ -286,7 +286,7 @@ pub enum ChatType {
     Group,
 }
 
-/// API.md §2.9, extended: `type`; private chats keep `interlocutor`, groups have `title` and
+/// docs/API.md §2.9, extended: `type`; private chats keep `interlocutor`, groups have `title` and
 /// `members`. `lastMessage` is omitted only for a group nobody has written in yet.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,323 @@
+//! Chats and messages, private and group: who may read and write them, sending through the chat
+//! actors, and the `chat_updated` announcements of groups (docs/API.md §5.7).
+
+use std::collections::HashMap;
+
+use nosebook_actors::{Caller, SendMessage, SendRefusal};
+use nosebook_events::Event;
+use nosebook_events::wire::{Chat, Message, PageOf};
+use nosebook_schema::ids::{ChatId, MessageId, UserId};
+use nosebook_schema::models::{ChatRow, MessageRow};
+use nosebook_schema::paging::Cursor;
+use nosebook_schema::queries::messages::{self, Position};
+use nosebook_schema::queries::{chats, users};
+use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError};
+
+use super::present::Presenter;
+use super::{CoreError, CoreResult, Kind};
+use crate::domain::text::Text;
+use crate::state::AppState;
+
+const KIND: Kind = Kind::Conversation;
+/// Group titles: 1 to 128 characters after trimming.
+const TITLE_MAX_CHARS: usize = 128;
+/// Members added by one call.
+pub const MAX_NEW_MEMBERS: usize = 200;
+
+fn not_a_member() -> CoreError {
+    CoreError::forbidden(KIND, "You are not a member of this chat")
+}
+
+fn no_such_user(id: UserId) -> CoreError {
+    CoreError::not_found(KIND, format!("Пользователь с id:{id} отсуствует"))
+}
+
+fn parse_title(raw: &str) -> CoreResult<String> {
+    let title = raw.trim();
+    match title.chars().count() {
+        0 => Err(CoreError::invalid(Kind::Unknown, "title must not be empty")),
+        n if n > TITLE_MAX_CHARS => {
+            Err(CoreError::invalid(Kind::Unknown, format!("title must be at most {TITLE_MAX_CHARS} characters")))
+        }
+        _ => Ok(title.to_owned()),
+    }
+}
+
+/// Which chats of the caller to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatFilter {
+    /// Only the private chat with this person.
+    pub interlocutor: Option<UserId>,
+    pub after: Option<Cursor>,
+    pub limit: usize,
+}
+
+/// The caller's chats, the most recently active first.
+pub async fn list(state: &AppState, caller: &Caller, filter: ChatFilter) -> CoreResult<PageOf<Chat>> {
+    let me = caller.user.id;
+    let mut conn = state.db.get().await?;
+    let page = chats::list_for(&mut conn, me, filter.interlocutor, filter.after, filter.limit).await?;
+    let next = page.next.map(|c| c.to_string());
+    let data = Presenter::new(state, me).chats(&mut conn, page.rows).await?;
+    Ok(PageOf { data, total_count: page.total_count, next, prev: None })
+}
+
+/// A chat as its member sees it; `None` for a chat that is not theirs, and — as the original
+/// API shows them — for a private chat nobody has written in yet.
+pub async fn get(state: &AppState, caller: &Caller, id: ChatId) -> CoreResult<Option<Chat>> {
+    let mut conn = state.db.get().await?;
+    let chat = chats::find(&mut conn, id).await?;
+    let Some(chat) = chat.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
+        return Ok(None);
+    };
+    if !chats::is_member(&mut conn, id, caller.user.id).await? {
+        return Ok(None);
+    }
+    Ok(Presenter::new(state, caller.user.id).chats(&mut conn, vec![chat]).await?.pop())
+}
+
+/// A chat the caller is a member of, however new: the one the messenger opens.
+pub async fn open(state: &AppState, caller: &Caller, id: ChatId) -> CoreResult<Option<Chat>> {
+    let mut conn = state.db.get().await?;
+    if !chats::is_member(&mut conn, id, caller.user.id).await? {
+        return Ok(None);
+    }
+    let Some(row) = chats::find(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    Ok(Presenter::new(state, caller.user.id).chats(&mut conn, vec![row]).await?.pop())
+}
+
+/// A page of a chat's messages, newest first, for one of its members.
+pub async fn messages(
+    state: &AppState,
+    caller: &Caller,
+    chat: ChatId,
+    position: Position,
+    limit: usize,
+) -> CoreResult<PageOf<Message>> {
+    let mut conn = state.db.get().await?;
+    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
+        return Err(CoreError::forbidden(Kind::MessagePresenter, "You are not a member of this chat"));
+    }
+    let page = messages::page(&mut conn, chat, position, limit).await?;
+    let data = Presenter::new(state, caller.user.id).messages(&mut conn, &page.rows).await?;
+    Ok(PageOf {
+        data,
+        total_count: page.total_count,
+        next: page.next.map(|c| c.to_string()),
+        prev: page.prev.map(|c| c.to_string()),
+    })
+}
+
+/// Whom a message goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum To {
+    /// Any chat the sender is a member of.
+    Chat(ChatId),
+    /// A person: their private chat with the sender, created by the first message.
+    Person(UserId),
+}
+
+#[derive(Debug, Clone)]
+pub struct Send {
+    pub to: To,
+    pub text: Text,
+    /// A message of the same chat this one answers.
+    pub reply_to: Option<MessageId>,
+}
+
+/// A message committed, with every member's `new_message` event.
+#[derive(Debug)]
+pub struct Sent {
+    pub chat: ChatId,
+    pub message: MessageRow,
+}
+
+/// Sends a message through the chat's actor (which orders the sends of a chat); answered once it
+/// is committed. Its text was checked by the caller ([`super::text`]), which decides which
+/// refusal comes first.
+pub async fn send(state: &AppState, caller: &Caller, send: Send) -> CoreResult<Sent> {
+    let me = caller.user.id;
+    let chat = match send.to {
+        To::Chat(chat) => chat,
+        To::Person(recipient) if recipient == me => {
+            return Err(CoreError::invalid(KIND, "You cannot send a message to yourself"));
+        }
+        To::Person(recipient) => {
+            let now = state.clock.now();
+            let mut conn = state.db.get().await?;
+            let found = conn
+                .transaction(async |conn| {
+                    if users::find(conn, recipient).await?.is_none() {
+                        return Ok(None);
+                    }
+                    Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
+                })
+                .await?;
+            found.ok_or_else(|| no_such_user(recipient))?
+        }
+    };
+    let author =
+        state.present_user(caller.user.clone()).await.ok_or_else(|| CoreError::internal("no view of the sender"))?;
+    let sent = state
+        .chats
+        .send(SendMessage {
+            chat,
+            author: me,
+            text: send.text.as_str().to_owned(),
+            reply_to: send.reply_to,
+            author_shown_as: author,
+            trace: nosebook_telemetry::trace_context::current(),
+        })
+        .await
+        .map_err(|e| CoreError::internal(format!("chat registry: {e}")))??;
+    match sent {
+        Ok(message) => {
+            state.events_committed();
+            Ok(Sent { chat, message })
+        }
+        Err(SendRefusal::NotMember) => Err(not_a_member()),
+        Err(SendRefusal::BadReply) => Err(CoreError::invalid(KIND, "replyTo is not a message of this chat")),
+    }
+}
+
+/// For each of `ids` with any, how many messages from others the caller has not read.
+pub async fn unread(state: &AppState, caller: &Caller, ids: &[ChatId]) -> CoreResult<HashMap<ChatId, i64>> {
+    let mut conn = state.db.get().await?;
+    Ok(chats::unread_counts(&mut conn, caller.user.id, ids).await?)
+}
+
+/// The caller has seen the newest messages of `chat`; `false` when they are not a member.
+pub async fn mark_read(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<bool> {
+    let mut conn = state.db.get().await?;
+    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
+        return Ok(false);
+    }
+    chats::mark_read(&mut conn, chat, caller.user.id).await?;
+    Ok(true)
+}
+
+/// Marks `chat` read for the caller, who is known to be a member (they just read its messages).
+pub async fn mark_read_as_member(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
+    let mut conn = state.db.get().await?;
+    chats::mark_read(&mut conn, chat, caller.user.id).await?;
+    Ok(())
+}
+
+/// The group `chat` if `user` is one of its members; a private chat is refused as such.
+async fn member_group(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> CoreResult<ChatRow> {
+    let Some(row) = chats::find(conn, chat).await? else {
+        return Err(not_a_member());
+    };
+    if !chats::is_member(conn, chat, user).await? {
+        return Err(not_a_member());
+    }
+    if !row.is_group() {
+        return Err(CoreError::invalid(KIND, "A private chat has exactly its two members"));
+    }
+    Ok(row)
+}
+
+/// Users that do not exist, among `ids`.
+async fn missing_users(conn: &mut AsyncPgConnection, ids: &[UserId]) -> Result<Vec<UserId>, DbError> {
+    let found = users::find_many(conn, ids).await?;
+    Ok(ids.iter().filter(|id| !found.iter().any(|u| u.id == **id)).copied().collect())
+}
+
+/// Queues `chat_updated` with the group as it now is, for its members and `also` (who just
+/// left). Runs inside the transaction of the change.
+async fn announce(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: UserId,
+    chat: ChatRow,
+    also: Option<UserId>,
+) -> Result<Chat, DbError> {
+    let mut recipients = chats::members_of(conn, &[chat.id]).await?.remove(&chat.id).unwrap_or_default();
+    recipients.extend(also);
+    let shown = Presenter::new(state, viewer).chats(conn, vec![chat]).await?;
+    let shown = shown.into_iter().next().ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+    Event::ChatUpdated(Box::new(shown.clone())).queue(conn, &recipients).await?;
+    Ok(shown)
+}
+
+/// A new group of the caller and `members` (duplicates and the caller among them are ignored).
+pub async fn create_group(state: &AppState, caller: &Caller, title: &str, members: Vec<UserId>) -> CoreResult<Chat> {
+    let title = parse_title(title)?;
+    let me = caller.user.id;
+    let mut everyone = vec![me];
+    for id in members {
+        if !everyone.contains(&id) {
+            everyone.push(id);
+        }
+    }
+    if everyone.len() > MAX_NEW_MEMBERS + 1 {
+        return Err(CoreError::invalid(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
+    }
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    let created = conn
+        .transaction(async |conn| {
+            if let Some(missing) = missing_users(conn, &everyone).await?.first() {
+                return Ok(Err(*missing));
+            }
+            let chat = chats::create_group(conn, &title, &everyone, now).await?;
+            Ok::<_, DbError>(Ok(announce(state, conn, me, chat, None).await?))
+        })
+        .await?;
+    let chat = created.map_err(no_such_user)?;
+    state.events_committed();
+    Ok(chat)
+}
+
+pub async fn rename(state: &AppState, caller: &Caller, chat: ChatId, title: &str) -> CoreResult<Chat> {
+    let title = parse_title(title)?;
+    let me = caller.user.id;
+    let mut conn = state.db.get().await?;
+    member_group(&mut conn, chat, me).await?;
+    let renamed = conn
+        .transaction(async |conn| {
+            let group = chats::rename(conn, chat, &title).await?;
+            announce(state, conn, me, group, None).await
+        })
+        .await?;
+    state.events_committed();
+    Ok(renamed)
+}
+
+pub async fn add_members(state: &AppState, caller: &Caller, chat: ChatId, users: &[UserId]) -> CoreResult<Chat> {
+    if users.len() > MAX_NEW_MEMBERS {
+        return Err(CoreError::invalid(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
+    }
+    let me = caller.user.id;
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    let group = member_group(&mut conn, chat, me).await?;
+    let updated = conn
+        .transaction(async |conn| {
+            if let Some(missing) = missing_users(conn, users).await?.first() {
+                return Ok(Err(*missing));
+            }
+            chats::add_members(conn, chat, users, now).await?;
+            Ok::<_, DbError>(Ok(announce(state, conn, me, group, None).await?))
+        })
+        .await?;
+    let chat = updated.map_err(no_such_user)?;
+    state.events_committed();
+    Ok(chat)
+}
+
+pub async fn leave(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
+    let me = caller.user.id;
+    let mut conn = state.db.get().await?;
+    let group = member_group(&mut conn, chat, me).await?;
+    conn.transaction(async |conn| {
+        chats::remove_member(conn, chat, me).await?;
+        announce(state, conn, me, group, Some(me)).await?;
+        Ok::<_, DbError>(())
+    })
+    .await?;
+    state.events_committed();
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Posts on walls (docs/API.md §5.3): anyone writes on anyone's wall; the author and the wall's
+//! owner may remove a post.
+
+use nosebook_actors::Caller;
+use nosebook_events::wire::{PageOf, Post};
+use nosebook_schema::ids::{PostId, UserId};
+use nosebook_schema::models::PostRow;
+use nosebook_schema::paging::Cursor;
+use nosebook_schema::queries::posts::{self, PostFilter};
+use nosebook_schema::{AsyncConnection, DbError};
+
+use super::present::Presenter;
+use super::{CoreError, CoreResult, Kind};
+use crate::domain::text::Text;
+use crate::state::AppState;
+
+/// Posts per page of a wall.
+pub const PAGE_SIZE: usize = 10;
+
+/// A live post, as the caller sees it.
+pub async fn get(state: &AppState, caller: &Caller, id: PostId) -> CoreResult<Option<Post>> {
+    let mut conn = state.db.get().await?;
+    let Some(post) = posts::find_live(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    Ok(Presenter::new(state, caller.user.id).posts(&mut conn, vec![post]).await?.pop())
+}
+
+/// A page of posts on a wall or by an author (at least one of the two), newest first.
+pub async fn page(
+    state: &AppState,
+    caller: &Caller,
+    filter: PostFilter,
+    after: Option<Cursor>,
+) -> CoreResult<PageOf<Post>> {
+    if filter.owner.is_none() && filter.author.is_none() {
+        return Err(CoreError::invalid(Kind::PostPresenter, "Отсутствует фильтр"));
+    }
+    let mut conn = state.db.get().await?;
+    let page = posts::page(&mut conn, filter, after, PAGE_SIZE).await?;
+    let next = page.next.map(|c| c.to_string());
+    let data = Presenter::new(state, caller.user.id).posts(&mut conn, page.rows).await?;
+    Ok(PageOf { data, total_count: page.total_count, next, prev: None })
+}
+
+/// Writes `message` on `owner`'s wall.
+pub async fn publish(state: &AppState, caller: &Caller, owner: UserId, message: &Text) -> CoreResult<PostRow> {
+    let mut conn = state.db.get().await?;
+    match posts::insert(&mut conn, caller.user.id, owner, message.as_str(), state.clock.now()).await {
+        Ok(post) => Ok(post),
+        Err(e) => match DbError::from(e) {
+            e if e.is_foreign_key_violation() => {
+                Err(CoreError::not_found(Kind::Unknown, format!("user {owner} does not exist")))
+            }
+            e => Err(e.into()),
+        },
+    }
+}
+
+enum Refusal {
+    Missing,
+    NotYours,
+}
+
+/// Removes a post of the caller's or on their wall.
+pub async fn remove(state: &AppState, caller: &Caller, id: PostId) -> CoreResult<()> {
+    let (me, now) = (caller.user.id, state.clock.now());
+    let mut conn = state.db.get().await?;
+    let outcome = conn
+        .transaction(async |conn| {
+            let Some(post) = posts::find_live_for_update(conn, id).await? else {
+                return Ok(Err(Refusal::Missing));
+            };
+            if post.author_id != me && post.owner_id != me {
+                return Ok(Err(Refusal::NotYours));
+            }
+            posts::mark_removed(conn, id, now).await?;
+            Ok::<_, DbError>(Ok(()))
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(Refusal::Missing) => Err(CoreError::not_found(Kind::Posting, "Такого поста не существует")),
+        Err(Refusal::NotYours) => {
+            Err(CoreError::forbidden(Kind::Post, "Только автор и владелец поста может его удалить"))
+        }
+    }
+}
