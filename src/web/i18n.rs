@@ -103,6 +103,10 @@ pub struct Texts {
     pub not_found_text: &'static str,
     pub bad_request: &'static str,
     pub something_wrong: &'static str,
+    /// A refusal: the viewer may not do this.
+    pub not_allowed: &'static str,
+    /// A refusal: it clashes with what is already there.
+    pub already_done: &'static str,
     pub tagline: &'static str,
     pub new_event: &'static str,
     pub write_comment: &'static str,
@@ -193,6 +197,8 @@ static EN: Texts = Texts {
     not_found_text: "There is no such page.",
     bad_request: "That did not work",
     something_wrong: "Something went wrong. Try again in a moment.",
+    not_allowed: "You cannot do that.",
+    already_done: "That has already been done.",
     tagline: "Friends, walls and chats — live.",
     new_event: "New",
     write_comment: "Write a comment…",
@@ -283,6 +289,8 @@ static RU: Texts = Texts {
     not_found_text: "Такой страницы нет.",
     bad_request: "Не получилось",
     something_wrong: "Что-то пошло не так. Попробуйте чуть позже.",
+    not_allowed: "Вы не можете этого сделать.",
+    already_done: "Это уже сделано.",
     tagline: "Друзья, стены и чаты — вживую.",
     new_event: "Новое",
     write_comment: "Написать комментарий…",

@@ -18,7 +18,7 @@ use nosebook_actors::Caller;
 use super::PREFIX;
 use super::layout::{html_response, page};
 use super::session::Viewer;
-use crate::core::{CoreError, retry_after_secs};
+use crate::core::{CoreError, Refusal, retry_after_secs};
 
 /// A request made by htmx wants a fragment, not a page.
 pub fn is_htmx(req: &HttpRequest) -> bool {
@@ -124,6 +124,16 @@ pub async fn not_found(req: HttpRequest, viewer: Viewer) -> HttpResponse {
 fn failure(viewer: &Viewer, error: CoreError) -> HttpResponse {
     let t = viewer.t();
     match error {
+        // In the viewer's language: the API's texts are the original's, partly Russian.
+        CoreError::Refused { why: Refusal::NotFound, .. } => {
+            message_page(viewer, StatusCode::NOT_FOUND, t.not_found, t.not_found_text)
+        }
+        CoreError::Refused { why: why @ Refusal::Forbidden, .. } => {
+            message_page(viewer, why.status(), t.bad_request, t.not_allowed)
+        }
+        CoreError::Refused { why: why @ Refusal::Conflict, .. } => {
+            message_page(viewer, why.status(), t.bad_request, t.already_done)
+        }
         CoreError::Refused { why, message, .. } => message_page(viewer, why.status(), t.bad_request, &message),
         CoreError::InvalidForm(problems) => {
             message_page(viewer, StatusCode::BAD_REQUEST, t.bad_request, &problems.to_string())
