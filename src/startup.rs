@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix::Actor;
 use actix::{Addr, AsyncContext};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use nosebook_actors::presence::Announcer;
@@ -28,7 +28,7 @@ use crate::api::input::MAX_COMMAND_BYTES;
 use crate::api::{self, auth, service};
 use crate::avatar_decodes::AvatarDecodes;
 use crate::body_timeout::BodyTimeout;
-use crate::config::Settings;
+use crate::config::{AppEnv, Settings};
 use crate::janitor::Janitor;
 use crate::limits::Limits;
 use crate::limits::writes::throttle_writes;
@@ -199,9 +199,12 @@ impl Application {
         metrics::install();
         let addr = listener.local_addr()?;
         let body_timeout = BodyTimeout(settings.body_timeout);
+        // Tests keep the round-trip budget of hot requests with it (`http/round_trips.rs`).
+        let count_statements = settings.app_env == AppEnv::Testing;
         let server = HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
+                .wrap(Condition::new(count_statements, from_fn(crate::http::round_trips::count_statements)))
                 .wrap(from_fn(throttle_writes))
                 .app_data(body_timeout)
                 .wrap(from_fn(crate::body_timeout::deadline))

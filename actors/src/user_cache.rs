@@ -50,6 +50,11 @@ impl UserCache {
         Ok(found)
     }
 
+    /// The user if cached: a read that needs no connection at all.
+    pub fn cached(&self, id: UserId) -> Option<UserRow> {
+        self.0.get(&id)
+    }
+
     pub async fn find(&self, conn: &mut AsyncPgConnection, id: UserId) -> diesel::QueryResult<Option<UserRow>> {
         Ok(self.find_many(conn, &[id]).await?.pop())
     }

@@ -2,7 +2,11 @@
 //! the pool opens. The histogram `nosebook_db_query_duration_seconds{statement}` counts by the
 //! statement's kind; with trace export on, each query is a `db.query` span (debug level, so that
 //! it costs nothing when only logs are on) under its caller's span.
+//!
+//! [`count_statements`] counts the statements a piece of work sends: the round-trip budget of a
+//! request (`X-Db-Statements` in testing, `src/http/round_trips.rs`) is kept by tests with it.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -10,6 +14,21 @@ use std::time::Instant;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 
 pub const QUERY_DURATION: &str = "nosebook_db_query_duration_seconds";
+
+tokio::task_local! {
+    /// Statements sent by the task running inside [`count_statements`].
+    static SENT: Cell<u32>;
+}
+
+/// Runs `work` and counts the statements it sends from its own task — a pool checkout's test
+/// query included, an actor's or another task's work it waits for not.
+pub async fn count_statements<F: Future>(work: F) -> (F::Output, u32) {
+    SENT.scope(Cell::new(0), async move {
+        let out = work.await;
+        (out, SENT.with(Cell::get))
+    })
+    .await
+}
 
 /// Installs the observer as diesel's default for connections opened from now on.
 pub fn install() {
@@ -39,6 +58,8 @@ impl Instrumentation for QueryObserver {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
+                // Outside `count_statements` there is nothing to count.
+                let _ = SENT.try_with(|sent| sent.set(sent.get() + 1));
                 let mut head = Head::default();
                 // Stops early: only the first word is kept.
                 let _ = write!(head, "{query}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 pub type DbConn = Object<AsyncPgConnection>;
@@ -53,6 +53,21 @@ impl DbError {
             Self::Query(diesel::result::Error::DatabaseError(_, info))
                 if info.message().starts_with("invalid byte sequence for encoding")
         )
+    }
+
+    /// True when the connection went away under a query (the server restarted, or ended the
+    /// backend): nothing was decided, and a retry on another connection may well succeed.
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::DatabaseErrorKind::{ClosedConnection, UnableToSendCommand};
+        match self {
+            Self::Query(diesel::result::Error::DatabaseError(ClosedConnection | UnableToSendCommand, _)) => true,
+            // The server's goodbye, when it arrives as the answer to a query in flight
+            // (SQLSTATE 57P01–57P03: ended by an administrator, a crash, or a shutdown).
+            Self::Query(diesel::result::Error::DatabaseError(_, info)) => {
+                info.message().starts_with("terminating connection")
+            }
+            _ => false,
+        }
     }
 
     /// True for a unique-constraint violation: the caller lost a race or repeated a write.
@@ -118,6 +133,12 @@ impl DbPool {
         crate::observe::install();
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(establish);
+        // Every checkout asks `SELECT 1` first (`Verified`, the default). `Fast` would save that
+        // round trip, but a connection the server ended is not reliably flagged closed by the
+        // client (seen in `a_connection_ended_in_use_is_reported_lost_and_not_reused`): the pool
+        // would hand it out again and again. Issue 13 replaces this with a check only for
+        // connections idle for a while, and discards a connection whose query found it lost.
+        config.recycling_method = RecyclingMethod::Verified;
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(&settings.url, config);
         let inner = Pool::builder(manager)
             .max_size(settings.max_size)

@@ -23,9 +23,13 @@ pub const MAX_SEARCH_CHARS: usize = 256;
 
 /// A person as others see them.
 pub async fn get(state: &AppState, id: UserId) -> CoreResult<Option<User>> {
-    let row = {
-        let mut conn = state.db.get().await?;
-        state.users.find(&mut conn, id).await?
+    // From memory when it can be: no pooled connection taken, no round trip.
+    let row = match state.users.cached(id) {
+        Some(row) => Some(row),
+        None => {
+            let mut conn = state.db.get().await?;
+            state.users.find(&mut conn, id).await?
+        }
     };
     Ok(match row {
         Some(row) => state.present_user(row).await,

@@ -3,6 +3,7 @@
 //! requests, NUL in text, and reading an uploaded file. It depends on neither door, so neither
 //! door has to import the other.
 
+pub mod round_trips;
 pub mod upload;
 
 use actix_web::HttpRequest;

@@ -18,6 +18,7 @@ mod limits;
 mod observability;
 mod posts;
 mod realtime;
+mod round_trips;
 mod service;
 mod sessions;
 mod users;

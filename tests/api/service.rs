@@ -227,3 +227,71 @@ async fn pooled_connections_bound_how_long_a_transaction_may_sit_idle() {
         diesel::sql_query("SHOW idle_in_transaction_session_timeout").get_result::<Setting>(&mut conn).await.unwrap();
     assert_eq!(shown.idle_in_transaction_session_timeout, nosebook_schema::pool::IDLE_IN_TRANSACTION_TIMEOUT);
 }
+
+/// Connections the server ended while they sat in the pool cost a request a 503 at most (worth
+/// a retry), never a 500, and leave the pool: the requests after are served on fresh ones.
+#[actix_web::test]
+async fn connections_the_database_ends_cost_a_503_at_most_and_leave_the_pool() {
+    use diesel_async::RunQueryDsl;
+
+    let app = spawn_compat_app().await;
+    // Every connection of the (four-connection) test pool open and idle.
+    let reads: Vec<_> = (0..4).map(|_| app.get("/chats", Some(seed::SESSION))).collect();
+    for answer in futures_util::future::join_all(reads).await {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    let mut admin = crate::support::connect(&app.db_url).await;
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    // Each ended connection can fail one request at most before the pool drops it.
+    let mut unavailable = 0;
+    let served = loop {
+        let answer = app.get("/chats", Some(seed::SESSION)).await;
+        match answer.status {
+            StatusCode::OK => break answer,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(answer.error_type(), "Unavailable", "{}", answer.text);
+                unavailable += 1;
+                assert!(unavailable <= 4, "more 503s than ended connections");
+            }
+            other => panic!("{other}: {}", answer.text),
+        }
+    };
+    assert!(served.body["data"]["data"].is_array(), "{}", served.text);
+}
+
+/// A connection ended under its holder fails its next query as lost (answered 503), and the pool
+/// does not hand it out again (the client does not always flag such a connection closed by
+/// itself: the checkout's test query is what finds it out).
+#[actix_web::test]
+async fn a_connection_ended_in_use_is_reported_lost_and_not_reused() {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    use nosebook_schema::{DbError, DbPool, PoolSettings};
+
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let url = crate::support::fresh_database().await;
+    let pool = DbPool::new(&PoolSettings { url: url.clone(), max_size: 1, timeout: std::time::Duration::from_secs(5) })
+        .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let Pid { pid } = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(&mut conn).await.unwrap();
+    let mut admin = crate::support::connect(&url).await;
+    diesel::sql_query(format!("SELECT pg_terminate_backend({pid})")).execute(&mut admin).await.unwrap();
+    let lost = diesel::sql_query("SELECT 1 AS pid").get_result::<Pid>(&mut conn).await.map_err(DbError::from);
+    let Err(error) = lost else { panic!("a query on an ended connection succeeded") };
+    assert!(error.is_connection_lost(), "{error:?}");
+    drop(conn);
+    let mut fresh = pool.get().await.unwrap();
+    let Pid { pid: new_pid } =
+        diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(&mut fresh).await.unwrap();
+    assert_ne!(new_pid, pid, "the ended connection came back from the pool");
+}
