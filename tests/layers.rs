@@ -1,7 +1,7 @@
 //! The layers of ARCHITECTURE.md, kept true: the two doors (`src/api`, `src/web`) do not import
 //! each other, the use cases (`src/core`) and the shared HTTP bits (`src/http`) import neither
-//! door, and the actors do not depend on the notifier. A `use` that breaks a rule fails here,
-//! naming the file.
+//! door, the actors do not depend on the notifier, and the notifier's modules import each other
+//! in no circle. A `use` that breaks a rule fails here, naming the file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -62,4 +62,40 @@ fn the_actors_do_not_depend_on_the_notifier() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("actors/Cargo.toml");
     let text = fs::read_to_string(manifest).expect("actors/Cargo.toml");
     assert!(!text.contains("nosebook-notifier"), "actors/Cargo.toml names nosebook-notifier");
+}
+
+#[test]
+fn the_notifiers_modules_import_each_other_in_no_circle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("notifier/src");
+    let modules: Vec<(String, String)> = rust_files(&root)
+        .into_iter()
+        .map(|file| {
+            let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, fs::read_to_string(&file).unwrap())
+        })
+        .collect();
+    let imports = |text: &str| -> Vec<String> {
+        modules
+            .iter()
+            .map(|(name, _)| name.clone())
+            .filter(|name| text.contains(&format!("crate::{name}")) || text.contains(&format!("super::{name}")))
+            .collect()
+    };
+    let graph: Vec<(String, Vec<String>)> =
+        modules.iter().filter(|(name, _)| name != "lib").map(|(name, text)| (name.clone(), imports(text))).collect();
+    // Depth-first from every module: reaching the start again is a circle.
+    for (start, _) in &graph {
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        while let Some((at, path)) = stack.pop() {
+            let next = graph.iter().find(|(name, _)| *name == at).map(|(_, to)| to.clone()).unwrap_or_default();
+            for to in next {
+                assert!(&to != start, "notifier modules import each other in a circle: {path:?} -> {to}");
+                if !path.contains(&to) {
+                    let mut longer = path.clone();
+                    longer.push(to.clone());
+                    stack.push((to, longer));
+                }
+            }
+        }
+    }
 }
