@@ -7,7 +7,7 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use nosebook_schema::DbError;
 
-use crate::core::{CoreError, Kind, retry_after_secs};
+use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -106,43 +106,22 @@ impl ApiError {
     }
     /// 400: malformed or invalid input.
     pub fn bad_input(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::BAD_REQUEST, kind, message)
-    }
-    /// 401: credentials that do not match.
-    pub fn bad_credentials(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::UNAUTHORIZED, kind, message)
+        Self::refused(Refusal::Invalid.status(), kind, message)
     }
     /// 403: the caller may not do this.
     pub fn forbidden(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::FORBIDDEN, kind, message)
+        Self::refused(Refusal::Forbidden.status(), kind, message)
     }
     /// 404: the thing acted on does not exist.
     pub fn not_found(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::NOT_FOUND, kind, message)
-    }
-    /// 409: conflicts with what exists (a taken nick, a request already sent).
-    pub fn conflict(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::CONFLICT, kind, message)
-    }
-    /// 415: content of a kind that is not accepted.
-    pub fn unsupported_media_type(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, kind, message)
+        Self::refused(Refusal::NotFound.status(), kind, message)
     }
     pub fn payload_too_large(message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::PAYLOAD_TOO_LARGE, Kind::Unknown, message)
-    }
-    /// 429 `Too Many Requests`: `what` was refused by a limit; the client may retry after
-    /// `retry_after` (rounded up to whole seconds, as `Retry-After` counts).
-    pub fn too_many_requests(what: &str, retry_after: std::time::Duration) -> Self {
-        CoreError::too_many_requests(what, retry_after).into()
+        Self::refused(Refusal::TooLarge.status(), Kind::Unknown, message)
     }
     /// 408: the request body did not arrive in time.
     pub fn request_timeout(message: impl Into<String>) -> Self {
         Self::refused(StatusCode::REQUEST_TIMEOUT, Kind::Unknown, message)
-    }
-    /// 503: busy now, worth retrying shortly.
-    pub fn unavailable(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(StatusCode::SERVICE_UNAVAILABLE, kind, message)
     }
     pub fn not_authenticated() -> Self {
         Self::forbidden(Kind::NotAuthenticated, "You are not authenticated")
@@ -165,7 +144,8 @@ impl ApiError {
     }
 }
 
-/// A use case's error, as this API answers it: the one place refusals become statuses.
+/// A use case's error, as this API answers it (a refusal's status is `Refusal::status`, which
+/// the pages answer with too).
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {

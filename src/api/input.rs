@@ -154,9 +154,7 @@ impl QueryParams {
 
     /// A cursor parameter; an unreadable one is refused with the route's error type.
     pub fn cursor(&self, key: &str, kind: Kind) -> Result<Option<Cursor>, ApiError> {
-        self.non_empty(key)
-            .map(|raw| Cursor::parse(raw).map_err(|e| ApiError::bad_input(kind, e.to_string())))
-            .transpose()
+        self.non_empty(key).map(|raw| crate::core::cursor(raw, kind).map_err(ApiError::from)).transpose()
     }
 }
 
@@ -166,30 +164,6 @@ impl FromRequest for QueryParams {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(Self::parse(req.query_string())))
-    }
-}
-
-/// The `User-Agent` a request came with, kept with the sessions it opens so their owner can
-/// tell them apart.
-#[derive(Debug, Clone, Default)]
-pub struct UserAgent(pub Option<String>);
-
-impl UserAgent {
-    pub fn of(req: &HttpRequest) -> Self {
-        Self(crate::http::user_agent(req))
-    }
-
-    pub fn as_deref(&self) -> Option<&str> {
-        self.0.as_deref()
-    }
-}
-
-impl FromRequest for UserAgent {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Self::of(req)))
     }
 }
 

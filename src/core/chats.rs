@@ -62,27 +62,29 @@ pub async fn list(state: &AppState, caller: &Caller, filter: ChatFilter) -> Core
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })
 }
 
+/// The chat `id` if `user` is one of its members.
+async fn member_chat(conn: &mut AsyncPgConnection, id: ChatId, user: UserId) -> CoreResult<Option<ChatRow>> {
+    if !chats::is_member(conn, id, user).await? {
+        return Ok(None);
+    }
+    Ok(chats::find(conn, id).await?)
+}
+
 /// A chat as its member sees it; `None` for a chat that is not theirs, and — as the original
 /// API shows them — for a private chat nobody has written in yet.
 pub async fn get(state: &AppState, caller: &Caller, id: ChatId) -> CoreResult<Option<Chat>> {
     let mut conn = state.db.get().await?;
-    let chat = chats::find(&mut conn, id).await?;
-    let Some(chat) = chat.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
+    let row = member_chat(&mut conn, id, caller.user.id).await?;
+    let Some(row) = row.filter(|c| c.is_group() || c.last_message_id.is_some()) else {
         return Ok(None);
     };
-    if !chats::is_member(&mut conn, id, caller.user.id).await? {
-        return Ok(None);
-    }
-    Ok(Presenter::new(state, caller.user.id).chats(&mut conn, vec![chat]).await?.pop())
+    Ok(Presenter::new(state, caller.user.id).chats(&mut conn, vec![row]).await?.pop())
 }
 
 /// A chat the caller is a member of, however new: the one the messenger opens.
 pub async fn open(state: &AppState, caller: &Caller, id: ChatId) -> CoreResult<Option<Chat>> {
     let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, id, caller.user.id).await? {
-        return Ok(None);
-    }
-    let Some(row) = chats::find(&mut conn, id).await? else {
+    let Some(row) = member_chat(&mut conn, id, caller.user.id).await? else {
         return Ok(None);
     };
     Ok(Presenter::new(state, caller.user.id).chats(&mut conn, vec![row]).await?.pop())
@@ -207,12 +209,7 @@ pub async fn mark_read_as_member(state: &AppState, caller: &Caller, chat: ChatId
 
 /// The group `chat` if `user` is one of its members; a private chat is refused as such.
 async fn member_group(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> CoreResult<ChatRow> {
-    let Some(row) = chats::find(conn, chat).await? else {
-        return Err(not_a_member());
-    };
-    if !chats::is_member(conn, chat, user).await? {
-        return Err(not_a_member());
-    }
+    let row = member_chat(conn, chat, user).await?.ok_or_else(not_a_member)?;
     if !row.is_group() {
         return Err(CoreError::invalid(KIND, "A private chat has exactly its two members"));
     }
@@ -257,16 +254,15 @@ pub async fn create_group(state: &AppState, caller: &Caller, title: &str, member
     }
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
-    let created = conn
+    let chat = conn
         .transaction(async |conn| {
             if let Some(missing) = missing_users(conn, &everyone).await?.first() {
-                return Ok(Err(*missing));
+                return Err(no_such_user(*missing));
             }
             let chat = chats::create_group(conn, &title, &everyone, now).await?;
-            Ok::<_, DbError>(Ok(announce(state, conn, me, chat, None).await?))
+            Ok(announce(state, conn, me, chat, None).await?)
         })
         .await?;
-    let chat = created.map_err(no_such_user)?;
     state.events_committed();
     Ok(chat)
 }
@@ -294,16 +290,15 @@ pub async fn add_members(state: &AppState, caller: &Caller, chat: ChatId, users:
     let now = state.clock.now();
     let mut conn = state.db.get().await?;
     let group = member_group(&mut conn, chat, me).await?;
-    let updated = conn
+    let chat = conn
         .transaction(async |conn| {
             if let Some(missing) = missing_users(conn, users).await?.first() {
-                return Ok(Err(*missing));
+                return Err(no_such_user(*missing));
             }
             chats::add_members(conn, chat, users, now).await?;
-            Ok::<_, DbError>(Ok(announce(state, conn, me, group, None).await?))
+            Ok(announce(state, conn, me, group, None).await?)
         })
         .await?;
-    let chat = updated.map_err(no_such_user)?;
     state.events_committed();
     Ok(chat)
 }

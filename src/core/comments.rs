@@ -3,12 +3,12 @@
 
 use nosebook_actors::Caller;
 use nosebook_events::wire::{Comment, PageOf};
+use nosebook_schema::AsyncConnection;
 use nosebook_schema::ids::{CommentId, PostId};
 use nosebook_schema::models::CommentRow;
 use nosebook_schema::paging::Page;
 use nosebook_schema::queries::comments::{self, Position};
 use nosebook_schema::queries::posts;
-use nosebook_schema::{AsyncConnection, DbError};
 
 use super::present::{COMMENTS_PAGE, Presenter};
 use super::{CoreError, CoreResult, Kind};
@@ -37,54 +37,34 @@ pub async fn page(state: &AppState, caller: &Caller, post: PostId, position: Pos
 pub async fn publish(state: &AppState, caller: &Caller, post: PostId, message: &Text) -> CoreResult<CommentRow> {
     let (me, now) = (caller.user.id, state.clock.now());
     let mut conn = state.db.get().await?;
-    let created = conn
-        .transaction(async |conn| {
-            // Holds the post so a removal cannot slip in between the check and the insert.
-            if posts::find_live_for_share(conn, post).await?.is_none() {
-                return Ok(None);
-            }
-            Ok::<_, DbError>(Some(comments::insert(conn, post, me, message.as_str(), now).await?))
-        })
-        .await?;
-    created.ok_or_else(|| CoreError::not_found(Kind::CommentMissing, "Такого поста не существует"))
-}
-
-enum Refusal {
-    Missing,
-    NotYours,
-    AlreadyRemoved,
+    conn.transaction(async |conn| {
+        // Holds the post so a removal cannot slip in between the check and the insert.
+        if posts::find_live_for_share(conn, post).await?.is_none() {
+            return Err(CoreError::not_found(Kind::CommentMissing, "Такого поста не существует"));
+        }
+        Ok(comments::insert(conn, post, me, message.as_str(), now).await?)
+    })
+    .await
 }
 
 /// Removes a comment of the caller's or on their wall.
 pub async fn remove(state: &AppState, caller: &Caller, id: CommentId) -> CoreResult<()> {
     let (me, now) = (caller.user.id, state.clock.now());
     let mut conn = state.db.get().await?;
-    let outcome = conn
-        .transaction(async |conn| {
-            // The original's order of checks: exists on a post, permission, then state.
-            let Some(comment) = comments::find_for_update(conn, id).await? else {
-                return Ok(Err(Refusal::Missing));
-            };
-            let Some(post_id) = comment.post_id else {
-                return Ok(Err(Refusal::Missing));
-            };
-            let wall_owner = posts::find_many(conn, &[post_id]).await?.first().map(|p| p.owner_id);
-            if comment.author_id != me && wall_owner != Some(me) {
-                return Ok(Err(Refusal::NotYours));
-            }
-            if comment.removed_at.is_some() {
-                return Ok(Err(Refusal::AlreadyRemoved));
-            }
-            comments::mark_removed(conn, id, now).await?;
-            Ok::<_, DbError>(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(Refusal::Missing) => Err(CoreError::not_found(Kind::CommentMissing, "Такого комментария не существует")),
-        Err(Refusal::NotYours) => {
-            Err(CoreError::forbidden(Kind::CommentPermissions, "Вы не можете удалить комментарий"))
+    conn.transaction(async |conn| {
+        // The original's order of checks: exists on a post, permission, then state.
+        let missing = || CoreError::not_found(Kind::CommentMissing, "Такого комментария не существует");
+        let comment = comments::find_for_update(conn, id).await?.ok_or_else(missing)?;
+        let post_id = comment.post_id.ok_or_else(missing)?;
+        let wall_owner = posts::find_many(conn, &[post_id]).await?.first().map(|p| p.owner_id);
+        if comment.author_id != me && wall_owner != Some(me) {
+            return Err(CoreError::forbidden(Kind::CommentPermissions, "Вы не можете удалить комментарий"));
         }
-        Err(Refusal::AlreadyRemoved) => Err(CoreError::conflict(Kind::Comment, "Комментарий уже удален")),
-    }
+        if comment.removed_at.is_some() {
+            return Err(CoreError::conflict(Kind::Comment, "Комментарий уже удален"));
+        }
+        comments::mark_removed(conn, id, now).await?;
+        Ok(())
+    })
+    .await
 }

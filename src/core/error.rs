@@ -156,11 +156,9 @@ impl CoreError {
     }
     /// `what` was refused by a limit; the client may retry after `retry_after`.
     pub fn too_many_requests(what: &str, retry_after: Duration) -> Self {
-        let unit = if retry_after_secs(retry_after) == 1 { "second" } else { "seconds" };
-        Self::Throttled {
-            message: format!("{what}; try again in {} {unit}", retry_after_secs(retry_after)),
-            retry_after,
-        }
+        let secs = retry_after_secs(retry_after);
+        let unit = if secs == 1 { "second" } else { "seconds" };
+        Self::Throttled { message: format!("{what}; try again in {secs} {unit}"), retry_after }
     }
     /// A part of this process (an actor, a worker thread) did not answer.
     pub fn internal(what: impl fmt::Display) -> Self {

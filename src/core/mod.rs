@@ -19,6 +19,8 @@ pub mod users;
 
 pub use error::{CoreError, CoreResult, Kind, Refusal, retry_after_secs};
 
+use nosebook_schema::paging::Cursor;
+
 use crate::domain::text::{Note, Text};
 
 /// Post, comment and message text as people write it; `field` names the input in the refusal.
@@ -29,4 +31,9 @@ pub fn text(raw: &str, field: &str) -> CoreResult<Text> {
 /// The note of a friend request.
 pub fn note(raw: &str, field: &str) -> CoreResult<Note> {
     Note::parse(raw, field).map_err(|e| CoreError::invalid(Kind::Unknown, e))
+}
+
+/// A paging cursor as a client sent it; an unreadable one is refused with the list's error type.
+pub fn cursor(raw: &str, kind: Kind) -> CoreResult<Cursor> {
+    Cursor::parse(raw).map_err(|e| CoreError::invalid(kind, e.to_string()))
 }

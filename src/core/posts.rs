@@ -57,32 +57,19 @@ pub async fn publish(state: &AppState, caller: &Caller, owner: UserId, message: 
     }
 }
 
-enum Refusal {
-    Missing,
-    NotYours,
-}
-
 /// Removes a post of the caller's or on their wall.
 pub async fn remove(state: &AppState, caller: &Caller, id: PostId) -> CoreResult<()> {
     let (me, now) = (caller.user.id, state.clock.now());
     let mut conn = state.db.get().await?;
-    let outcome = conn
-        .transaction(async |conn| {
-            let Some(post) = posts::find_live_for_update(conn, id).await? else {
-                return Ok(Err(Refusal::Missing));
-            };
-            if post.author_id != me && post.owner_id != me {
-                return Ok(Err(Refusal::NotYours));
-            }
-            posts::mark_removed(conn, id, now).await?;
-            Ok::<_, DbError>(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(Refusal::Missing) => Err(CoreError::not_found(Kind::Posting, "Такого поста не существует")),
-        Err(Refusal::NotYours) => {
-            Err(CoreError::forbidden(Kind::Post, "Только автор и владелец поста может его удалить"))
+    conn.transaction(async |conn| {
+        let Some(post) = posts::find_live_for_update(conn, id).await? else {
+            return Err(CoreError::not_found(Kind::Posting, "Такого поста не существует"));
+        };
+        if post.author_id != me && post.owner_id != me {
+            return Err(CoreError::forbidden(Kind::Post, "Только автор и владелец поста может его удалить"));
         }
-    }
+        posts::mark_removed(conn, id, now).await?;
+        Ok(())
+    })
+    .await
 }

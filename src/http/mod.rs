@@ -8,6 +8,9 @@ pub mod upload;
 
 use actix_web::HttpRequest;
 
+use crate::core::accounts::Client;
+use crate::limits::Limits;
+
 /// Where the web app's pages live; everything else is the JSON API, the socket and the probes.
 pub const WEB_PREFIX: &str = "/app";
 
@@ -31,9 +34,15 @@ pub fn same_origin(req: &HttpRequest) -> bool {
     origin.split_once("://").is_some_and(|(_, host)| host == info.host())
 }
 
+/// Who signs up or in, from either door: the address limits count by (behind trusted proxies),
+/// the device the session remembers.
+pub fn client(limits: &Limits, req: &HttpRequest) -> Client {
+    Client { ip: limits.client_ip(req), user_agent: user_agent(req) }
+}
+
 /// The `User-Agent` a request came with, kept with the sessions it opens so their owner can
 /// tell them apart.
-pub fn user_agent(req: &HttpRequest) -> Option<String> {
+fn user_agent(req: &HttpRequest) -> Option<String> {
     let header = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
     header.map(str::trim).filter(|ua| !ua.is_empty()).map(str::to_owned)
 }

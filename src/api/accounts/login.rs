@@ -3,10 +3,9 @@ use nosebook_events::wire::SignedInUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client;
 use crate::api::auth::Anonymous;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::input::{Command, UserAgent, string_or_null};
+use crate::api::input::{Command, string_or_null};
 use crate::core::accounts;
 use crate::state::AppState;
 
@@ -35,8 +34,7 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     Command(cmd): Command<LoginCommand>,
-    user_agent: UserAgent,
 ) -> ApiResult<SignedInUser> {
-    let client = client(&state, &req, user_agent);
+    let client = crate::http::client(&state.limits, &req);
     Ok(Reply::Data(accounts::login(&state, &cmd.nick, &cmd.password, &client).await?))
 }

@@ -3,10 +3,9 @@ use nosebook_events::wire::SignedInUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client;
 use crate::api::auth::Anonymous;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::input::{Command, UserAgent, string_or_null};
+use crate::api::input::{Command, string_or_null};
 use crate::core::accounts::{self, Registration};
 use crate::state::AppState;
 
@@ -40,9 +39,8 @@ pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
     Command(cmd): Command<RegisterCommand>,
-    user_agent: UserAgent,
 ) -> ApiResult<SignedInUser> {
     let form =
         Registration { first_name: cmd.first_name, last_name: cmd.last_name, nick: cmd.nick, password: cmd.password };
-    Ok(Reply::Data(accounts::register(&state, &form, &client(&state, &req, user_agent)).await?))
+    Ok(Reply::Data(accounts::register(&state, &form, &crate::http::client(&state.limits, &req)).await?))
 }

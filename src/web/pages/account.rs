@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{CsrfForm, PageError, check_csrf, redirect, respond};
-use crate::core::accounts::{self, Client, Registration};
+use crate::core::accounts::{self, Registration};
 use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
 use crate::state::AppState;
 use crate::web::PREFIX;
@@ -181,7 +181,7 @@ async fn sign_in(
     if !crate::http::same_origin(req) {
         return Err(PageError::Forged);
     }
-    let client = Client { ip: state.limits.client_ip(req), user_agent: crate::http::user_agent(req) };
+    let client = crate::http::client(&state.limits, req);
     let result = if signup {
         let registration = Registration {
             first_name: form.first_name.clone(),

@@ -8,7 +8,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::ids::{ChatId, UserId, parse_go_uuid};
-use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::queries::messages::Position;
 use serde::Deserialize;
@@ -99,9 +98,7 @@ async fn history(
     let caller = signed_in(viewer)?;
     let position = match before.filter(|b| !b.is_empty()) {
         None => Position::Newest,
-        Some(before) => Position::Older(
-            Cursor::parse(before).map_err(|e| CoreError::invalid(Kind::MessagePresenter, e.to_string()))?,
-        ),
+        Some(before) => Position::Older(core::cursor(before, Kind::MessagePresenter)?),
     };
     let page = chats::messages(state, &caller, chat, position, HISTORY).await?;
     let mut messages = page.data;

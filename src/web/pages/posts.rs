@@ -6,13 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_schema::ids::{CommentId, PostId};
-use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::comments::Position;
 use serde::Deserialize;
 
 use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
 use crate::core::likes::{self, Target};
-use crate::core::{self, CoreError, Kind, comments, posts};
+use crate::core::{self, Kind, comments, posts};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
@@ -195,9 +194,7 @@ pub async fn more(
         let post = parse_id(&id, PostId)?;
         let position = match query.next.as_str() {
             "" => Position::First,
-            next => Position::After(
-                Cursor::parse(next).map_err(|e| CoreError::invalid(Kind::CommentPresenter, e.to_string()))?,
-            ),
+            next => Position::After(core::cursor(next, Kind::CommentPresenter)?),
         };
         let page = comments::page(&state, &caller, post, position).await?;
         Ok(html_response(
