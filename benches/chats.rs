@@ -1,6 +1,7 @@
-//! Chat sends through the chat actors against the real PostgreSQL: each send is one transaction
-//! (lock the chat row, read the members, insert the message, move the chat's newest-message
-//! pointer, one outbox row per member) run by the chat's own actor. Needs PostgreSQL
+//! Chat sends through the chat writers against the real PostgreSQL: sends that arrive while a
+//! batch commits are written together, one transaction per batch (lock the chats, read their
+//! members, one statement for the messages, the chats' newest-message pointers and one outbox
+//! row per event). Needs PostgreSQL
 //! (`NOSEBOOK_BENCH_PG`, default postgres://postgres@127.0.0.1:5432); skipped with a message when
 //! it is not there. `cargo bench --bench chats`
 
@@ -10,12 +11,14 @@ mod support;
 
 use std::time::Duration;
 
-use actix::{Actor, Addr};
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::future::join_all;
-use nosebook_actors::{ChatRegistry, SendMessage};
+use std::sync::Arc;
+
+use nosebook_actors::threads::Arbiters;
+use nosebook_actors::{ChatWriters, SendMessage};
 use nosebook_events::wire::User;
 use nosebook_schema::ids::{ChatId, UserId};
 use nosebook_schema::models::NewUser;
@@ -71,8 +74,8 @@ async fn create_pairs(db: &DbPool, count: usize) -> Result<Vec<Pair>, DbError> {
 }
 
 /// A send as `POST /conversations/send-message` makes it, the frame built the same way.
-async fn send(registry: &Addr<ChatRegistry>, pair: &Pair, text: &str) {
-    let sent = registry
+async fn send(writers: &ChatWriters, pair: &Pair, text: &str) {
+    let sent = writers
         .send(SendMessage {
             chat: pair.chat,
             author: pair.author,
@@ -82,7 +85,6 @@ async fn send(registry: &Addr<ChatRegistry>, pair: &Pair, text: &str) {
             trace: None,
         })
         .await
-        .unwrap()
         .unwrap();
     assert!(sent.is_ok(), "the author is a member");
 }
@@ -100,8 +102,10 @@ fn chat_sends(c: &mut Criterion) {
     let settings = PoolSettings { url, max_size: POOL, timeout: Duration::from_secs(5) };
     let db = DbPool::new(&settings).unwrap();
     let pairs = system.block_on(create_pairs(&db, CHATS)).unwrap();
-    let registry = system.block_on(async { ChatRegistry::new(db.clone(), Clock::System).start() });
-    // Warm every chat actor and open the pool's connections before measuring.
+    // Events go nowhere: the bench measures the writes.
+    let registry = system
+        .block_on(async { ChatWriters::start(db.clone(), Clock::System, Arc::new(|_| {}), &Arbiters::per_core()) });
+    // Warm every writer and open the pool's connections before measuring.
     system.block_on(async {
         join_all(pairs.iter().cycle().take(IN_FLIGHT).map(|p| send(&registry, p, "warm-up"))).await;
     });

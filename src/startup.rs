@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use nosebook_actors::presence::Announcer;
 use nosebook_actors::threads::Arbiters;
 use nosebook_actors::user_cache::UserCache;
-use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
+use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
@@ -126,7 +126,6 @@ impl Application {
             .spread_over(threads.clone())
             .with_user_cache(users.clone())
             .start();
-        let chats = ChatRegistry::new(db.clone(), clock).spread_over(threads.clone()).start();
         let hub = start_hub(settings, &presence, &sessions);
         let transport: Arc<dyn Transport> = match &settings.amqp {
             Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
@@ -134,6 +133,7 @@ impl Application {
         };
         let relay = OutboxRelay::new(db.clone(), clock, transport, wake);
         relay.clone().spawn_on(threads.pick(0));
+        let chats = ChatWriters::start(db.clone(), clock, Arc::new(relay.committed()), &threads);
         Janitor { db: db.clone(), clock, outbox_retention: settings.outbox_retention }.spawn_on(threads.pick(1));
         let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
@@ -145,6 +145,7 @@ impl Application {
             presence,
             passwords: Passwords::new()?,
             chats,
+            private_chats: Default::default(),
             hub,
             relay,
             storage,

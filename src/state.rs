@@ -2,8 +2,9 @@
 
 use actix::Addr;
 use nosebook_actors::presence::LastSeen;
+use nosebook_actors::private_chats::PrivateChats;
 use nosebook_actors::user_cache::UserCache;
-use nosebook_actors::{ChatRegistry, PresenceTracker, SessionDirectory};
+use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::DbPool;
 use nosebook_schema::models::UserRow;
@@ -20,7 +21,9 @@ pub struct AppState {
     pub sessions: Addr<SessionDirectory>,
     pub presence: Addr<PresenceTracker>,
     pub passwords: Passwords,
-    pub chats: Addr<ChatRegistry>,
+    pub chats: ChatWriters,
+    /// Each pair's private chat, once it exists.
+    pub private_chats: PrivateChats,
     /// This node's WebSocket connections.
     pub hub: Addr<Hub>,
     pub relay: OutboxRelay,

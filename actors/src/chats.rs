@@ -1,34 +1,48 @@
-//! Chats as actors: one [`ChatActor`] per active chat, found through the [`ChatRegistry`].
+//! Sends, written in batches: group commit.
 //!
-//! A chat actor takes one send at a time, so on this node messages of a chat are committed in
-//! the order they were received; the chat row is locked for each send, so the same holds across
-//! nodes, and the time of a message is read after the lock: `(created_at, id)` order is commit
-//! order. It keeps the member list it last read under that lock, and writes the message, the
-//! chat's newest-message pointer and one `new_message` event per member in one transaction.
+//! Every send of this node goes to one of a few [`ChatWriter`]s (one per core), chosen by its
+//! chat, so the sends of a chat are written by one writer in the order they arrived. A writer
+//! writes whatever gathered while its previous write was committing, as one transaction — the
+//! chats locked, their members read, every message, each chat's newest-message pointer and one
+//! outbox row per event written by one statement, one `COMMIT` (one WAL flush) for the batch.
+//! There is no timer: a lone send meets no write in flight and goes at once; under load the
+//! next batch gathers while the current one commits.
+//!
+//! What holds for every send, batched or not:
+//! - **Order.** The batch locks its chats' rows (in id order: two batches never deadlock) before
+//!   it reads members and the time, so a chat's `(created_at, seq)` order is its commit order,
+//!   across nodes too. Membership changes take the same lock (`core::chats`), so a message goes
+//!   to exactly the members it was sent among — no member row is locked per send.
+//! - **A refused send fails alone.** Not a member, or a reply to another chat's message: that
+//!   sender is refused and the rest of the batch is written. A batch the database refuses as a
+//!   whole is written again one send at a time, so a send that poisons it fails alone too.
+//! - **Answered after `COMMIT`.** Each sender learns its outcome only once the batch committed;
+//!   the batch's events then go to the relay from memory ([`OnCommitted`]), and their outbox
+//!   rows are claimed for it, so no relay publishes them a second time.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use actix::prelude::*;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::AsyncConnection;
 use nosebook_events::{Event, wire};
-use nosebook_telemetry::metrics::Counted;
+use nosebook_schema::ids::{ChatId, MessageId, UserId};
+use nosebook_schema::models::{MessageRow, OutboxRow};
+use nosebook_schema::queries::{chats, messages, outbox};
+use nosebook_schema::time::Clock;
+use nosebook_schema::{DbError, DbPool, observe};
+use nosebook_telemetry::metrics::{self, Counted};
+use nosebook_telemetry::{hop_span, trace_context};
+use tokio::sync::oneshot;
+use tracing::{Instrument, Span};
 
 use crate::threads::Arbiters;
-use nosebook_schema::ids::{ChatId, MessageId, UserId};
-use nosebook_schema::models::MessageRow;
-use nosebook_schema::queries::{chats, messages};
-use nosebook_schema::schema::chats as chats_table;
-use nosebook_schema::time::Clock;
-use nosebook_schema::{AsyncConnection, DbError, DbPool};
-use nosebook_telemetry::{hop_span, trace_context};
-use tracing::Instrument;
 
-/// A chat actor idle this long is stopped; the next send starts it again. Its state is read
-/// afresh under the row lock on every send, so a restart costs only the actor itself: the bound
-/// keeps memory to the chats active in the last minute (README, "Memory").
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Sends written together at most: bounds one transaction and what one failure can delay.
+const MAX_BATCH: usize = 256;
+
+/// The chat writers' name in the mailbox-depth metric.
+const MAILBOX: &str = "chats";
 
 /// Why a send was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +53,11 @@ pub enum SendRefusal {
     BadReply,
 }
 
+/// A send's outcome: the message as stored, a refusal, or the database's failure.
+pub type Sent = Result<Result<MessageRow, SendRefusal>, DbError>;
+
 #[derive(Message)]
-#[rtype(result = "Result<Result<MessageRow, SendRefusal>, DbError>")]
+#[rtype(result = "Sent")]
 pub struct SendMessage {
     pub chat: ChatId,
     pub author: UserId,
@@ -52,146 +69,202 @@ pub struct SendMessage {
     pub trace: Option<String>,
 }
 
-/// The chat actors' name in the mailbox-depth metric.
-const MAILBOX: &str = "chats";
+/// Where a committed batch's events go (the outbox relay, which publishes them from memory).
+pub type OnCommitted = Arc<dyn Fn(Vec<OutboxRow>) + Send + Sync>;
 
-pub struct ChatRegistry {
-    db: DbPool,
-    clock: Clock,
-    /// The running chat actors and when each was last handed a send; idle ones are stopped by
-    /// the sweep (see [`IDLE_TIMEOUT`]).
-    chats: HashMap<ChatId, (Addr<ChatActor>, Instant)>,
-    /// Where chat actors run (`None`: on the registry's own thread).
-    threads: Option<Arbiters>,
-    started: usize,
+/// This node's chat writers.
+#[derive(Clone)]
+pub struct ChatWriters {
+    writers: Arc<[Addr<ChatWriter>]>,
 }
 
-impl ChatRegistry {
-    pub fn new(db: DbPool, clock: Clock) -> Self {
-        Self { db, clock, chats: HashMap::new(), threads: None, started: 0 }
-    }
-
-    /// Starts chat actors over these arbiters instead of the registry's thread.
-    pub fn spread_over(mut self, threads: Arbiters) -> Self {
-        self.threads = Some(threads);
-        self
-    }
-}
-
-impl Actor for ChatRegistry {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        // The registry stops idle actors itself: its Stop is queued behind every send it handed
-        // the actor before, so no send ever meets a stopped actor.
-        ctx.run_interval(IDLE_TIMEOUT / 4, |registry, _| {
-            registry.chats.retain(|_, (addr, last_used)| {
-                let idle = last_used.elapsed() >= IDLE_TIMEOUT;
-                if idle {
-                    addr.do_send(Stop);
-                }
-                !idle && addr.connected()
-            });
-        });
-    }
-}
-
-impl Handler<SendMessage> for ChatRegistry {
-    type Result = ResponseFuture<Result<Result<MessageRow, SendRefusal>, DbError>>;
-
-    fn handle(&mut self, msg: SendMessage, _: &mut Self::Context) -> Self::Result {
-        let now = Instant::now();
-        let addr = match self.chats.get_mut(&msg.chat).filter(|(a, _)| a.connected()) {
-            Some((addr, last_used)) => {
-                *last_used = now;
-                addr.clone()
-            }
-            None => {
-                let actor = ChatActor { chat: msg.chat, db: self.db.clone(), clock: self.clock, members: Vec::new() };
-                self.started += 1;
-                let addr = Arbiters::start(self.threads.as_ref(), self.started, actor);
-                self.chats.insert(msg.chat, (addr.clone(), now));
-                addr
-            }
-        };
-        // Queued now, inside this handler, so that it is ahead of any Stop the sweep sends later.
-        let sent = addr.send(Counted::new(msg, MAILBOX));
-        Box::pin(async move { sent.await.unwrap_or(Err(DbError::Interrupted("chat actor stopped while sending"))) })
-    }
-}
-
-pub struct ChatActor {
-    chat: ChatId,
-    db: DbPool,
-    clock: Clock,
-    /// Members as of the last send.
-    members: Vec<UserId>,
-}
-
-impl Actor for ChatActor {
-    type Context = Context<Self>;
-}
-
-/// The registry found the chat idle: stop after the sends already queued.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Stop;
-
-impl Handler<Stop> for ChatActor {
-    type Result = ();
-
-    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
-        ctx.stop();
-    }
-}
-
-impl Handler<Counted<SendMessage>> for ChatActor {
-    // Atomic: the next send of this chat starts after this one committed.
-    type Result = AtomicResponse<Self, Result<Result<MessageRow, SendRefusal>, DbError>>;
-
-    fn handle(&mut self, msg: Counted<SendMessage>, _: &mut Self::Context) -> Self::Result {
-        let msg = msg.take();
-        let (db, clock, chat) = (self.db.clone(), self.clock, self.chat);
-        let span = hop_span!(msg.trace.as_deref(), "chat.send", chat = %chat);
-        let trace = trace_context::of(&span);
-        let work = async move {
-            let mut conn = db.get().await?;
-            conn.transaction(async |conn| {
-                // Serializes sends of this chat across nodes; the time is read after the lock.
-                let locked: Option<ChatId> = chats_table::table
-                    .find(chat)
-                    .select(chats_table::id)
-                    .for_no_key_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let members = match locked {
-                    Some(_) => chats::members_for_share(conn, chat).await?,
-                    None => Vec::new(),
+impl ChatWriters {
+    /// One writer per arbiter of `threads`.
+    pub fn start(db: DbPool, clock: Clock, committed: OnCommitted, threads: &Arbiters) -> Self {
+        let writers = (0..threads.len().max(1))
+            .map(|n| {
+                let writer = ChatWriter {
+                    db: db.clone(),
+                    clock,
+                    committed: committed.clone(),
+                    queue: Vec::new(),
+                    writing: false,
                 };
-                if !members.contains(&msg.author) {
-                    return Ok((members, Err(SendRefusal::NotMember)));
-                }
-                if let Some(reply) = msg.reply_to
-                    && !messages::is_in_chat(conn, reply, chat).await?
-                {
-                    return Ok((members, Err(SendRefusal::BadReply)));
-                }
-                let now = clock.now();
-                let message = messages::insert(conn, chat, msg.author, &msg.text, msg.reply_to, now).await?;
-                chats::set_last_message(conn, chat, message.id, now).await?;
-                let event = Event::NewMessage(wire::Message::new(&message, msg.author_shown_as.clone()));
-                event.queue_traced(conn, &members, trace.as_deref()).await?;
-                Ok::<_, DbError>((members, Ok(message)))
+                Arbiters::start(Some(threads), n, writer)
             })
-            .await
-        }
-        .instrument(span);
-        AtomicResponse::new(Box::pin(fut::wrap_future::<_, Self>(work).map(|result, actor, _| {
-            result.map(|(members, sent)| {
-                actor.members = members;
-                sent
-            })
-        })))
+            .collect();
+        Self { writers }
     }
+
+    /// Writes the message; answered once it is committed (or refused).
+    pub async fn send(&self, send: SendMessage) -> Sent {
+        // Chat ids are random: their low bits spread the chats evenly over the writers.
+        let shard = (send.chat.0.as_u128() % self.writers.len() as u128) as usize;
+        match self.writers.get(shard) {
+            Some(writer) => writer
+                .send(Counted::new(send, MAILBOX))
+                .await
+                .unwrap_or(Err(DbError::Interrupted("chat writer stopped while sending"))),
+            None => Err(DbError::Interrupted("no chat writer")),
+        }
+    }
+}
+
+/// Writes the sends of its share of the chats, a batch at a time.
+pub struct ChatWriter {
+    db: DbPool,
+    clock: Clock,
+    committed: OnCommitted,
+    /// Sends that arrived while a batch was being written: the next batch.
+    queue: Vec<Queued>,
+    writing: bool,
+}
+
+impl Actor for ChatWriter {
+    type Context = Context<Self>;
+}
+
+struct Queued {
+    send: SendMessage,
+    /// The send's hop in its request's trace.
+    span: Span,
+    answer: oneshot::Sender<Sent>,
+}
+
+impl Handler<Counted<SendMessage>> for ChatWriter {
+    type Result = ResponseFuture<Sent>;
+
+    fn handle(&mut self, send: Counted<SendMessage>, ctx: &mut Self::Context) -> Self::Result {
+        let send = send.take();
+        let span = hop_span!(send.trace.as_deref(), "chat.send", chat = %send.chat);
+        let (answer, answered) = oneshot::channel();
+        self.queue.push(Queued { send, span, answer });
+        ::metrics::gauge!(metrics::SENDS_QUEUED).increment(1.0);
+        self.write_next(ctx);
+        Box::pin(
+            async move { answered.await.unwrap_or(Err(DbError::Interrupted("chat writer stopped before answering"))) },
+        )
+    }
+}
+
+impl ChatWriter {
+    /// Starts writing what has gathered, unless a batch is in flight: its end starts the next.
+    fn write_next(&mut self, ctx: &mut Context<Self>) {
+        if self.writing || self.queue.is_empty() {
+            return;
+        }
+        let batch: Vec<Queued> = self.queue.drain(..self.queue.len().min(MAX_BATCH)).collect();
+        ::metrics::gauge!(metrics::SENDS_QUEUED).decrement(batch.len() as f64);
+        self.writing = true;
+        // A task of its own: once begun, a batch reaches COMMIT and answers its senders even if
+        // this actor stops meanwhile.
+        let task = actix::spawn(write(self.db.clone(), self.clock, self.committed.clone(), batch));
+        ctx.spawn(fut::wrap_future::<_, Self>(task).map(|_, writer, ctx| {
+            writer.writing = false;
+            writer.write_next(ctx);
+        }));
+    }
+}
+
+/// Writes a batch and answers its senders; a batch the database refused as a whole is written
+/// again one send at a time.
+async fn write(db: DbPool, clock: Clock, committed: OnCommitted, batch: Vec<Queued>) {
+    let size = batch.len();
+    let sends: Vec<&SendMessage> = batch.iter().map(|q| &q.send).collect();
+    // The batch's statements run in the first traced send's span: a lone send's trace shows
+    // its queries; the others' traces show their `chat.send` hop and their event.
+    let span = batch.iter().map(|q| q.span.clone()).find(|s| !s.is_disabled()).unwrap_or_else(Span::none);
+    let traces: Vec<Option<String>> = batch.iter().map(|q| trace_context::of(&q.span)).collect();
+    let (outcome, statements) =
+        observe::count_statements(write_batch(&db, clock, &sends, &traces).instrument(span)).await;
+    match outcome {
+        Ok((results, events)) => {
+            ::metrics::counter!(metrics::SENDS_WRITTEN).increment(size as u64);
+            ::metrics::counter!(metrics::SEND_BATCHES).increment(1);
+            ::metrics::counter!(metrics::SEND_STATEMENTS).increment(u64::from(statements));
+            if !events.is_empty() {
+                committed(events);
+            }
+            for (queued, result) in batch.into_iter().zip(results) {
+                let _ = queued.answer.send(Ok(result));
+            }
+        }
+        Err(e) if size > 1 && !e.is_connection_lost() && !e.is_unavailable() => {
+            tracing::warn!(error = %e, size, "a batch of sends was refused as a whole; writing them one at a time");
+            for queued in batch {
+                Box::pin(write(db.clone(), clock, committed.clone(), vec![queued])).await;
+            }
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            for queued in batch {
+                let _ = queued.answer.send(Err(DbError::Shared(e.clone())));
+            }
+        }
+    }
+}
+
+/// One transaction for the batch: lock its chats, read their members (and the chats of the
+/// messages replied to), then one statement writes every accepted message, the chats'
+/// pointers and the events. Answers each send's outcome, in order, and the events written.
+async fn write_batch(
+    db: &DbPool,
+    clock: Clock,
+    sends: &[&SendMessage],
+    traces: &[Option<String>],
+) -> Result<(Vec<Result<MessageRow, SendRefusal>>, Vec<OutboxRow>), DbError> {
+    let mut chat_ids: Vec<ChatId> = sends.iter().map(|s| s.chat).collect();
+    chat_ids.sort_unstable();
+    chat_ids.dedup();
+    let replied: Vec<MessageId> = sends.iter().filter_map(|s| s.reply_to).collect();
+    let mut conn = db.get().await?;
+    conn.transaction(async |conn| {
+        let locked = chats::lock(conn, &chat_ids).await?;
+        let members = chats::members_of(conn, &locked).await?;
+        let reply_chats: HashMap<MessageId, ChatId> = if replied.is_empty() {
+            HashMap::new()
+        } else {
+            messages::chats_of(conn, &replied).await?.into_iter().collect()
+        };
+        let mut outcomes = Vec::with_capacity(sends.len());
+        let mut written = Vec::new();
+        let mut events = Vec::new();
+        for (send, trace) in sends.iter().zip(traces) {
+            let Some(recipients) = members.get(&send.chat).filter(|m| m.contains(&send.author)) else {
+                outcomes.push(Err(SendRefusal::NotMember));
+                continue;
+            };
+            if let Some(reply) = send.reply_to
+                && reply_chats.get(&reply) != Some(&send.chat)
+            {
+                outcomes.push(Err(SendRefusal::BadReply));
+                continue;
+            }
+            // Read after the lock, message by message: arrival order is time order.
+            let message = MessageRow {
+                id: MessageId::new_random(),
+                chat_id: send.chat,
+                author_id: send.author,
+                text: send.text.clone(),
+                reply_to: send.reply_to,
+                created_at: clock.now(),
+            };
+            let event = Event::NewMessage(wire::Message::new(&message, send.author_shown_as.clone()));
+            events.push(outbox::Pending {
+                recipients: recipients.clone(),
+                frame: event.frame(),
+                trace_context: trace.clone(),
+            });
+            written.push(message.clone());
+            outcomes.push(Ok(message));
+        }
+        if written.is_empty() {
+            return Ok((outcomes, Vec::new()));
+        }
+        let ids = messages::write_batch(conn, &written, &events).await?;
+        metrics::written_many("new_message", events.len() as u64);
+        let events = events.into_iter().zip(ids).map(|(event, id)| event.written_as(id)).collect();
+        Ok((outcomes, events))
+    })
+    .await
 }

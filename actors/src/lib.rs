@@ -3,15 +3,16 @@
 //! - [`sessions`]: one [`sessions::SessionActor`] per active login session, found through the
 //!   [`sessions::SessionDirectory`]. It answers "who is calling?" without a database round trip
 //!   and coalesces the activity and expiry writes every request causes.
-//! - [`chats`]: one [`chats::ChatActor`] per active chat, serializing its sends.
+//! - [`chats`]: the [`chats::ChatWriters`], one per core, writing sends in batches (group commit).
 //! - [`presence`]: the [`presence::PresenceTracker`], this node's live view of who is online.
 
 pub mod chats;
 pub mod presence;
+pub mod private_chats;
 pub mod sessions;
 pub mod threads;
 pub mod user_cache;
 
-pub use chats::{ChatRegistry, SendMessage, SendRefusal};
+pub use chats::{ChatWriters, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;
 pub use sessions::{Authenticate, Caller, EndSession, SessionDirectory, UserChanged};

@@ -15,6 +15,15 @@ impl Arbiters {
         Self((0..cores).map(|_| Arbiter::new().handle()).collect())
     }
 
+    /// How many arbiters (threads) there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The arbiter for the `n`-th actor started: round robin.
     pub fn pick(&self, n: usize) -> Option<&ArbiterHandle> {
         self.0.get(n % self.0.len().max(1))

@@ -151,6 +151,24 @@ impl Seeder {
         Ok(())
     }
 
+    /// Messages written by this run's accounts, as the database has them: after a messaging run
+    /// it must equal the sends answered 200 (none lost, none written twice).
+    pub async fn messages_written(&mut self) -> anyhow::Result<i64> {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count = diesel::sql_query(
+            "SELECT count(*) AS n FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE u.nick LIKE 'lt\\_' || $1 || '\\_%'",
+        )
+        .bind::<Text, _>(&self.run)
+        .get_result::<Count>(&mut self.conn)
+        .await?;
+        Ok(count.n)
+    }
+
     /// `VACUUM ANALYZE` of the whole database: what autovacuum would do during a long run.
     pub async fn vacuum(&mut self) -> anyhow::Result<()> {
         diesel::sql_query("VACUUM ANALYZE").execute(&mut self.conn).await?;

@@ -1,10 +1,16 @@
-//! Publishes the outbox: takes unpublished rows in id order (`FOR UPDATE SKIP LOCKED`, so relays
-//! on several nodes share the work), hands them to the transport, and marks them published only
-//! once the transport has them — if the transport is down, rows wait and go out when it returns.
+//! Publishes the outbox, two ways:
+//! - **From memory.** A writer that committed and claimed rows (the chat writers' batches) hands
+//!   them over ([`OutboxRelay::committed`]): published at once, then marked, without reading
+//!   them back.
+//! - **From the table.** Other events are woken in: by this node's handlers after their commit,
+//!   and by every node's commits through `LISTEN outbox`; a slow poll is the safety net. Rows are
+//!   taken in id order (`FOR UPDATE SKIP LOCKED`, so relays on several nodes share the work),
+//!   skipping claimed ones until the claim runs out, and marked published only once the
+//!   transport has them — if the transport is down, rows wait and go out when it returns.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::Addr;
@@ -12,7 +18,7 @@ use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::outbox;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use crate::hub::{self, Deliver, Hub};
 use crate::transport::{Transport, TransportError, publish_span};
@@ -21,8 +27,10 @@ use nosebook_telemetry::trace_context;
 
 /// Rows per transaction.
 const BATCH: i64 = 500;
-/// With nothing announced, look anyway this often (rows written by other nodes).
-const POLL: Duration = Duration::from_millis(200);
+/// With nothing announced, look anyway this often: the safety net for claims that ran out and
+/// for notices missed while the listener reconnected (every commit of unclaimed rows, on any
+/// node, wakes the relay through `LISTEN outbox`).
+const POLL: Duration = Duration::from_secs(5);
 /// Longest a batch may take to be accepted by the transport.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a failure, wait this long before trying again.
@@ -70,23 +78,42 @@ impl From<diesel::result::Error> for RelayError {
     }
 }
 
+/// Committed batches waiting to be published from memory, at most. Past it a writer's events
+/// are left to the outbox: they go out once their claim runs out.
+const DIRECT_QUEUE: usize = 1024;
+
 #[derive(Clone)]
 pub struct OutboxRelay {
     db: DbPool,
     clock: Clock,
     transport: Arc<dyn Transport>,
     wake: Arc<Notify>,
+    direct: mpsc::Sender<Vec<OutboxRow>>,
+    /// The receiving end, taken by the one task that runs the relay.
+    direct_rx: Arc<Mutex<Option<mpsc::Receiver<Vec<OutboxRow>>>>>,
 }
 
 impl OutboxRelay {
     /// `wake` is shared with whoever commits events on this node (see [`OutboxRelay::wake`]).
     pub fn new(db: DbPool, clock: Clock, transport: Arc<dyn Transport>, wake: Arc<Notify>) -> Self {
-        Self { db, clock, transport, wake }
+        let (direct, direct_rx) = mpsc::channel(DIRECT_QUEUE);
+        Self { db, clock, transport, wake, direct, direct_rx: Arc::new(Mutex::new(Some(direct_rx))) }
     }
 
     /// Handlers call this after committing events, so they go out without waiting for a poll.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Where a writer hands the rows it just committed and claimed: published from memory,
+    /// without reading them back.
+    pub fn committed(&self) -> impl Fn(Vec<OutboxRow>) + Send + Sync + 'static {
+        let direct = self.direct.clone();
+        move |rows| {
+            if let Err(e) = direct.try_send(rows) {
+                tracing::warn!(error = %e, "outbox relay behind; these events go out when their claim runs out");
+            }
+        }
     }
 
     /// Runs until the process ends, on this thread.
@@ -105,20 +132,53 @@ impl OutboxRelay {
     }
 
     async fn run(self) {
+        let direct = self.direct_rx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(mut direct) = direct else {
+            tracing::error!("outbox relay started twice; the second one does nothing");
+            return;
+        };
+        actix::spawn(listen(self.db.clone(), self.wake.clone()));
+        // The outbox may hold rows from before this start.
+        self.wake();
         loop {
-            match self.drain().await {
-                Ok(()) => {
-                    let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+            let drained = tokio::select! {
+                biased;
+                Some(mut rows) = direct.recv() => {
+                    while let Ok(more) = direct.try_recv() {
+                        rows.extend(more);
+                    }
+                    self.publish_direct(rows).await;
+                    Ok(())
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox relay: publishing failed; events wait");
-                    tokio::time::sleep(BACKOFF).await;
-                }
+                () = self.wake.notified() => self.drain().await,
+                () = tokio::time::sleep(POLL) => self.drain().await,
+            };
+            if let Err(e) = drained {
+                tracing::warn!(error = %e, "outbox relay: publishing failed; events wait");
+                tokio::time::sleep(BACKOFF).await;
             }
         }
     }
 
-    /// Publishes until no unpublished row is left.
+    /// Rows a writer committed and claimed: published as they are, then marked. If either step
+    /// fails they stay in the outbox and go out when their claim runs out.
+    async fn publish_direct(&self, rows: Vec<OutboxRow>) {
+        let published = async {
+            tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(&rows))
+                .await
+                .map_err(|_| TransportError::Unavailable("publishing timed out".into()))??;
+            ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(rows.len() as u64);
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let mut conn = self.db.get().await?;
+            outbox::mark_published(&mut conn, &ids, self.clock.now()).await?;
+            Ok::<_, RelayError>(())
+        };
+        if let Err(e) = published.await {
+            tracing::warn!(error = %e, events = rows.len(), "outbox relay: events from memory not confirmed; the outbox has them");
+        }
+    }
+
+    /// Publishes until no unpublished, unclaimed row is left.
     async fn drain(&self) -> Result<(), RelayError> {
         while self.publish_batch().await? > 0 {}
         Ok(())
@@ -144,5 +204,29 @@ impl OutboxRelay {
             Ok::<_, RelayError>(batch.len())
         })
         .await
+    }
+}
+
+/// Wakes the relay whenever any node commits unclaimed rows (`LISTEN outbox`), on a connection
+/// of its own; reconnects after a failure, and wakes the relay then too, for what was written
+/// while it was not listening.
+async fn listen(db: DbPool, wake: Arc<Notify>) {
+    use futures_util::StreamExt;
+    loop {
+        let listened = async {
+            let mut conn = db.dedicated().await?;
+            outbox::listen(&mut conn).await?;
+            wake.notify_one();
+            let mut notices = std::pin::pin!(conn.notifications_stream());
+            while let Some(notice) = notices.next().await {
+                notice?;
+                wake.notify_one();
+            }
+            Ok::<_, DbError>(())
+        };
+        if let Err(e) = listened.await {
+            tracing::warn!(error = %e, "outbox relay: not listening for other nodes' events; polling meanwhile");
+        }
+        tokio::time::sleep(BACKOFF * 5).await;
     }
 }

@@ -30,6 +30,13 @@ pub async fn count_statements<F: Future>(work: F) -> (F::Output, u32) {
     .await
 }
 
+/// Runs `work` without counting its statements: the pool's test query on a connection that sat
+/// idle is upkeep, not the request's (and comes and goes with timing, which a budget test must
+/// not see).
+pub async fn uncounted<F: Future>(work: F) -> F::Output {
+    SENT.scope(Cell::new(0), work).await
+}
+
 /// Installs the observer as diesel's default for connections opened from now on.
 pub fn install() {
     if let Err(e) = diesel::connection::set_default_instrumentation(|| Some(Box::new(QueryObserver::default()))) {
@@ -46,6 +53,9 @@ struct QueryObserver {
     /// Queries started and not yet finished, oldest first (a pipelined connection finishes them
     /// in order).
     running: VecDeque<Running>,
+    /// A query on this connection failed because the connection is gone: the pool must not
+    /// hand it out again.
+    lost: bool,
 }
 
 struct Running {
@@ -86,10 +96,26 @@ impl Instrumentation for QueryObserver {
                         running.span.in_scope(|| tracing::debug!(%error, "query failed"));
                     }
                 }
+                if error.is_some_and(crate::pool::lost_connection) {
+                    self.lost = true;
+                }
             }
             _ => {}
         }
     }
+}
+
+/// Whether a query on `conn` found it lost; `None` when that cannot be told (the connection has
+/// no observer, or its instrumentation is in use by a query still pending).
+pub(crate) fn found_lost(conn: &mut diesel_async::AsyncPgConnection) -> Option<bool> {
+    use diesel_async::AsyncConnection;
+    // diesel-async panics if a query future that was never driven to its end still shares the
+    // instrumentation; such a connection is simply tested the slow way.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        conn.instrumentation().downcast_ref::<QueryObserver>().map(|observer| observer.lost)
+    }))
+    .ok()
+    .flatten()
 }
 
 /// The first few bytes of a statement; writing more fails, which ends the formatting.

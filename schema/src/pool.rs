@@ -3,14 +3,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
+use deadpool::managed::{Manager, Metrics, Object, Pool, RecycleError, RecycleResult};
 use diesel::ConnectionError;
-use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::deadpool::PoolError;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, PoolableConnection};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-pub type DbConn = Object<AsyncPgConnection>;
+pub type DbConn = Object<PgManager>;
 
 /// Why a database call failed. Callers above this crate see only this.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +20,9 @@ pub enum DbError {
     // No `#[source]`: the pool nests the same text several times; the root cause says it all.
     #[error("no database connection: {}", root_cause(.0))]
     Unavailable(PoolError),
+    /// A connection of its own ([`DbPool::dedicated`]) could not be opened.
+    #[error("no database connection: {0}")]
+    Connect(#[from] ConnectionError),
     #[error("database pool misconfigured: {0}")]
     Config(String),
     /// The task doing the work ended before it answered (it panicked, or its thread stopped).
@@ -25,6 +30,9 @@ pub enum DbError {
     Interrupted(&'static str),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    /// One failure answered to several callers (the senders of a batch written together).
+    #[error(transparent)]
+    Shared(Arc<DbError>),
 }
 
 impl From<PoolError> for DbError {
@@ -34,10 +42,23 @@ impl From<PoolError> for DbError {
 }
 
 impl DbError {
+    /// The failure itself, however many callers share it.
+    fn root(&self) -> &Self {
+        match self {
+            Self::Shared(e) => e.root(),
+            e => e,
+        }
+    }
+
+    /// True when no connection could be had at all.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.root(), Self::Unavailable(_) | Self::Connect(_))
+    }
+
     /// True when a referenced row does not exist.
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(
-            self,
+            self.root(),
             Self::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                 _
@@ -49,7 +70,7 @@ impl DbError {
     /// fault, whichever path let it through.
     pub fn is_unstorable_text(&self) -> bool {
         matches!(
-            self,
+            self.root(),
             Self::Query(diesel::result::Error::DatabaseError(_, info))
                 if info.message().starts_with("invalid byte sequence for encoding")
         )
@@ -58,24 +79,27 @@ impl DbError {
     /// True when the connection went away under a query (the server restarted, or ended the
     /// backend): nothing was decided, and a retry on another connection may well succeed.
     pub fn is_connection_lost(&self) -> bool {
-        use diesel::result::DatabaseErrorKind::{ClosedConnection, UnableToSendCommand};
-        match self {
-            Self::Query(diesel::result::Error::DatabaseError(ClosedConnection | UnableToSendCommand, _)) => true,
-            // The server's goodbye, when it arrives as the answer to a query in flight
-            // (SQLSTATE 57P01–57P03: ended by an administrator, a crash, or a shutdown).
-            Self::Query(diesel::result::Error::DatabaseError(_, info)) => {
-                info.message().starts_with("terminating connection")
-            }
-            _ => false,
-        }
+        matches!(self.root(), Self::Query(e) if lost_connection(e))
     }
 
     /// True for a unique-constraint violation: the caller lost a race or repeated a write.
     pub fn is_unique_violation(&self) -> bool {
         matches!(
-            self,
+            self.root(),
             Self::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
+    }
+}
+
+/// True when the connection went away under a query: the client found it closed, or the server's
+/// goodbye arrived as the answer to a query in flight (SQLSTATE 57P01–57P03: ended by an
+/// administrator, a crash, or a shutdown).
+pub(crate) fn lost_connection(e: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind::{ClosedConnection, UnableToSendCommand};
+    match e {
+        diesel::result::Error::DatabaseError(ClosedConnection | UnableToSendCommand, _) => true,
+        diesel::result::Error::DatabaseError(_, info) => info.message().starts_with("terminating connection"),
+        _ => false,
     }
 }
 
@@ -122,9 +146,46 @@ fn establish(url: &str) -> Pin<Box<dyn Future<Output = Result<AsyncPgConnection,
     })
 }
 
+/// A connection handed out again within this long of its last checkout is trusted without a
+/// test query (HikariCP's "alive bypass window"): on a busy server connections are reused every
+/// few milliseconds, and a test query on each checkout was a round trip on every request.
+const TRUSTED_FOR: Duration = Duration::from_millis(500);
+
+/// diesel-async's connection manager, with a cheaper checkout. A connection is tested with
+/// `SELECT 1` only when it sat unused for longer than [`TRUSTED_FOR`]; one that the client
+/// flagged closed, or whose last query found it lost ([`observe::found_lost`]), is dropped — the
+/// client does not always flag a connection the server ended by itself, but the query that
+/// met the end always fails as lost, so no ended connection is handed out twice.
+pub struct PgManager(AsyncDieselConnectionManager<AsyncPgConnection>);
+
+impl Manager for PgManager {
+    type Type = AsyncPgConnection;
+    type Error = diesel_async::pooled_connection::PoolError;
+
+    async fn create(&self) -> Result<AsyncPgConnection, Self::Error> {
+        self.0.create().await
+    }
+
+    async fn recycle(&self, conn: &mut AsyncPgConnection, metrics: &Metrics) -> RecycleResult<Self::Error> {
+        if std::thread::panicking() || conn.is_broken() {
+            return Err(RecycleError::message("connection closed"));
+        }
+        match crate::observe::found_lost(conn) {
+            Some(true) => return Err(RecycleError::message("its last query found the connection lost")),
+            Some(false) if metrics.last_used() < TRUSTED_FOR => return Ok(()),
+            _ => {}
+        }
+        crate::observe::uncounted(diesel::sql_query("SELECT 1").execute(conn))
+            .await
+            .map_err(|e| RecycleError::Backend(diesel_async::pooled_connection::PoolError::QueryError(e)))?;
+        Ok(())
+    }
+}
+
 #[derive(Clone)]
 pub struct DbPool {
-    inner: Pool<AsyncPgConnection>,
+    inner: Pool<PgManager>,
+    url: Arc<str>,
 }
 
 impl DbPool {
@@ -133,26 +194,29 @@ impl DbPool {
         crate::observe::install();
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(establish);
-        // Every checkout asks `SELECT 1` first (`Verified`, the default). `Fast` would save that
-        // round trip, but a connection the server ended is not reliably flagged closed by the
-        // client (seen in `a_connection_ended_in_use_is_reported_lost_and_not_reused`): the pool
-        // would hand it out again and again. Issue 13 replaces this with a check only for
-        // connections idle for a while, and discards a connection whose query found it lost.
-        config.recycling_method = RecyclingMethod::Verified;
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(&settings.url, config);
+        let manager = PgManager(AsyncDieselConnectionManager::new_with_config(&settings.url, config));
         let inner = Pool::builder(manager)
             .max_size(settings.max_size)
+            // The connection used last goes out first: busy connections stay within the
+            // trusted window, idle ones age and get tested (or time out) instead.
+            .queue_mode(deadpool::managed::QueueMode::Lifo)
             .wait_timeout(Some(settings.timeout))
             .create_timeout(Some(settings.timeout))
             .recycle_timeout(Some(settings.timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Config(e.to_string()))?;
-        Ok(Self { inner })
+        Ok(Self { inner, url: settings.url.as_str().into() })
     }
 
     pub async fn get(&self) -> Result<DbConn, DbError> {
         Ok(self.inner.get().await?)
+    }
+
+    /// A connection of its own, outside the pool, with the pool's settings: for a listener
+    /// (`LISTEN`) that holds its connection for the life of the process.
+    pub async fn dedicated(&self) -> Result<AsyncPgConnection, DbError> {
+        Ok(establish(&self.url).await?)
     }
 
     /// One round trip to the server: readiness checks and start-up use it.

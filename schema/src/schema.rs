@@ -126,6 +126,7 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
         trace_context -> Nullable<Text>,
         recipients -> Array<Uuid>,
+        claimed_until -> Nullable<Timestamptz>,
     }
 }
 

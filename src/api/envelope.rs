@@ -175,7 +175,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Refused { status, .. } => *status,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Database(DbError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if e.is_connection_lost() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if e.is_unstorable_text() => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -192,7 +192,7 @@ impl ResponseError for ApiError {
                 tracing::warn!(error = %self, "text the database cannot store reached a query");
                 (Kind::Unknown.as_str().to_owned(), crate::http::NUL_REFUSED.to_owned())
             }
-            Self::Database(e) if matches!(e, DbError::Unavailable(_)) || e.is_connection_lost() => {
+            Self::Database(e) if e.is_unavailable() || e.is_connection_lost() => {
                 tracing::error!(error = %self, "request failed: database unavailable");
                 (Kind::Unavailable.as_str().to_owned(), "Service temporarily unavailable".to_owned())
             }

@@ -1,5 +1,5 @@
 //! Chats and messages, private and group: who may read and write them, sending through the chat
-//! actors, and the `chat_updated` announcements of groups (docs/API.md §5.7).
+//! writers, and the `chat_updated` announcements of groups (docs/API.md §5.7).
 
 use std::collections::HashMap;
 
@@ -146,19 +146,24 @@ pub async fn send(state: &AppState, caller: &Caller, send: Send) -> CoreResult<S
         To::Person(recipient) if recipient == me => {
             return Err(CoreError::invalid(KIND, "You cannot send a message to yourself"));
         }
-        To::Person(recipient) => {
-            let now = state.clock.now();
-            let mut conn = state.db.get().await?;
-            let found = conn
-                .transaction(async |conn| {
-                    if users::find(conn, recipient).await?.is_none() {
-                        return Ok(None);
-                    }
-                    Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
-                })
-                .await?;
-            found.ok_or_else(|| no_such_user(recipient))?
-        }
+        To::Person(recipient) => match state.private_chats.get(me, recipient) {
+            Some(chat) => chat,
+            None => {
+                let now = state.clock.now();
+                let mut conn = state.db.get().await?;
+                let found = conn
+                    .transaction(async |conn| {
+                        if users::find(conn, recipient).await?.is_none() {
+                            return Ok(None);
+                        }
+                        Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
+                    })
+                    .await?;
+                let chat = found.ok_or_else(|| no_such_user(recipient))?;
+                state.private_chats.remember(me, recipient, chat);
+                chat
+            }
+        },
     };
     let author =
         state.present_user(caller.user.clone()).await.ok_or_else(|| CoreError::internal("no view of the sender"))?;
@@ -172,13 +177,10 @@ pub async fn send(state: &AppState, caller: &Caller, send: Send) -> CoreResult<S
             author_shown_as: author,
             trace: nosebook_telemetry::trace_context::current(),
         })
-        .await
-        .map_err(|e| CoreError::internal(format!("chat registry: {e}")))??;
+        .await?;
     match sent {
-        Ok(message) => {
-            state.events_committed();
-            Ok(Sent { chat, message })
-        }
+        // The writer handed the event to the relay itself.
+        Ok(message) => Ok(Sent { chat, message }),
         Err(SendRefusal::NotMember) => Err(not_a_member()),
         Err(SendRefusal::BadReply) => Err(CoreError::invalid(KIND, "replyTo is not a message of this chat")),
     }
@@ -295,6 +297,9 @@ pub async fn add_members(state: &AppState, caller: &Caller, chat: ChatId, users:
             if let Some(missing) = missing_users(conn, users).await?.first() {
                 return Err(no_such_user(*missing));
             }
+            // Membership changes wait for the sends in flight, and sends for them (see the
+            // chat writers in `nosebook_actors::chats`).
+            chats::lock(conn, &[chat]).await?;
             chats::add_members(conn, chat, users, now).await?;
             Ok(announce(state, conn, me, group, None).await?)
         })
@@ -308,6 +313,7 @@ pub async fn leave(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResul
     let mut conn = state.db.get().await?;
     let group = member_group(&mut conn, chat, me).await?;
     conn.transaction(async |conn| {
+        chats::lock(conn, &[chat]).await?;
         chats::remove_member(conn, chat, me).await?;
         announce(state, conn, me, group, Some(me)).await?;
         Ok::<_, DbError>(())

@@ -17,12 +17,25 @@ pub const EVENTS_PUBLISHED: &str = "nosebook_events_published_total";
 pub const EVENTS_CONSUMED: &str = "nosebook_events_consumed_total";
 /// Frames queued to a socket.
 pub const EVENTS_DELIVERED: &str = "nosebook_events_delivered_total";
+/// Messages the chat writers committed, the batches they were written in, and the statements
+/// those batches sent (pool checkout and `COMMIT` included): sends per batch and statements per
+/// send, the group commit's two figures.
+pub const SENDS_WRITTEN: &str = "nosebook_sends_written_total";
+pub const SEND_BATCHES: &str = "nosebook_send_batches_total";
+pub const SEND_STATEMENTS: &str = "nosebook_send_statements_total";
+/// Sends waiting for the next batch (a batch is being written meanwhile).
+pub const SENDS_QUEUED: &str = "nosebook_sends_queued";
 /// Messages waiting in an actor's mailbox, by `actor`.
 pub const MAILBOX_DEPTH: &str = "nosebook_actor_mailbox_depth";
 
 /// An event of `kind` was written to the outbox.
 pub fn written(kind: &'static str) {
     counter!(EVENTS_WRITTEN, "type" => kind).increment(1);
+}
+
+/// `n` events of `kind` were written to the outbox at once.
+pub fn written_many(kind: &'static str, n: u64) {
+    counter!(EVENTS_WRITTEN, "type" => kind).increment(n);
 }
 
 pub fn socket_opened() {

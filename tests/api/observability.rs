@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 
 /// The exposition text of `/metrics`.
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let response = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -20,7 +20,7 @@ async fn scrape(app: &TestApp) -> String {
 
 /// The sum of the samples of `name` whose labels contain every one of `labels` (`key="value"`);
 /// `None` when there is no such series.
-fn value(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+pub(crate) fn value(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
     let mut found = None;
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let Some((series, sample)) = line.rsplit_once(' ') else { continue };
@@ -93,6 +93,10 @@ async fn every_family_is_exported_and_moves_when_its_event_happens() {
     // One event for both people in the chat.
     moved("nosebook_events_written_total", &[r#"type="new_message""#], 1.0);
     moved("nosebook_events_published_total", &[], 1.0);
+    moved("nosebook_sends_written_total", &[], 1.0);
+    moved("nosebook_send_batches_total", &[], 1.0);
+    moved("nosebook_send_statements_total", &[], 1.0);
+    read(&after, "nosebook_sends_queued", &[]);
     moved("nosebook_events_consumed_total", &[], 1.0);
     moved("nosebook_events_delivered_total", &[], 1.0);
     moved("nosebook_avatar_uploads_total", &[r#"result="stored""#], 1.0);

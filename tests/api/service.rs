@@ -266,8 +266,9 @@ async fn connections_the_database_ends_cost_a_503_at_most_and_leave_the_pool() {
 }
 
 /// A connection ended under its holder fails its next query as lost (answered 503), and the pool
-/// does not hand it out again (the client does not always flag such a connection closed by
-/// itself: the checkout's test query is what finds it out).
+/// does not hand it out again, although it was in use a moment ago and so is handed out without
+/// a test query: the client does not always flag such a connection closed by itself, but the
+/// failed query marks it (`schema/src/pool.rs`).
 #[actix_web::test]
 async fn a_connection_ended_in_use_is_reported_lost_and_not_reused() {
     use diesel::QueryableByName;

@@ -13,6 +13,7 @@ use super::{GRACE, SocketHealth, index_of, listen, open_sockets};
 use crate::Common;
 use crate::client::Api;
 use crate::plot;
+use crate::proc::OwnCpu;
 use crate::schedule::open_loop;
 use crate::seed::Seeder;
 use crate::stats::{EventsReport, Report, Series};
@@ -48,6 +49,8 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
     }
     let sockets = open_sockets(&api, &accounts).await?;
 
+    let written_before = seeder.messages_written().await?;
+    let own_cpu = OwnCpu::start();
     let start = Instant::now();
     let delivery = Arc::new(Series::new("send→receive", start));
     let http = Arc::new(Series::new("POST send-message", start));
@@ -117,15 +120,25 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
         }
     }
     let delivered = delivery.report(load_elapsed).count;
+    let tool_cpu_ms = own_cpu.ms_per(delivered);
+    // Every send answered 200 is a row, and no other send is.
+    let accepted = lock(&ledger).values().filter(|m| m.accepted).count() as i64;
+    let written = seeder.messages_written().await? - written_before;
+    let mut failures = Vec::new();
+    if written != accepted {
+        failures.push(format!("{accepted} sends answered 200 but {written} messages in the database"));
+    }
     let report = Report {
         scenario: "messaging".into(),
         settings: json!({"pairs": pairs, "rate": common.rate, "duration_s": common.duration}),
         elapsed_s: load_elapsed.as_secs_f64(),
         series: vec![delivery.report(load_elapsed), http.report(load_elapsed)],
         events: Some(events),
-        failures: Vec::new(),
+        failures,
         extra: json!({
             "delivered_messages_per_s": delivered as f64 / load_elapsed.as_secs_f64(),
+            "messages_in_database": written,
+            "load_generator_cpu_ms_per_message": tool_cpu_ms,
             "sockets_closed_by_server": health.closed.load(std::sync::atomic::Ordering::Relaxed),
         }),
     };

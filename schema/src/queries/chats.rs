@@ -126,16 +126,13 @@ pub async fn set_last_message(
         .map(drop)
 }
 
-/// The members of a chat, locked against membership changes until the transaction ends: a
-/// message goes to exactly the members it was sent among.
-pub async fn members_for_share(conn: &mut AsyncPgConnection, chat: ChatId) -> QueryResult<Vec<UserId>> {
-    chat_members::table
-        .filter(chat_members::chat_id.eq(chat))
-        .order(chat_members::joined_at)
-        .select(chat_members::user_id)
-        .for_share()
-        .load(conn)
-        .await
+/// Locks the rows of `ids` that exist until the transaction ends, in id order (so that two
+/// transactions locking overlapping sets never deadlock), and answers which exist. Sends take
+/// this lock before they read the members and the time, and membership changes take it too: a
+/// message goes to exactly the members it was sent among, and a chat's `(created_at, seq)`
+/// order is its commit order, across nodes.
+pub async fn lock(conn: &mut AsyncPgConnection, ids: &[ChatId]) -> QueryResult<Vec<ChatId>> {
+    chats::table.filter(chats::id.eq_any(ids)).order(chats::id).select(chats::id).for_no_key_update().load(conn).await
 }
 
 /// Members of several chats, each list in joining order.

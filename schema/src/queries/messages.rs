@@ -1,12 +1,13 @@
 use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::models::MessageRow;
 use crate::paging::{Cursor, Page};
-use crate::queries::{Side, keyset};
+use crate::queries::{Side, keyset, outbox};
 use crate::schema::messages;
 
 pub async fn insert(
@@ -29,6 +30,86 @@ pub async fn insert(
         .returning(MessageRow::as_returning())
         .get_result(conn)
         .await
+}
+
+/// Writes a batch of sends in one statement: the messages, in the order given (which is the
+/// order of their `seq`), the newest-message pointer of each chat once, and one outbox row per
+/// event, claimed by the writer that publishes them from memory ([`outbox::CLAIM`]). Answers
+/// the events' outbox ids, in the order of `events`. Call it with the chats locked
+/// ([`super::chats::lock`]).
+pub async fn write_batch(
+    conn: &mut AsyncPgConnection,
+    messages: &[MessageRow],
+    events: &[outbox::Pending],
+) -> QueryResult<Vec<i64>> {
+    // Each chat's newest message of the batch: the last one of that chat in `messages`.
+    let mut newest: Vec<&MessageRow> = Vec::new();
+    for m in messages.iter().rev() {
+        if !newest.iter().any(|n| n.chat_id == m.chat_id) {
+            newest.push(m);
+        }
+    }
+    let recipients: Vec<String> = events.iter().map(|e| uuid_array_literal(&e.recipients)).collect();
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    // The writes share one statement: data-modifying CTEs all run, referenced or not.
+    let written = diesel::sql_query(format!(
+        "WITH messages_written AS (
+            INSERT INTO messages (id, chat_id, author_id, text, reply_to, created_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::timestamptz[])
+        ), pointers AS (
+            UPDATE chats SET last_message_id = p.message, last_message_at = p.at
+            FROM unnest($7::uuid[], $8::uuid[], $9::timestamptz[]) AS p (chat, message, at)
+            WHERE chats.id = p.chat
+        )
+        INSERT INTO outbox (recipients, frame, trace_context, claimed_until)
+        SELECT e.recipients::uuid[], e.frame, e.trace, now() + interval '{}'
+        FROM unnest($10::text[], $11::text[], $12::text[]) AS e (recipients, frame, trace)
+        RETURNING id",
+        outbox::CLAIM
+    ))
+    .bind::<Array<SqlUuid>, _>(messages.iter().map(|m| m.id.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(messages.iter().map(|m| m.chat_id.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(messages.iter().map(|m| m.author_id.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(messages.iter().map(|m| m.reply_to.map(|r| r.0)).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(messages.iter().map(|m| m.created_at).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(newest.iter().map(|m| m.chat_id.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(newest.iter().map(|m| m.id.0).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(newest.iter().map(|m| m.created_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(recipients)
+    .bind::<Array<Text>, _>(events.iter().map(|e| e.frame.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(events.iter().map(|e| e.trace_context.as_deref()).collect::<Vec<_>>())
+    .load::<Written>(conn)
+    .await?;
+    // Identity values are drawn row by row as the rows are inserted, in `unnest` order: sorted,
+    // they are in the order of `events` whatever order RETURNING hands them back in.
+    let mut ids: Vec<i64> = written.into_iter().map(|w| w.id).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// `{a,b,c}`: a uuid array as PostgreSQL reads it from text (an array of arrays of different
+/// lengths cannot be a bind parameter).
+fn uuid_array_literal(ids: &[UserId]) -> String {
+    let mut literal = String::with_capacity(2 + ids.len() * 37);
+    literal.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            literal.push(',');
+        }
+        literal.push_str(&id.0.to_string());
+    }
+    literal.push('}');
+    literal
+}
+
+/// Of `ids`, the messages that exist, with their chat: whether a reply quotes its own chat.
+pub async fn chats_of(conn: &mut AsyncPgConnection, ids: &[MessageId]) -> QueryResult<Vec<(MessageId, ChatId)>> {
+    messages::table.filter(messages::id.eq_any(ids)).select((messages::id, messages::chat_id)).load(conn).await
 }
 
 /// Whether `message` is a message of `chat` (a reply must quote its own chat).

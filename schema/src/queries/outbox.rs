@@ -28,11 +28,33 @@ pub async fn push(
         .map(drop)
 }
 
-/// The oldest unpublished rows, locked so that several relays share the work without
-/// publishing a row twice at the same time (`SKIP LOCKED`).
+/// How long a writer that publishes its own rows from memory keeps them to itself: far longer
+/// than a publish takes (the relay gives the broker 10 s), so a row is taken over only when its
+/// writer's node died or could not publish it.
+pub const CLAIM: &str = "30 seconds";
+
+/// An event about to be written, for rows a writer publishes itself ([`OutboxRow`] once its
+/// id is known).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub recipients: Vec<UserId>,
+    pub frame: String,
+    pub trace_context: Option<String>,
+}
+
+impl Pending {
+    pub fn written_as(self, id: i64) -> OutboxRow {
+        OutboxRow { id, recipients: self.recipients, frame: self.frame, trace_context: self.trace_context }
+    }
+}
+
+/// The oldest unpublished rows nobody has claimed (or whose claim ran out), locked so that
+/// several relays share the work without publishing a row twice at the same time
+/// (`SKIP LOCKED`).
 pub async fn take(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     outbox::table
         .filter(outbox::published_at.is_null())
+        .filter(outbox::claimed_until.is_null().or(outbox::claimed_until.lt(diesel::dsl::now)))
         .order(outbox::id)
         .limit(limit)
         .select(OutboxRow::as_select())
@@ -40,6 +62,12 @@ pub async fn take(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<O
         .skip_locked()
         .load(conn)
         .await
+}
+
+/// Subscribes `conn` to the notice every commit of unclaimed rows sends (the migration's trigger
+/// on `outbox`); read them with `conn.notifications_stream()`.
+pub async fn listen(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("LISTEN outbox").execute(conn).await.map(drop)
 }
 
 pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64], at: DateTime<Utc>) -> QueryResult<()> {
