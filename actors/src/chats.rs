@@ -4,7 +4,8 @@
 //! chat, so the sends of a chat are written by one writer in the order they arrived. A writer
 //! writes whatever gathered while its previous write was committing, as one transaction — the
 //! chats locked, their members read, every message, each chat's newest-message pointer and one
-//! outbox row per event written by one statement, one `COMMIT` (one WAL flush) for the batch.
+//! outbox row per event written by one statement, one `COMMIT` (one WAL flush) for the batch:
+//! five statements in two round trips (pipelined), however many sends.
 //! There is no timer: a lone send meets no write in flight and goes at once; under load the
 //! next batch gathers while the current one commits.
 //!
@@ -24,13 +25,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use diesel_async::AsyncConnection;
+use diesel_async::SimpleAsyncConnection;
+use futures_util::future::{join, join4};
 use nosebook_events::{Event, wire};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::{MessageRow, OutboxRow};
 use nosebook_schema::queries::{chats, messages, outbox};
 use nosebook_schema::time::Clock;
-use nosebook_schema::{DbError, DbPool, observe};
+use nosebook_schema::{AsyncPgConnection, DbConn, DbError, DbPool, observe};
 use nosebook_telemetry::metrics::{self, Counted};
 use nosebook_telemetry::{hop_span, trace_context};
 use tokio::sync::oneshot;
@@ -217,54 +219,90 @@ async fn write_batch(
     chat_ids.sort_unstable();
     chat_ids.dedup();
     let replied: Vec<MessageId> = sends.iter().filter_map(|s| s.reply_to).collect();
-    let mut conn = db.get().await?;
-    conn.transaction(async |conn| {
-        let locked = chats::lock(conn, &chat_ids).await?;
-        let members = chats::members_of(conn, &locked).await?;
-        let reply_chats: HashMap<MessageId, ChatId> = if replied.is_empty() {
-            HashMap::new()
-        } else {
-            messages::chats_of(conn, &replied).await?.into_iter().collect()
+    let conn = db.get().await?;
+    let written = pipelined(&conn, clock, sends, traces, &chat_ids, &replied).await;
+    if written.is_err() {
+        // End the transaction whatever state it reached; a connection that cannot is not
+        // handed out again.
+        let mut shared: &AsyncPgConnection = &conn;
+        if shared.batch_execute("ROLLBACK").await.is_err() {
+            drop(DbConn::take(conn));
+        }
+    }
+    written
+}
+
+/// The batch's transaction in two round trips. `BEGIN`, the lock, the members and the replied-to
+/// messages go out together, and PostgreSQL runs them in the order sent: the members are read
+/// once the lock is granted, by a statement of its own (so they are as of then, not as of the
+/// statement that waited). Then the write and `COMMIT` go out together (a `COMMIT` after a
+/// failed write ends the transaction as a rollback).
+async fn pipelined(
+    conn: &AsyncPgConnection,
+    clock: Clock,
+    sends: &[&SendMessage],
+    traces: &[Option<String>],
+    chat_ids: &[ChatId],
+    replied: &[MessageId],
+) -> Result<(Vec<Result<MessageRow, SendRefusal>>, Vec<OutboxRow>), DbError> {
+    let (mut begin, mut lock, mut read, mut replies) = (conn, conn, conn, conn);
+    // futures' `join`, which polls in the order given (tokio's rotates), so the statements are
+    // sent in this order; and `join`, not `try_join`: every answer is read before the next
+    // statement goes out.
+    let (begun, locked, members, reply_chats) = join4(
+        begin.batch_execute("BEGIN"),
+        chats::lock(&mut lock, chat_ids),
+        chats::members_of(&mut read, chat_ids),
+        async { if replied.is_empty() { Ok(Vec::new()) } else { messages::chats_of(&mut replies, replied).await } },
+    )
+    .await;
+    begun?;
+    locked?;
+    let members = members?;
+    let reply_chats: HashMap<MessageId, ChatId> = reply_chats?.into_iter().collect();
+
+    let mut outcomes = Vec::with_capacity(sends.len());
+    let mut written = Vec::new();
+    let mut events = Vec::new();
+    for (send, trace) in sends.iter().zip(traces) {
+        let Some(recipients) = members.get(&send.chat).filter(|m| m.contains(&send.author)) else {
+            outcomes.push(Err(SendRefusal::NotMember));
+            continue;
         };
-        let mut outcomes = Vec::with_capacity(sends.len());
-        let mut written = Vec::new();
-        let mut events = Vec::new();
-        for (send, trace) in sends.iter().zip(traces) {
-            let Some(recipients) = members.get(&send.chat).filter(|m| m.contains(&send.author)) else {
-                outcomes.push(Err(SendRefusal::NotMember));
-                continue;
-            };
-            if let Some(reply) = send.reply_to
-                && reply_chats.get(&reply) != Some(&send.chat)
-            {
-                outcomes.push(Err(SendRefusal::BadReply));
-                continue;
-            }
-            // Read after the lock, message by message: arrival order is time order.
-            let message = MessageRow {
-                id: MessageId::new_random(),
-                chat_id: send.chat,
-                author_id: send.author,
-                text: send.text.clone(),
-                reply_to: send.reply_to,
-                created_at: clock.now(),
-            };
-            let event = Event::NewMessage(wire::Message::new(&message, send.author_shown_as.clone()));
-            events.push(outbox::Pending {
-                recipients: recipients.clone(),
-                frame: event.frame(),
-                trace_context: trace.clone(),
-            });
-            written.push(message.clone());
-            outcomes.push(Ok(message));
+        if let Some(reply) = send.reply_to
+            && reply_chats.get(&reply) != Some(&send.chat)
+        {
+            outcomes.push(Err(SendRefusal::BadReply));
+            continue;
         }
-        if written.is_empty() {
-            return Ok((outcomes, Vec::new()));
-        }
-        let ids = messages::write_batch(conn, &written, &events).await?;
-        metrics::written_many("new_message", events.len() as u64);
-        let events = events.into_iter().zip(ids).map(|(event, id)| event.written_as(id)).collect();
-        Ok((outcomes, events))
-    })
-    .await
+        // Read after the lock, message by message: arrival order is time order.
+        let message = MessageRow {
+            id: MessageId::new_random(),
+            chat_id: send.chat,
+            author_id: send.author,
+            text: send.text.clone(),
+            reply_to: send.reply_to,
+            created_at: clock.now(),
+        };
+        let event = Event::NewMessage(wire::Message::new(&message, send.author_shown_as.clone()));
+        events.push(outbox::Pending {
+            recipients: recipients.clone(),
+            frame: event.frame(),
+            trace_context: trace.clone(),
+        });
+        written.push(message.clone());
+        outcomes.push(Ok(message));
+    }
+    let (mut write, mut commit) = (conn, conn);
+    if written.is_empty() {
+        commit.batch_execute("COMMIT").await?;
+        return Ok((outcomes, Vec::new()));
+    }
+    let (ids, committed) =
+        join(messages::write_batch(&mut write, &written, &events), commit.batch_execute("COMMIT")).await;
+    let ids = ids?;
+    committed?;
+    metrics::written_many("new_message", events.len() as u64);
+    let events = events.into_iter().zip(ids).map(|(event, id)| event.written_as(id)).collect();
+    Ok((outcomes, events))
 }

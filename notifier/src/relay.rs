@@ -138,6 +138,8 @@ impl OutboxRelay {
             return;
         };
         actix::spawn(listen(self.db.clone(), self.wake.clone()));
+        let (marks, marked) = mpsc::channel(DIRECT_QUEUE);
+        actix::spawn(mark(self.db.clone(), self.clock, marked));
         // The outbox may hold rows from before this start.
         self.wake();
         loop {
@@ -147,7 +149,7 @@ impl OutboxRelay {
                     while let Ok(more) = direct.try_recv() {
                         rows.extend(more);
                     }
-                    self.publish_direct(rows).await;
+                    self.publish_direct(rows, &marks).await;
                     Ok(())
                 }
                 () = self.wake.notified() => self.drain().await,
@@ -160,21 +162,24 @@ impl OutboxRelay {
         }
     }
 
-    /// Rows a writer committed and claimed: published as they are, then marked. If either step
-    /// fails they stay in the outbox and go out when their claim runs out.
-    async fn publish_direct(&self, rows: Vec<OutboxRow>) {
-        let published = async {
-            tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(&rows))
-                .await
-                .map_err(|_| TransportError::Unavailable("publishing timed out".into()))??;
-            ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(rows.len() as u64);
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let mut conn = self.db.get().await?;
-            outbox::mark_published(&mut conn, &ids, self.clock.now()).await?;
-            Ok::<_, RelayError>(())
-        };
-        if let Err(e) = published.await {
-            tracing::warn!(error = %e, events = rows.len(), "outbox relay: events from memory not confirmed; the outbox has them");
+    /// Rows a writer committed and claimed: published as they are, then marked by the marker
+    /// task, so the next publish does not wait for the mark. If either step fails they stay in
+    /// the outbox and go out again when their claim runs out (the hub drops the duplicate).
+    async fn publish_direct(&self, rows: Vec<OutboxRow>, marks: &mpsc::Sender<Vec<i64>>) {
+        let published = tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(&rows))
+            .await
+            .map_err(|_| TransportError::Unavailable("publishing timed out".into()))
+            .and_then(|published| published);
+        match published {
+            Ok(()) => {
+                ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(rows.len() as u64);
+                if marks.try_send(rows.iter().map(|r| r.id).collect()).is_err() {
+                    tracing::warn!(events = rows.len(), "outbox relay: marks behind; these events may go out twice");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, events = rows.len(), "outbox relay: events from memory not published; the outbox has them")
+            }
         }
     }
 
@@ -204,6 +209,24 @@ impl OutboxRelay {
             Ok::<_, RelayError>(batch.len())
         })
         .await
+    }
+}
+
+/// Marks published what the relay published from memory: whatever gathered while the last mark
+/// was being written, in one statement.
+async fn mark(db: DbPool, clock: Clock, mut published: mpsc::Receiver<Vec<i64>>) {
+    while let Some(mut ids) = published.recv().await {
+        while let Ok(more) = published.try_recv() {
+            ids.extend(more);
+        }
+        let marked = async {
+            let mut conn = db.get().await?;
+            outbox::mark_published(&mut conn, &ids, clock.now()).await?;
+            Ok::<_, DbError>(())
+        };
+        if let Err(e) = marked.await {
+            tracing::warn!(error = %e, events = ids.len(), "outbox relay: not marked published; they go out again when their claim runs out");
+        }
     }
 }
 

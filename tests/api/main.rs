@@ -19,6 +19,7 @@ mod observability;
 mod posts;
 mod realtime;
 mod round_trips;
+mod sends;
 mod service;
 mod sessions;
 mod users;

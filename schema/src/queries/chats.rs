@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::models::ChatRow;
 use crate::paging::{Cursor, Page};
-use crate::queries::{Side, keyset};
+use crate::queries::{Conn, Side, keyset};
 use crate::schema::{chat_members, chats, private_chats};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: ChatId) -> QueryResult<Option<ChatRow>> {
@@ -131,12 +131,12 @@ pub async fn set_last_message(
 /// this lock before they read the members and the time, and membership changes take it too: a
 /// message goes to exactly the members it was sent among, and a chat's `(created_at, seq)`
 /// order is its commit order, across nodes.
-pub async fn lock(conn: &mut AsyncPgConnection, ids: &[ChatId]) -> QueryResult<Vec<ChatId>> {
+pub async fn lock<C: Conn>(conn: &mut C, ids: &[ChatId]) -> QueryResult<Vec<ChatId>> {
     chats::table.filter(chats::id.eq_any(ids)).order(chats::id).select(chats::id).for_no_key_update().load(conn).await
 }
 
 /// Members of several chats, each list in joining order.
-pub async fn members_of(conn: &mut AsyncPgConnection, chats: &[ChatId]) -> QueryResult<HashMap<ChatId, Vec<UserId>>> {
+pub async fn members_of<C: Conn>(conn: &mut C, chats: &[ChatId]) -> QueryResult<HashMap<ChatId, Vec<UserId>>> {
     let rows: Vec<(ChatId, UserId)> = chat_members::table
         .filter(chat_members::chat_id.eq_any(chats))
         .order((chat_members::chat_id, chat_members::joined_at, chat_members::user_id))

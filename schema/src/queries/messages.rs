@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::models::MessageRow;
 use crate::paging::{Cursor, Page};
-use crate::queries::{Side, keyset, outbox};
+use crate::queries::{Conn, Side, keyset, outbox};
 use crate::schema::messages;
 
 pub async fn insert(
@@ -37,8 +37,8 @@ pub async fn insert(
 /// event, claimed by the writer that publishes them from memory ([`outbox::CLAIM`]). Answers
 /// the events' outbox ids, in the order of `events`. Call it with the chats locked
 /// ([`super::chats::lock`]).
-pub async fn write_batch(
-    conn: &mut AsyncPgConnection,
+pub async fn write_batch<C: Conn>(
+    conn: &mut C,
     messages: &[MessageRow],
     events: &[outbox::Pending],
 ) -> QueryResult<Vec<i64>> {
@@ -108,20 +108,8 @@ fn uuid_array_literal(ids: &[UserId]) -> String {
 }
 
 /// Of `ids`, the messages that exist, with their chat: whether a reply quotes its own chat.
-pub async fn chats_of(conn: &mut AsyncPgConnection, ids: &[MessageId]) -> QueryResult<Vec<(MessageId, ChatId)>> {
+pub async fn chats_of<C: Conn>(conn: &mut C, ids: &[MessageId]) -> QueryResult<Vec<(MessageId, ChatId)>> {
     messages::table.filter(messages::id.eq_any(ids)).select((messages::id, messages::chat_id)).load(conn).await
-}
-
-/// Whether `message` is a message of `chat` (a reply must quote its own chat).
-pub async fn is_in_chat(conn: &mut AsyncPgConnection, message: MessageId, chat: ChatId) -> QueryResult<bool> {
-    let found: Option<MessageId> = messages::table
-        .find(message)
-        .filter(messages::chat_id.eq(chat))
-        .select(messages::id)
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(found.is_some())
 }
 
 pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[MessageId]) -> QueryResult<Vec<MessageRow>> {

@@ -14,6 +14,7 @@ use diesel::BoxableExpression;
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
+use diesel_async::AsyncConnectionCore;
 
 use crate::paging::Cursor;
 
@@ -28,6 +29,12 @@ pub enum Side {
 
 /// `(time_col, id_col) <op> (cursor.at, cursor.id)` as one row comparison, which PostgreSQL
 /// answers from a `(time, id)` index directly.
+/// A connection a query can run on: a connection of its own (`&mut AsyncPgConnection`), or a
+/// shared one (`&mut &AsyncPgConnection`) on which several queries are pipelined — sent
+/// together, run by PostgreSQL in the order sent (see the chat writers' batch).
+pub trait Conn: AsyncConnectionCore<Backend = Pg> {}
+impl<C: AsyncConnectionCore<Backend = Pg>> Conn for C {}
+
 pub(crate) fn keyset<QS>(
     time_col: &str,
     id_col: &str,
