@@ -163,8 +163,10 @@ impl OutboxRelay {
     }
 
     /// Rows a writer committed and claimed: published as they are, then marked by the marker
-    /// task, so the next publish does not wait for the mark. If either step fails they stay in
-    /// the outbox and go out again when their claim runs out (the hub drops the duplicate).
+    /// task, so the next publish does not wait for the mark. Rows the transport refused are
+    /// released to the table, where the relay retries them as it retries any other (with the
+    /// broker away, they go out once it is back); rows that could not even be released go out
+    /// when their claim runs out. The hub drops a duplicate.
     async fn publish_direct(&self, rows: Vec<OutboxRow>, marks: &mpsc::Sender<Vec<i64>>) {
         let published = tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(&rows))
             .await
@@ -178,7 +180,17 @@ impl OutboxRelay {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, events = rows.len(), "outbox relay: events from memory not published; the outbox has them")
+                tracing::warn!(error = %e, events = rows.len(), "outbox relay: events from memory not published; the outbox has them");
+                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                let released = async {
+                    let mut conn = self.db.get().await?;
+                    outbox::release(&mut conn, &ids).await?;
+                    Ok::<_, DbError>(())
+                };
+                if let Err(e) = released.await {
+                    tracing::warn!(error = %e, "outbox relay: claim not released; the events go out when it runs out");
+                }
+                self.wake();
             }
         }
     }

@@ -70,6 +70,16 @@ pub async fn listen(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     diesel::sql_query("LISTEN outbox").execute(conn).await.map(drop)
 }
 
+/// Gives up the claim on rows their writer could not publish: relays take them from the table
+/// from now on, as any other unpublished row.
+pub async fn release(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set(outbox::claimed_until.eq(None::<DateTime<Utc>>))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64], at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
         .set(outbox::published_at.eq(at))
