@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::models::ChatRow;
 use crate::paging::{Cursor, Page};
+use crate::queries::prepared::prepared;
 use crate::queries::{Conn, Side, keyset};
 use crate::schema::{chat_members, chats, private_chats};
 
@@ -174,11 +175,12 @@ pub async fn unread_counts(
 /// `user` has read everything in `chat` so far. Writes nothing (and so waits for no WAL flush)
 /// when that was already so.
 pub async fn mark_read(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "UPDATE chat_members SET last_read_seq = newest.seq \
          FROM (SELECT COALESCE(max(seq), 0) AS seq FROM messages WHERE chat_id = $1) newest \
-         WHERE chat_id = $1 AND user_id = $2 AND last_read_seq < newest.seq",
+         WHERE chat_id = $2 AND user_id = $3 AND last_read_seq < newest.seq",
     )
+    .bind::<SqlUuid, _>(chat)
     .bind::<SqlUuid, _>(chat)
     .bind::<SqlUuid, _>(user)
     .execute(conn)

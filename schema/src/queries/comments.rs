@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::ids::{CommentId, PostId, UserId};
 use crate::models::CommentRow;
 use crate::paging::{Cursor, Page};
+use crate::queries::prepared::prepared;
 use crate::queries::{Side, keyset};
 use crate::schema::comments;
 
@@ -158,14 +159,14 @@ pub async fn first_pages(
         return Ok(HashMap::new());
     }
     let ids: Vec<Uuid> = posts.iter().map(|p| p.0).collect();
-    let counts: Vec<PostCount> = diesel::sql_query(
+    let counts: Vec<PostCount> = prepared(
         "SELECT post_id, count(*) AS count FROM comments \
          WHERE post_id = ANY($1) AND removed_at IS NULL GROUP BY post_id",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .load(conn)
     .await?;
-    let rows: Vec<CommentRow> = diesel::sql_query(
+    let rows: Vec<CommentRow> = prepared(
         "SELECT c.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL ( \
              SELECT * FROM comments WHERE post_id = p.id AND removed_at IS NULL \
              ORDER BY created_at, id LIMIT $2) c",

@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::ids::UserId;
+use crate::queries::prepared::prepared;
 
 /// Which likes: of posts or of comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,14 +65,14 @@ pub async fn toggle(
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let (table, key) = (likes.table(), likes.key());
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::text || $3::text, 0))")
+    prepared("SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::text || $3::text, 0))")
         .bind::<Text, _>(table)
         .bind::<SqlUuid, _>(target)
         .bind::<SqlUuid, _>(user.0)
         .execute(conn)
         .await?;
     let deleted: Vec<Touched> =
-        diesel::sql_query(format!("DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq"))
+        prepared(format!("DELETE FROM {table} WHERE {key} = $1 AND user_id = $2 RETURNING seq"))
             .bind::<SqlUuid, _>(target)
             .bind::<SqlUuid, _>(user.0)
             .load(conn)
@@ -79,7 +80,7 @@ pub async fn toggle(
     if !deleted.is_empty() {
         return Ok(false);
     }
-    diesel::sql_query(format!("INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3)"))
+    prepared(format!("INSERT INTO {table} ({key}, user_id, liked_at) VALUES ($1, $2, $3)"))
         .bind::<SqlUuid, _>(target)
         .bind::<SqlUuid, _>(user.0)
         .bind::<Timestamptz, _>(at)
@@ -117,15 +118,15 @@ pub async fn summaries(
         return Ok(HashMap::new());
     }
     let (table, key) = (likes.table(), likes.key());
-    let counts: Vec<CountRow> = diesel::sql_query(format!(
-        "SELECT {key} AS target, count(*) AS count, bool_or(user_id = $2) AS liked \
-         FROM {table} WHERE {key} = ANY($1) GROUP BY {key}"
+    let counts: Vec<CountRow> = prepared(format!(
+        "SELECT {key} AS target, count(*) AS count, bool_or(user_id = $1) AS liked \
+         FROM {table} WHERE {key} = ANY($2) GROUP BY {key}"
     ))
-    .bind::<Array<SqlUuid>, _>(targets)
     .bind::<SqlUuid, _>(viewer.0)
+    .bind::<Array<SqlUuid>, _>(targets)
     .load(conn)
     .await?;
-    let likers: Vec<LikerRow> = diesel::sql_query(format!(
+    let likers: Vec<LikerRow> = prepared(format!(
         "SELECT t.id AS target, l.user_id FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
              SELECT user_id, seq FROM {table} WHERE {key} = t.id ORDER BY seq LIMIT {SHOWN_LIKERS}) l \
          ORDER BY t.id, l.seq"

@@ -7,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::models::MessageRow;
 use crate::paging::{Cursor, Page};
+use crate::queries::prepared::prepared;
 use crate::queries::{Conn, Side, keyset, outbox};
 use crate::schema::messages;
 
@@ -56,7 +57,7 @@ pub async fn write_batch<C: Conn>(
         id: i64,
     }
     // The writes share one statement: data-modifying CTEs all run, referenced or not.
-    let written = diesel::sql_query(format!(
+    let written = prepared(format!(
         "WITH messages_written AS (
             INSERT INTO messages (id, chat_id, author_id, text, reply_to, created_at)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::timestamptz[])

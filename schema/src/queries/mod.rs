@@ -6,6 +6,7 @@ pub mod login_failures;
 pub mod messages;
 pub mod outbox;
 pub mod posts;
+pub mod prepared;
 pub mod presence;
 pub mod sessions;
 pub mod users;
