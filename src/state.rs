@@ -66,4 +66,12 @@ impl AppState {
     pub async fn present_user(&self, row: UserRow) -> Option<wire::User> {
         self.present_users(vec![row]).await.pop()
     }
+
+    /// The caller of the request being served, as others see them: active now — which is what
+    /// asking the presence tracker would answer, without the hop to it.
+    pub fn present_caller(&self, mut row: UserRow) -> wire::User {
+        let now = self.clock.now();
+        row.last_activity_at = row.last_activity_at.max(now);
+        wire::User::new(row, now)
+    }
 }

@@ -165,8 +165,7 @@ pub async fn send(state: &AppState, caller: &Caller, send: Send) -> CoreResult<S
             }
         },
     };
-    let author =
-        state.present_user(caller.user.clone()).await.ok_or_else(|| CoreError::internal("no view of the sender"))?;
+    let author = state.present_caller(caller.user.clone());
     let sent = state
         .chats
         .send(SendMessage {

@@ -42,17 +42,15 @@ pub async fn send_request(
         viewed: false,
         created_at: state.clock.now(),
     };
-    let requester = state.present_user(caller.user.clone()).await;
+    let requester = state.present_caller(caller.user.clone());
     let mut conn = state.db.get().await?;
     let sent = conn
         .transaction(async |conn| {
             let Some(row) = friendship::insert(conn, &row).await? else {
                 return Ok(None);
             };
-            if let Some(requester) = requester {
-                let event = Event::FriendRequest(RequestSent { request: row.clone().into(), requester });
-                event.queue(conn, &[row.responder_id]).await?;
-            }
+            let event = Event::FriendRequest(RequestSent { request: row.clone().into(), requester });
+            event.queue(conn, &[row.responder_id]).await?;
             Ok::<_, DbError>(Some(row))
         })
         .await;
@@ -72,7 +70,7 @@ pub async fn send_request(
 /// Accepts or denies `requester`'s request to the caller. Only an acceptance is announced: a
 /// denial stays quiet, as on any social network.
 pub async fn answer(state: &AppState, caller: &Caller, requester: UserId, accept: bool) -> CoreResult<FriendRequest> {
-    let responder = if accept { state.present_user(caller.user.clone()).await } else { None };
+    let responder = accept.then(|| state.present_caller(caller.user.clone()));
     let mut conn = state.db.get().await?;
     let answered = conn
         .transaction(async |conn| {

@@ -39,7 +39,8 @@ pub async fn toggle(state: &AppState, caller: &Caller, target: Target) -> CoreRe
             let liked = likes::toggle(conn, kind, id, me, now).await?;
             let notify = liked && author != me;
             // The liker is shown only to someone else, so only then is the view built.
-            if notify && let Some(liker) = state.present_user(caller.user.clone()).await {
+            if notify {
+                let liker = state.present_caller(caller.user.clone());
                 let liked = Liked { id, message, liker };
                 let event = match target {
                     Target::Post(_) => Event::PostLiked(liked),
