@@ -37,7 +37,7 @@ pub async fn page(
         return Err(CoreError::invalid(Kind::PostPresenter, "Отсутствует фильтр"));
     }
     let mut conn = state.db.get().await?;
-    let page = posts::page(&mut conn, filter, after, PAGE_SIZE).await?;
+    let page = posts::page(&conn, filter, after, PAGE_SIZE).await?;
     let next = page.next.map(|c| c.to_string());
     let data = Presenter::new(state, caller.user.id).posts(&mut conn, page.rows).await?;
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })

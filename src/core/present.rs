@@ -40,10 +40,18 @@ impl<'a> Presenter<'a> {
 
     pub async fn posts(&self, conn: &mut AsyncPgConnection, rows: Vec<PostRow>) -> Result<Vec<wire::Post>, DbError> {
         let ids: Vec<PostId> = rows.iter().map(|p| p.id).collect();
-        let mut first_pages = comments::first_pages(conn, &ids, COMMENTS_PAGE).await?;
+        // The comments and the posts' likes go out together; the comments' likes need the
+        // comments first.
+        let post_ids = uuids(&ids);
+        let (first_pages, post_likes) = futures_util::future::join(
+            comments::first_pages(conn, &ids, COMMENTS_PAGE),
+            likes::summaries(conn, Likes::Posts, &post_ids, self.viewer),
+        )
+        .await;
+        let mut first_pages = first_pages?;
         let comment_rows: Vec<&CommentRow> = first_pages.values().flat_map(|p| p.rows.iter()).collect();
         let mut refs = Refs {
-            post_likes: likes::summaries(conn, Likes::Posts, &uuids(&ids), self.viewer).await?,
+            post_likes: post_likes?,
             comment_likes: likes::summaries(
                 conn,
                 Likes::Comments,

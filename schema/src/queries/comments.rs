@@ -149,9 +149,10 @@ struct PostCount {
     count: i64,
 }
 
-/// The first page of live comments of each post at once — what `recentComments` holds.
+/// The first page of live comments of each post at once — what `recentComments` holds. Its two
+/// statements are pipelined: one round trip.
 pub async fn first_pages(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     posts: &[PostId],
     limit: usize,
 ) -> QueryResult<HashMap<PostId, Page<CommentRow>>> {
@@ -159,22 +160,25 @@ pub async fn first_pages(
         return Ok(HashMap::new());
     }
     let ids: Vec<Uuid> = posts.iter().map(|p| p.0).collect();
-    let counts: Vec<PostCount> = prepared(
-        "SELECT post_id, count(*) AS count FROM comments \
-         WHERE post_id = ANY($1) AND removed_at IS NULL GROUP BY post_id",
+    let (mut counting, mut reading) = (conn, conn);
+    let (counts, rows) = futures_util::future::join(
+        prepared(
+            "SELECT post_id, count(*) AS count FROM comments \
+             WHERE post_id = ANY($1) AND removed_at IS NULL GROUP BY post_id",
+        )
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .load::<PostCount>(&mut counting),
+        prepared(
+            "SELECT c.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL ( \
+                 SELECT * FROM comments WHERE post_id = p.id AND removed_at IS NULL \
+                 ORDER BY created_at, id LIMIT $2) c",
+        )
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Integer, _>(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+        .load::<CommentRow>(&mut reading),
     )
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .load(conn)
-    .await?;
-    let rows: Vec<CommentRow> = prepared(
-        "SELECT c.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL ( \
-             SELECT * FROM comments WHERE post_id = p.id AND removed_at IS NULL \
-             ORDER BY created_at, id LIMIT $2) c",
-    )
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .bind::<Integer, _>(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-    .load(conn)
-    .await?;
+    .await;
+    let (counts, rows) = (counts?, rows?);
 
     let totals: HashMap<Uuid, i64> = counts.into_iter().map(|c| (c.post_id, c.count)).collect();
     let mut grouped: HashMap<PostId, Vec<CommentRow>> = posts.iter().map(|p| (*p, Vec::new())).collect();

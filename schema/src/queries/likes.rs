@@ -108,8 +108,9 @@ struct LikerRow {
 }
 
 /// Like summaries of many targets at once, as seen by `viewer`. Targets nobody likes are absent.
+/// Its two statements are pipelined: one round trip.
 pub async fn summaries(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     likes: Likes,
     targets: &[Uuid],
     viewer: UserId,
@@ -118,22 +119,25 @@ pub async fn summaries(
         return Ok(HashMap::new());
     }
     let (table, key) = (likes.table(), likes.key());
-    let counts: Vec<CountRow> = prepared(format!(
-        "SELECT {key} AS target, count(*) AS count, bool_or(user_id = $1) AS liked \
-         FROM {table} WHERE {key} = ANY($2) GROUP BY {key}"
-    ))
-    .bind::<SqlUuid, _>(viewer.0)
-    .bind::<Array<SqlUuid>, _>(targets)
-    .load(conn)
-    .await?;
-    let likers: Vec<LikerRow> = prepared(format!(
-        "SELECT t.id AS target, l.user_id FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
-             SELECT user_id, seq FROM {table} WHERE {key} = t.id ORDER BY seq LIMIT {SHOWN_LIKERS}) l \
-         ORDER BY t.id, l.seq"
-    ))
-    .bind::<Array<SqlUuid>, _>(targets)
-    .load(conn)
-    .await?;
+    let (mut counting, mut reading) = (conn, conn);
+    let (counts, likers) = futures_util::future::join(
+        prepared(format!(
+            "SELECT {key} AS target, count(*) AS count, bool_or(user_id = $1) AS liked \
+             FROM {table} WHERE {key} = ANY($2) GROUP BY {key}"
+        ))
+        .bind::<SqlUuid, _>(viewer.0)
+        .bind::<Array<SqlUuid>, _>(targets)
+        .load::<CountRow>(&mut counting),
+        prepared(format!(
+            "SELECT t.id AS target, l.user_id FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
+                 SELECT user_id, seq FROM {table} WHERE {key} = t.id ORDER BY seq LIMIT {SHOWN_LIKERS}) l \
+             ORDER BY t.id, l.seq"
+        ))
+        .bind::<Array<SqlUuid>, _>(targets)
+        .load::<LikerRow>(&mut reading),
+    )
+    .await;
+    let (counts, likers) = (counts?, likers?);
 
     let mut out: HashMap<Uuid, LikeSummary> = counts
         .into_iter()

@@ -86,20 +86,25 @@ fn filtered(filter: PostFilter) -> posts::BoxedQuery<'static, diesel::pg::Pg> {
     query
 }
 
-/// Live posts, newest first.
+/// Live posts, newest first. The count and the page are pipelined: one round trip.
 pub async fn page(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     filter: PostFilter,
     after: Option<Cursor>,
     limit: usize,
 ) -> QueryResult<Page<PostRow>> {
-    let total_count = filtered(filter).select(count_star()).get_result::<i64>(conn).await?;
     let mut query = filtered(filter)
         .order((posts::created_at.desc(), posts::id.desc()))
         .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX));
     if let Some(cursor) = after {
         query = query.filter(keyset("posts.created_at", "posts.id", Side::Below, cursor));
     }
-    let rows = query.select(PostRow::as_select()).load(conn).await?;
+    let (mut counting, mut reading) = (conn, conn);
+    let (total_count, rows) = futures_util::future::join(
+        filtered(filter).select(count_star()).get_result::<i64>(&mut counting),
+        query.select(PostRow::as_select()).load(&mut reading),
+    )
+    .await;
+    let (total_count, rows) = (total_count?, rows?);
     Ok(Page::from_overfetch(rows, limit, total_count, |p| Cursor::new(p.id.0, p.created_at)))
 }
