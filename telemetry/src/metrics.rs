@@ -30,7 +30,7 @@ pub const MAILBOX_DEPTH: &str = "nosebook_actor_mailbox_depth";
 
 /// An event of `kind` was written to the outbox.
 pub fn written(kind: &'static str) {
-    counter!(EVENTS_WRITTEN, "type" => kind).increment(1);
+    written_many(kind, 1);
 }
 
 /// `n` events of `kind` were written to the outbox at once.

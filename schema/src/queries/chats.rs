@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::ids::{ChatId, MessageId, UserId};
+use crate::ids::{ChatId, UserId};
 use crate::models::ChatRow;
 use crate::paging::{Cursor, Page};
 use crate::queries::prepared::prepared;
@@ -112,19 +112,6 @@ pub async fn rename(conn: &mut AsyncPgConnection, chat: ChatId, title: &str) -> 
         .returning(ChatRow::as_returning())
         .get_result(conn)
         .await
-}
-
-pub async fn set_last_message(
-    conn: &mut AsyncPgConnection,
-    chat: ChatId,
-    message: MessageId,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(chats::table.find(chat))
-        .set((chats::last_message_id.eq(message), chats::last_message_at.eq(at)))
-        .execute(conn)
-        .await
-        .map(drop)
 }
 
 /// Locks the rows of `ids` that exist until the transaction ends, in id order (so that two

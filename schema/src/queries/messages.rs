@@ -1,4 +1,3 @@
-use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -10,28 +9,6 @@ use crate::paging::{Cursor, Page};
 use crate::queries::prepared::prepared;
 use crate::queries::{Conn, Side, keyset, outbox};
 use crate::schema::messages;
-
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    chat: ChatId,
-    author: UserId,
-    text: &str,
-    reply_to: Option<MessageId>,
-    at: DateTime<Utc>,
-) -> QueryResult<MessageRow> {
-    diesel::insert_into(messages::table)
-        .values((
-            messages::id.eq(MessageId::new_random()),
-            messages::chat_id.eq(chat),
-            messages::author_id.eq(author),
-            messages::text.eq(text),
-            messages::reply_to.eq(reply_to),
-            messages::created_at.eq(at),
-        ))
-        .returning(MessageRow::as_returning())
-        .get_result(conn)
-        .await
-}
 
 /// Writes a batch of sends in one statement: the messages, in the order given (which is the
 /// order of their `seq`), the newest-message pointer of each chat once, and one outbox row per
