@@ -4,6 +4,7 @@
 
 use moka::sync::Cache;
 use nosebook_schema::ids::{ChatId, UserId};
+use nosebook_schema::queries::chats::ordered as pair;
 
 /// Pairs remembered at most (about 80 bytes each).
 const CAPACITY: u64 = 200_000;
@@ -15,11 +16,6 @@ impl Default for PrivateChats {
     fn default() -> Self {
         Self(Cache::builder().max_capacity(CAPACITY).build())
     }
-}
-
-/// The pair in a fixed order: `a` writing to `b` and `b` to `a` share the entry.
-fn pair(a: UserId, b: UserId) -> (UserId, UserId) {
-    if a.0 <= b.0 { (a, b) } else { (b, a) }
 }
 
 impl PrivateChats {

@@ -18,7 +18,9 @@ pub async fn find(conn: &mut AsyncPgConnection, id: ChatId) -> QueryResult<Optio
     chats::table.find(id).select(ChatRow::as_select()).first(conn).await.optional()
 }
 
-fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
+/// A pair of people in the order the `private_chats` table keys them (lower id first): `a` writing
+/// to `b` and `b` to `a` are the same pair.
+pub fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
