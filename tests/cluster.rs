@@ -54,6 +54,8 @@ async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
         .env("AMQP_URL", amqp)
         .env("NOSEBOOK_AMQP_EXCHANGE", exchange)
         .env("NOSEBOOK_WORKERS", "1")
+        // Some tests register a crowd from this one address.
+        .env("NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR", "off")
         // Shared by every node of a test run, as a volume is in production.
         .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")))
         .stdout(Stdio::null())
@@ -158,6 +160,67 @@ async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
     // The notifier serves sockets only; its API surface is /ws and the probes.
     let status = reqwest::get(format!("{}/whoami", notifier.base)).await.unwrap().status();
     assert_eq!(status, 404);
+    drop((a, b, notifier));
+    support::delete_exchange(exchange);
+}
+
+/// More members than fit the broker's `CC` list: the group's events travel to every node with
+/// the recipients packed in one header. Each member's socket gets each event exactly once and in
+/// order (the group's announcement before its first message), wherever it is: on the node that
+/// wrote the message, on the other `serve` node and on the notifier.
+#[tokio::test]
+async fn a_big_group_s_events_reach_every_member_on_every_node_once() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let amqp = support::amqp_url();
+    let a = start("serve", &db, &amqp, &exchange).await;
+    let b = start("serve", &db, &amqp, &exchange).await;
+    let notifier = start("notifier", &db, &amqp, &exchange).await;
+
+    const MEMBERS: usize = 40;
+    let mut people = Vec::new();
+    for i in 0..MEMBERS {
+        people.push(register(&a.base, &format!("crowd{i}")).await);
+    }
+    let nodes = [&a.base, &b.base, &notifier.base];
+    let mut sockets = Vec::new();
+    for (i, (_, session)) in people.iter().enumerate() {
+        sockets.push(socket(nodes[i % 3], session).await);
+    }
+    let (owner, owner_session) = &people[0];
+    let member_ids: Vec<&str> = people[1..].iter().map(|(id, _)| id.as_str()).collect();
+    let response = reqwest::Client::new()
+        .post(format!("{}/chats/create-group", a.base))
+        .header("X-Auth-Session-Id", owner_session)
+        .json(&json!({"title": "crowd", "memberIds": member_ids}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let chat: Value = response.json().await.unwrap();
+    let chat_id = chat["data"]["id"].as_str().unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/conversations/send-message", a.base))
+        .header("X-Auth-Session-Id", owner_session)
+        .json(&json!({"chatId": chat_id, "text": "hello, crowd"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    for (i, s) in sockets.iter_mut().enumerate() {
+        let created =
+            next_event(s, Duration::from_secs(10)).await.unwrap_or_else(|| panic!("member {i}: no chat_updated"));
+        assert_eq!(created["type"], "chat_updated", "member {i}");
+        assert_eq!(created["payload"]["members"].as_array().unwrap().len(), MEMBERS);
+        let message = next_event(s, Duration::from_secs(10)).await.unwrap_or_else(|| panic!("member {i}: no message"));
+        assert_eq!(message["type"], "new_message", "member {i}");
+        assert_eq!(message["payload"]["text"], "hello, crowd");
+        assert_eq!(message["payload"]["author"]["id"], owner.as_str());
+    }
+    for (i, s) in sockets.iter_mut().enumerate() {
+        assert!(next_event(s, Duration::from_millis(300)).await.is_none(), "member {i} got an event twice");
+    }
     drop((a, b, notifier));
     support::delete_exchange(exchange);
 }

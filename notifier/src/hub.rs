@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::transport::{RouteControl, RouteOp};
+use crate::transport::{RouteControl, RouteOp, TransportError, publish_span};
 use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
+use nosebook_schema::models::OutboxRow;
 use nosebook_telemetry::metrics::{self, Counted};
+use nosebook_telemetry::trace_context;
 
 /// One event as it goes on the wire: the exact text frame, shared by every connection. A
 /// `ByteString` is reference-counted bytes: each socket's copy is a pointer, and the socket writes
@@ -285,11 +287,53 @@ impl Deliver {
 /// with it.
 pub const MAILBOX: &str = "hub";
 
+impl Deliver {
+    /// An outbox row as this node's hub takes it, continuing the row's trace.
+    pub fn of_row(row: &OutboxRow) -> Self {
+        let span = publish_span(row);
+        Self {
+            event_id: row.id,
+            recipients: row.recipients.clone(),
+            frame: row.frame.as_str().into(),
+            trace: trace_context::of(&span),
+        }
+    }
+}
+
+/// Several events in one mailbox hop: a relay's batch handed to its own node's hub.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct DeliverAll(pub Vec<Deliver>);
+
+/// Hands committed outbox rows to `hub` (this node's) in one message, without waiting for it.
+pub fn deliver_rows(hub: &Addr<Hub>, rows: &[OutboxRow]) -> Result<(), TransportError> {
+    if !hub.connected() {
+        return Err(TransportError::Unavailable("this node's hub has stopped".into()));
+    }
+    hub.do_send(Counted::new(DeliverAll(rows.iter().map(Deliver::of_row).collect()), MAILBOX));
+    Ok(())
+}
+
 impl Handler<Counted<Deliver>> for Hub {
     type Result = ();
 
     fn handle(&mut self, msg: Counted<Deliver>, _: &mut Self::Context) {
-        let msg = msg.take();
+        self.deliver(msg.take());
+    }
+}
+
+impl Handler<Counted<DeliverAll>> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Counted<DeliverAll>, _: &mut Self::Context) {
+        for event in msg.take().0 {
+            self.deliver(event);
+        }
+    }
+}
+
+impl Hub {
+    fn deliver(&mut self, msg: Deliver) {
         ::metrics::counter!(metrics::EVENTS_CONSUMED).increment(1);
         let span = nosebook_telemetry::hop_span!(
             msg.trace.as_deref(),
@@ -323,9 +367,7 @@ impl Handler<Counted<Deliver>> for Hub {
         // Counted once per event, not per socket: the metric's lookup was a cost per delivery.
         ::metrics::counter!(metrics::EVENTS_DELIVERED).increment(self.stats.delivered - before);
     }
-}
 
-impl Hub {
     /// Queues `frame` on every socket `user` has on this node.
     fn deliver_to(&mut self, user: UserId, frame: &Frame, traced: bool) {
         let Some(conns) = self.users.get_mut(&user) else {

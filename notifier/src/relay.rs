@@ -20,10 +20,9 @@ use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 use tokio::sync::{Notify, mpsc};
 
-use crate::hub::{self, Deliver, Hub};
-use crate::transport::{Transport, TransportError, publish_span};
-use nosebook_telemetry::metrics::{self, Counted};
-use nosebook_telemetry::trace_context;
+use crate::hub::{self, Hub};
+use crate::transport::{Transport, TransportError};
+use nosebook_telemetry::metrics;
 
 /// Rows per transaction.
 const BATCH: i64 = 500;
@@ -44,23 +43,7 @@ impl Transport for InProcess {
         &'a self,
         batch: &'a [OutboxRow],
     ) -> Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'a>> {
-        Box::pin(async move {
-            for row in batch {
-                let span = publish_span(row);
-                let trace = trace_context::of(&span);
-                let deliver = Deliver {
-                    event_id: row.id,
-                    recipients: row.recipients.clone(),
-                    frame: row.frame.as_str().into(),
-                    trace,
-                };
-                self.0
-                    .send(Counted::new(deliver, hub::MAILBOX))
-                    .await
-                    .map_err(|e| TransportError::Unavailable(e.to_string()))?;
-            }
-            Ok(())
-        })
+        Box::pin(std::future::ready(hub::deliver_rows(&self.0, batch)))
     }
 }
 
