@@ -150,6 +150,7 @@ impl Application {
             relay,
             storage,
             users,
+            walls: Default::default(),
             limits: limits.clone(),
             avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
         });

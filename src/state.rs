@@ -31,6 +31,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Users recently read (names, avatars; activity is overlaid from presence).
     pub users: UserCache,
+    /// Walls' first pages, served while their version is unchanged.
+    pub walls: crate::core::walls::WallCache,
     /// Limits on abuse kept in this node's memory.
     pub limits: actix_web::web::Data<crate::limits::Limits>,
     /// Turns at decoding an uploaded avatar.

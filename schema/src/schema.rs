@@ -138,6 +138,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wall_versions (owner_id) {
+        owner_id -> Uuid,
+        version -> Int8,
+    }
+}
+
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(login_failures -> users (user_id));
 diesel::joinable!(comments -> posts (post_id));
@@ -158,4 +165,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     outbox,
     login_failures,
+    wall_versions,
 );

@@ -16,6 +16,7 @@ pub mod likes;
 pub mod posts;
 pub mod present;
 pub mod users;
+pub mod walls;
 
 pub use error::{CoreError, CoreResult, Kind, Refusal, retry_after_secs};
 

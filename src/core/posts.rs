@@ -36,6 +36,9 @@ pub async fn page(
     if filter.owner.is_none() && filter.author.is_none() {
         return Err(CoreError::invalid(Kind::PostPresenter, "Отсутствует фильтр"));
     }
+    if let (Some(owner), None, None) = (filter.owner, filter.author, after) {
+        return super::walls::first_page(state, caller, owner).await;
+    }
     let mut conn = state.db.get().await?;
     let page = posts::page(&conn, filter, after, PAGE_SIZE).await?;
     let next = page.next.map(|c| c.to_string());

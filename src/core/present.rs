@@ -33,37 +33,80 @@ struct Refs {
     wall_owner: HashMap<PostId, UserId>,
 }
 
+/// What a set of posts shows besides the users it names: each post's first comments and the like
+/// summaries of the posts and of those comments (`liked` as the viewer who read them sees it).
+/// The wall cache (`core::walls`) keeps these per wall.
+#[derive(Debug, Clone, Default)]
+pub struct PostParts {
+    pub first_pages: HashMap<PostId, Page<CommentRow>>,
+    pub post_likes: HashMap<Uuid, LikeSummary>,
+    pub comment_likes: HashMap<Uuid, LikeSummary>,
+}
+
+impl PostParts {
+    /// The ids of the comments shown.
+    pub fn comment_ids(&self) -> Vec<Uuid> {
+        comment_ids(self.first_pages.values().flat_map(|p| p.rows.iter()))
+    }
+
+    /// The same parts as seen by a viewer who likes exactly `posts` and `comments` among them.
+    pub fn liked_by(&mut self, posts: &HashSet<Uuid>, comments: &HashSet<Uuid>) {
+        for (id, summary) in &mut self.post_likes {
+            summary.liked = posts.contains(id);
+        }
+        for (id, summary) in &mut self.comment_likes {
+            summary.liked = comments.contains(id);
+        }
+    }
+}
+
 impl<'a> Presenter<'a> {
     pub fn new(state: &'a AppState, viewer: UserId) -> Self {
         Self { state, viewer }
     }
 
     pub async fn posts(&self, conn: &mut AsyncPgConnection, rows: Vec<PostRow>) -> Result<Vec<wire::Post>, DbError> {
+        let parts = self.post_parts(conn, &rows).await?;
+        self.show_posts(conn, rows, parts).await
+    }
+
+    /// What `rows` show besides their users: first comments and like summaries. Four statements
+    /// in two round trips; the comments' likes need the comments first.
+    pub async fn post_parts(&self, conn: &mut AsyncPgConnection, rows: &[PostRow]) -> Result<PostParts, DbError> {
         let ids: Vec<PostId> = rows.iter().map(|p| p.id).collect();
-        // The comments and the posts' likes go out together; the comments' likes need the
-        // comments first.
         let post_ids = uuids(&ids);
         let (first_pages, post_likes) = futures_util::future::join(
             comments::first_pages(conn, &ids, COMMENTS_PAGE),
             likes::summaries(conn, Likes::Posts, &post_ids, self.viewer),
         )
         .await;
-        let mut first_pages = first_pages?;
-        let comment_rows: Vec<&CommentRow> = first_pages.values().flat_map(|p| p.rows.iter()).collect();
+        let first_pages = first_pages?;
+        let comment_likes = likes::summaries(
+            conn,
+            Likes::Comments,
+            &comment_ids(first_pages.values().flat_map(|p| p.rows.iter())),
+            self.viewer,
+        )
+        .await?;
+        Ok(PostParts { first_pages, post_likes: post_likes?, comment_likes })
+    }
+
+    /// `rows` with their `parts`, and the users they name (from the user cache).
+    pub async fn show_posts(
+        &self,
+        conn: &mut AsyncPgConnection,
+        rows: Vec<PostRow>,
+        parts: PostParts,
+    ) -> Result<Vec<wire::Post>, DbError> {
+        let PostParts { mut first_pages, post_likes, comment_likes } = parts;
+        let mut people: HashSet<UserId> = rows.iter().flat_map(|p| [p.author_id, p.owner_id]).collect();
+        people.extend(first_pages.values().flat_map(|p| p.rows.iter()).map(|c| c.author_id));
         let mut refs = Refs {
-            post_likes: post_likes?,
-            comment_likes: likes::summaries(
-                conn,
-                Likes::Comments,
-                &comment_ids(comment_rows.iter().copied()),
-                self.viewer,
-            )
-            .await?,
+            post_likes,
+            comment_likes,
             wall_owner: rows.iter().map(|p| (p.id, p.owner_id)).collect(),
             ..Refs::default()
         };
-        let mut people: HashSet<UserId> = rows.iter().flat_map(|p| [p.author_id, p.owner_id]).collect();
-        people.extend(comment_rows.iter().map(|c| c.author_id));
         self.load_users(conn, &mut refs, people).await?;
 
         Ok(rows

@@ -40,6 +40,13 @@ pub struct Answer {
 
 impl Answer {
     /// The `type` of the only error of a failed answer.
+    /// How many statements the request sent to PostgreSQL (`X-Db-Statements`, answered in testing).
+    pub fn db_statements(&self) -> u32 {
+        assert!(self.status.is_success(), "{}", self.text);
+        let header = self.headers.get("x-db-statements").expect("X-Db-Statements is answered in testing");
+        header.to_str().unwrap().parse().unwrap()
+    }
+
     pub fn error_type(&self) -> &str {
         assert_eq!(self.body["ok"], false, "expected a failure: {}", self.text);
         assert_eq!(self.body["errors"].as_array().map(Vec::len), Some(1), "{}", self.text);

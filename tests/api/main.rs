@@ -23,4 +23,5 @@ mod sends;
 mod service;
 mod sessions;
 mod users;
+mod walls;
 mod websocket;

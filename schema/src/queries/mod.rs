@@ -10,6 +10,7 @@ pub mod prepared;
 pub mod presence;
 pub mod sessions;
 pub mod users;
+pub mod walls;
 
 use diesel::BoxableExpression;
 use diesel::dsl::sql;

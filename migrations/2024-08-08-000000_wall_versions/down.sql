@@ -1,0 +1,15 @@
+DROP TRIGGER comment_likes_deleted_bump ON comment_likes;
+DROP TRIGGER comment_likes_inserted_bump ON comment_likes;
+DROP TRIGGER post_likes_deleted_bump ON post_likes;
+DROP TRIGGER post_likes_inserted_bump ON post_likes;
+DROP TRIGGER comments_deleted_bump ON comments;
+DROP TRIGGER comments_updated_bump ON comments;
+DROP TRIGGER comments_inserted_bump ON comments;
+DROP TRIGGER posts_deleted_bump ON posts;
+DROP TRIGGER posts_updated_bump ON posts;
+DROP TRIGGER posts_inserted_bump ON posts;
+DROP FUNCTION comment_likes_bump_walls();
+DROP FUNCTION post_likes_bump_walls();
+DROP FUNCTION comments_bump_walls();
+DROP FUNCTION posts_bump_walls();
+DROP TABLE wall_versions;
