@@ -516,6 +516,66 @@ async fn two_people_see_each_other_live() {
     panic!("the online dot never turned on");
 }
 
+/// The author edits a message and then removes it, each from the message's own menu: both
+/// browsers show it at once, the "edited" mark included, without a reload.
+#[tokio::test]
+async fn an_edited_then_removed_message_changes_live_in_both_browsers() {
+    use support::seed::{PASSWORD, TEST_TESTER};
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let (_server, base) = serve(&db).await;
+    let (_driver_a, a) = browser().await;
+    let (_driver_b, b) = browser().await;
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+    log_in(&b, &base, "ass_asser", PASSWORD).await;
+
+    // B writes to A from A's profile; A opens the chat.
+    b.goto(&format!("{base}/app/users/{TEST_TESTER}")).await.unwrap();
+    click(&b, ".actions a.button").await;
+    wait_for_path(&b, "/app/messenger/with/").await;
+    fill(&b, "#send-box textarea", "Helo from B").await;
+    click(&b, "#send-box button").await;
+    wait_visible(&b, "#chat[data-chat-id]").await;
+    let item = attr(&b, "#messages li.mine", "id").await.expect("the message's id");
+    let item = format!("#{item}");
+    click(&a, "nav.menu a[href='/app/messenger']").await;
+    click(&a, "#chat-list li a").await;
+    wait_text(&a, &format!("{item} .text"), |t| t == "Helo from B").await;
+    assert!(a.find_all(Locator::Css(&format!("{item} .message-actions"))).await.unwrap().is_empty(), "not A's");
+    wait_live(&a).await;
+    wait_live(&b).await;
+
+    // Edited in place by B; A sees the new text and the mark.
+    click(&b, &format!("{item} .message-actions summary")).await;
+    fill(&b, &format!("{item} form.edit textarea"), "Hello from B").await;
+    click(&b, &format!("{item} form.edit button")).await;
+    wait_text(&b, &format!("{item} .text"), |t| t == "Hello from B").await;
+    wait_text(&b, &format!("{item} .meta .edited"), |t| t == "edited").await;
+    wait_text(&a, &format!("{item} .text"), |t| t == "Hello from B").await;
+    wait_text(&a, &format!("{item} .meta .edited"), |t| t == "edited").await;
+    wait_text(&a, "#chat-list", |t| t.contains("Hello from B")).await;
+    screenshot(&a, "message-edited").await;
+
+    // Removed by B: gone from both, and from A's chat list (it was the chat's only message).
+    click(&b, &format!("{item} .message-actions summary")).await;
+    click(&b, &format!("{item} form.remove button")).await;
+    for client in [&b, &a] {
+        for _ in 0..100 {
+            if client.find_all(Locator::Css(&item)).await.unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(client.find_all(Locator::Css(&item)).await.unwrap().is_empty(), "{item} is still shown");
+    }
+    wait_text(&a, "#chat-list", |t| !t.contains("Hello from B")).await;
+    a.refresh().await.unwrap();
+    wait_live(&a).await;
+    assert!(a.find_all(Locator::Css(&item)).await.unwrap().is_empty(), "and for good");
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
 /// A group chat from the messenger: created with a friend, renamed, joined by another, written
 /// in, left.
 #[tokio::test]

@@ -283,6 +283,7 @@ async fn pipelined(
             text: send.text.clone(),
             reply_to: send.reply_to,
             created_at: clock.now(),
+            edited_at: None,
         };
         let event = Event::NewMessage(wire::Message::new(&message, send.author_shown_as.clone()));
         events.push(outbox::Pending {

@@ -28,6 +28,17 @@ pub enum Event {
     ChatUpdated(Box<Chat>),
     /// To the connected friends of a user who came online or went offline.
     Presence(PresenceChange),
+    /// To every member of the chat: its author changed the text.
+    MessageUpdated(Message),
+    /// To every member of the chat: its author removed it.
+    MessageRemoved(MessageRemoved),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageRemoved {
+    pub chat_id: Uuid,
+    pub message_id: Uuid,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +83,8 @@ impl Event {
             Self::FriendRequestAccepted(_) => "friend_request_accepted",
             Self::ChatUpdated(_) => "chat_updated",
             Self::Presence(_) => "presence",
+            Self::MessageUpdated(_) => "message_updated",
+            Self::MessageRemoved(_) => "message_removed",
         }
     }
 

@@ -264,6 +264,9 @@ pub struct Message {
     pub reply_to: Option<Uuid>,
     pub chat_id: Uuid,
     pub created_at: WireTime,
+    /// When its author last edited it (Added; absent if never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<WireTime>,
 }
 
 impl Message {
@@ -275,6 +278,7 @@ impl Message {
             reply_to: row.reply_to.map(|r| r.0),
             chat_id: row.chat_id.0,
             created_at: WireTime(row.created_at),
+            edited_at: row.edited_at.map(WireTime),
         }
     }
 }

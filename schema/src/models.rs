@@ -110,6 +110,8 @@ pub struct MessageRow {
     pub text: String,
     pub reply_to: Option<MessageId>,
     pub created_at: DateTime<Utc>,
+    /// When its author last changed the text.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]

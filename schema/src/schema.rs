@@ -115,6 +115,7 @@ diesel::table! {
         created_at -> Timestamptz,
         removed_at -> Nullable<Timestamptz>,
         seq -> Int8,
+        edited_at -> Nullable<Timestamptz>,
     }
 }
 

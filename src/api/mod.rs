@@ -80,5 +80,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/chats").route(web::get().to(chats::list::list)))
         .service(resource("/chats/{id}").route(web::get().to(chats::get::get)))
         .service(resource("/messages").route(web::get().to(chats::messages::list)))
+        .service(resource("/messages/edit").route(web::post().to(chats::edit_message::edit)))
+        .service(resource("/messages/remove").route(web::post().to(chats::remove_message::remove)))
         .service(resource("/ws").route(web::get().to(ws::connect)));
 }

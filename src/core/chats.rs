@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use nosebook_actors::{Caller, SendMessage, SendRefusal};
-use nosebook_events::Event;
 use nosebook_events::wire::{Chat, Message, PageOf};
+use nosebook_events::{Event, MessageRemoved};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::{ChatRow, MessageRow};
 use nosebook_schema::paging::Cursor;
@@ -183,6 +183,63 @@ pub async fn send(state: &AppState, caller: &Caller, send: Send) -> CoreResult<S
         Err(SendRefusal::NotMember) => Err(not_a_member()),
         Err(SendRefusal::BadReply) => Err(CoreError::invalid(KIND, "replyTo is not a message of this chat")),
     }
+}
+
+fn no_such_message() -> CoreError {
+    CoreError::not_found(KIND, "No such message")
+}
+
+/// The caller's own live message `id`, and the members of its chat, with the chat locked: edits
+/// and removals are ordered with the chat's sends and membership changes. Unknown or removed:
+/// 404; someone else's, or its author no longer a member: 403.
+async fn own_message(conn: &mut AsyncPgConnection, id: MessageId, me: UserId) -> CoreResult<(MessageRow, Vec<UserId>)> {
+    // A message never changes chat or author: both may be checked before the lock.
+    let message = messages::find_live(conn, id).await?.ok_or_else(no_such_message)?;
+    if message.author_id != me {
+        return Err(CoreError::forbidden(KIND, "Only its author may change a message"));
+    }
+    chats::lock(conn, &[message.chat_id]).await?;
+    let members = chats::members_of(conn, &[message.chat_id]).await?.remove(&message.chat_id).unwrap_or_default();
+    if !members.contains(&me) {
+        return Err(not_a_member());
+    }
+    Ok((message, members))
+}
+
+/// The author changes the text of their message; every member gets `message_updated`.
+pub async fn edit_message(state: &AppState, caller: &Caller, id: MessageId, text: &Text) -> CoreResult<Message> {
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    let edited = conn
+        .transaction(async |conn| {
+            let (_, members) = own_message(conn, id, caller.user.id).await?;
+            let row = messages::edit(conn, id, text.as_str(), now).await?.ok_or_else(no_such_message)?;
+            let shown = Message::new(&row, state.present_caller(caller.user.clone()));
+            Event::MessageUpdated(shown.clone()).queue(conn, &members).await?;
+            Ok::<_, CoreError>(shown)
+        })
+        .await?;
+    state.events_committed();
+    Ok(edited)
+}
+
+/// The author removes their message; every member gets `message_removed`, and the chat list shows
+/// the newest message left.
+pub async fn remove_message(state: &AppState, caller: &Caller, id: MessageId) -> CoreResult<()> {
+    let now = state.clock.now();
+    let mut conn = state.db.get().await?;
+    conn.transaction(async |conn| {
+        let (message, members) = own_message(conn, id, caller.user.id).await?;
+        if !messages::remove(conn, &message, now).await? {
+            return Err(no_such_message());
+        }
+        let removed = MessageRemoved { chat_id: message.chat_id.0, message_id: id.0 };
+        Event::MessageRemoved(removed).queue(conn, &members).await?;
+        Ok(())
+    })
+    .await?;
+    state.events_committed();
+    Ok(())
 }
 
 /// For each of `ids` with any, how many messages from others the caller has not read.

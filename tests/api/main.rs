@@ -15,6 +15,7 @@ mod helpers;
 mod janitor;
 mod likes;
 mod limits;
+mod message_edits;
 mod observability;
 mod posts;
 mod realtime;

@@ -109,6 +109,8 @@ async fn openapi_describes_every_route() {
         "GET /chats",
         "GET /chats/{id}",
         "GET /messages",
+        "POST /messages/edit",
+        "POST /messages/remove",
         "GET /ws",
     ]
     .into_iter()

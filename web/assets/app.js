@@ -71,11 +71,19 @@
     time.dateTime = m.createdAt || "";
     time.textContent = formatTime(m.createdAt);
     meta.append(name, " ", time);
+    if (m.editedAt) meta.append(" ", editedMark());
     var text = document.createElement("p");
     text.className = "text";
     text.textContent = m.text || "";
     li.append(meta, text);
     return li;
+  }
+
+  function editedMark() {
+    var mark = document.createElement("span");
+    mark.className = "edited";
+    mark.textContent = body.dataset.edited || "edited";
+    return mark;
   }
 
   function toast(text) {
@@ -128,6 +136,24 @@
       trigger("chats-changed");
     },
     chat_updated: function () { trigger("chats-changed"); },
+    // An author changed or took back a message: wherever it is shown, and in the chat list.
+    message_updated: function (p) {
+      var item = document.getElementById("msg-" + p.id);
+      if (item) {
+        var text = item.querySelector(".text");
+        if (text) text.textContent = p.text || "";
+        var box = item.querySelector("form.edit textarea");
+        if (box) box.value = p.text || "";
+        var meta = item.querySelector(".meta");
+        if (meta && !meta.querySelector(".edited")) meta.append(" ", editedMark());
+      }
+      trigger("chats-changed");
+    },
+    message_removed: function (p) {
+      var item = document.getElementById("msg-" + p.messageId);
+      if (item) item.remove();
+      trigger("chats-changed");
+    },
     post_liked: function (p) {
       toast("♥ " + fullName(p.liker) + ": " + (p.message || "").slice(0, 80));
       document.querySelectorAll('[data-likes="' + CSS.escape(p.id) + '"]').forEach(function (c) {

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -94,6 +95,57 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[MessageId]) -> Query
     messages::table.filter(messages::id.eq_any(ids)).select(MessageRow::as_select()).load(conn).await
 }
 
+/// The message `id` unless it was removed: what an edit or a removal first checks.
+pub async fn find_live(conn: &mut AsyncPgConnection, id: MessageId) -> QueryResult<Option<MessageRow>> {
+    messages::table
+        .find(id)
+        .filter(messages::removed_at.is_null())
+        .select(MessageRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Sets the text of a live message (and when it was edited); answers the message as it now is,
+/// `None` if it was removed meanwhile. Call it with the chat locked ([`super::chats::lock`]).
+pub async fn edit(
+    conn: &mut AsyncPgConnection,
+    id: MessageId,
+    text: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<MessageRow>> {
+    diesel::update(messages::table.find(id).filter(messages::removed_at.is_null()))
+        .set((messages::text.eq(text), messages::edited_at.eq(Some(at))))
+        .returning(MessageRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Removes a live message; `false` if it was not live. A chat whose newest message it was points
+/// at its newest live one instead (none: no last message). Call it with the chat locked.
+pub async fn remove(conn: &mut AsyncPgConnection, message: &MessageRow, at: DateTime<Utc>) -> QueryResult<bool> {
+    let removed = diesel::update(messages::table.find(message.id).filter(messages::removed_at.is_null()))
+        .set(messages::removed_at.eq(Some(at)))
+        .execute(conn)
+        .await?;
+    if removed == 0 {
+        return Ok(false);
+    }
+    prepared(
+        "UPDATE chats SET (last_message_id, last_message_at) = ( \
+             SELECT id, created_at FROM messages WHERE chat_id = $1 AND removed_at IS NULL \
+             ORDER BY seq DESC LIMIT 1) \
+         WHERE id = $2 AND last_message_id = $3",
+    )
+    .bind::<SqlUuid, _>(message.chat_id)
+    .bind::<SqlUuid, _>(message.chat_id)
+    .bind::<SqlUuid, _>(message.id)
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
 /// Where a page of messages starts. Messages are listed newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Position {
@@ -115,7 +167,8 @@ pub async fn page(
     position: Position,
     limit: usize,
 ) -> QueryResult<Page<MessageRow>> {
-    let of_chat = || messages::table.filter(messages::chat_id.eq(chat)).into_boxed();
+    let of_chat =
+        || messages::table.filter(messages::chat_id.eq(chat)).filter(messages::removed_at.is_null()).into_boxed();
     let total_count = of_chat().select(count_star()).get_result::<i64>(conn).await?;
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     match position {

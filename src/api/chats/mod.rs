@@ -2,9 +2,11 @@
 
 pub mod add_members;
 pub mod create_group;
+pub mod edit_message;
 pub mod get;
 pub mod leave;
 pub mod list;
 pub mod messages;
+pub mod remove_message;
 pub mod rename;
 pub mod send;

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use nosebook_schema::ids::{ChatId, UserId, parse_go_uuid};
+use nosebook_schema::ids::{ChatId, MessageId, UserId, parse_go_uuid};
 use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::queries::messages::Position;
 use serde::Deserialize;
@@ -72,12 +72,36 @@ fn chat_list(viewer: &Viewer, list: &ChatList, open: Option<uuid::Uuid>) -> Mark
     }
 }
 
-/// One message, as the live script also builds it (`web/assets/app.js`, `messageItem`).
-fn message_item(me: UserId, message: &Message) -> Markup {
+/// One message, as the live script also builds it (`web/assets/app.js`, `messageItem`); the
+/// caller's own have "edit" (the text, saved in place) and "remove".
+fn message_item(viewer: &Viewer, me: UserId, message: &Message) -> Markup {
+    let t = viewer.t();
+    let mine = message.author.id == me.0;
     html! {
-        li.message.mine[message.author.id == me.0] #{"msg-" (message.id)} {
-            div.meta { (name_link(&message.author)) " " (when(&message.created_at)) }
+        li.message.mine[mine] #{"msg-" (message.id)} {
+            div.meta {
+                (name_link(&message.author)) " " (when(&message.created_at))
+                @if message.edited_at.is_some() { " " span.edited { (t.edited) } }
+            }
             p.text { (message.text) }
+            @if mine {
+                @let base = format!("{PREFIX}/messenger/{}/messages/{}", message.chat_id, message.id);
+                @let target = format!("#msg-{}", message.id);
+                details.message-actions {
+                    summary { (t.edit) }
+                    form.edit method="post" action={(base) "/edit"} hx-post={(base) "/edit"} hx-target=(target)
+                        hx-swap="outerHTML" {
+                        input type="hidden" name=(CSRF) value=(viewer.csrf());
+                        textarea name="text" rows="2" required aria-label=(t.edit) { (message.text) }
+                        button.primary type="submit" { (t.save) }
+                    }
+                    form.remove method="post" action={(base) "/remove"} hx-post={(base) "/remove"} hx-target=(target)
+                        hx-swap="delete" {
+                        input type="hidden" name=(CSRF) value=(viewer.csrf());
+                        button type="submit" { (t.remove) }
+                    }
+                }
+            }
         }
     }
 }
@@ -124,7 +148,7 @@ fn history_block(viewer: &Viewer, me: UserId, chat: uuid::Uuid, history: &Histor
             hx-swap="outerHTML" {
             (earlier_link(viewer, chat, history.earlier.as_deref(), false))
             ol.messages #messages {
-                @for message in &history.messages { (message_item(me, message)) }
+                @for message in &history.messages { (message_item(viewer, me, message)) }
             }
         }
     }
@@ -340,7 +364,7 @@ pub async fn earlier(
         Ok(html_response(
             StatusCode::OK,
             html! {
-                @for message in &history.messages { (message_item(caller.user.id, message)) }
+                @for message in &history.messages { (message_item(&viewer, caller.user.id, message)) }
                 (earlier_link(&viewer, id.0, history.earlier.as_deref(), true))
             },
         ))
@@ -430,6 +454,40 @@ pub async fn send_to_user(
         let other = parse_id(&id, UserId)?;
         let chat = send_message(&req, &viewer, &state, &form, To::Person(other)).await?;
         Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.0)))
+    })
+    .await
+}
+
+/// The author's edit or removal of one of their messages, from the message's own menu: htmx gets
+/// the message as it now is (nothing, removed), a plain form goes back to the chat.
+pub async fn message_action(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    form: Form<TextForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        check_csrf(&req, &caller, Some(&form.csrf))?;
+        let (chat, message, action) = path.into_inner();
+        let (chat, message) = (parse_id(&chat, ChatId)?, parse_id(&message, MessageId)?);
+        let shown = match action.as_str() {
+            "edit" => {
+                let text = core::text(&form.text, "text")?;
+                Some(chats::edit_message(&state, &caller, message, &text).await?)
+            }
+            "remove" => {
+                chats::remove_message(&state, &caller, message).await?;
+                None
+            }
+            _ => return Err(PageError::NotFound),
+        };
+        if !is_htmx(&req) {
+            return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.0)));
+        }
+        let markup = html! { @if let Some(shown) = &shown { (message_item(&viewer, caller.user.id, shown)) } };
+        Ok(with_trigger(html_response(StatusCode::OK, markup), "chats-changed"))
     })
     .await
 }
