@@ -9,7 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
-use nosebook_actors::presence::Announcer;
+use nosebook_actors::presence::{Announcer, SeenBoard};
 use nosebook_actors::threads::Arbiters;
 use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
@@ -53,9 +53,11 @@ fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &A
 }
 
 /// The presence tracker, announcing transitions to friends through the outbox.
-fn start_presence(db: &DbPool, clock: Clock, wake: Option<Arc<Notify>>) -> Addr<PresenceTracker> {
+fn start_presence(db: &DbPool, clock: Clock, wake: Option<Arc<Notify>>) -> (Addr<PresenceTracker>, SeenBoard) {
     let announcer = Announcer { db: db.clone(), wake };
-    PresenceTracker::announcing(clock, announcer).start()
+    let tracker = PresenceTracker::announcing(clock, announcer);
+    let board = tracker.board();
+    (tracker.start(), board)
 }
 
 /// How many times start-up tries to reach the database, a second apart.
@@ -118,7 +120,7 @@ impl Application {
         let storage = Storage::open(&settings.storage, &served_at(&listener)?)?;
         let clock = settings.clock();
         let wake = Arc::new(Notify::new());
-        let presence = start_presence(&db, clock, Some(wake.clone()));
+        let (presence, seen) = start_presence(&db, clock, Some(wake.clone()));
         // Session and chat actors over one thread per core, not all on this one.
         let threads = Arbiters::per_core();
         let users = UserCache::default();
@@ -143,6 +145,7 @@ impl Application {
             clock,
             sessions,
             presence,
+            seen,
             passwords: Passwords::new()?,
             chats,
             private_chats: Default::default(),
@@ -174,7 +177,7 @@ impl Application {
         let db = connect(settings).await?;
         let clock = settings.clock();
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
-        let presence = start_presence(&db, clock, None);
+        let (presence, _) = start_presence(&db, clock, None);
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
         let sessions = SessionDirectory::new(db, clock, presence.clone()).start();
         let hub = web::Data::new(start_hub(settings, &presence, &sessions));

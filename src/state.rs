@@ -1,12 +1,13 @@
 //! What every handler shares: the pool, the clock, the actors and the password service.
 
 use actix::Addr;
-use nosebook_actors::presence::LastSeen;
+use nosebook_actors::presence::SeenBoard;
 use nosebook_actors::private_chats::PrivateChats;
 use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::DbPool;
+use nosebook_schema::ids::UserId;
 use nosebook_schema::models::UserRow;
 use nosebook_schema::time::Clock;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub clock: Clock,
     pub sessions: Addr<SessionDirectory>,
     pub presence: Addr<PresenceTracker>,
+    /// The presence tracker's last activity per user, read without asking it.
+    pub seen: SeenBoard,
     pub passwords: Passwords,
     pub chats: ChatWriters,
     /// Each pair's private chat, once it exists.
@@ -47,26 +50,20 @@ impl AppState {
 
     /// Public user objects, with the freshest activity this node knows: the database is written
     /// at most every few seconds per session, the presence tracker has the exact value.
-    pub async fn present_users(&self, mut rows: Vec<UserRow>) -> Vec<wire::User> {
-        let ids = rows.iter().map(|r| r.id).collect();
-        match self.presence.send(LastSeen(ids)).await {
-            Ok(seen) => {
-                for row in &mut rows {
-                    if let Some(at) = seen.get(&row.id) {
-                        row.last_activity_at = row.last_activity_at.max(*at);
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "presence tracker unreachable; showing stored activity")
+    pub fn present_users(&self, mut rows: Vec<UserRow>) -> Vec<wire::User> {
+        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+        let seen = self.seen.last_seen(&ids);
+        for row in &mut rows {
+            if let Some(at) = seen.get(&row.id) {
+                row.last_activity_at = row.last_activity_at.max(*at);
             }
         }
         let now = self.clock.now();
         rows.into_iter().map(|row| wire::User::new(row, now)).collect()
     }
 
-    pub async fn present_user(&self, row: UserRow) -> Option<wire::User> {
-        self.present_users(vec![row]).await.pop()
+    pub fn present_user(&self, row: UserRow) -> Option<wire::User> {
+        self.present_users(vec![row]).pop()
     }
 
     /// The caller of the request being served, as others see them: active now — which is what

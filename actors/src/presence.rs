@@ -13,7 +13,7 @@
 //!   user's friends in the same transaction; routing delivers it to those who are connected.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockWriteGuard};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -106,9 +106,28 @@ impl Announcer {
     }
 }
 
+/// The tracker's last activity per user, readable without a trip through its mailbox: every
+/// page that shows people overlays their activity from here, and a hop to one actor per page
+/// was a queue on one thread for every request of the node. Only the tracker writes it.
+#[derive(Clone, Default)]
+pub struct SeenBoard(Arc<RwLock<HashMap<UserId, DateTime<Utc>>>>);
+
+impl SeenBoard {
+    /// The last activity this node has seen for each of `users`, where it has seen any.
+    pub fn last_seen(&self, users: &[UserId]) -> HashMap<UserId, DateTime<Utc>> {
+        let seen = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        users.iter().filter_map(|id| seen.get(id).map(|at| (*id, *at))).collect()
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<UserId, DateTime<Utc>>> {
+        // A panic under the lock leaves a map of plain values: still good to read and write.
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 pub struct PresenceTracker {
     clock: Clock,
-    last_seen: HashMap<UserId, DateTime<Utc>>,
+    last_seen: SeenBoard,
     /// Users with at least one socket on this node.
     connected: HashSet<UserId>,
     announcer: Option<Announcer>,
@@ -117,7 +136,7 @@ pub struct PresenceTracker {
 impl PresenceTracker {
     /// A tracker that only keeps the local view (no announcements).
     pub fn new(clock: Clock) -> Self {
-        Self { clock, last_seen: HashMap::new(), connected: HashSet::new(), announcer: None }
+        Self { clock, last_seen: SeenBoard::default(), connected: HashSet::new(), announcer: None }
     }
 
     /// A tracker that also announces transitions to friends.
@@ -125,12 +144,21 @@ impl PresenceTracker {
         Self { announcer: Some(announcer), ..Self::new(clock) }
     }
 
+    /// What pages read instead of asking the tracker.
+    pub fn board(&self) -> SeenBoard {
+        self.last_seen.clone()
+    }
+
     fn seen(&mut self, user: UserId, at: DateTime<Utc>, ctx: &mut Context<Self>) {
-        let fresh = !self.last_seen.contains_key(&user);
-        let seen = self.last_seen.entry(user).or_insert(at);
-        *seen = (*seen).max(at);
+        let (fresh, seen) = {
+            let mut board = self.last_seen.write();
+            let fresh = !board.contains_key(&user);
+            let seen = board.entry(user).or_insert(at);
+            *seen = (*seen).max(at);
+            (fresh, *seen)
+        };
         if let (true, Some(announcer)) = (fresh, &self.announcer) {
-            let work = announcer.clone().online(user, *seen);
+            let work = announcer.clone().online(user, seen);
             ctx.spawn(fut::wrap_future(async move {
                 if let Err(e) = work.await {
                     tracing::warn!(error = %e, "presence: announcing online failed");
@@ -142,7 +170,7 @@ impl PresenceTracker {
     fn sweep(&mut self, ctx: &mut Context<Self>) {
         let now = self.clock.now();
         let connected = &self.connected;
-        self.last_seen.retain(|user, at| connected.contains(user) || is_online(*at, now));
+        self.last_seen.write().retain(|user, at| connected.contains(user) || is_online(*at, now));
         if let Some(announcer) = &self.announcer {
             let work = announcer.clone().sweep_offline(now - ONLINE_WINDOW);
             ctx.spawn(fut::wrap_future(async move {
@@ -156,9 +184,11 @@ impl PresenceTracker {
     fn refresh_connected(&mut self, ctx: &mut Context<Self>) {
         let now = self.clock.now();
         let users: Vec<UserId> = self.connected.iter().copied().collect();
+        let mut board = self.last_seen.write();
         for user in &users {
-            self.last_seen.insert(*user, now);
+            board.insert(*user, now);
         }
+        drop(board);
         if let (false, Some(announcer)) = (users.is_empty(), &self.announcer) {
             let work = announcer.clone().refresh(users, now);
             ctx.spawn(fut::wrap_future(async move {
@@ -211,19 +241,6 @@ impl Handler<SocketsChanged> for PresenceTracker {
     }
 }
 
-/// The last activity this node has seen for each of these users, where it has seen any.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "HashMap<UserId, DateTime<Utc>>")]
-pub struct LastSeen(pub Vec<UserId>);
-
-impl Handler<LastSeen> for PresenceTracker {
-    type Result = MessageResult<LastSeen>;
-
-    fn handle(&mut self, msg: LastSeen, _: &mut Self::Context) -> Self::Result {
-        MessageResult(msg.0.into_iter().filter_map(|id| self.last_seen.get(&id).map(|at| (id, *at))).collect())
-    }
-}
-
 /// How many users were active on this node within the online window, or have a socket here.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "usize")]
@@ -234,7 +251,8 @@ impl Handler<OnlineCount> for PresenceTracker {
 
     fn handle(&mut self, _: OnlineCount, _: &mut Self::Context) -> usize {
         let now = self.clock.now();
-        self.last_seen.iter().filter(|(user, at)| self.connected.contains(*user) || is_online(**at, now)).count()
+        let board = self.last_seen.0.read().unwrap_or_else(PoisonError::into_inner);
+        board.iter().filter(|(user, at)| self.connected.contains(*user) || is_online(**at, now)).count()
     }
 }
 
@@ -248,17 +266,20 @@ mod tests {
     async fn keeps_the_latest_activity_and_counts_online_users() {
         let clock = Clock::testing();
         let now = clock.now();
-        let tracker = PresenceTracker::new(clock).start();
+        let tracker = PresenceTracker::new(clock);
+        let board = tracker.board();
+        let tracker = tracker.start();
         let (a, b, c) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
         tracker.do_send(Counted::new(Activity { user: a, at: now }, MAILBOX));
         tracker.do_send(Counted::new(Activity { user: a, at: now - Span::seconds(30) }, MAILBOX));
         tracker.do_send(Counted::new(Activity { user: b, at: now - Span::minutes(6) }, MAILBOX));
 
-        let seen = tracker.send(LastSeen(vec![a, b, c])).await.unwrap();
+        // Answered after the three reports: they are on the board.
+        assert_eq!(tracker.send(OnlineCount).await.unwrap(), 1, "b went quiet six minutes ago");
+        let seen = board.last_seen(&[a, b, c]);
         assert_eq!(seen.get(&a), Some(&now), "an older report must not win");
         assert!(seen.contains_key(&b));
         assert!(!seen.contains_key(&c));
-        assert_eq!(tracker.send(OnlineCount).await.unwrap(), 1, "b went quiet six minutes ago");
     }
 
     #[actix_rt::test]

@@ -118,7 +118,7 @@ pub async fn list(
     let ids: Vec<UserId> = page.rows.iter().map(|e| UserId(e.other_id)).collect();
     let rows = state.users.find_many(&mut conn, &ids).await?;
     drop(conn);
-    let mut people: HashMap<_, _> = state.present_users(rows).await.into_iter().map(|u| (u.id, u)).collect();
+    let mut people: HashMap<_, _> = state.present_users(rows).into_iter().map(|u| (u.id, u)).collect();
     let data = page
         .rows
         .iter()

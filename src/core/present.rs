@@ -145,7 +145,7 @@ impl<'a> Presenter<'a> {
         }
         let ids: Vec<UserId> = people.into_iter().collect();
         let rows = self.state.users.find_many(conn, &ids).await?;
-        refs.users = self.state.present_users(rows).await.into_iter().map(|u| (UserId(u.id), u)).collect();
+        refs.users = self.state.present_users(rows).into_iter().map(|u| (UserId(u.id), u)).collect();
         Ok(())
     }
 

@@ -32,7 +32,7 @@ pub async fn get(state: &AppState, id: UserId) -> CoreResult<Option<User>> {
         }
     };
     Ok(match row {
-        Some(row) => state.present_user(row).await,
+        Some(row) => state.present_user(row),
         None => None,
     })
 }
@@ -53,7 +53,7 @@ pub async fn search(state: &AppState, text: &str, after: Option<Cursor>) -> Core
         users::search(&mut conn, text, after, SEARCH_PAGE).await?
     };
     let next = page.next.map(|c| c.to_string());
-    let data = state.present_users(page.rows).await;
+    let data = state.present_users(page.rows);
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })
 }
 
