@@ -124,10 +124,11 @@ impl Application {
         // Session and chat actors over one thread per core, not all on this one.
         let threads = Arbiters::per_core();
         let users = UserCache::default();
-        let sessions = SessionDirectory::new(db.clone(), clock, presence.clone())
+        let directory = SessionDirectory::new(db.clone(), clock, presence.clone())
             .spread_over(threads.clone())
-            .with_user_cache(users.clone())
-            .start();
+            .with_user_cache(users.clone());
+        let session_board = web::Data::new(directory.board());
+        let sessions = directory.start();
         let hub = start_hub(settings, &presence, &sessions);
         let transport: Arc<dyn Transport> = match &settings.amqp {
             Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
@@ -161,6 +162,7 @@ impl Application {
             cfg.app_data(state.clone())
                 .app_data(hub_data.clone())
                 .app_data(sessions_data.clone())
+                .app_data(session_board.clone())
                 .app_data(scrape.clone())
                 .app_data(limits.clone());
             api::routes(cfg);
@@ -179,12 +181,18 @@ impl Application {
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
         let (presence, _) = start_presence(&db, clock, None);
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
-        let sessions = SessionDirectory::new(db, clock, presence.clone()).start();
+        let directory = SessionDirectory::new(db, clock, presence.clone());
+        let session_board = web::Data::new(directory.board());
+        let sessions = directory.start();
         let hub = web::Data::new(start_hub(settings, &presence, &sessions));
         let sessions = web::Data::new(sessions);
         let limits = web::Data::new(Limits::new(&settings.limits));
         Self::serve(settings, "nosebook notifier", bind(settings, None)?, hub.get_ref().clone(), move |cfg| {
-            cfg.app_data(hub.clone()).app_data(sessions.clone()).app_data(scrape.clone()).app_data(limits.clone());
+            cfg.app_data(hub.clone())
+                .app_data(sessions.clone())
+                .app_data(session_board.clone())
+                .app_data(scrape.clone())
+                .app_data(limits.clone());
             api::notifier_routes(cfg);
         })
     }

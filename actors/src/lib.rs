@@ -15,4 +15,4 @@ pub mod user_cache;
 
 pub use chats::{ChatWriters, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;
-pub use sessions::{Authenticate, Caller, EndSession, SessionDirectory, UserChanged};
+pub use sessions::{Authenticate, Caller, EndSession, SessionBoard, SessionDirectory, UserChanged};

@@ -17,6 +17,7 @@
 //! request that loaded the session just before it was deleted cannot bring it back.
 
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -59,6 +60,43 @@ pub const MAILBOX: &str = "sessions";
 #[rtype(result = "Result<Option<Caller>, DbError>")]
 pub struct Authenticate(pub SessionId);
 
+/// The live session actors of this node by session id, readable without a trip through the
+/// directory's mailbox: a request whose session has an actor here asks that actor directly
+/// ([`authenticate`]), so the directory — one actor on one thread — sees only the loads. Only
+/// the directory writes it.
+#[derive(Clone, Default)]
+pub struct SessionBoard(Arc<RwLock<HashMap<SessionId, Addr<SessionActor>>>>);
+
+impl SessionBoard {
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<SessionId, Addr<SessionActor>>> {
+        // A panic under the lock leaves a map of plain values: still good to use.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<SessionId, Addr<SessionActor>>> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, id: &SessionId) -> Option<Addr<SessionActor>> {
+        self.read().get(id).filter(|a| a.connected()).cloned()
+    }
+}
+
+/// Who holds session `id`: its actor on this node answers directly when there is one; otherwise,
+/// or when that actor has just stopped, the directory does (and loads the session).
+pub async fn authenticate(
+    board: &SessionBoard,
+    directory: &Addr<SessionDirectory>,
+    id: SessionId,
+) -> Result<Result<Option<Caller>, DbError>, MailboxError> {
+    if let Some(actor) = board.get(&id)
+        && let Ok(answer) = actor.send(Touch).await
+    {
+        return Ok(answer);
+    }
+    directory.send(Counted::new(Authenticate(id), MAILBOX)).await
+}
+
 /// The session was logged out: forget it everywhere on this node, now.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
@@ -68,7 +106,7 @@ pub struct SessionDirectory {
     db: DbPool,
     clock: Clock,
     presence: Addr<PresenceTracker>,
-    sessions: HashMap<SessionId, Addr<SessionActor>>,
+    sessions: SessionBoard,
     /// The sessions of each user with an actor here (some may have stopped since).
     by_user: HashMap<UserId, HashSet<SessionId>>,
     ended: HashMap<SessionId, Instant>,
@@ -85,7 +123,7 @@ impl SessionDirectory {
             db,
             clock,
             presence,
-            sessions: HashMap::new(),
+            sessions: SessionBoard::default(),
             by_user: HashMap::new(),
             ended: HashMap::new(),
             threads: None,
@@ -100,6 +138,11 @@ impl SessionDirectory {
         self
     }
 
+    /// What requests read to find a session's actor without asking the directory.
+    pub fn board(&self) -> SessionBoard {
+        self.sessions.clone()
+    }
+
     /// Starts session actors over these arbiters instead of the directory's thread.
     pub fn spread_over(mut self, threads: Arbiters) -> Self {
         self.threads = Some(threads);
@@ -112,8 +155,8 @@ impl SessionDirectory {
         if self.ended.contains_key(&session.session_id) {
             return None;
         }
-        if let Some(addr) = self.sessions.get(&session.session_id).filter(|a| a.connected()) {
-            return Some(addr.clone());
+        if let Some(addr) = self.sessions.get(&session.session_id) {
+            return Some(addr);
         }
         let user_id = user.id;
         let actor = SessionActor {
@@ -132,7 +175,7 @@ impl SessionDirectory {
         self.by_user.entry(user_id).or_default().insert(session.session_id);
         self.started += 1;
         let addr = Arbiters::start(self.threads.as_ref(), self.started, actor);
-        self.sessions.insert(session.session_id, addr.clone());
+        self.sessions.write().insert(session.session_id, addr.clone());
         Some(addr)
     }
 }
@@ -143,8 +186,8 @@ impl Actor for SessionDirectory {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(ENDED_MEMORY, |dir, _| {
             dir.ended.retain(|_, at| at.elapsed() < ENDED_MEMORY);
-            dir.sessions.retain(|_, addr| addr.connected());
-            let live = &dir.sessions;
+            dir.sessions.write().retain(|_, addr| addr.connected());
+            let live = dir.sessions.read();
             dir.by_user.retain(|_, ids| {
                 ids.retain(|id| live.contains_key(id));
                 !ids.is_empty()
@@ -161,7 +204,7 @@ impl Handler<Counted<Authenticate>> for SessionDirectory {
         if self.ended.contains_key(&id) {
             return Box::pin(fut::ready(Ok(None)));
         }
-        let Some(addr) = self.sessions.get(&id).filter(|a| a.connected()).cloned() else {
+        let Some(addr) = self.sessions.get(&id) else {
             return self.load(id);
         };
         Box::pin(fut::wrap_future::<_, Self>(addr.send(Touch)).then(move |touched, dir, _| match touched {
@@ -179,8 +222,9 @@ impl Handler<Counted<Authenticate>> for SessionDirectory {
 impl SessionDirectory {
     /// Drops a stopped actor from the map — unless a newer actor already took its place.
     fn forget(&mut self, id: SessionId, stopped: &Addr<SessionActor>) {
-        if self.sessions.get(&id) == Some(stopped) {
-            self.sessions.remove(&id);
+        let mut sessions = self.sessions.write();
+        if sessions.get(&id) == Some(stopped) {
+            sessions.remove(&id);
         }
     }
 
@@ -215,7 +259,9 @@ impl Handler<EndSession> for SessionDirectory {
 
     fn handle(&mut self, msg: EndSession, _: &mut Self::Context) {
         self.ended.insert(msg.0, Instant::now());
-        if let Some(addr) = self.sessions.remove(&msg.0) {
+        // Off the board first: a request that finds no actor asks the directory, which knows.
+        let removed = self.sessions.write().remove(&msg.0);
+        if let Some(addr) = removed {
             addr.do_send(Stop);
         }
     }
@@ -233,8 +279,13 @@ impl Handler<UserChanged> for SessionDirectory {
         if let Some(users) = &self.users {
             users.forget(user);
         }
-        let actors: Vec<_> =
-            self.by_user.get(&user).into_iter().flatten().filter_map(|id| self.sessions.get(id).cloned()).collect();
+        let actors: Vec<_> = self
+            .by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.sessions.read().get(id).cloned())
+            .collect();
         Box::pin(async move {
             for actor in actors {
                 let _ = actor.send(Reload).await;

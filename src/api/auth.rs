@@ -6,7 +6,6 @@
 //! with an extractor: [`SignedIn`] (403 `Not Authenticated` otherwise) or [`Anonymous`]
 //! (403 `Authenticated` otherwise).
 
-use nosebook_telemetry::metrics::Counted;
 use std::future::{Ready, ready};
 use std::ops::Deref;
 
@@ -15,7 +14,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use nosebook_actors::{Authenticate, Caller, SessionDirectory};
+use nosebook_actors::{Caller, SessionBoard, SessionDirectory};
 use nosebook_schema::ids::{SessionId, UserId, parse_go_uuid};
 
 use super::envelope::ApiError;
@@ -31,10 +30,10 @@ pub async fn resolve_session(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if !UNAUTHENTICATED_PATHS.contains(&req.path()) {
         let claim = session_claim(&req);
-        let sessions = req.app_data::<web::Data<Addr<SessionDirectory>>>().cloned();
-        if let (Some((session, claimed_user)), Some(sessions)) = (claim, sessions) {
-            let caller = sessions
-                .send(Counted::new(Authenticate(session), nosebook_actors::sessions::MAILBOX))
+        let directory = req.app_data::<web::Data<Addr<SessionDirectory>>>().cloned();
+        let board = req.app_data::<web::Data<SessionBoard>>().cloned();
+        if let (Some((session, claimed_user)), Some(directory), Some(board)) = (claim, directory, board) {
+            let caller = nosebook_actors::sessions::authenticate(&board, &directory, session)
                 .await
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("session directory: {e}")))?
                 .map_err(ApiError::from)?;
