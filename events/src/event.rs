@@ -32,6 +32,18 @@ pub enum Event {
     MessageUpdated(Message),
     /// To every member of the chat: its author removed it.
     MessageRemoved(MessageRemoved),
+    /// To every member of the chat (the reader's other sockets too): a member read it up to a
+    /// message.
+    MessagesRead(MessagesRead),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagesRead {
+    pub chat_id: Uuid,
+    pub user_id: Uuid,
+    /// The newest message there was when they read.
+    pub up_to: Uuid,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +97,7 @@ impl Event {
             Self::Presence(_) => "presence",
             Self::MessageUpdated(_) => "message_updated",
             Self::MessageRemoved(_) => "message_removed",
+            Self::MessagesRead(_) => "messages_read",
         }
     }
 

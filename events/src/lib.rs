@@ -13,7 +13,9 @@
 pub mod event;
 pub mod wire;
 
-pub use event::{Event, Liked, MessageRemoved, PresenceChange, RequestAccepted, RequestSent, queue_control};
+pub use event::{
+    Event, Liked, MessageRemoved, MessagesRead, PresenceChange, RequestAccepted, RequestSent, queue_control,
+};
 
 use actix::Message;
 use nosebook_schema::ids::UserId;

@@ -283,6 +283,15 @@ impl Message {
     }
 }
 
+/// How far a member has read a chat (Added): the newest message there was when they last read
+/// it; `upTo` is null when they never have.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadMark {
+    pub user_id: Uuid,
+    pub up_to: Option<Uuid>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChatType {

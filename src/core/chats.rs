@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use nosebook_actors::{Caller, SendMessage, SendRefusal};
+use nosebook_events::wire::ReadMark;
 use nosebook_events::wire::{Chat, Message, PageOf};
-use nosebook_events::{Event, MessageRemoved};
+use nosebook_events::{Event, MessageRemoved, MessagesRead};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::{ChatRow, MessageRow};
 use nosebook_schema::paging::Cursor;
@@ -254,15 +255,52 @@ pub async fn mark_read(state: &AppState, caller: &Caller, chat: ChatId) -> CoreR
     if !chats::is_member(&mut conn, chat, caller.user.id).await? {
         return Ok(false);
     }
-    chats::mark_read(&mut conn, chat, caller.user.id).await?;
+    read_to_newest(state, &mut conn, chat, caller.user.id).await?;
     Ok(true)
+}
+
+/// As [`mark_read`], refusing a caller who is not a member.
+pub async fn read(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
+    if mark_read(state, caller, chat).await? { Ok(()) } else { Err(not_a_member()) }
 }
 
 /// Marks `chat` read for the caller, who is known to be a member (they just read its messages).
 pub async fn mark_read_as_member(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
     let mut conn = state.db.get().await?;
-    chats::mark_read(&mut conn, chat, caller.user.id).await?;
+    read_to_newest(state, &mut conn, chat, caller.user.id).await
+}
+
+/// Moves `user`'s read mark to the chat's newest message and, when it moved, tells every member
+/// (`messages_read`), in one transaction.
+async fn read_to_newest(state: &AppState, conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> CoreResult<()> {
+    let moved = conn
+        .transaction(async |conn| {
+            let Some(up_to) = chats::mark_read(conn, chat, user).await? else {
+                return Ok(false);
+            };
+            let members = chats::members_of(conn, &[chat]).await?.remove(&chat).unwrap_or_default();
+            let read = MessagesRead { chat_id: chat.0, user_id: user.0, up_to: up_to.0 };
+            Event::MessagesRead(read).queue(conn, &members).await?;
+            Ok::<_, DbError>(true)
+        })
+        .await?;
+    if moved {
+        state.events_committed();
+    }
     Ok(())
+}
+
+/// How far each member of `chat` has read (`messages_read` tells of each move), for a member.
+pub async fn reads(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<Vec<ReadMark>> {
+    let mut conn = state.db.get().await?;
+    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
+        return Err(not_a_member());
+    }
+    Ok(chats::reads(&mut conn, chat)
+        .await?
+        .into_iter()
+        .map(|(user, up_to)| ReadMark { user_id: user.0, up_to: up_to.map(|m| m.0) })
+        .collect())
 }
 
 /// The group `chat` if `user` is one of its members; a private chat is refused as such.

@@ -18,6 +18,7 @@ mod limits;
 mod message_edits;
 mod observability;
 mod posts;
+mod read_receipts;
 mod realtime;
 mod round_trips;
 mod sends;

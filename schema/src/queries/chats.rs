@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
 
-use crate::ids::{ChatId, UserId};
+use crate::ids::{ChatId, MessageId, UserId};
 use crate::models::ChatRow;
 use crate::paging::{Cursor, Page};
 use crate::queries::prepared::prepared;
@@ -161,20 +162,49 @@ pub async fn unread_counts(
     Ok(rows.into_iter().collect())
 }
 
-/// `user` has read everything in `chat` so far. Writes nothing (and so waits for no WAL flush)
-/// when that was already so.
-pub async fn mark_read(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<()> {
-    prepared(
-        "UPDATE chat_members SET last_read_seq = newest.seq \
-         FROM (SELECT COALESCE(max(seq), 0) AS seq FROM messages WHERE chat_id = $1) newest \
-         WHERE chat_id = $2 AND user_id = $3 AND last_read_seq < newest.seq",
+/// `user` has read everything in `chat` so far: answers the newest live message when that moved
+/// their read mark. Writes nothing (and so waits for no WAL flush) when it did not.
+pub async fn mark_read(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<Option<MessageId>> {
+    #[derive(QueryableByName)]
+    struct Read {
+        #[diesel(sql_type = SqlUuid)]
+        up_to: Uuid,
+    }
+    let read: Option<Read> = prepared(
+        "WITH newest AS ( \
+             SELECT id, seq FROM messages WHERE chat_id = $1 AND removed_at IS NULL ORDER BY seq DESC LIMIT 1) \
+         UPDATE chat_members SET last_read_seq = newest.seq FROM newest \
+         WHERE chat_id = $2 AND user_id = $3 AND last_read_seq < newest.seq \
+         RETURNING newest.id AS up_to",
     )
     .bind::<SqlUuid, _>(chat)
     .bind::<SqlUuid, _>(chat)
     .bind::<SqlUuid, _>(user)
-    .execute(conn)
+    .get_result(conn)
     .await
-    .map(drop)
+    .optional()?;
+    Ok(read.map(|r| MessageId(r.up_to)))
+}
+
+/// How far each member of `chat` has read, in joining order: the newest message there was when
+/// they last read it (`None`: they never have, or the chat had none).
+pub async fn reads(conn: &mut AsyncPgConnection, chat: ChatId) -> QueryResult<Vec<(UserId, Option<MessageId>)>> {
+    #[derive(QueryableByName)]
+    struct Read {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+        up_to: Option<Uuid>,
+    }
+    let rows: Vec<Read> = prepared(
+        "SELECT cm.user_id, m.id AS up_to FROM chat_members cm \
+         LEFT JOIN messages m ON m.chat_id = cm.chat_id AND m.seq = cm.last_read_seq \
+         WHERE cm.chat_id = $1 ORDER BY cm.joined_at, cm.user_id",
+    )
+    .bind::<SqlUuid, _>(chat)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (UserId(r.user_id), r.up_to.map(MessageId))).collect())
 }
 
 pub async fn is_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {

@@ -7,6 +7,7 @@ pub mod get;
 pub mod leave;
 pub mod list;
 pub mod messages;
+pub mod read;
 pub mod remove_message;
 pub mod rename;
 pub mod send;
