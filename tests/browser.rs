@@ -183,6 +183,13 @@ async fn wait_visible(client: &Client, css: &str) {
     wait_text(client, css, |_| true).await;
 }
 
+/// A fresh database holding the compat seed, loaded by the real binary.
+async fn compat_database() -> String {
+    let db = support::fresh_database().await;
+    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    db
+}
+
 async fn log_in(client: &Client, base: &str, nick: &str, password: &str) -> String {
     client.goto(&format!("{base}/app/login")).await.unwrap();
     fill(client, "nick", nick).await;
@@ -221,8 +228,7 @@ const XSS_POST: &str = "<script>alert('post')</script> Hello, wall";
 
 #[tokio::test]
 async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     let (_server, base) = serve(&db).await;
     let (_driver, client) = browser().await;
 
@@ -329,8 +335,7 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
 /// Without a browser: the app's protections as HTTP sees them.
 #[tokio::test]
 async fn the_app_sends_its_policy_and_refuses_forged_posts() {
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     let (_server, base) = serve(&db).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
@@ -410,8 +415,7 @@ async fn the_app_sends_its_policy_and_refuses_forged_posts() {
 #[tokio::test]
 async fn two_people_see_each_other_live() {
     use support::seed::{DRUGTESTER, PASSWORD, TEST_TESTER};
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     let (_server, base) = serve(&db).await;
     let (_driver_a, a) = browser().await;
     let (_driver_b, b) = browser().await;
@@ -521,8 +525,7 @@ async fn two_people_see_each_other_live() {
 #[tokio::test]
 async fn an_edited_then_removed_message_changes_live_in_both_browsers() {
     use support::seed::{PASSWORD, TEST_TESTER};
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     let (_server, base) = serve(&db).await;
     let (_driver_a, a) = browser().await;
     let (_driver_b, b) = browser().await;
@@ -581,8 +584,7 @@ async fn an_edited_then_removed_message_changes_live_in_both_browsers() {
 #[tokio::test]
 async fn a_group_chat_from_create_to_leave() {
     use support::seed::{PASSWORD, SANAL, TOLBER};
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     let (_server, base) = serve(&db).await;
     let (_driver, a) = browser().await;
     log_in(&a, &base, "test_tester", PASSWORD).await;
@@ -626,8 +628,7 @@ async fn a_group_chat_from_create_to_leave() {
 #[tokio::test]
 async fn a_refused_write_says_so_and_a_session_ended_elsewhere_leaves_for_the_login_page() {
     use support::seed::PASSWORD;
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     // One write, then one per 1,000 seconds: the second like is refused whatever the timing.
     let (_server, base) = support::server::serve_with(&db, &[("NOSEBOOK_LIMIT_WRITES", "0.001,1".into())]).await;
     let (_driver, a) = browser().await;
@@ -657,8 +658,7 @@ async fn a_refused_write_says_so_and_a_session_ended_elsewhere_leaves_for_the_lo
 #[tokio::test]
 async fn a_socket_the_browser_closes_ends_cleanly() {
     use support::seed::PASSWORD;
-    let db = support::fresh_database().await;
-    assert!(Command::new(BIN).args(["seed", "compat"]).env("DATABASE_URL", &db).status().unwrap().success());
+    let db = compat_database().await;
     let (_server, base) = serve(&db).await;
     let (_driver, a) = browser().await;
     log_in(&a, &base, "test_tester", PASSWORD).await;

@@ -5,7 +5,7 @@ use nosebook::config::Settings;
 use nosebook::startup::Application;
 use nosebook_schema::{AsyncPgConnection, DbPool};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use crate::support::seed;
 use crate::support::{connect, fresh_database};
@@ -339,4 +339,20 @@ impl Socket {
         use futures_util::SinkExt;
         self.stream.send(tokio_tungstenite::tungstenite::Message::text(text)).await.unwrap();
     }
+}
+
+/// The seed's tester writes to asser; answers the message as its `new_message` event shows it on
+/// every one of `sockets` (the same on each).
+pub async fn send_to_asser(app: &TestApp, text: &str, sockets: &mut [&mut Socket]) -> Value {
+    let sent = app
+        .post("/conversations/send-message", Some(seed::SESSION), json!({"recipientId": seed::ASS_ASSER, "text": text}))
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    let mut first = None;
+    for socket in sockets.iter_mut() {
+        let event = socket.event().await;
+        assert_eq!(event["type"], "new_message");
+        assert_eq!(first.get_or_insert_with(|| event.clone()), &event);
+    }
+    first.expect("a socket")["payload"].clone()
 }

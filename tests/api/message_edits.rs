@@ -5,22 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, seed, spawn_compat_app};
-
-/// Tester writes to asser; answers the message as its `new_message` event shows it.
-async fn send(app: &TestApp, text: &str, sockets: &mut [&mut crate::helpers::Socket]) -> Value {
-    let sent = app
-        .post("/conversations/send-message", Some(seed::SESSION), json!({"recipientId": seed::ASS_ASSER, "text": text}))
-        .await;
-    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
-    let mut first = None;
-    for socket in sockets.iter_mut() {
-        let event = socket.event().await;
-        assert_eq!(event["type"], "new_message");
-        assert_eq!(first.get_or_insert_with(|| event.clone()), &event);
-    }
-    first.expect("a socket")["payload"].clone()
-}
+use crate::helpers::{TestApp, seed, send_to_asser as send, spawn_compat_app};
 
 async fn history(app: &TestApp, session: &str, chat: &str) -> Value {
     app.get(&format!("/messages?chatId={chat}"), Some(session)).await.data().clone()

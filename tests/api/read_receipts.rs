@@ -4,23 +4,12 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Socket, TestApp, seed, spawn_compat_app};
+use crate::helpers::{Socket, TestApp, seed, send_to_asser, spawn_compat_app};
 
 /// Tester writes to asser; answers the message's id and chat, once every socket has it.
 async fn send(app: &TestApp, text: &str, sockets: &mut [&mut Socket]) -> (String, String) {
-    app.post("/conversations/send-message", Some(seed::SESSION), json!({"recipientId": seed::ASS_ASSER, "text": text}))
-        .await
-        .data();
-    let mut sent = None;
-    for socket in sockets.iter_mut() {
-        let event = socket.event().await;
-        assert_eq!(event["type"], "new_message");
-        sent = Some((
-            event["payload"]["id"].as_str().unwrap().to_owned(),
-            event["payload"]["chatId"].as_str().unwrap().to_owned(),
-        ));
-    }
-    sent.expect("a socket")
+    let message = send_to_asser(app, text, sockets).await;
+    (message["id"].as_str().unwrap().to_owned(), message["chatId"].as_str().unwrap().to_owned())
 }
 
 async fn reads(app: &TestApp, session: &str, chat: &str) -> Value {
