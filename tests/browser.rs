@@ -520,10 +520,10 @@ async fn two_people_see_each_other_live() {
     panic!("the online dot never turned on");
 }
 
-/// The author edits a message and then removes it, each from the message's own menu: both
-/// browsers show it at once, the "edited" mark included, without a reload.
+/// A message is read, edited and removed, the last two from its author's own menu: both
+/// browsers show each at once — the read ticks, the "edited" mark — without a reload.
 #[tokio::test]
-async fn an_edited_then_removed_message_changes_live_in_both_browsers() {
+async fn a_message_read_edited_and_removed_changes_live_in_both_browsers() {
     use support::seed::{PASSWORD, TEST_TESTER};
     let db = compat_database().await;
     let (_server, base) = serve(&db).await;
@@ -541,9 +541,14 @@ async fn an_edited_then_removed_message_changes_live_in_both_browsers() {
     wait_visible(&b, "#chat[data-chat-id]").await;
     let item = attr(&b, "#messages li.mine", "id").await.expect("the message's id");
     let item = format!("#{item}");
+    wait_live(&b).await;
+    assert_eq!(visible_text(&b, &format!("{item} .ticks")).await, "✓", "sent, not read");
     click(&a, "nav.menu a[href='/app/messenger']").await;
     click(&a, "#chat-list li a").await;
     wait_text(&a, &format!("{item} .text"), |t| t == "Helo from B").await;
+    // A opened the chat: B's ticks turn to read.
+    wait_text(&b, &format!("{item} .ticks.read"), |t| t == "✓✓").await;
+    assert!(a.find_all(Locator::Css(&format!("{item} .ticks"))).await.unwrap().is_empty(), "ticks are the author's");
     assert!(a.find_all(Locator::Css(&format!("{item} .message-actions"))).await.unwrap().is_empty(), "not A's");
     wait_live(&a).await;
     wait_live(&b).await;

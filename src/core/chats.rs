@@ -290,6 +290,21 @@ async fn read_to_newest(state: &AppState, conn: &mut AsyncPgConnection, chat: Ch
     Ok(())
 }
 
+/// Of `messages` of `chat`, how many of the other members have read each (absent: nobody), for
+/// a member: the ticks of the messenger.
+pub async fn seen_by(
+    state: &AppState,
+    caller: &Caller,
+    chat: ChatId,
+    messages: &[MessageId],
+) -> CoreResult<HashMap<MessageId, i64>> {
+    let mut conn = state.db.get().await?;
+    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
+        return Err(not_a_member());
+    }
+    Ok(chats::seen_by(&mut conn, chat, caller.user.id, messages).await?)
+}
+
 /// How far each member of `chat` has read (`messages_read` tells of each move), for a member.
 pub async fn reads(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<Vec<ReadMark>> {
     let mut conn = state.db.get().await?;

@@ -72,6 +72,13 @@
     time.textContent = formatTime(m.createdAt);
     meta.append(name, " ", time);
     if (m.editedAt) meta.append(" ", editedMark());
+    if (m.author && m.author.id === me) {
+      // Sent; the server's history shows it read once someone has (messages_read reloads it).
+      var ticks = document.createElement("span");
+      ticks.className = "ticks";
+      ticks.textContent = "✓";
+      meta.append(" ", ticks);
+    }
     var text = document.createElement("p");
     text.className = "text";
     text.textContent = m.text || "";
@@ -148,6 +155,11 @@
         if (meta && !meta.querySelector(".edited")) meta.append(" ", editedMark());
       }
       trigger("chats-changed");
+    },
+    // Someone else read the open chat: its history comes again with the ticks as they now are.
+    messages_read: function (p) {
+      var chat = document.getElementById("chat");
+      if (p.userId !== me && chat && chat.dataset.chatId === p.chatId) trigger("resync");
     },
     message_removed: function (p) {
       var item = document.getElementById("msg-" + p.messageId);

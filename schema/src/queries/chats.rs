@@ -207,6 +207,35 @@ pub async fn reads(conn: &mut AsyncPgConnection, chat: ChatId) -> QueryResult<Ve
     Ok(rows.into_iter().map(|r| (UserId(r.user_id), r.up_to.map(MessageId))).collect())
 }
 
+/// Of `messages` (of `chat`), how many members other than `viewer` have read each: those nobody
+/// else has read are absent.
+pub async fn seen_by(
+    conn: &mut AsyncPgConnection,
+    chat: ChatId,
+    viewer: UserId,
+    messages: &[MessageId],
+) -> QueryResult<HashMap<MessageId, i64>> {
+    #[derive(QueryableByName)]
+    struct Seen {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seen: i64,
+    }
+    let ids: Vec<Uuid> = messages.iter().map(|m| m.0).collect();
+    let rows: Vec<Seen> = prepared(
+        "SELECT m.id, count(*) AS seen FROM messages m \
+         JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id <> $1 AND cm.last_read_seq >= m.seq \
+         WHERE m.chat_id = $2 AND m.id = ANY($3) GROUP BY m.id",
+    )
+    .bind::<SqlUuid, _>(viewer)
+    .bind::<SqlUuid, _>(chat)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (MessageId(r.id), r.seen)).collect())
+}
+
 pub async fn is_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<bool> {
     let found: Option<UserId> =
         chat_members::table.find((chat, user)).select(chat_members::user_id).first(conn).await.optional()?;

@@ -74,7 +74,10 @@ fn chat_list(viewer: &Viewer, list: &ChatList, open: Option<uuid::Uuid>) -> Mark
 
 /// One message, as the live script also builds it (`web/assets/app.js`, `messageItem`); the
 /// caller's own have "edit" (the text, saved in place) and "remove".
-fn message_item(viewer: &Viewer, me: UserId, message: &Message) -> Markup {
+///
+/// `seen`: how many others have read it (the caller's own messages show it as ticks: ✓ sent,
+/// ✓✓ read, and in groups how many read it).
+fn message_item(viewer: &Viewer, me: UserId, message: &Message, seen: i64) -> Markup {
     let t = viewer.t();
     let mine = message.author.id == me.0;
     html! {
@@ -82,6 +85,12 @@ fn message_item(viewer: &Viewer, me: UserId, message: &Message) -> Markup {
             div.meta {
                 (name_link(&message.author)) " " (when(&message.created_at))
                 @if message.edited_at.is_some() { " " span.edited { (t.edited) } }
+                @if mine {
+                    " "
+                    span.ticks.read[seen > 0] title=(format!("{} {seen}", t.seen_by)) {
+                        @if seen == 0 { "✓" } @else { "✓✓" @if seen > 1 { " " (seen) } }
+                    }
+                }
             }
             p.text { (message.text) }
             @if mine {
@@ -109,8 +118,16 @@ fn message_item(viewer: &Viewer, me: UserId, message: &Message) -> Markup {
 struct History {
     /// Oldest first, as shown.
     messages: Vec<Message>,
+    /// How many others have read each message (absent: nobody).
+    seen: HashMap<uuid::Uuid, i64>,
     /// Cursor of the page before the oldest shown.
     earlier: Option<String>,
+}
+
+impl History {
+    fn seen_of(&self, message: &Message) -> i64 {
+        self.seen.get(&message.id).copied().unwrap_or(0)
+    }
 }
 
 async fn history(
@@ -127,7 +144,9 @@ async fn history(
     let page = chats::messages(state, &caller, chat, position, HISTORY).await?;
     let mut messages = page.data;
     messages.reverse();
-    Ok(History { messages, earlier: page.next })
+    let ids: Vec<MessageId> = messages.iter().map(|m| MessageId(m.id)).collect();
+    let seen = chats::seen_by(state, &caller, chat, &ids).await?.into_iter().map(|(id, n)| (id.0, n)).collect();
+    Ok(History { messages, seen, earlier: page.next })
 }
 
 fn earlier_link(viewer: &Viewer, chat: uuid::Uuid, earlier: Option<&str>, oob: bool) -> Markup {
@@ -148,7 +167,7 @@ fn history_block(viewer: &Viewer, me: UserId, chat: uuid::Uuid, history: &Histor
             hx-swap="outerHTML" {
             (earlier_link(viewer, chat, history.earlier.as_deref(), false))
             ol.messages #messages {
-                @for message in &history.messages { (message_item(viewer, me, message)) }
+                @for message in &history.messages { (message_item(viewer, me, message, history.seen_of(message))) }
             }
         }
     }
@@ -364,7 +383,7 @@ pub async fn earlier(
         Ok(html_response(
             StatusCode::OK,
             html! {
-                @for message in &history.messages { (message_item(&viewer, caller.user.id, message)) }
+                @for message in &history.messages { (message_item(&viewer, caller.user.id, message, history.seen_of(message))) }
                 (earlier_link(&viewer, id.0, history.earlier.as_deref(), true))
             },
         ))
@@ -486,7 +505,14 @@ pub async fn message_action(
         if !is_htmx(&req) {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.0)));
         }
-        let markup = html! { @if let Some(shown) = &shown { (message_item(&viewer, caller.user.id, shown)) } };
+        let seen = match &shown {
+            Some(shown) => {
+                let of_chat = ChatId(shown.chat_id);
+                chats::seen_by(&state, &caller, of_chat, &[message]).await?.get(&message).copied().unwrap_or(0)
+            }
+            None => 0,
+        };
+        let markup = html! { @if let Some(shown) = &shown { (message_item(&viewer, caller.user.id, shown, seen)) } };
         Ok(with_trigger(html_response(StatusCode::OK, markup), "chats-changed"))
     })
     .await
