@@ -548,6 +548,7 @@ async fn a_message_read_edited_and_removed_changes_live_in_both_browsers() {
     wait_text(&a, &format!("{item} .text"), |t| t == "Helo from B").await;
     // A opened the chat: B's ticks turn to read.
     wait_text(&b, &format!("{item} .ticks.read"), |t| t == "✓✓").await;
+    screenshot(&b, "message-read").await;
     assert!(a.find_all(Locator::Css(&format!("{item} .ticks"))).await.unwrap().is_empty(), "ticks are the author's");
     assert!(a.find_all(Locator::Css(&format!("{item} .message-actions"))).await.unwrap().is_empty(), "not A's");
     wait_live(&a).await;
