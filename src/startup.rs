@@ -155,6 +155,7 @@ impl Application {
             storage,
             users,
             walls: Default::default(),
+            typing: Default::default(),
             limits: limits.clone(),
             avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
         });

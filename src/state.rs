@@ -34,6 +34,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Users recently read (names, avatars; activity is overlaid from presence).
     pub users: UserCache,
+    /// Who was just told to be typing where.
+    pub typing: crate::core::typing::Throttle,
     /// Walls' first pages, served while their version is unchanged.
     pub walls: crate::core::walls::WallCache,
     /// Limits on abuse kept in this node's memory.

@@ -520,8 +520,9 @@ async fn two_people_see_each_other_live() {
     panic!("the online dot never turned on");
 }
 
-/// A message is read, edited and removed, the last two from its author's own menu: both
-/// browsers show each at once — the read ticks, the "edited" mark — without a reload.
+/// A message is read, answered by someone typing, edited and removed (the last two from its
+/// author's own menu): both browsers show each at once — the read ticks, "is typing…" fading by
+/// itself, the "edited" mark — without a reload.
 #[tokio::test]
 async fn a_message_read_edited_and_removed_changes_live_in_both_browsers() {
     use support::seed::{PASSWORD, TEST_TESTER};
@@ -549,6 +550,13 @@ async fn a_message_read_edited_and_removed_changes_live_in_both_browsers() {
     // A opened the chat: B's ticks turn to read.
     wait_text(&b, &format!("{item} .ticks.read"), |t| t == "✓✓").await;
     screenshot(&b, "message-read").await;
+
+    // A types an answer: B sees it, and it fades by itself once A stops.
+    fill(&a, "#send-box textarea", "Hi B").await;
+    wait_text(&b, "#typing", |t| t == "Test is typing…").await;
+    screenshot(&b, "typing").await;
+    wait_text(&b, "#typing", str::is_empty).await;
+    assert_eq!(visible_text(&a, "#typing").await, "", "never to the typist");
     assert!(a.find_all(Locator::Css(&format!("{item} .ticks"))).await.unwrap().is_empty(), "ticks are the author's");
     assert!(a.find_all(Locator::Css(&format!("{item} .message-actions"))).await.unwrap().is_empty(), "not A's");
     wait_live(&a).await;

@@ -164,6 +164,48 @@ async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
     support::delete_exchange(exchange);
 }
 
+/// Typing told on one node reaches the other member's sockets on every node, once, and never
+/// the typist's own sockets anywhere.
+#[tokio::test]
+async fn typing_on_one_node_reaches_the_other_member_everywhere_and_never_the_typist() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let amqp = support::amqp_url();
+    let a = start("serve", &db, &amqp, &exchange).await;
+    let b = start("serve", &db, &amqp, &exchange).await;
+    let notifier = start("notifier", &db, &amqp, &exchange).await;
+    let (_, alice_session) = register(&a.base, "alice_typing").await;
+    let (bob, bob_session) = register(&a.base, "bob_typing").await;
+    let mut bob_on_b = socket(&b.base, &bob_session).await;
+    let mut bob_on_notifier = socket(&notifier.base, &bob_session).await;
+    let mut alice_on_b = socket(&b.base, &alice_session).await;
+    send_message(&a.base, &alice_session, &bob, "hi").await;
+    let mut chat = String::new();
+    for s in [&mut bob_on_b, &mut bob_on_notifier, &mut alice_on_b] {
+        let event = next_event(s, Duration::from_secs(10)).await.expect("the message never arrived");
+        chat = event["payload"]["chatId"].as_str().unwrap().to_owned();
+    }
+
+    let told = reqwest::Client::new()
+        .post(format!("{}/chats/typing", a.base))
+        .header("X-Auth-Session-Id", &alice_session)
+        .json(&json!({"chatId": chat}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(told.status(), 200);
+    for s in [&mut bob_on_b, &mut bob_on_notifier] {
+        let event = next_event(s, Duration::from_secs(10)).await.expect("typing never arrived");
+        assert_eq!(event["type"], "typing");
+        assert_eq!(event["payload"]["user"]["nick"], "alice_typing");
+    }
+    for s in [&mut bob_on_b, &mut bob_on_notifier, &mut alice_on_b] {
+        assert!(next_event(s, Duration::from_millis(500)).await.is_none(), "once, and not to the typist");
+    }
+    drop((a, b, notifier));
+    support::delete_exchange(exchange);
+}
+
 /// More members than fit the broker's `CC` list: the group's events travel to every node with
 /// the recipients packed in one header. Each member's socket gets each event exactly once and in
 /// order (the group's announcement before its first message), wherever it is: on the node that

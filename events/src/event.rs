@@ -35,6 +35,16 @@ pub enum Event {
     /// To every member of the chat (the reader's other sockets too): a member read it up to a
     /// message.
     MessagesRead(MessagesRead),
+    /// To the other members of the chat: someone is typing in it. Not stored; clients show it
+    /// for a few seconds unless it comes again.
+    Typing(Typing),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Typing {
+    pub chat_id: Uuid,
+    pub user: User,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +108,7 @@ impl Event {
             Self::MessageUpdated(_) => "message_updated",
             Self::MessageRemoved(_) => "message_removed",
             Self::MessagesRead(_) => "messages_read",
+            Self::Typing(_) => "typing",
         }
     }
 

@@ -14,7 +14,7 @@ pub mod event;
 pub mod wire;
 
 pub use event::{
-    Event, Liked, MessageRemoved, MessagesRead, PresenceChange, RequestAccepted, RequestSent, queue_control,
+    Event, Liked, MessageRemoved, MessagesRead, PresenceChange, RequestAccepted, RequestSent, Typing, queue_control,
 };
 
 use actix::Message;

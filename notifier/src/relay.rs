@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::Addr;
+use nosebook_schema::ids::UserId;
 use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::outbox;
 use nosebook_schema::time::Clock;
@@ -97,6 +98,27 @@ impl OutboxRelay {
                 tracing::warn!(error = %e, "outbox relay behind; these events go out when their claim runs out");
             }
         }
+    }
+
+    /// Publishes an event nobody stores (someone typing): straight to the transport, once,
+    /// without the outbox — lost if the broker is away, as such an event may be. Its id is
+    /// negative, never an outbox row's, and random, so that nodes do not collide in the hubs'
+    /// memory of delivered ids.
+    pub fn publish_ephemeral(&self, recipients: Vec<UserId>, frame: String) {
+        if recipients.is_empty() {
+            return;
+        }
+        let random = uuid::Uuid::new_v4().as_u64_pair().0 >> 1;
+        let id = -1 - i64::try_from(random).unwrap_or(0);
+        let row = OutboxRow { id, recipients, frame, trace_context: nosebook_telemetry::trace_context::current() };
+        let transport = self.transport.clone();
+        actix::spawn(async move {
+            match tokio::time::timeout(PUBLISH_TIMEOUT, transport.publish(std::slice::from_ref(&row))).await {
+                Ok(Ok(())) => ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(1),
+                Ok(Err(e)) => tracing::debug!(error = %e, "an ephemeral event was not published"),
+                Err(_) => tracing::debug!("an ephemeral event timed out"),
+            }
+        });
     }
 
     /// Runs until the process ends, on this thread.

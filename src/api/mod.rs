@@ -78,6 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/chats/leave").route(web::post().to(chats::leave::leave)))
         .service(resource("/chats/rename").route(web::post().to(chats::rename::rename)))
         .service(resource("/chats/read").route(web::post().to(chats::read::read)))
+        .service(resource("/chats/typing").route(web::post().to(chats::typing::typing)))
         .service(resource("/chats").route(web::get().to(chats::list::list)))
         .service(resource("/chats/{id}").route(web::get().to(chats::get::get)))
         .service(resource("/chats/{id}/reads").route(web::get().to(chats::read::reads)))

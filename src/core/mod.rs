@@ -15,6 +15,7 @@ pub mod friendship;
 pub mod likes;
 pub mod posts;
 pub mod present;
+pub mod typing;
 pub mod users;
 pub mod walls;
 

@@ -40,7 +40,7 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
             body hx-headers=(format!(r#"{{"{}":"{}"}}"#, super::csrf::HEADER, viewer.csrf()))
                 data-me=[me.map(|id| id.to_string())]
                 data-reconnecting=(t.reconnecting)
-                data-slow-down=(t.too_many_requests) data-edited=(t.edited) {
+                data-slow-down=(t.too_many_requests) data-edited=(t.edited) data-typing=(t.is_typing) {
                 header.top {
                     div.wrap {
                         a.logo href=(PREFIX) { "nosebook" }

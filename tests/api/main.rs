@@ -24,6 +24,7 @@ mod round_trips;
 mod sends;
 mod service;
 mod sessions;
+mod typing;
 mod users;
 mod walls;
 mod websocket;

@@ -107,6 +107,7 @@ async fn openapi_describes_every_route() {
         "POST /chats/leave",
         "POST /chats/rename",
         "POST /chats/read",
+        "POST /chats/typing",
         "GET /chats",
         "GET /chats/{id}",
         "GET /chats/{id}/reads",

@@ -118,9 +118,51 @@
     return user ? (user.firstName || "") + " " + (user.lastName || "") : "";
   }
 
+  // "Anna is typing…" under the open chat, for a few seconds after each `typing`
+  // (src/core/typing.rs: SHOWN_FOR), or until Anna's message arrives.
+  var TYPING_SHOWN_MS = 6000;
+  var typists = {};
+  function showTyping() {
+    var line = document.getElementById("typing");
+    if (!line) return;
+    var names = Object.keys(typists).map(function (id) { return typists[id].name; });
+    line.textContent = names.length ? names.join(", ") + " " + (body.dataset.typing || "is typing…") : "";
+  }
+  function stopTyping(userId) {
+    if (!typists[userId]) return;
+    clearTimeout(typists[userId].timer);
+    delete typists[userId];
+    showTyping();
+  }
+
+  // Typing in the send box tells the chat, at most every few seconds.
+  var toldTypingAt = 0;
+  document.addEventListener("input", function (e) {
+    var chat = document.getElementById("chat");
+    if (!chat || !chat.dataset.chatId || !e.target.closest || !e.target.closest("#send-box")) return;
+    if (Date.now() - toldTypingAt < 3000) return;
+    toldTypingAt = Date.now();
+    fetch("/app/messenger/" + encodeURIComponent(chat.dataset.chatId) + "/typing", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+  });
+
   var handlers = {
+    typing: function (p) {
+      var chat = document.getElementById("chat");
+      if (!chat || chat.dataset.chatId !== p.chatId || !p.user) return;
+      stopTyping(p.user.id);
+      typists[p.user.id] = {
+        name: p.user.firstName || "",
+        timer: setTimeout(function () { stopTyping(p.user.id); }, TYPING_SHOWN_MS),
+      };
+      showTyping();
+    },
     presence: function (p) { setOnline(p.userId, !!p.online); },
     new_message: function (p) {
+      if (p.author) stopTyping(p.author.id);
       var chat = document.getElementById("chat");
       var open = chat && chat.dataset.chatId === p.chatId;
       if (open) {

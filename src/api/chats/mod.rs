@@ -11,3 +11,4 @@ pub mod read;
 pub mod remove_message;
 pub mod rename;
 pub mod send;
+pub mod typing;

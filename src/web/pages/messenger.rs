@@ -330,6 +330,7 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
                     }
                 }
                 (history_block(&viewer, caller.user.id, chat.id, &history))
+                p.typing #typing aria-live="polite" {}
                 (send_box(&viewer, &format!("{base}/send"), true))
             }
         };
@@ -541,6 +542,12 @@ pub async fn group_action(
                 let user = parse_id(&form.user, UserId)?;
                 chats::add_members(&state, &caller, id, &[user]).await?;
                 Ok(redirect(&req, &to_chat))
+            }
+            // The live script saw the send box being typed in (it reports at most every few
+            // seconds; the server throttles too).
+            "typing" => {
+                core::typing::typing(&state, &caller, id).await?;
+                Ok(HttpResponse::NoContent().finish())
             }
             // The live script saw a message arrive in the open chat.
             "read" => {

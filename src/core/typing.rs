@@ -1,0 +1,53 @@
+//! "Anna is typing…": a member tells a chat they are typing and the other members' sockets get
+//! `typing`, on every node. Nothing is stored — the event goes straight to the broker — and
+//! clients let it fade by themselves ([`SHOWN_FOR`] is what the web app uses), so a typist who
+//! stops or leaves needs no "stopped" event. One person's typing in one chat is told at most once
+//! per [`TOLD_EVERY`] per node, however often their client reports it.
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+use nosebook_actors::Caller;
+use nosebook_events::{Event, Typing};
+use nosebook_schema::ids::{ChatId, UserId};
+use nosebook_schema::queries::chats;
+
+use super::{CoreError, CoreResult, Kind};
+use crate::state::AppState;
+
+/// At most one `typing` per person and chat this often (per node).
+pub const TOLD_EVERY: Duration = Duration::from_secs(3);
+/// How long clients show someone as typing after the last `typing`.
+pub const SHOWN_FOR: Duration = Duration::from_secs(6);
+/// People typing remembered at once; past it a few more events than needed go out.
+const REMEMBERED: u64 = 100_000;
+
+/// Who was told typing in which chat within [`TOLD_EVERY`].
+#[derive(Clone)]
+pub struct Throttle(Cache<(UserId, ChatId), ()>);
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self(Cache::builder().max_capacity(REMEMBERED).time_to_live(TOLD_EVERY).build())
+    }
+}
+
+/// The caller is typing in `chat`: the other members hear of it, unless they just did.
+pub async fn typing(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
+    let me = caller.user.id;
+    let mut conn = state.db.get().await?;
+    let members = chats::members_of(&mut conn, &[chat]).await?.remove(&chat).unwrap_or_default();
+    drop(conn);
+    if !members.contains(&me) {
+        return Err(CoreError::forbidden(Kind::Conversation, "You are not a member of this chat"));
+    }
+    let key = (me, chat);
+    if state.typing.0.contains_key(&key) {
+        return Ok(());
+    }
+    state.typing.0.insert(key, ());
+    let others: Vec<UserId> = members.into_iter().filter(|m| *m != me).collect();
+    let event = Event::Typing(Typing { chat_id: chat.0, user: state.present_caller(caller.user.clone()) });
+    state.relay.publish_ephemeral(others, event.frame());
+    Ok(())
+}
