@@ -41,9 +41,12 @@ struct CachedWall {
 }
 
 impl CachedWall {
-    /// About the bytes it holds: its texts and a fixed cost per row and liker.
+    /// About the bytes it holds: its texts, a fixed cost per row and liker, and the entry's own
+    /// (an empty wall — anyone may ask for any id — must weigh something, or such entries would
+    /// escape the bound).
     fn weight(&self) -> u32 {
         const ROW: usize = 160;
+        const ENTRY: usize = 256;
         let posts: usize = self.page.rows.iter().map(|p| p.message.len() + ROW).sum();
         let comments: usize =
             self.parts.first_pages.values().flat_map(|p| p.rows.iter()).map(|c| c.message.len() + ROW).sum();
@@ -54,7 +57,7 @@ impl CachedWall {
             .chain(self.parts.comment_likes.values())
             .map(|s| ROW + 16 * s.first_likers.len())
             .sum();
-        u32::try_from(posts + comments + likes).unwrap_or(u32::MAX)
+        u32::try_from(ENTRY + posts + comments + likes).unwrap_or(u32::MAX)
     }
 }
 
@@ -114,4 +117,15 @@ pub async fn first_page(state: &AppState, caller: &Caller, owner: UserId) -> Cor
 
 fn page_of(data: Vec<Post>, page: &Page<PostRow>) -> PageOf<Post> {
     PageOf { data, total_count: page.total_count, next: page.next.map(|c| c.to_string()), prev: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_wall_still_counts_against_the_bound() {
+        let empty = CachedWall { version: 0, page: Page::empty(), parts: PostParts::default() };
+        assert!(empty.weight() >= 256, "unknown owners' empty pages would fill memory unweighed");
+    }
 }
