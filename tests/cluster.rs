@@ -131,14 +131,47 @@ fn exchange() -> String {
     format!("nosebook_test_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// Two `serve` nodes — and a notifier node when asked — around one fresh database, with a
+/// RabbitMQ exchange and a storage directory of their own, which go when they do.
+struct Cluster {
+    a: Node,
+    b: Node,
+    notifier: Option<Node>,
+    exchange: String,
+}
+
+impl Cluster {
+    async fn start(with_notifier: bool) -> Self {
+        let db = migrated_database().await;
+        let exchange = exchange();
+        let amqp = support::amqp_url();
+        let a = start("serve", &db, &amqp, &exchange).await;
+        let b = start("serve", &db, &amqp, &exchange).await;
+        let notifier = if with_notifier { Some(start("notifier", &db, &amqp, &exchange).await) } else { None };
+        Self { a, b, notifier, exchange }
+    }
+
+    fn notifier(&self) -> &Node {
+        self.notifier.as_ref().expect("started with a notifier")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // The nodes first: a live node would declare the exchange again.
+        for node in [Some(&mut self.a), Some(&mut self.b), self.notifier.as_mut()].into_iter().flatten() {
+            let _ = node.child.kill();
+            let _ = node.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("nosebook-cluster-{}", self.exchange)));
+        support::delete_exchange(std::mem::take(&mut self.exchange));
+    }
+}
+
 #[tokio::test]
 async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
-    let db = migrated_database().await;
-    let exchange = exchange();
-    let amqp = support::amqp_url();
-    let a = start("serve", &db, &amqp, &exchange).await;
-    let b = start("serve", &db, &amqp, &exchange).await;
-    let notifier = start("notifier", &db, &amqp, &exchange).await;
+    let cluster = Cluster::start(true).await;
+    let (a, b, notifier) = (&cluster.a, &cluster.b, cluster.notifier());
 
     let (alice, alice_session) = register(&a.base, "alice_cluster").await;
     let (bob, bob_session) = register(&a.base, "bob_cluster").await;
@@ -160,20 +193,14 @@ async fn an_event_caused_on_one_node_reaches_sockets_on_the_others() {
     // The notifier serves sockets only; its API surface is /ws and the probes.
     let status = reqwest::get(format!("{}/whoami", notifier.base)).await.unwrap().status();
     assert_eq!(status, 404);
-    drop((a, b, notifier));
-    support::delete_exchange(exchange);
 }
 
 /// Typing told on one node reaches the other member's sockets on every node, once, and never
 /// the typist's own sockets anywhere.
 #[tokio::test]
 async fn typing_on_one_node_reaches_the_other_member_everywhere_and_never_the_typist() {
-    let db = migrated_database().await;
-    let exchange = exchange();
-    let amqp = support::amqp_url();
-    let a = start("serve", &db, &amqp, &exchange).await;
-    let b = start("serve", &db, &amqp, &exchange).await;
-    let notifier = start("notifier", &db, &amqp, &exchange).await;
+    let cluster = Cluster::start(true).await;
+    let (a, b, notifier) = (&cluster.a, &cluster.b, cluster.notifier());
     let (_, alice_session) = register(&a.base, "alice_typing").await;
     let (bob, bob_session) = register(&a.base, "bob_typing").await;
     let mut bob_on_b = socket(&b.base, &bob_session).await;
@@ -202,8 +229,6 @@ async fn typing_on_one_node_reaches_the_other_member_everywhere_and_never_the_ty
     for s in [&mut bob_on_b, &mut bob_on_notifier, &mut alice_on_b] {
         assert!(next_event(s, Duration::from_millis(500)).await.is_none(), "once, and not to the typist");
     }
-    drop((a, b, notifier));
-    support::delete_exchange(exchange);
 }
 
 /// More members than fit the broker's `CC` list: the group's events travel to every node with
@@ -212,12 +237,8 @@ async fn typing_on_one_node_reaches_the_other_member_everywhere_and_never_the_ty
 /// wrote the message, on the other `serve` node and on the notifier.
 #[tokio::test]
 async fn a_big_group_s_events_reach_every_member_on_every_node_once() {
-    let db = migrated_database().await;
-    let exchange = exchange();
-    let amqp = support::amqp_url();
-    let a = start("serve", &db, &amqp, &exchange).await;
-    let b = start("serve", &db, &amqp, &exchange).await;
-    let notifier = start("notifier", &db, &amqp, &exchange).await;
+    let cluster = Cluster::start(true).await;
+    let (a, b, notifier) = (&cluster.a, &cluster.b, cluster.notifier());
 
     const MEMBERS: usize = 40;
     let mut people = Vec::new();
@@ -263,8 +284,6 @@ async fn a_big_group_s_events_reach_every_member_on_every_node_once() {
     for (i, s) in sockets.iter_mut().enumerate() {
         assert!(next_event(s, Duration::from_millis(300)).await.is_none(), "member {i} got an event twice");
     }
-    drop((a, b, notifier));
-    support::delete_exchange(exchange);
 }
 
 /// A TCP proxy to RabbitMQ that can be cut (every connection dropped, new ones refused) and
@@ -396,11 +415,8 @@ async fn after_a_real_broker_restart_every_event_is_delivered_once() {
 
 #[tokio::test]
 async fn a_logout_on_one_node_ends_the_session_on_every_node() {
-    let db = migrated_database().await;
-    let exchange = exchange();
-    let amqp = support::amqp_url();
-    let a = start("serve", &db, &amqp, &exchange).await;
-    let b = start("serve", &db, &amqp, &exchange).await;
+    let cluster = Cluster::start(false).await;
+    let (a, b) = (&cluster.a, &cluster.b);
     let (_, session) = register(&a.base, "carol_cluster").await;
     let whoami = |base: String| {
         let session = session.clone();
@@ -425,17 +441,12 @@ async fn a_logout_on_one_node_ends_the_session_on_every_node() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, 403, "node B forgot the session when the control message reached it");
-    drop((a, b));
-    support::delete_exchange(exchange);
 }
 
 #[tokio::test]
 async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
-    let db = migrated_database().await;
-    let exchange = exchange();
-    let amqp = support::amqp_url();
-    let a = start("serve", &db, &amqp, &exchange).await;
-    let b = start("serve", &db, &amqp, &exchange).await;
+    let cluster = Cluster::start(false).await;
+    let (a, b) = (&cluster.a, &cluster.b);
     let (id, session) = register(&a.base, "dora_cluster").await;
     let avatar_on = |base: String| {
         let session = session.clone();
@@ -482,7 +493,4 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
         Some(url.as_str()),
         "and dropped its cached user object"
     );
-    drop((a, b));
-    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")));
-    support::delete_exchange(exchange);
 }
