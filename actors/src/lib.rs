@@ -5,7 +5,9 @@
 //!   and coalesces the activity and expiry writes every request causes.
 //! - [`chats`]: the [`chats::ChatWriters`], one per core, writing sends in batches (group commit).
 //! - [`presence`]: the [`presence::PresenceTracker`], this node's live view of who is online.
+//! - [`board`]: the map an actor writes and request threads read without its mailbox.
 
+pub mod board;
 pub mod chats;
 pub mod presence;
 pub mod private_chats;

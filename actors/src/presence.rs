@@ -13,7 +13,7 @@
 //!   user's friends in the same transaction; routing delivers it to those who are connected.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, PoisonError, RwLock, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -26,6 +26,8 @@ use nosebook_schema::time::{Clock, ONLINE_WINDOW, is_online};
 use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 use nosebook_telemetry::metrics::Counted;
 use tokio::sync::Notify;
+
+use crate::board::Board;
 
 /// How often the tracker drops quiet users and sweeps for offline transitions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
@@ -106,22 +108,15 @@ impl Announcer {
     }
 }
 
-/// The tracker's last activity per user, readable without a trip through its mailbox: every
-/// page that shows people overlays their activity from here, and a hop to one actor per page
-/// was a queue on one thread for every request of the node. Only the tracker writes it.
-#[derive(Clone, Default)]
-pub struct SeenBoard(Arc<RwLock<HashMap<UserId, DateTime<Utc>>>>);
+/// The tracker's last activity per user, which every page that shows people overlays: read
+/// without a hop to the tracker. Only the tracker writes it.
+pub type SeenBoard = Board<UserId, DateTime<Utc>>;
 
 impl SeenBoard {
     /// The last activity this node has seen for each of `users`, where it has seen any.
     pub fn last_seen(&self, users: &[UserId]) -> HashMap<UserId, DateTime<Utc>> {
-        let seen = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let seen = self.read();
         users.iter().filter_map(|id| seen.get(id).map(|at| (*id, *at))).collect()
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, HashMap<UserId, DateTime<Utc>>> {
-        // A panic under the lock leaves a map of plain values: still good to read and write.
-        self.0.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -251,7 +246,7 @@ impl Handler<OnlineCount> for PresenceTracker {
 
     fn handle(&mut self, _: OnlineCount, _: &mut Self::Context) -> usize {
         let now = self.clock.now();
-        let board = self.last_seen.0.read().unwrap_or_else(PoisonError::into_inner);
+        let board = self.last_seen.read();
         board.iter().filter(|(user, at)| self.connected.contains(*user) || is_online(**at, now)).count()
     }
 }

@@ -17,7 +17,6 @@
 //! request that loaded the session just before it was deleted cannot bring it back.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -33,6 +32,7 @@ use nosebook_schema::ids::UserId;
 use nosebook_telemetry::metrics::Counted;
 use std::collections::HashSet;
 
+use crate::board::Board;
 use crate::presence::{Activity, PresenceTracker};
 use crate::threads::Arbiters;
 use crate::user_cache::UserCache;
@@ -60,24 +60,13 @@ pub const MAILBOX: &str = "sessions";
 #[rtype(result = "Result<Option<Caller>, DbError>")]
 pub struct Authenticate(pub SessionId);
 
-/// The live session actors of this node by session id, readable without a trip through the
-/// directory's mailbox: a request whose session has an actor here asks that actor directly
-/// ([`authenticate`]), so the directory — one actor on one thread — sees only the loads. Only
-/// the directory writes it.
-#[derive(Clone, Default)]
-pub struct SessionBoard(Arc<RwLock<HashMap<SessionId, Addr<SessionActor>>>>);
+/// The live session actors of this node by session id: a request whose session has an actor
+/// here asks that actor directly ([`authenticate`]), so the directory — one actor on one thread —
+/// sees only the loads. Only the directory writes it.
+pub type SessionBoard = Board<SessionId, Addr<SessionActor>>;
 
 impl SessionBoard {
-    fn read(&self) -> RwLockReadGuard<'_, HashMap<SessionId, Addr<SessionActor>>> {
-        // A panic under the lock leaves a map of plain values: still good to use.
-        self.0.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, HashMap<SessionId, Addr<SessionActor>>> {
-        self.0.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn get(&self, id: &SessionId) -> Option<Addr<SessionActor>> {
+    fn live(&self, id: &SessionId) -> Option<Addr<SessionActor>> {
         self.read().get(id).filter(|a| a.connected()).cloned()
     }
 }
@@ -89,7 +78,7 @@ pub async fn authenticate(
     directory: &Addr<SessionDirectory>,
     id: SessionId,
 ) -> Result<Result<Option<Caller>, DbError>, MailboxError> {
-    if let Some(actor) = board.get(&id)
+    if let Some(actor) = board.live(&id)
         && let Ok(answer) = actor.send(Touch).await
     {
         return Ok(answer);
@@ -155,7 +144,7 @@ impl SessionDirectory {
         if self.ended.contains_key(&session.session_id) {
             return None;
         }
-        if let Some(addr) = self.sessions.get(&session.session_id) {
+        if let Some(addr) = self.sessions.live(&session.session_id) {
             return Some(addr);
         }
         let user_id = user.id;
@@ -204,7 +193,7 @@ impl Handler<Counted<Authenticate>> for SessionDirectory {
         if self.ended.contains_key(&id) {
             return Box::pin(fut::ready(Ok(None)));
         }
-        let Some(addr) = self.sessions.get(&id) else {
+        let Some(addr) = self.sessions.live(&id) else {
             return self.load(id);
         };
         Box::pin(fut::wrap_future::<_, Self>(addr.send(Touch)).then(move |touched, dir, _| match touched {
@@ -279,13 +268,10 @@ impl Handler<UserChanged> for SessionDirectory {
         if let Some(users) = &self.users {
             users.forget(user);
         }
-        let actors: Vec<_> = self
-            .by_user
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.sessions.read().get(id).cloned())
-            .collect();
+        let live = self.sessions.read();
+        let actors: Vec<_> =
+            self.by_user.get(&user).into_iter().flatten().filter_map(|id| live.get(id).cloned()).collect();
+        drop(live);
         Box::pin(async move {
             for actor in actors {
                 let _ = actor.send(Reload).await;
