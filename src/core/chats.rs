@@ -25,7 +25,7 @@ const TITLE_MAX_CHARS: usize = 128;
 /// Members added by one call.
 pub const MAX_NEW_MEMBERS: usize = 200;
 
-fn not_a_member() -> CoreError {
+pub(super) fn not_a_member() -> CoreError {
     CoreError::forbidden(KIND, "You are not a member of this chat")
 }
 
@@ -64,6 +64,11 @@ pub async fn list(state: &AppState, caller: &Caller, filter: ChatFilter) -> Core
 }
 
 /// The chat `id` if `user` is one of its members.
+/// Refuses a `user` who is not a member of `chat` (or a chat that does not exist).
+async fn ensure_member(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> CoreResult<()> {
+    if chats::is_member(conn, chat, user).await? { Ok(()) } else { Err(not_a_member()) }
+}
+
 async fn member_chat(conn: &mut AsyncPgConnection, id: ChatId, user: UserId) -> CoreResult<Option<ChatRow>> {
     if !chats::is_member(conn, id, user).await? {
         return Ok(None);
@@ -200,7 +205,7 @@ async fn own_message(conn: &mut AsyncPgConnection, id: MessageId, me: UserId) ->
         return Err(CoreError::forbidden(KIND, "Only its author may change a message"));
     }
     chats::lock(conn, &[message.chat_id]).await?;
-    let members = chats::members_of(conn, &[message.chat_id]).await?.remove(&message.chat_id).unwrap_or_default();
+    let members = chats::members(conn, message.chat_id).await?;
     if !members.contains(&me) {
         return Err(not_a_member());
     }
@@ -278,7 +283,7 @@ async fn read_to_newest(state: &AppState, conn: &mut AsyncPgConnection, chat: Ch
             let Some(up_to) = chats::mark_read(conn, chat, user).await? else {
                 return Ok(false);
             };
-            let members = chats::members_of(conn, &[chat]).await?.remove(&chat).unwrap_or_default();
+            let members = chats::members(conn, chat).await?;
             let read = MessagesRead { chat_id: chat.0, user_id: user.0, up_to: up_to.0 };
             Event::MessagesRead(read).queue(conn, &members).await?;
             Ok::<_, DbError>(true)
@@ -290,8 +295,8 @@ async fn read_to_newest(state: &AppState, conn: &mut AsyncPgConnection, chat: Ch
     Ok(())
 }
 
-/// Of `messages` of `chat`, how many of the other members have read each (absent: nobody), for
-/// a member: the ticks of the messenger.
+/// Of `messages` of `chat`, how many of the other members have read each (absent: nobody; all
+/// absent for a non-member, which the one statement checks): the ticks of the messenger.
 pub async fn seen_by(
     state: &AppState,
     caller: &Caller,
@@ -299,18 +304,13 @@ pub async fn seen_by(
     messages: &[MessageId],
 ) -> CoreResult<HashMap<MessageId, i64>> {
     let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
-        return Err(not_a_member());
-    }
     Ok(chats::seen_by(&mut conn, chat, caller.user.id, messages).await?)
 }
 
 /// How far each member of `chat` has read (`messages_read` tells of each move), for a member.
 pub async fn reads(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<Vec<ReadMark>> {
     let mut conn = state.db.get().await?;
-    if !chats::is_member(&mut conn, chat, caller.user.id).await? {
-        return Err(not_a_member());
-    }
+    ensure_member(&mut conn, chat, caller.user.id).await?;
     Ok(chats::reads(&mut conn, chat)
         .await?
         .into_iter()
@@ -342,7 +342,7 @@ async fn announce(
     chat: ChatRow,
     also: Option<UserId>,
 ) -> Result<Chat, DbError> {
-    let mut recipients = chats::members_of(conn, &[chat.id]).await?.remove(&chat.id).unwrap_or_default();
+    let mut recipients = chats::members(conn, chat.id).await?;
     recipients.extend(also);
     let shown = Presenter::new(state, viewer).chats(conn, vec![chat]).await?;
     let shown = shown.into_iter().next().ok_or(DbError::Query(diesel::result::Error::NotFound))?;

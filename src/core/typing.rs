@@ -12,7 +12,7 @@ use nosebook_events::{Event, Typing};
 use nosebook_schema::ids::{ChatId, UserId};
 use nosebook_schema::queries::chats;
 
-use super::{CoreError, CoreResult, Kind};
+use super::CoreResult;
 use crate::state::AppState;
 
 /// At most one `typing` per person and chat this often (per node).
@@ -36,10 +36,10 @@ impl Default for Throttle {
 pub async fn typing(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
     let me = caller.user.id;
     let mut conn = state.db.get().await?;
-    let members = chats::members_of(&mut conn, &[chat]).await?.remove(&chat).unwrap_or_default();
+    let members = chats::members(&mut conn, chat).await?;
     drop(conn);
     if !members.contains(&me) {
-        return Err(CoreError::forbidden(Kind::Conversation, "You are not a member of this chat"));
+        return Err(super::chats::not_a_member());
     }
     let key = (me, chat);
     if state.typing.0.contains_key(&key) {

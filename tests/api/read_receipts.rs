@@ -78,3 +78,22 @@ async fn only_members_read_a_chat_or_see_who_read_it() {
     app.post("/chats/read", Some(seed::SESSION), json!({"chatId": chat})).await.data();
     assert_eq!(writer.event().await["payload"]["userId"], seed::TEST_TESTER);
 }
+
+/// The counts behind the messenger's ticks hold nothing for someone outside the chat: the one
+/// statement checks membership itself (`schema/src/queries/chats.rs` `seen_by`).
+#[actix_web::test]
+async fn read_counts_are_for_members_only() {
+    use nosebook_schema::ids::{ChatId, MessageId, UserId};
+    use nosebook_schema::queries::chats::seen_by;
+    let app = spawn_compat_app().await;
+    let mut reader = app.socket(seed::ASSER_SESSION).await;
+    let (message, chat) = send(&app, "count me", &mut [&mut reader]).await;
+    app.post("/chats/read", Some(seed::ASSER_SESSION), json!({"chatId": chat})).await.data();
+    let (stranger, _) = app.register("stranger").await;
+    let id = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let (chat, message) = (ChatId(id(&chat)), MessageId(id(&message)));
+    let mut conn = app.db().await;
+    let as_author = seen_by(&mut conn, chat, UserId(id(seed::TEST_TESTER)), &[message]).await.unwrap();
+    assert_eq!(as_author, std::collections::HashMap::from([(message, 1)]));
+    assert!(seen_by(&mut conn, chat, UserId(id(&stranger)), &[message]).await.unwrap().is_empty());
+}

@@ -141,6 +141,11 @@ pub async fn members_of<C: Conn>(conn: &mut C, chats: &[ChatId]) -> QueryResult<
     Ok(out)
 }
 
+/// Members of one chat, in joining order (none for an unknown chat).
+pub async fn members<C: Conn>(conn: &mut C, chat: ChatId) -> QueryResult<Vec<UserId>> {
+    Ok(members_of(conn, &[chat]).await?.remove(&chat).unwrap_or_default())
+}
+
 /// Messages from others that `user` has not read, for those of `chats` that have any.
 pub async fn unread_counts(
     conn: &mut AsyncPgConnection,
@@ -208,7 +213,8 @@ pub async fn reads(conn: &mut AsyncPgConnection, chat: ChatId) -> QueryResult<Ve
 }
 
 /// Of `messages` (of `chat`), how many members other than `viewer` have read each: those nobody
-/// else has read are absent.
+/// else has read are absent, and so is everything when `viewer` is not a member — the statement
+/// checks that itself.
 pub async fn seen_by(
     conn: &mut AsyncPgConnection,
     chat: ChatId,
@@ -226,11 +232,15 @@ pub async fn seen_by(
     let rows: Vec<Seen> = prepared(
         "SELECT m.id, count(*) AS seen FROM messages m \
          JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id <> $1 AND cm.last_read_seq >= m.seq \
-         WHERE m.chat_id = $2 AND m.id = ANY($3) GROUP BY m.id",
+         WHERE m.chat_id = $2 AND m.id = ANY($3) \
+           AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $4 AND user_id = $5) \
+         GROUP BY m.id",
     )
     .bind::<SqlUuid, _>(viewer)
     .bind::<SqlUuid, _>(chat)
     .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .bind::<SqlUuid, _>(chat)
+    .bind::<SqlUuid, _>(viewer)
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (MessageId(r.id), r.seen)).collect())
