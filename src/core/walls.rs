@@ -1,8 +1,8 @@
 //! Walls' first pages in memory. A person's page is the most read thing in a social network and
 //! its first page costs up to eight statements to build (posts and their count, first comments
 //! and their counts, like counts and first likers of the posts and of those comments); it is
-//! served again for one statement — the wall's version
-//! and the viewer's own likes among what it shows — while the version is unchanged.
+//! served again for one statement — the wall's version and the viewer's own likes among what it
+//! shows — while the version is unchanged.
 //!
 //! Correct across nodes without messages: the version lives in PostgreSQL and is bumped by
 //! triggers in the transaction of every write that changes the page (migration `wall_versions`),
@@ -86,7 +86,7 @@ pub async fn first_page(state: &AppState, caller: &Caller, owner: UserId) -> Cor
     let mut known_version = None;
     if let Some(wall) = cached {
         let post_ids: Vec<_> = wall.page.rows.iter().map(|p| p.id.0).collect();
-        let seen = walls::seen_by(&conn, owner, caller.user.id, &post_ids, &wall.parts.comment_ids()).await?;
+        let seen = walls::version_and_likes(&conn, owner, caller.user.id, &post_ids, &wall.parts.comment_ids()).await?;
         if seen.version == wall.version {
             let mut parts = wall.parts.clone();
             parts.liked_by(&HashSet::from_iter(seen.liked_posts), &HashSet::from_iter(seen.liked_comments));

@@ -16,8 +16,8 @@ struct VersionRow {
     version: i64,
 }
 
-/// The wall's version now (0 before its first write). Read it *before* the page it tags: a write that commits in between
-/// leaves the tag older than the page, which only costs a reread.
+/// The wall's version now (0 before its first write). Read it *before* the page it tags: a write
+/// that commits in between leaves the tag older than the page, which only costs a reread.
 pub async fn version(conn: &AsyncPgConnection, owner: UserId) -> QueryResult<i64> {
     let mut conn = conn;
     Ok(prepared("SELECT coalesce((SELECT version FROM wall_versions WHERE owner_id = $1), 0) AS version")
@@ -29,7 +29,7 @@ pub async fn version(conn: &AsyncPgConnection, owner: UserId) -> QueryResult<i64
 
 /// A wall's version and, in the same snapshot, which of `posts` and `comments` the viewer likes.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
-pub struct SeenBy {
+pub struct VersionAndLikes {
     #[diesel(sql_type = BigInt)]
     pub version: i64,
     #[diesel(sql_type = Array<SqlUuid>)]
@@ -39,13 +39,13 @@ pub struct SeenBy {
 }
 
 /// What a cached page of `owner`'s wall needs from the database for `viewer`: one statement.
-pub async fn seen_by(
+pub async fn version_and_likes(
     conn: &AsyncPgConnection,
     owner: UserId,
     viewer: UserId,
     posts: &[Uuid],
     comments: &[Uuid],
-) -> QueryResult<SeenBy> {
+) -> QueryResult<VersionAndLikes> {
     let mut conn = conn;
     prepared(
         "SELECT coalesce((SELECT version FROM wall_versions WHERE owner_id = $1), 0) AS version, \
