@@ -198,10 +198,22 @@
       }
       trigger("chats-changed");
     },
-    // Someone else read the open chat: its history comes again with the ticks as they now are.
+    // Someone else read the open chat: my messages up to the one they saw turn read, in place.
+    // (Reloading the history instead raced with messages arriving live: a reload read before a
+    // new message committed would swap out the message the script had just added.)
     messages_read: function (p) {
       var chat = document.getElementById("chat");
-      if (p.userId !== me && chat && chat.dataset.chatId === p.chatId) trigger("resync");
+      if (p.userId === me || !chat || chat.dataset.chatId !== p.chatId) return;
+      var upTo = document.getElementById("msg-" + p.upTo);
+      if (!upTo) return;
+      document.querySelectorAll("#messages li.mine").forEach(function (li) {
+        var ticks = li.querySelector(".ticks");
+        var atOrBefore = li === upTo || (li.compareDocumentPosition(upTo) & Node.DOCUMENT_POSITION_FOLLOWING);
+        if (ticks && atOrBefore && !ticks.classList.contains("read")) {
+          ticks.classList.add("read");
+          ticks.textContent = "✓✓";
+        }
+      });
     },
     message_removed: function (p) {
       var item = document.getElementById("msg-" + p.messageId);
