@@ -72,9 +72,15 @@ async fn open_tab(hub: &Addr<Hub>, user: UserId, round: &Arc<Round>) {
     let (queue, outbound) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
     let ctx = Context::<Tab>::new();
     let kick = ctx.address().recipient();
-    hub.send(Connect { user, session: nosebook_schema::ids::SessionId(uuid::Uuid::new_v4()), queue, kick })
-        .await
-        .unwrap();
+    hub.send(Connect {
+        user,
+        session: nosebook_schema::ids::SessionId(uuid::Uuid::new_v4()),
+        queue,
+        kick,
+        resume: nosebook_notifier::hub::Resume::No,
+    })
+    .await
+    .unwrap();
     let mut ctx = ctx;
     ctx.add_stream(futures_util::stream::unfold(outbound, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) }));
     ctx.run(Tab { round: round.clone() });
@@ -88,7 +94,7 @@ fn frame() -> Frame {
 
 /// A hub with `users` users of `tabs` tabs each, all counting into one round.
 async fn connected(users: usize, tabs: usize) -> (Addr<Hub>, Vec<UserId>, Arc<Round>) {
-    let hub = Hub::new().start();
+    let hub = Hub::new(Default::default()).start();
     let round = Arc::new(Round::default());
     let ids: Vec<UserId> = (0..users).map(|_| UserId::new_random()).collect();
     for user in &ids {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use nosebook_notifier::amqp::AmqpSettings;
+use nosebook_notifier::history::Window;
 use nosebook_schema::PoolSettings;
 use nosebook_schema::time::Clock;
 
@@ -51,6 +52,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// How long published events stay in the outbox before the janitor deletes them.
     pub outbox_retention: Duration,
+    /// How far back a socket can resume (`NOSEBOOK_RESUME_WINDOW_SECS`, `…_MB`).
+    pub resume_window: Window,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +203,10 @@ impl Settings {
             avatar_wait: Duration::from_secs(number(&lookup, "NOSEBOOK_AVATAR_WAIT_SECS", 10, |_| true)?),
             body_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_BODY_TIMEOUT_SECS", 60, |n| *n > 0)?),
             outbox_retention: Duration::from_secs(number(&lookup, "NOSEBOOK_OUTBOX_RETENTION_SECS", 300, |_| true)?),
+            resume_window: Window {
+                age: Duration::from_secs(number(&lookup, "NOSEBOOK_RESUME_WINDOW_SECS", 600, |_| true)?),
+                bytes: number::<usize>(&lookup, "NOSEBOOK_RESUME_WINDOW_MB", 64, |n| *n < 1 << 20)? << 20,
+            },
         })
     }
 

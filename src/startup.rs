@@ -16,7 +16,7 @@ use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
-use nosebook_notifier::amqp::{AmqpTransport, spawn_consumer};
+use nosebook_notifier::amqp::{AmqpTransport, log_name, spawn_consumer};
 use nosebook_notifier::relay::InProcess;
 use nosebook_notifier::transport::Transport;
 use nosebook_notifier::{Hub, OutboxRelay};
@@ -44,11 +44,14 @@ fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &A
     match &settings.amqp {
         Some(amqp) => {
             let amqp = amqp.clone();
+            let window = settings.resume_window;
             Hub::create(move |ctx| {
-                Hub::with_routes(spawn_consumer(amqp, ctx.address())).with_presence(presence).with_sessions(sessions)
+                let hub = Hub::on_log(&log_name(&amqp), window);
+                spawn_consumer(amqp, ctx.address());
+                hub.with_presence(presence).with_sessions(sessions)
             })
         }
-        None => Hub::new().with_presence(presence).with_sessions(sessions).start(),
+        None => Hub::new(settings.resume_window).with_presence(presence).with_sessions(sessions).start(),
     }
 }
 
@@ -75,11 +78,23 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
     Ok(run_pending(&settings.database_url).await?)
 }
 
-/// The caller's listener, or one on `NOSEBOOK_LISTEN`.
+/// Connections the kernel queues for the server before it accepts them (capped by
+/// `net.core.somaxconn`). `TcpListener::bind` asks for 128: a reconnect storm — every socket of a
+/// node that restarted coming back at once — overflowed it, and each dropped SYN cost its client
+/// a one-second retransmit (BENCHMARKS.md, "A reconnect storm").
+const BACKLOG: i32 = 4096;
+
+/// The caller's listener, or one on `NOSEBOOK_LISTEN` with a [`BACKLOG`] for reconnect storms.
 fn bind(settings: &Settings, listener: Option<TcpListener>) -> anyhow::Result<TcpListener> {
     match listener {
         Some(listener) => Ok(listener),
-        None => TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen)),
+        None => {
+            let listener =
+                TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+            // Listening again on a listening socket only changes its backlog.
+            socket2::SockRef::from(&listener).listen(BACKLOG).context("setting the listen backlog")?;
+            Ok(listener)
+        }
     }
 }
 

@@ -593,6 +593,57 @@ async fn a_message_read_edited_and_removed_changes_live_in_both_browsers() {
     b.close().await.unwrap();
 }
 
+/// The network drops under an open chat (a TCP proxy between the browser and the server is cut)
+/// while a message and a like arrive; when it comes back the page resumes its socket: both show
+/// without reloading anything — the history on screen is the same elements, with the new message
+/// added after them.
+#[tokio::test]
+async fn a_cut_connection_resumes_and_loses_nothing_on_screen() {
+    use support::seed::{ASSER_SESSION, PASSWORD, TEST_TESTER, TESTER_POST_ON_DRUG};
+    let db = compat_database().await;
+    let (_server, direct) = serve(&db).await;
+    let (proxy_port, network) = support::cuttable_proxy(direct.trim_start_matches("http://"));
+    let base = format!("http://127.0.0.1:{proxy_port}");
+    let asser = |path: &str, body: serde_json::Value| {
+        let request = reqwest::Client::new().post(format!("{direct}{path}")).header("X-Auth-Session-Id", ASSER_SESSION);
+        async move {
+            let answer: serde_json::Value = request.json(&body).send().await.unwrap().json().await.unwrap();
+            assert_eq!(answer["ok"], true, "{answer}");
+            answer["data"].clone()
+        }
+    };
+    asser("/conversations/send-message", serde_json::json!({"recipientId": TEST_TESTER, "text": "Before"})).await;
+
+    let (_driver, a) = browser().await;
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+    click(&a, "nav.menu a[href='/app/messenger']").await;
+    click(&a, "#chat-list li a").await;
+    wait_text(&a, "#messages li:last-child .text", |t| t == "Before").await;
+    wait_live(&a).await;
+    // A mark on what is on screen: a reload of the history would replace the element.
+    a.execute("document.querySelector('#messages li').dataset.probe = 'kept';", vec![]).await.unwrap();
+
+    network.send_replace(false);
+    wait_visible(&a, "body[data-live=off]").await;
+    asser("/conversations/send-message", serde_json::json!({"recipientId": TEST_TESTER, "text": "While you were out"}))
+        .await;
+    let like = asser("/like/post", serde_json::json!({"id": TESTER_POST_ON_DRUG})).await;
+    assert_eq!(like["liked"], true, "{like}");
+    network.send_replace(true);
+
+    wait_text(&a, "#messages li:last-child .text", |t| t == "While you were out").await;
+    wait_text(&a, "#toasts", |t| t.contains("♥ Ass Asser")).await;
+    wait_live(&a).await;
+    assert_eq!(
+        attr(&a, "#messages li", "data-probe").await.as_deref(),
+        Some("kept"),
+        "resumed, not reloaded: the history on screen is the same"
+    );
+    assert_eq!(a.find_all(Locator::Css("#messages li")).await.unwrap().len(), 2, "each message once");
+    screenshot(&a, "resumed").await;
+    a.close().await.unwrap();
+}
+
 /// A group chat from the messenger: created with a friend, renamed, joined by another, written
 /// in, left.
 #[tokio::test]

@@ -286,44 +286,11 @@ async fn a_big_group_s_events_reach_every_member_on_every_node_once() {
     }
 }
 
-/// A TCP proxy to RabbitMQ that can be cut (every connection dropped, new ones refused) and
-/// restored.
-fn cuttable_proxy(target: &str) -> (u16, watch::Sender<bool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let target = target.to_owned();
-    let (up, watch_up) = watch::channel(true);
-    tokio::spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else {
-                continue;
-            };
-            if !*watch_up.borrow() {
-                continue; // dropped: refused while cut
-            }
-            let mut down = watch_up.clone();
-            let target = target.clone();
-            tokio::spawn(async move {
-                let Ok(mut server) = TcpStream::connect(&target).await else {
-                    return;
-                };
-                tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                    _ = down.wait_for(|up| !*up) => {}
-                }
-            });
-        }
-    });
-    (port, up)
-}
-
 #[tokio::test]
 async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns() {
     let db = migrated_database().await;
     let exchange = exchange();
-    let (proxy_port, broker_up) = cuttable_proxy("127.0.0.1:5672");
+    let (proxy_port, broker_up) = support::cuttable_proxy("127.0.0.1:5672");
     let amqp = support::amqp_url().replace("127.0.0.1:5672", &format!("127.0.0.1:{proxy_port}"));
     let node = start("serve", &db, &amqp, &exchange).await;
     let (alice, alice_session) = register(&node.base, "alice_fault").await;
@@ -493,4 +460,77 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
         Some(url.as_str()),
         "and dropped its cached user object"
     );
+}
+
+async fn resuming_socket(base: &str, session: &str, cursor: &str) -> Socket {
+    let query: String = form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+    let url = format!("{}/ws?cursor={query}", base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// The texts of the `new_message` frames that come until `last` has come; the cursor of the last
+/// frame read.
+async fn messages_until(socket: &mut Socket, last: &str, texts: &mut Vec<String>) -> String {
+    let mut cursor = String::new();
+    loop {
+        let frame = next_event(socket, Duration::from_secs(20)).await.expect("the flood stopped arriving");
+        if let Some(c) = frame["cursor"].as_str() {
+            cursor = c.to_owned();
+        }
+        if frame["type"] == "new_message" {
+            let text = frame["payload"]["text"].as_str().unwrap().to_owned();
+            let done = text == last;
+            texts.push(text);
+            if done {
+                return cursor;
+            }
+        }
+    }
+}
+
+/// A phone on one node loses its connection in the middle of a flood of messages and comes back
+/// on another node with its last cursor: it gets exactly what it missed — by content, none twice,
+/// none missing, in order — and then the rest live, while the messages never stop.
+#[tokio::test]
+async fn a_socket_cut_in_a_flood_resumes_on_another_node_with_exactly_what_it_missed() {
+    let cluster = Cluster::start(true).await;
+    let (a, b, notifier) = (&cluster.a, &cluster.b, cluster.notifier());
+    let (_, sender) = register(&a.base, "flooder").await;
+    let (receiver, phone_session) = register(&a.base, "phone").await;
+
+    let mut phone = resuming_socket(&b.base, &phone_session, "").await;
+    let ready = next_event(&mut phone, Duration::from_secs(10)).await.expect("ready");
+    assert_eq!(ready["type"], "ready", "{ready}");
+
+    const FLOOD: usize = 400;
+    const BEFORE_CUT: usize = 60;
+    let (sent, watch_sent) = watch::channel(0usize);
+    let base = a.base.clone();
+    // One writer on one node: its messages enter the log in the order they were sent.
+    let flood = tokio::spawn(async move {
+        for i in 0..FLOOD {
+            send_message(&base, &sender, &receiver, &format!("m{i}")).await;
+            sent.send_replace(i + 1);
+        }
+    });
+
+    let mut texts = Vec::new();
+    let cursor = messages_until(&mut phone, &format!("m{}", BEFORE_CUT - 1), &mut texts).await;
+    // The tunnel: the connection is gone without a goodbye, and more messages are sent meanwhile.
+    drop(phone);
+    let mut watch_sent = watch_sent;
+    watch_sent.wait_for(|sent| *sent >= BEFORE_CUT + 100).await.unwrap();
+
+    let mut phone = resuming_socket(&notifier.base, &phone_session, &cursor).await;
+    let resumed = next_event(&mut phone, Duration::from_secs(10)).await.expect("an answer to the resume");
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert!(resumed["payload"]["missed"].as_u64().unwrap() > 0, "the cut missed something: {resumed}");
+    messages_until(&mut phone, &format!("m{}", FLOOD - 1), &mut texts).await;
+    flood.await.unwrap();
+
+    let expected: Vec<String> = (0..FLOOD).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected, "every message exactly once, in order");
+    assert!(next_event(&mut phone, Duration::from_millis(500)).await.is_none(), "nothing after the last");
 }

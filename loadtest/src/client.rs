@@ -82,11 +82,18 @@ impl Api {
     /// An upgrade slower than [`REQUEST_TIMEOUT`] counts as an error (`timeout`): a wedged server
     /// must end the run with a report, not hang it.
     pub async fn socket(&self, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
-        tokio::time::timeout(REQUEST_TIMEOUT, self.upgrade(session, source)).await.unwrap_or(Err("timeout".into()))
+        self.socket_at("/ws", session, source).await
     }
 
-    async fn upgrade(&self, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
-        let url = format!("{}/ws", self.base.replacen("http", "ws", 1));
+    /// As [`Api::socket`], at `path` (`/ws?cursor=…` resumes).
+    pub async fn socket_at(&self, path: &str, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
+        tokio::time::timeout(REQUEST_TIMEOUT, self.upgrade(path, session, source))
+            .await
+            .unwrap_or(Err("timeout".into()))
+    }
+
+    async fn upgrade(&self, path: &str, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
+        let url = format!("{}{path}", self.base.replacen("http", "ws", 1));
         let mut request = url.as_str().into_client_request().map_err(|e| format!("bad url: {e}"))?;
         let header = session.parse().map_err(|_| "bad session".to_owned())?;
         request.headers_mut().insert("X-Auth-Session-Id", header);

@@ -107,6 +107,18 @@ enum Scenario {
         #[arg(long, default_value_t = 200)]
         users: usize,
     },
+    /// A reconnect storm: every socket of a group cut at once, messages sent meanwhile, then all
+    /// resuming at the same moment with their cursors.
+    Resume {
+        #[arg(long, default_value_t = 1000)]
+        sockets: usize,
+        /// Messages each socket misses while it is away.
+        #[arg(long, default_value_t = 5)]
+        missed: usize,
+        /// The server's process id, to read its CPU time from /proc.
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
     /// A blend: reads, posts, likes, comments, messages and friend requests.
     Mixed {
         #[arg(long, default_value_t = 200)]
@@ -149,6 +161,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Scenario::Chats { count, server_pid } => scenarios::chats::run(&common, count, server_pid).await?,
         Scenario::Read { users, page } => scenarios::read::run(&common, users, &page).await?,
+        Scenario::Resume { sockets, missed, server_pid } => {
+            scenarios::resume::run(&common, sockets, missed, server_pid).await?
+        }
         Scenario::Mixed { users } => scenarios::mixed::run(&common, users).await?,
         Scenario::Pages { users } => scenarios::pages::run(&common, users).await?,
         Scenario::Soak(options) => scenarios::soak::run(&common, options).await?,

@@ -153,6 +153,26 @@ impl Seeder {
 
     /// Messages written by this run's accounts, as the database has them: after a messaging run
     /// it must equal the sends answered 200 (none lost, none written twice).
+    /// Transactions the database has finished so far (committed and rolled back), and rows it
+    /// returned: with autocommit, a statement is a transaction. PostgreSQL publishes these
+    /// counters up to a second late; read them after the work has settled.
+    pub async fn database_work(&mut self) -> anyhow::Result<(i64, i64)> {
+        #[derive(QueryableByName)]
+        struct Work {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            transactions: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            rows: i64,
+        }
+        let work = diesel::sql_query(
+            "SELECT (xact_commit + xact_rollback)::bigint AS transactions, (tup_returned + tup_fetched)::bigint AS rows \
+             FROM pg_stat_database WHERE datname = current_database()",
+        )
+        .get_result::<Work>(&mut self.conn)
+        .await?;
+        Ok((work.transactions, work.rows))
+    }
+
     pub async fn messages_written(&mut self) -> anyhow::Result<i64> {
         #[derive(QueryableByName)]
         struct Count {

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::frame_guard::{self, FrameGuard};
-use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, Outbound};
+use crate::history::MAX_REPLAY;
+use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, Outbound, Resume};
 use nosebook_telemetry::metrics;
 
 /// The server pings this often (docs/API.md §6.2)…
@@ -178,24 +179,28 @@ impl Handler<Kick> for WsConnection {
 
 /// Upgrades an authenticated request to a socket of `user`. The connection is registered with
 /// the hub before the 101 answer leaves, so an event caused right after the upgrade is not lost
-/// (docs/API.md §6.1).
+/// (docs/API.md §6.1); with `resume`, what it missed is queued first.
 pub async fn upgrade(
     req: &HttpRequest,
     body: web::Payload,
     user: UserId,
     session_id: SessionId,
     hub: &Addr<Hub>,
+    resume: Resume,
 ) -> Result<HttpResponse, actix_web::Error> {
     let body = guarded(req, body).await?;
     let (response, session, inbound) = actix_ws::handle(req, body)?;
-    let (queue, outbound) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
+    // Room for a whole replay and its status frame on top of the usual queue (the channel only
+    // allocates what is queued).
+    let capacity = if resume == Resume::No { OUTBOUND_QUEUE } else { OUTBOUND_QUEUE + MAX_REPLAY + 1 };
+    let (queue, outbound) = mpsc::channel::<Outbound>(capacity);
     let inbound =
         inbound.max_frame_size(MAX_INBOUND_FRAME).aggregate_continuations().max_continuation_size(MAX_INBOUND_FRAME);
     let hub = hub.clone();
     let ctx = Context::<WsConnection>::new();
     let kick = ctx.address().recipient();
     let id = hub
-        .send(Connect { user, session: session_id, queue, kick })
+        .send(Connect { user, session: session_id, queue, kick, resume })
         .await
         .map_err(|e| actix_web::error::ErrorServiceUnavailable(format!("hub unavailable: {e}")))?;
     let actor = WsConnection { user, id, session, hub, last_pong: Instant::now(), ending: None, closing: false };

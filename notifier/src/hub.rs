@@ -1,14 +1,14 @@
 //! Who is connected on this node, and delivery to them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use nosebook_schema::ids::{SessionId, UserId};
-use std::time::Duration;
-
 use tokio::sync::{mpsc, oneshot};
 
-use crate::transport::{RouteControl, RouteOp, TransportError, publish_span};
+use crate::history::{History, Replay, Window, with_cursor};
+use crate::transport::{TransportError, publish_span};
 use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
 use nosebook_schema::models::OutboxRow;
 use nosebook_telemetry::metrics::{self, Counted};
@@ -33,10 +33,6 @@ impl std::ops::Deref for Outbound {
         &self.frame
     }
 }
-
-/// The routing key every node binds for control messages (those queued for
-/// [`CONTROL_RECIPIENT`]).
-pub const CONTROL: &str = "control";
 
 /// How many recent event ids the hub remembers to drop duplicates (publishing is at least once).
 const REMEMBERED_EVENTS: usize = 65_536;
@@ -105,15 +101,24 @@ pub struct HubStats {
     pub delivered: u64,
     pub duplicates_dropped: u64,
     pub slow_consumers_closed: u64,
+    /// Events kept for resuming, and their weight.
+    pub history_events: usize,
+    pub history_bytes: usize,
+    pub resumed: u64,
+    pub resyncs_required: u64,
 }
 
-#[derive(Default)]
 pub struct Hub {
     users: HashMap<UserId, HashMap<ConnId, Conn>>,
     /// The connections each session has open here, to close them when it ends.
     sessions_open: HashMap<SessionId, HashSet<(UserId, ConnId)>>,
-    /// With RabbitMQ: where this node asks for a user's events to be routed here.
-    routes: Option<RouteControl>,
+    /// The recent log, for sockets that resume.
+    history: History,
+    /// In-process, the hub itself gives events their place in the log.
+    counts_offsets: bool,
+    /// Upgrades waiting for this node to read the shared log (see [`Connect`]); `None` once it
+    /// does (at once in-process).
+    not_yet_live: Option<Vec<oneshot::Sender<()>>>,
     /// Told when a user's first socket here opens and their last one closes.
     presence: Option<Recipient<SocketsChanged>>,
     /// Told when a control message ends a session.
@@ -125,9 +130,33 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub fed in-process (single node).
-    pub fn new() -> Self {
-        Self::default()
+    fn with_history(history: History, counts_offsets: bool) -> Self {
+        Self {
+            users: HashMap::new(),
+            sessions_open: HashMap::new(),
+            history,
+            counts_offsets,
+            not_yet_live: (!counts_offsets).then(Vec::new),
+            presence: None,
+            sessions: None,
+            next_id: 0,
+            seen: HashSet::new(),
+            seen_order: VecDeque::new(),
+            stats: HubStats::default(),
+        }
+    }
+
+    /// A hub fed in-process (single node): it numbers the events itself, and its cursors are
+    /// good for this process only (their prefix is drawn at random when it starts).
+    pub fn new(window: Window) -> Self {
+        let log = format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        Self::with_history(History::new(log, window, Some(0)), true)
+    }
+
+    /// A hub fed by a shared log (the RabbitMQ stream `log`): every node reads every event, at the
+    /// same offsets, so a cursor from one node resumes on any other.
+    pub fn on_log(log: &str, window: Window) -> Self {
+        Self::with_history(History::new(log.to_owned(), window, None), false)
     }
 
     /// Hands session ends from other nodes to this node's session directory.
@@ -140,11 +169,6 @@ impl Hub {
     pub fn with_presence(mut self, presence: Recipient<SocketsChanged>) -> Self {
         self.presence = Some(presence);
         self
-    }
-
-    /// A hub fed by RabbitMQ: it binds a user's routing key while they have a socket here.
-    pub fn with_routes(routes: RouteControl) -> Self {
-        Self { routes: Some(routes), ..Self::default() }
     }
 
     /// Forgets one connection's place in the session index.
@@ -172,9 +196,6 @@ impl Hub {
         if let Some(presence) = &self.presence {
             presence.do_send(SocketsChanged { user, connected: false });
         }
-        if let Some(routes) = &self.routes {
-            let _ = routes.send(RouteOp::Unbind(user));
-        }
     }
 
     /// True the first time an event id is seen (within the remembered window).
@@ -192,12 +213,33 @@ impl Hub {
     }
 }
 
+/// How often an idle hub lets go of history past its window.
+const FORGET_EVERY: Duration = Duration::from_secs(30);
+
 impl Actor for Hub {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(FORGET_EVERY, |hub, _| hub.history.forget_old(Instant::now()));
+    }
+}
+
+/// What a socket asked for when it opened (`GET /ws?cursor=…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Nothing: events as they come, the original protocol.
+    No,
+    /// A new start: a `ready` frame first, with the cursor to resume from if cut before any event.
+    Fresh,
+    /// Resuming after this cursor: `resumed` and the missed events, or `resync_required`.
+    From(String),
 }
 
 /// A socket of `user` opened on this node. Answers its id once it is registered: events
-/// delivered from then on reach it.
+/// delivered from then on reach it, after whatever its resume replays. On a node that has not
+/// read the shared log yet (it is starting, its consumer not yet subscribed) the answer waits
+/// until it has, at most [`LIVE_WAIT`]: an event the client causes after its upgrade is then
+/// appended after this node started reading, so it reaches the socket.
 #[derive(Message)]
 #[rtype(result = "ConnId")]
 pub struct Connect {
@@ -205,10 +247,12 @@ pub struct Connect {
     pub session: SessionId,
     pub queue: mpsc::Sender<Outbound>,
     pub kick: Recipient<Kick>,
+    pub resume: Resume,
 }
 
-/// How long an upgrade waits for its routing key to be bound before it completes anyway.
-const BIND_WAIT: Duration = Duration::from_secs(5);
+/// How long an upgrade waits for its node to start reading the log; past it (the broker is
+/// away) it completes anyway, and the node reads from where the log is when the broker is back.
+pub const LIVE_WAIT: Duration = Duration::from_secs(5);
 
 impl Handler<Connect> for Hub {
     type Result = ResponseFuture<ConnId>;
@@ -216,6 +260,12 @@ impl Handler<Connect> for Hub {
     fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
         self.next_id += 1;
         let id = ConnId(self.next_id);
+        // Registration and replay happen in this one handler, between two deliveries: every
+        // event up to the history's last is replayed, every later one is delivered live.
+        for frame in self.opening_frames(msg.user, &msg.resume) {
+            // The queue of a resuming socket has room for a whole replay (`MAX_REPLAY`).
+            let _ = msg.queue.try_send(Outbound { frame, span: tracing::Span::none() });
+        }
         let conns = self.users.entry(msg.user).or_default();
         let first = conns.is_empty();
         conns.insert(id, Conn { session: msg.session, queue: msg.queue, kick: msg.kick });
@@ -223,20 +273,45 @@ impl Handler<Connect> for Hub {
         if let (Some(presence), true) = (&self.presence, first) {
             presence.do_send(SocketsChanged { user: msg.user, connected: true });
         }
-        let bound = match (&self.routes, first) {
-            (Some(routes), true) => {
-                let (done, bound) = oneshot::channel();
-                let _ = routes.send(RouteOp::Bind(msg.user, done));
-                Some(bound)
-            }
-            _ => None,
-        };
+        let live = self.not_yet_live.as_mut().map(|waiting| {
+            let (done, live) = oneshot::channel();
+            waiting.push(done);
+            live
+        });
         Box::pin(async move {
-            if let Some(bound) = bound {
-                let _ = tokio::time::timeout(BIND_WAIT, bound).await;
+            if let Some(live) = live {
+                let _ = tokio::time::timeout(LIVE_WAIT, live).await;
             }
             id
         })
+    }
+}
+
+impl Hub {
+    /// The frames a socket gets before any live event: the answer to its resume, and what it
+    /// missed.
+    fn opening_frames(&mut self, user: UserId, resume: &Resume) -> Vec<Frame> {
+        let status = |kind: &str, cursor: Option<String>, missed: Option<usize>| -> Frame {
+            let cursor = cursor.map_or("null".to_owned(), |c| format!("\"{c}\""));
+            let missed = missed.map(|n| format!(",\"missed\":{n}")).unwrap_or_default();
+            format!("{{\"type\":\"{kind}\",\"payload\":{{\"cursor\":{cursor}{missed}}}}}").into()
+        };
+        match resume {
+            Resume::No => Vec::new(),
+            Resume::Fresh => vec![status("ready", self.history.current(), None)],
+            Resume::From(cursor) => match self.history.replay(user, cursor, Instant::now()) {
+                Replay::Missed(missed) => {
+                    self.stats.resumed += 1;
+                    let mut frames = vec![status("resumed", self.history.current(), Some(missed.len()))];
+                    frames.extend(missed);
+                    frames
+                }
+                Replay::ResyncRequired => {
+                    self.stats.resyncs_required += 1;
+                    vec![status("resync_required", self.history.current(), None)]
+                }
+            },
+        }
     }
 }
 
@@ -268,7 +343,10 @@ impl Handler<Disconnect> for Hub {
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
 pub struct Deliver {
+    /// The outbox id; negative for an ephemeral event (typing), which is never replayed.
     pub event_id: i64,
+    /// Its place in the shared log (the stream offset); `None` in-process, where the hub counts.
+    pub offset: Option<i64>,
     /// Everyone the event is for, wherever their sockets are; [`CONTROL_RECIPIENT`] alone for a
     /// control message.
     pub recipients: Vec<UserId>,
@@ -279,7 +357,7 @@ pub struct Deliver {
 
 impl Deliver {
     pub fn new(event_id: i64, recipients: Vec<UserId>, frame: Frame) -> Self {
-        Self { event_id, recipients, frame, trace: None }
+        Self { event_id, offset: None, recipients, frame, trace: None }
     }
 }
 
@@ -293,6 +371,7 @@ impl Deliver {
         let span = publish_span(row);
         Self {
             event_id: row.id,
+            offset: None,
             recipients: row.recipients.clone(),
             frame: row.frame.as_str().into(),
             trace: trace_context::of(&span),
@@ -342,6 +421,22 @@ impl Hub {
             recipients = msg.recipients.len()
         );
         let _entered = span.enter();
+        let offset = match msg.offset {
+            Some(offset) => offset,
+            None if self.counts_offsets => self.history.current_offset() + 1,
+            None => {
+                tracing::warn!(event_id = msg.event_id, "an event without its place in the log");
+                return;
+            }
+        };
+        self.history.advance(offset);
+        for waiting in self.not_yet_live.take().unwrap_or_default() {
+            let _ = waiting.send(());
+        }
+        if msg.recipients.is_empty() {
+            // A node's mark at start: it places this node in the log, and is for nobody.
+            return;
+        }
         if msg.recipients == [CONTROL_RECIPIENT] {
             let Some(control) = Control::parse(&msg.frame) else {
                 tracing::warn!(frame = %msg.frame, "unreadable control message");
@@ -359,10 +454,14 @@ impl Hub {
             self.stats.duplicates_dropped += 1;
             return;
         }
+        let frame = if msg.event_id < 0 { msg.frame } else { with_cursor(&msg.frame, &self.history.cursor(offset)) };
         // Every node gets the whole list; only the recipients with a socket here matter.
         let before = self.stats.delivered;
         for recipient in &msg.recipients {
-            self.deliver_to(*recipient, &msg.frame, msg.trace.is_some());
+            self.deliver_to(*recipient, &frame, msg.trace.is_some());
+        }
+        if msg.event_id >= 0 {
+            self.history.push(offset, msg.recipients, frame, Instant::now());
         }
         // Counted once per event, not per socket: the metric's lookup was a cost per delivery.
         ::metrics::counter!(metrics::EVENTS_DELIVERED).increment(self.stats.delivered - before);
@@ -404,6 +503,19 @@ impl Hub {
     }
 }
 
+/// The shared log went on without this node from this offset (see `amqp.rs`).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Restart(pub i64);
+
+impl Handler<Restart> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, Restart(offset): Restart, _: &mut Self::Context) {
+        self.history.restart_at(offset);
+    }
+}
+
 /// The node is going down: every socket here gets a close frame saying so (1001) now, rather
 /// than a dropped connection when the drain time is over. Answers how many were told.
 #[derive(Message, Debug, Clone, Copy)]
@@ -431,9 +543,12 @@ impl Handler<Stats> for Hub {
     type Result = MessageResult<Stats>;
 
     fn handle(&mut self, _: Stats, _: &mut Self::Context) -> Self::Result {
+        let (history_events, history_bytes) = self.history.size();
         MessageResult(HubStats {
             connections: self.users.values().map(HashMap::len).sum(),
             users: self.users.len(),
+            history_events,
+            history_bytes,
             ..self.stats
         })
     }
@@ -459,7 +574,7 @@ mod tests {
 
     #[actix::test]
     async fn a_slow_consumer_is_cut_off_and_a_fast_one_keeps_receiving() {
-        let hub = Hub::new().start();
+        let hub = Hub::new(Window::default()).start();
         let user = UserId(uuid::Uuid::new_v4());
         let kicked = std::sync::Arc::new(std::sync::Mutex::new(None));
         let slow_probe = Probe(kicked.clone()).start();
@@ -470,6 +585,7 @@ mod tests {
             session: SessionId(uuid::Uuid::new_v4()),
             queue: slow_queue,
             kick: slow_probe.recipient(),
+            resume: Resume::No,
         })
         .await
         .unwrap();
@@ -479,6 +595,7 @@ mod tests {
             session: SessionId(uuid::Uuid::new_v4()),
             queue: fast_queue,
             kick: fast_probe.recipient(),
+            resume: Resume::No,
         })
         .await
         .unwrap();
@@ -496,15 +613,21 @@ mod tests {
 
     #[actix::test]
     async fn one_event_reaches_each_of_its_recipients_here_and_nobody_else() {
-        let hub = Hub::new().start();
+        let hub = Hub::new(Window::default()).start();
         let [a, b, outsider] = [(); 3].map(|()| UserId(uuid::Uuid::new_v4()));
         let mut queues = Vec::new();
         for user in [a, a, b, outsider] {
             let (queue, frames) = mpsc::channel(10);
             let probe = Probe(Default::default()).start();
-            hub.send(Connect { user, session: SessionId(uuid::Uuid::new_v4()), queue, kick: probe.recipient() })
-                .await
-                .unwrap();
+            hub.send(Connect {
+                user,
+                session: SessionId(uuid::Uuid::new_v4()),
+                queue,
+                kick: probe.recipient(),
+                resume: Resume::No,
+            })
+            .await
+            .unwrap();
             queues.push(frames);
         }
         // `absent` has no socket on this node: another node delivers to them.
@@ -519,18 +642,51 @@ mod tests {
 
     #[actix::test]
     async fn duplicates_by_event_id_are_dropped() {
-        let hub = Hub::new().start();
+        let hub = Hub::new(Window::default()).start();
         let user = UserId(uuid::Uuid::new_v4());
         let (queue, mut frames) = mpsc::channel(10);
         let probe = Probe(Default::default()).start();
-        hub.send(Connect { user, session: SessionId(uuid::Uuid::new_v4()), queue, kick: probe.recipient() })
-            .await
-            .unwrap();
+        hub.send(Connect {
+            user,
+            session: SessionId(uuid::Uuid::new_v4()),
+            queue,
+            kick: probe.recipient(),
+            resume: Resume::No,
+        })
+        .await
+        .unwrap();
         for _ in 0..3 {
             hub.send(Counted::new(Deliver::new(7, vec![user], "once".into()), MAILBOX)).await.unwrap();
         }
         assert_eq!(frames.recv().await.as_deref(), Some("once"));
         assert!(frames.try_recv().is_err());
         assert_eq!(hub.send(Stats).await.unwrap().duplicates_dropped, 2);
+    }
+
+    #[actix::test]
+    async fn an_upgrade_waits_until_its_node_reads_the_log_and_then_gets_what_follows() {
+        let hub = Hub::on_log("log", Window::default()).start();
+        let user = UserId(uuid::Uuid::new_v4());
+        let (queue, mut frames) = mpsc::channel(10);
+        let probe = Probe(Default::default()).start();
+        let session = SessionId(uuid::Uuid::new_v4());
+        let connect = hub.send(Connect { user, session, queue, kick: probe.recipient(), resume: Resume::Fresh });
+        let mut connect = std::pin::pin!(connect);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            futures_util::FutureExt::now_or_never(&mut connect).is_none(),
+            "answered before the node reads the log"
+        );
+        // The node's mark: it reads the log from here.
+        hub.do_send(Counted::new(Deliver { offset: Some(7), ..Deliver::new(0, Vec::new(), "".into()) }, MAILBOX));
+        connect.await.unwrap();
+        let ready = frames.recv().await.unwrap();
+        assert_eq!(&*ready.frame, r#"{"type":"ready","payload":{"cursor":null}}"#, "registered before the mark");
+        hub.send(Counted::new(Deliver { offset: Some(9), ..Deliver::new(1, vec![user], "{}".into()) }, MAILBOX))
+            .await
+            .unwrap();
+        assert_eq!(&*frames.recv().await.unwrap().frame, r#"{"cursor":"log:9"}"#);
     }
 }

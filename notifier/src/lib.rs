@@ -9,7 +9,8 @@
 //! - [`relay::OutboxRelay`] publishes outbox rows in id order and marks them sent only after the
 //!   transport took them: at least once.
 //! - [`hub::Hub`] knows which connections each user has on this node, drops duplicate events by
-//!   outbox id, and hands each frame to every connection of its recipient without waiting.
+//!   outbox id, and hands each frame to every connection of its recipient without waiting; it
+//!   keeps the recent log ([`history`]) so that a socket that was cut resumes where it stopped.
 //! - [`transport`] is what the relay and the hub ask of whatever carries events between nodes
 //!   (`amqp.rs` implements it for RabbitMQ; `relay::InProcess` for a single node).
 //! - [`connection::WsConnection`] is one actor per socket: a bounded outbound queue, heartbeats,
@@ -18,6 +19,7 @@
 pub mod amqp;
 pub mod connection;
 pub mod frame_guard;
+pub mod history;
 pub mod hub;
 pub mod relay;
 pub mod transport;

@@ -9,19 +9,26 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::SignedIn;
 use super::envelope::ApiError;
+use super::input::QueryParams;
 use crate::core::Kind;
 use crate::limits::Limits;
 use actix::Addr;
 use nosebook_notifier::Hub;
+use nosebook_notifier::hub::Resume;
 
 /// Upgrades to a WebSocket carrying `{type, payload}` events. Authenticated by the session
 /// header or, for browsers, the `nosebook_session` cookie from one of our own pages (`Origin`);
 /// anyone else gets 403 and no upgrade.
 #[utoipa::path(get, path = "/ws", tag = "realtime",
     security(("session" = [])),
+    params(("cursor" = Option<String>, Query, description = "Resuming (docs/API.md §6.4): the `cursor` of the last \
+        event this client received, answered by `resumed` and the missed events or by `resync_required`; empty for \
+        a new start, answered by `ready` with the cursor to resume from. Without it, no status frame: the \
+        original protocol.")),
     responses(
         (status = 101, description = "Switching protocols: one JSON text frame per event"),
-        (status = 400, description = "Not a WebSocket upgrade (`Unknown`): a plain GET without the upgrade headers", body = crate::api::envelope::Failure),
+        (status = 400, description = "Not a WebSocket upgrade (`Unknown`): a plain GET without the upgrade headers; \
+            or a cursor longer than 256 bytes", body = crate::api::envelope::Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = crate::api::envelope::Failure),
         (status = 429, description = "Too many upgrades from this address, or too many sockets open for this \
             session (`Too Many Requests`); no upgrade", body = crate::api::envelope::Failure,
@@ -29,6 +36,7 @@ use nosebook_notifier::Hub;
     ))]
 pub async fn connect(
     caller: SignedIn,
+    query: QueryParams,
     req: HttpRequest,
     body: web::Payload,
     hub: web::Data<Addr<Hub>>,
@@ -50,7 +58,16 @@ pub async fn connect(
     }
     limits.ws_upgrade(&req).map_err(ApiError::from)?;
     let slot = limits.socket_slot(caller.session.session_id).map_err(ApiError::from)?;
-    let response = nosebook_notifier::upgrade(&req, body, caller.user.id, caller.session.session_id, &hub).await?;
+    let resume = match query.first("cursor") {
+        None => Resume::No,
+        Some("") => Resume::Fresh,
+        Some(cursor) if cursor.len() > MAX_CURSOR => {
+            return Err(ApiError::bad_input(Kind::Unknown, "cursor too long").into());
+        }
+        Some(cursor) => Resume::From(cursor.to_owned()),
+    };
+    let (user, session) = (caller.user.id, caller.session.session_id);
+    let response = nosebook_notifier::upgrade(&req, body, user, session, &hub, resume).await?;
     // The response body is the socket's outbound stream: it is dropped when the socket ends,
     // whichever side ends it, and the session's place goes with it.
     Ok(match slot {
@@ -58,6 +75,9 @@ pub async fn connect(
         None => response,
     })
 }
+
+/// Longer than any cursor the server hands out.
+const MAX_CURSOR: usize = 256;
 
 /// A body that keeps something alive for as long as it is being sent.
 struct Holding<T> {

@@ -222,8 +222,21 @@ const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl TestApp {
     fn ws_request(&self) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        self.ws_request_to("/ws")
+    }
+
+    fn ws_request_to(&self, path: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        format!("{}/ws", self.address.replacen("http", "ws", 1)).into_client_request().unwrap()
+        format!("{}{path}", self.address.replacen("http", "ws", 1)).into_client_request().unwrap()
+    }
+
+    /// Opens a socket that resumes after `cursor` (`""`: a new start that asks for `ready`).
+    pub async fn resuming_socket(&self, session: &str, cursor: &str) -> Socket {
+        let mut request = self.ws_request_to(&format!("/ws?cursor={}", encode(cursor)));
+        request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("websocket upgrade refused");
+        assert_eq!(response.status(), 101);
+        Socket { stream }
     }
 
     /// Opens a socket with the session header.
@@ -256,7 +269,12 @@ impl TestApp {
 
     /// Opens a socket with the session header, or answers the refusal's status.
     pub async fn try_socket(&self, session: &str) -> Result<Socket, u16> {
-        let mut request = self.ws_request();
+        self.try_socket_at(session, "/ws").await
+    }
+
+    /// As [`TestApp::try_socket`], at `path` (with its query).
+    pub async fn try_socket_at(&self, session: &str, path: &str) -> Result<Socket, u16> {
+        let mut request = self.ws_request_to(path);
         request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
         match tokio_tungstenite::connect_async(request).await {
             Ok((stream, _)) => Ok(Socket { stream }),
@@ -278,8 +296,18 @@ impl TestApp {
 }
 
 impl Socket {
-    /// The next event frame, parsed; fails the test after a while.
+    /// The next event in the original's shape (`{type, payload}`), without the `cursor` a stored
+    /// event also carries (`frame` keeps it): the same event on different sockets compares equal.
     pub async fn event(&mut self) -> Value {
+        let mut frame = self.frame().await;
+        if let Some(fields) = frame.as_object_mut() {
+            fields.remove("cursor");
+        }
+        frame
+    }
+
+    /// The next frame as it came, parsed; fails the test after a while.
+    pub async fn frame(&mut self) -> Value {
         use futures_util::StreamExt;
         use tokio_tungstenite::tungstenite::Message;
         loop {

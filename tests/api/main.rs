@@ -20,6 +20,7 @@ mod observability;
 mod posts;
 mod read_receipts;
 mod realtime;
+mod resume;
 mod round_trips;
 mod sends;
 mod service;

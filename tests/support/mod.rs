@@ -119,7 +119,8 @@ pub fn amqp_url() -> String {
     std::env::var("NOSEBOOK_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
-/// Deletes a test's exchange when the test is done (its queues go with their connections).
+/// Deletes a test's exchange and its event log (the stream `<exchange>.log`, which, unlike a
+/// connection's queues, stays on the broker's disk until deleted) when the test is done.
 pub fn delete_exchange(exchange: String) {
     let work = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -129,6 +130,8 @@ pub fn delete_exchange(exchange: String) {
                 return;
             };
             if let Ok(channel) = connection.create_channel().await {
+                let log = format!("{exchange}.log");
+                let _ = channel.queue_delete(log.into(), lapin::options::QueueDeleteOptions::default()).await;
                 let _ =
                     channel.exchange_delete(exchange.into(), lapin::options::ExchangeDeleteOptions::default()).await;
             }
@@ -136,4 +139,37 @@ pub fn delete_exchange(exchange: String) {
         });
     });
     let _ = work.join();
+}
+
+/// A TCP proxy (to RabbitMQ, to a server) that can be cut (every connection dropped, new ones refused) and
+/// restored.
+pub fn cuttable_proxy(target: &str) -> (u16, tokio::sync::watch::Sender<bool>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let target = target.to_owned();
+    let (up, watch_up) = tokio::sync::watch::channel(true);
+    tokio::spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                continue;
+            };
+            if !*watch_up.borrow() {
+                continue; // dropped: refused while cut
+            }
+            let mut down = watch_up.clone();
+            let target = target.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    _ = down.wait_for(|up| !*up) => {}
+                }
+            });
+        }
+    });
+    (port, up)
 }

@@ -234,27 +234,60 @@
     friend_request_accepted: function (p) { toast("✓ " + fullName(p.responder)); },
   };
 
+  // Whatever happened while the socket was down: fetch the open chat and the lists again.
+  function reload() {
+    trigger("resync");
+    trigger("chats-changed");
+    trigger("friends-changed");
+  }
+
   var delay = 1000;
   var connectedBefore = false;
+  // The last event's place in the server's log: a new socket resumes after it and gets exactly
+  // what this page missed, instead of reloading everything (README, "Resumable sockets").
+  var cursor = null;
+  // A resume replays what was missed, then the live events: until the last replayed one has
+  // been applied, the cursor moves with each of them; after it, to where the server's log was.
+  var replaying = 0;
+  var resumedAt = null;
+  var status = {
+    ready: function (p) {
+      cursor = p.cursor || null;
+      // A new start after a cut (no cursor was known yet): nothing tells what was missed.
+      if (connectedBefore) reload();
+    },
+    resumed: function (p) {
+      replaying = p.missed || 0;
+      resumedAt = p.cursor || null;
+      if (replaying === 0 && resumedAt) cursor = resumedAt;
+    },
+    resync_required: function (p) {
+      cursor = p.cursor || null;
+      reload();
+    },
+  };
   function connect() {
-    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + location.host + "/ws?cursor=" + encodeURIComponent(cursor || ""));
     ws.onopen = function () {
       delay = 1000;
       body.classList.remove("offline");
       body.dataset.live = "on";
-      // Whatever happened while the socket was down: fetch the open chat and the lists again.
-      if (connectedBefore) {
-        trigger("resync");
-        trigger("chats-changed");
-        trigger("friends-changed");
-      }
-      connectedBefore = true;
     };
     ws.onmessage = function (e) {
       var event;
       try { event = JSON.parse(e.data); } catch (_) { return; }
+      if (status[event.type]) {
+        status[event.type](event.payload || {});
+        connectedBefore = true;
+        return;
+      }
       var handle = handlers[event.type];
       if (handle) handle(event.payload || {});
+      if (event.cursor) {
+        cursor = event.cursor;
+        if (replaying > 0 && --replaying === 0 && resumedAt) cursor = resumedAt;
+      }
     };
     // What the close code says decides what comes next (the README lists every code).
     ws.onclose = function (e) {

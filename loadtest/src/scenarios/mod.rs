@@ -7,6 +7,7 @@ pub mod messaging;
 pub mod mixed;
 pub mod pages;
 pub mod read;
+pub mod resume;
 pub mod soak;
 
 use std::sync::Arc;

@@ -1,0 +1,262 @@
+//! The recent past of the event log, kept by every node's hub so that a socket cut for a while
+//! (a tunnel, a node restarted behind the load balancer) resumes where it stopped.
+//!
+//! Every event has a place in one log that every node reads in the same order: its RabbitMQ
+//! stream offset, or with a single node the hub's own count. A frame carries its place as its
+//! `cursor` (`"<log>:<offset>"`), the same for every recipient. The place is given by the log
+//! when the event is appended, after its transaction committed and in the order the log reads
+//! back — never an id drawn before commit, which a row committing late would put behind a
+//! cursor already handed out.
+//!
+//! A node keeps what it read for [`Window::age`], at most [`Window::bytes`]. It can resume a
+//! cursor when it has read everything after it: the cursor is not older than the first event it
+//! read (or the last it forgot), and not newer than the last (a cursor from another log, or from
+//! before a restart of an in-process log, is refused by its prefix).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use nosebook_schema::ids::UserId;
+
+/// A frame as the hub shares it between sockets (`hub::Frame`; named here so that this module
+/// does not import the hub, which imports it).
+type Frame = bytestring::ByteString;
+
+/// How long and how much of the log a node keeps for resuming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub age: Duration,
+    pub bytes: usize,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self { age: Duration::from_secs(600), bytes: 64 << 20 }
+    }
+}
+
+/// A resume never replays more than this many events to one socket: past it, reloading is
+/// cheaper than the flood, and the client is told to (`resync_required`).
+pub const MAX_REPLAY: usize = 1_000;
+
+struct Entry {
+    offset: i64,
+    at: Instant,
+    recipients: Vec<UserId>,
+    frame: Frame,
+}
+
+impl Entry {
+    /// What the entry costs in memory, roughly: its frame, its recipients and the bookkeeping.
+    fn weight(&self) -> usize {
+        self.frame.len() + self.recipients.len() * size_of::<UserId>() + size_of::<Self>()
+    }
+}
+
+/// What a node can do with a client's cursor.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Exactly the events after the cursor for this user, in log order (possibly none).
+    Missed(Vec<Frame>),
+    /// The cursor is outside what this node kept (too old, unknown or from another log).
+    ResyncRequired,
+}
+
+pub struct History {
+    /// The prefix of every cursor of this log.
+    log: String,
+    window: Window,
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    /// Every event after this offset that a client may need is in `entries`; `None` until the
+    /// first event was read.
+    complete_after: Option<i64>,
+    /// The newest offset read.
+    last: Option<i64>,
+}
+
+impl History {
+    /// The history of the log named `log` (a cursor's prefix). `complete_after` is known at once
+    /// for a log that starts with this process (an in-process one: offset 0, before its first
+    /// event); a node reading a shared log learns it from the first event it reads.
+    pub fn new(log: String, window: Window, complete_after: Option<i64>) -> Self {
+        Self { log, window, entries: VecDeque::new(), bytes: 0, complete_after, last: complete_after }
+    }
+
+    /// The cursor of `offset` in this log.
+    pub fn cursor(&self, offset: i64) -> String {
+        format!("{}:{offset}", self.log)
+    }
+
+    /// The cursor a client that has seen everything so far resumes from; `None` before this node
+    /// read anything of a shared log.
+    pub fn current(&self) -> Option<String> {
+        self.last.map(|offset| self.cursor(offset))
+    }
+
+    /// The newest offset read (0 before any, for a log that starts with this process).
+    pub fn current_offset(&self) -> i64 {
+        self.last.unwrap_or(0)
+    }
+
+    /// Notes that the log reached `offset`: events that are not replayed (control messages,
+    /// typing, duplicates) move the cursor too.
+    pub fn advance(&mut self, offset: i64) {
+        self.complete_after.get_or_insert(offset);
+        self.last = Some(self.last.map_or(offset, |last| last.max(offset)));
+    }
+
+    /// The log went on without us from `offset` (a reconnection found the stream moved on, e.g.
+    /// retention removed what this node had not read): nothing before it can be resumed here.
+    pub fn restart_at(&mut self, offset: i64) {
+        self.entries.clear();
+        self.bytes = 0;
+        self.complete_after = Some(offset);
+        self.last = Some(offset);
+    }
+
+    /// Keeps an event for resuming, forgetting what is too old or too much.
+    pub fn push(&mut self, offset: i64, recipients: Vec<UserId>, frame: Frame, now: Instant) {
+        self.advance(offset);
+        let entry = Entry { offset, at: now, recipients, frame };
+        self.bytes += entry.weight();
+        self.entries.push_back(entry);
+        self.forget_old(now);
+    }
+
+    /// Drops the entries older than the window or over its size.
+    pub fn forget_old(&mut self, now: Instant) {
+        while let Some(oldest) = self.entries.front() {
+            let too_old = now.saturating_duration_since(oldest.at) >= self.window.age;
+            if !too_old && self.bytes <= self.window.bytes {
+                break;
+            }
+            self.bytes -= oldest.weight();
+            self.complete_after = Some(oldest.offset);
+            self.entries.pop_front();
+        }
+    }
+
+    /// `user`'s events after `cursor`, or why there are none to give.
+    pub fn replay(&mut self, user: UserId, cursor: &str, now: Instant) -> Replay {
+        self.forget_old(now);
+        let offset = cursor
+            .rsplit_once(':')
+            .filter(|(log, _)| *log == self.log)
+            .and_then(|(_, offset)| offset.parse::<i64>().ok());
+        let (Some(offset), Some(complete_after), Some(last)) = (offset, self.complete_after, self.last) else {
+            return Replay::ResyncRequired;
+        };
+        if offset < complete_after || offset > last {
+            return Replay::ResyncRequired;
+        }
+        let start = self.entries.partition_point(|entry| entry.offset <= offset);
+        let mut missed = Vec::new();
+        for entry in self.entries.range(start..) {
+            if entry.recipients.contains(&user) {
+                if missed.len() == MAX_REPLAY {
+                    return Replay::ResyncRequired;
+                }
+                missed.push(entry.frame.clone());
+            }
+        }
+        Replay::Missed(missed)
+    }
+
+    /// Events kept, and their weight in bytes.
+    pub fn size(&self) -> (usize, usize) {
+        (self.entries.len(), self.bytes)
+    }
+}
+
+/// `frame` (a JSON object) with its place in the log as its first field, `"cursor"`.
+pub fn with_cursor(frame: &str, cursor: &str) -> Frame {
+    match frame.strip_prefix('{') {
+        Some(rest) if rest.trim_start().starts_with('}') => format!("{{\"cursor\":\"{cursor}\"}}").into(),
+        Some(rest) => format!("{{\"cursor\":\"{cursor}\",{rest}").into(),
+        None => frame.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> UserId {
+        UserId(uuid::Uuid::new_v4())
+    }
+
+    fn frames(replay: Replay) -> Vec<String> {
+        match replay {
+            Replay::Missed(frames) => frames.into_iter().map(|f| f.to_string()).collect(),
+            Replay::ResyncRequired => panic!("expected a replay"),
+        }
+    }
+
+    #[test]
+    fn a_cursor_gets_exactly_the_user_s_later_events_and_nothing_else() {
+        let (anna, bob) = (user(), user());
+        let now = Instant::now();
+        let mut history = History::new("t".into(), Window::default(), Some(0));
+        // Offsets of a stream have gaps: the cursor compares, it never counts.
+        history.push(3, vec![anna, bob], "a".into(), now);
+        history.push(4, vec![bob], "b".into(), now);
+        history.advance(6);
+        history.push(9, vec![anna], "c".into(), now);
+        assert_eq!(frames(history.replay(anna, "t:0", now)), ["a", "c"]);
+        assert_eq!(frames(history.replay(anna, "t:3", now)), ["c"]);
+        assert_eq!(frames(history.replay(anna, "t:6", now)), ["c"]);
+        assert_eq!(frames(history.replay(bob, "t:3", now)), ["b"]);
+        assert!(frames(history.replay(anna, "t:9", now)).is_empty());
+        assert_eq!(history.current().as_deref(), Some("t:9"));
+    }
+
+    #[test]
+    fn a_cursor_outside_what_was_kept_asks_for_a_resync() {
+        let anna = user();
+        let now = Instant::now();
+        let window = Window { age: Duration::from_secs(60), bytes: 1 << 20 };
+        let mut history = History::new("t".into(), window, None);
+        assert_eq!(history.replay(anna, "t:0", now), Replay::ResyncRequired, "nothing read yet");
+        history.push(10, vec![anna], "a".into(), now);
+        history.push(11, vec![anna], "b".into(), now + Duration::from_secs(30));
+        assert_eq!(history.replay(anna, "t:9", now), Replay::ResyncRequired, "from before this node read the log");
+        assert_eq!(history.replay(anna, "t:12", now), Replay::ResyncRequired, "from the future");
+        assert_eq!(history.replay(anna, "other:10", now), Replay::ResyncRequired, "another log");
+        assert_eq!(history.replay(anna, "garbage", now), Replay::ResyncRequired);
+        assert_eq!(frames(history.replay(anna, "t:10", now)), ["b"]);
+        // A minute later the first event is forgotten: a cursor before it cannot be served.
+        let later = now + Duration::from_secs(61);
+        assert_eq!(frames(history.replay(anna, "t:10", later)), ["b"], "nothing after 10 was forgotten");
+        assert_eq!(history.replay(anna, "t:9", later), Replay::ResyncRequired);
+        history.restart_at(40);
+        assert_eq!(history.replay(anna, "t:11", later), Replay::ResyncRequired, "the log moved on without us");
+    }
+
+    #[test]
+    fn the_window_holds_its_size_and_a_long_absence_is_a_resync() {
+        let anna = user();
+        let now = Instant::now();
+        let mut history = History::new("t".into(), Window { age: Duration::from_secs(600), bytes: 64 << 10 }, Some(0));
+        for offset in 1..=10_000 {
+            history.push(offset, vec![anna], "x".repeat(100).into(), now);
+        }
+        let (kept, bytes) = history.size();
+        assert!(bytes <= 64 << 10 && kept < 10_000, "{kept} events, {bytes} bytes");
+        assert_eq!(history.replay(anna, "t:1", now), Replay::ResyncRequired);
+        let recent = 10_000 - kept as i64;
+        assert_eq!(frames(history.replay(anna, &format!("t:{recent}"), now)).len(), kept);
+        let mut big = History::new("t".into(), Window { age: Duration::from_secs(600), bytes: 64 << 20 }, Some(0));
+        for offset in 1..=(MAX_REPLAY as i64 + 1) {
+            big.push(offset, vec![anna], "x".into(), now);
+        }
+        assert_eq!(big.replay(anna, "t:0", now), Replay::ResyncRequired, "more than a replay's worth");
+        assert_eq!(frames(big.replay(anna, "t:1", now)).len(), MAX_REPLAY);
+    }
+
+    #[test]
+    fn the_cursor_goes_first_in_the_frame() {
+        assert_eq!(&*with_cursor(r#"{"type":"x","payload":{}}"#, "t:5"), r#"{"cursor":"t:5","type":"x","payload":{}}"#);
+        assert_eq!(&*with_cursor("{}", "t:5"), r#"{"cursor":"t:5"}"#);
+    }
+}
