@@ -54,8 +54,10 @@ async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
         .env("AMQP_URL", amqp)
         .env("NOSEBOOK_AMQP_EXCHANGE", exchange)
         .env("NOSEBOOK_WORKERS", "1")
-        // Some tests register a crowd from this one address.
+        // Some tests register a crowd from this one address, or write as fast as they can (the
+        // limits have their own tests, `tests/api/limits.rs`).
         .env("NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR", "off")
+        .env("NOSEBOOK_LIMIT_WRITES", "off")
         // Shared by every node of a test run, as a volume is in production.
         .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")))
         .stdout(Stdio::null())
@@ -104,7 +106,11 @@ async fn send_message(base: &str, session: &str, to: &str, text: &str) {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 async fn socket(base: &str, session: &str) -> Socket {
-    let mut request = format!("{}/ws", base.replacen("http", "ws", 1)).into_client_request().unwrap();
+    socket_at(base, "/ws", session).await
+}
+
+async fn socket_at(base: &str, path: &str, session: &str) -> Socket {
+    let mut request = format!("{}{path}", base.replacen("http", "ws", 1)).into_client_request().unwrap();
     request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
@@ -464,10 +470,7 @@ async fn a_new_avatar_shows_on_every_node_that_cached_the_session() {
 
 async fn resuming_socket(base: &str, session: &str, cursor: &str) -> Socket {
     let query: String = form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
-    let url = format!("{}/ws?cursor={query}", base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
+    socket_at(base, &format!("/ws?cursor={query}"), session).await
 }
 
 /// The texts of the `new_message` frames that come until `last` has come; the cursor of the last

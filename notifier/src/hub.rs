@@ -572,6 +572,13 @@ mod tests {
         }
     }
 
+    /// Opens a socket of `user` (the original protocol) whose frames go to `queue`.
+    async fn open(hub: &Addr<Hub>, user: UserId, queue: mpsc::Sender<Outbound>) {
+        let probe = Probe(Default::default()).start();
+        let session = SessionId(uuid::Uuid::new_v4());
+        hub.send(Connect { user, session, queue, kick: probe.recipient(), resume: Resume::No }).await.unwrap();
+    }
+
     #[actix::test]
     async fn a_slow_consumer_is_cut_off_and_a_fast_one_keeps_receiving() {
         let hub = Hub::new(Window::default()).start();
@@ -589,16 +596,7 @@ mod tests {
         })
         .await
         .unwrap();
-        let fast_probe = Probe(Default::default()).start();
-        hub.send(Connect {
-            user,
-            session: SessionId(uuid::Uuid::new_v4()),
-            queue: fast_queue,
-            kick: fast_probe.recipient(),
-            resume: Resume::No,
-        })
-        .await
-        .unwrap();
+        open(&hub, user, fast_queue).await;
 
         for id in 0..10 {
             hub.send(Counted::new(Deliver::new(id, vec![user], format!("{id}").into()), MAILBOX)).await.unwrap();
@@ -618,16 +616,7 @@ mod tests {
         let mut queues = Vec::new();
         for user in [a, a, b, outsider] {
             let (queue, frames) = mpsc::channel(10);
-            let probe = Probe(Default::default()).start();
-            hub.send(Connect {
-                user,
-                session: SessionId(uuid::Uuid::new_v4()),
-                queue,
-                kick: probe.recipient(),
-                resume: Resume::No,
-            })
-            .await
-            .unwrap();
+            open(&hub, user, queue).await;
             queues.push(frames);
         }
         // `absent` has no socket on this node: another node delivers to them.
@@ -645,16 +634,7 @@ mod tests {
         let hub = Hub::new(Window::default()).start();
         let user = UserId(uuid::Uuid::new_v4());
         let (queue, mut frames) = mpsc::channel(10);
-        let probe = Probe(Default::default()).start();
-        hub.send(Connect {
-            user,
-            session: SessionId(uuid::Uuid::new_v4()),
-            queue,
-            kick: probe.recipient(),
-            resume: Resume::No,
-        })
-        .await
-        .unwrap();
+        open(&hub, user, queue).await;
         for _ in 0..3 {
             hub.send(Counted::new(Deliver::new(7, vec![user], "once".into()), MAILBOX)).await.unwrap();
         }
