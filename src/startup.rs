@@ -264,7 +264,7 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then leaves gracefully: no new connections, every socket
-    /// gets a close frame (1001) at once, in-flight requests get the drain time to finish.
+    /// gets a close frame (1012, `service restart`) at once, in-flight requests get the drain time to finish.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let (handle, hub) = (self.server.handle(), self.hub.clone());
         actix_web::rt::spawn(async move {

@@ -524,7 +524,8 @@ async fn sigterm_tells_open_sockets_to_go_and_exits_cleanly() {
                 other => panic!("expected a close frame, got {other:?}"),
             }
         };
-        assert_eq!(close.map(|f| f.code), Some(CloseCode::Away));
+        assert_eq!(close.as_ref().map(|f| f.code), Some(CloseCode::Restart));
+        assert_eq!(close.map(|f| f.reason.to_string()).as_deref(), Some("service restart"));
     }
     let status = server.exited(Duration::from_secs(60)).await.expect("still running after the sockets closed");
     assert!(status.success(), "{status}");

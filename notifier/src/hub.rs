@@ -70,7 +70,8 @@ impl KickReason {
         match self {
             Self::SlowConsumer => actix_ws::CloseCode::Again,
             Self::SignedOut => actix_ws::CloseCode::Other(CLOSE_SIGNED_OUT),
-            Self::Shutdown => actix_ws::CloseCode::Away,
+            // 1012 "service restart" (RFC 6455 registry): come back, to this node or another.
+            Self::Shutdown => actix_ws::CloseCode::Restart,
         }
     }
 
@@ -79,7 +80,7 @@ impl KickReason {
         match self {
             Self::SlowConsumer => "slow consumer",
             Self::SignedOut => "signed out",
-            Self::Shutdown => "server shutting down",
+            Self::Shutdown => "service restart",
         }
     }
 }
@@ -516,7 +517,7 @@ impl Handler<Restart> for Hub {
     }
 }
 
-/// The node is going down: every socket here gets a close frame saying so (1001) now, rather
+/// The node is going down: every socket here gets a close frame saying so (1012) now, rather
 /// than a dropped connection when the drain time is over. Answers how many were told.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "usize")]
