@@ -102,11 +102,6 @@ pub struct HubStats {
     pub delivered: u64,
     pub duplicates_dropped: u64,
     pub slow_consumers_closed: u64,
-    /// Events kept for resuming, and their weight.
-    pub history_events: usize,
-    pub history_bytes: usize,
-    pub resumed: u64,
-    pub resyncs_required: u64,
 }
 
 pub struct Hub {
@@ -302,15 +297,11 @@ impl Hub {
             Resume::Fresh => vec![status("ready", self.history.current(), None)],
             Resume::From(cursor) => match self.history.replay(user, cursor, Instant::now()) {
                 Replay::Missed(missed) => {
-                    self.stats.resumed += 1;
                     let mut frames = vec![status("resumed", self.history.current(), Some(missed.len()))];
                     frames.extend(missed);
                     frames
                 }
-                Replay::ResyncRequired => {
-                    self.stats.resyncs_required += 1;
-                    vec![status("resync_required", self.history.current(), None)]
-                }
+                Replay::ResyncRequired => vec![status("resync_required", self.history.current(), None)],
             },
         }
     }
@@ -544,12 +535,9 @@ impl Handler<Stats> for Hub {
     type Result = MessageResult<Stats>;
 
     fn handle(&mut self, _: Stats, _: &mut Self::Context) -> Self::Result {
-        let (history_events, history_bytes) = self.history.size();
         MessageResult(HubStats {
             connections: self.users.values().map(HashMap::len).sum(),
             users: self.users.len(),
-            history_events,
-            history_bytes,
             ..self.stats
         })
     }
