@@ -304,14 +304,13 @@ fn unpack(packed: &[u8]) -> Option<Vec<UserId>> {
 }
 
 fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64) {
-    let event_id = delivery.properties.message_id().as_ref().map(|id| id.as_str().to_owned());
-    if event_id.as_deref() == Some(MARK) {
-        let mark = Deliver { offset: Some(offset), ..Deliver::new(0, Vec::new(), "".into()) };
-        hub.do_send(Counted::new(mark, hub::MAILBOX));
+    let id = delivery.properties.message_id().as_ref().map(|id| id.as_str());
+    if id == Some(MARK) {
+        hub.do_send(Counted::new(Deliver::place(offset), hub::MAILBOX));
         return;
     }
+    let event_id = id.and_then(|id| id.parse::<i64>().ok());
     let recipients = recipients_of(&delivery);
-    let event_id = event_id.and_then(|id| id.parse::<i64>().ok());
     let trace = delivery.properties.headers().as_ref().and_then(|headers| match headers.inner().get(TRACEPARENT) {
         Some(AMQPValue::LongString(value)) => Some(value.to_string()),
         _ => None,
@@ -325,10 +324,7 @@ fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64) {
         _ => {
             tracing::warn!("dropping a malformed event from RabbitMQ");
             // Its place in the log still counts.
-            hub.do_send(Counted::new(
-                Deliver { offset: Some(offset), ..Deliver::new(0, Vec::new(), "".into()) },
-                hub::MAILBOX,
-            ));
+            hub.do_send(Counted::new(Deliver::place(offset), hub::MAILBOX));
         }
     }
 }

@@ -351,6 +351,12 @@ impl Deliver {
     pub fn new(event_id: i64, recipients: Vec<UserId>, frame: Frame) -> Self {
         Self { event_id, offset: None, recipients, frame, trace: None }
     }
+
+    /// For nobody: only `offset`, a place in the shared log this node has read (its own mark,
+    /// or an event it could not read).
+    pub fn place(offset: i64) -> Self {
+        Self { offset: Some(offset), ..Self::new(0, Vec::new(), "".into()) }
+    }
 }
 
 /// The name of the hub's mailbox in the mailbox-depth metric: [`Deliver`] is sent [`Counted`]
@@ -649,7 +655,7 @@ mod tests {
             "answered before the node reads the log"
         );
         // The node's mark: it reads the log from here.
-        hub.do_send(Counted::new(Deliver { offset: Some(7), ..Deliver::new(0, Vec::new(), "".into()) }, MAILBOX));
+        hub.do_send(Counted::new(Deliver::place(7), MAILBOX));
         connect.await.unwrap();
         let ready = frames.recv().await.unwrap();
         assert_eq!(&*ready.frame, r#"{"type":"ready","payload":{"cursor":null}}"#, "registered before the mark");
