@@ -34,6 +34,9 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
 /// How often users with a socket on this node are written as active.
 pub const SOCKET_REFRESH: Duration = Duration::from_secs(60);
 
+/// Most users claimed online in one transaction.
+const ANNOUNCE_BATCH: usize = 1_000;
+
 /// The tracker's name in the mailbox-depth metric.
 pub const MAILBOX: &str = "presence";
 
@@ -53,32 +56,42 @@ impl Announcer {
         }
     }
 
+    /// Queues a `presence` event for the friends of each user in `changes` (who, since when).
     async fn tell_friends(
         &self,
         conn: &mut AsyncPgConnection,
-        user: UserId,
+        changes: &[(UserId, DateTime<Utc>)],
         online: bool,
-        at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let friends = friendship::friends_of(conn, user).await?;
-        if friends.is_empty() {
-            return Ok(());
+        let users: Vec<UserId> = changes.iter().map(|(user, _)| *user).collect();
+        let mut friends: HashMap<UserId, Vec<UserId>> = HashMap::new();
+        for (user, friend) in friendship::friends_of_many(conn, &users).await? {
+            friends.entry(user).or_default().push(friend);
         }
-        let change = PresenceChange { user_id: user.0, online, last_online_at: WireTime(at) };
-        Event::Presence(change).queue_traced(conn, &friends, None).await
+        for (user, at) in changes {
+            let Some(friends) = friends.get(user) else { continue };
+            let change = PresenceChange { user_id: user.0, online, last_online_at: WireTime(*at) };
+            Event::Presence(change).queue_traced(conn, friends, None).await?;
+        }
+        Ok(())
     }
 
-    /// `seen_at` is the activity that brought the user online; the database may not have it yet
-    /// (activity writes are coalesced).
-    async fn online(self, user: UserId, seen_at: DateTime<Utc>) -> Result<(), DbError> {
+    /// Claims online the users of `seen` (who, the activity that brought them online: the
+    /// database may not have it yet, activity writes are coalesced) in one transaction.
+    async fn online(self, seen: HashMap<UserId, DateTime<Utc>>) -> Result<(), DbError> {
         let mut conn = self.db.get().await?;
+        let users: Vec<UserId> = seen.keys().copied().collect();
         let announced = conn
-            .transaction(async |conn| match presence::claim_online(conn, user).await? {
-                Some(stored) => self.tell_friends(conn, user, true, stored.max(seen_at)).await.map(|()| true),
-                None => Ok::<_, DbError>(false),
+            .transaction(async |conn| {
+                let mut claimed = presence::claim_online(conn, &users).await?;
+                for (user, stored) in &mut claimed {
+                    *stored = (*stored).max(seen.get(user).copied().unwrap_or(*stored));
+                }
+                self.tell_friends(conn, &claimed, true).await?;
+                Ok::<_, DbError>(claimed.len())
             })
             .await?;
-        if announced {
+        if announced > 0 {
             self.committed();
         }
         Ok(())
@@ -89,9 +102,7 @@ impl Announcer {
         let gone = conn
             .transaction(async |conn| {
                 let gone = presence::claim_offline(conn, cutoff).await?;
-                for (user, at) in &gone {
-                    self.tell_friends(conn, *user, false, *at).await?;
-                }
+                self.tell_friends(conn, &gone, false).await?;
                 Ok::<_, DbError>(gone.len())
             })
             .await?;
@@ -126,12 +137,25 @@ pub struct PresenceTracker {
     /// Users with at least one socket on this node.
     connected: HashSet<UserId>,
     announcer: Option<Announcer>,
+    /// Users who became active here, waiting to be claimed online.
+    to_announce: HashMap<UserId, DateTime<Utc>>,
+    /// A claim is being written: the next waits for it, so that a reconnect storm of thousands
+    /// is a handful of transactions on one connection, not one per user racing for the pool
+    /// that sockets are authenticated through.
+    announcing: bool,
 }
 
 impl PresenceTracker {
     /// A tracker that only keeps the local view (no announcements).
     pub fn new(clock: Clock) -> Self {
-        Self { clock, last_seen: SeenBoard::default(), connected: HashSet::new(), announcer: None }
+        Self {
+            clock,
+            last_seen: SeenBoard::default(),
+            connected: HashSet::new(),
+            announcer: None,
+            to_announce: HashMap::new(),
+            announcing: false,
+        }
     }
 
     /// A tracker that also announces transitions to friends.
@@ -152,14 +176,38 @@ impl PresenceTracker {
             *seen = (*seen).max(at);
             (fresh, *seen)
         };
-        if let (true, Some(announcer)) = (fresh, &self.announcer) {
-            let work = announcer.clone().online(user, seen);
-            ctx.spawn(fut::wrap_future(async move {
+        if fresh && self.announcer.is_some() {
+            self.to_announce.insert(user, seen);
+            self.announce(ctx);
+        }
+    }
+
+    /// Claims online, in one transaction, the users waiting (at most [`ANNOUNCE_BATCH`]) unless
+    /// a claim is already being written; the waiting ones follow when it is done.
+    fn announce(&mut self, ctx: &mut Context<Self>) {
+        let Some(announcer) = &self.announcer else { return };
+        if self.announcing || self.to_announce.is_empty() {
+            return;
+        }
+        let batch: HashMap<UserId, DateTime<Utc>> = if self.to_announce.len() <= ANNOUNCE_BATCH {
+            std::mem::take(&mut self.to_announce)
+        } else {
+            let users: Vec<UserId> = self.to_announce.keys().take(ANNOUNCE_BATCH).copied().collect();
+            users.into_iter().filter_map(|user| self.to_announce.remove_entry(&user)).collect()
+        };
+        self.announcing = true;
+        let work = announcer.clone().online(batch);
+        ctx.spawn(
+            fut::wrap_future::<_, Self>(async move {
                 if let Err(e) = work.await {
                     tracing::warn!(error = %e, "presence: announcing online failed");
                 }
-            }));
-        }
+            })
+            .map(|(), tracker, ctx| {
+                tracker.announcing = false;
+                tracker.announce(ctx);
+            }),
+        );
     }
 
     fn sweep(&mut self, ctx: &mut Context<Self>) {

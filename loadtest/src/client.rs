@@ -127,6 +127,17 @@ impl Api {
     }
 }
 
+/// `value` percent-encoded for a query string (everything but RFC 3986's unreserved characters).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn kind_of(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timeout".into()

@@ -6,12 +6,15 @@
 //! included) instead of silently lowering the rate (no coordinated omission).
 
 mod client;
+mod cluster;
 mod plot;
 mod proc;
+mod resuming;
 mod scenarios;
 mod schedule;
 mod seed;
 mod stats;
+mod workers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,20 +75,15 @@ enum Scenario {
         #[arg(long, default_value_t = 1000)]
         members: usize,
     },
-    /// Idle authenticated sockets held open: server memory per socket, heartbeat health.
-    Connections {
-        #[arg(long, default_value_t = 10_000)]
-        count: usize,
-        /// The server's process id, to read its memory from /proc.
-        #[arg(long)]
-        server_pid: Option<u32>,
-        /// Spread sockets over this many source addresses 127.0.0.1, 127.0.0.2, …
-        #[arg(long, default_value_t = 4)]
-        source_addresses: u8,
-        /// Sockets being opened at once.
-        #[arg(long, default_value_t = 256)]
-        parallel: usize,
-    },
+    /// Idle authenticated sockets held open, at one server or over notifier nodes the tool
+    /// starts: server memory per socket, upgrade rate, heartbeat health, messaging beside them.
+    Connections(scenarios::connections::Options),
+    /// Messaging through notifier nodes the tool starts, while they are restarted one by one and
+    /// one is killed: events lost and duplicated, the latency spikes.
+    Restarts(scenarios::restarts::Options),
+    /// (Internal) a worker process of `connections`: holds the sockets of the sessions on stdin.
+    #[command(hide = true)]
+    Hold(workers::HoldOptions),
     /// One person starts a conversation with each of `count` others: server memory per active chat.
     Chats {
         #[arg(long, default_value_t = 5_000)]
@@ -156,8 +154,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     let (report, plot) = match cli.scenario {
         Scenario::Messaging { pairs } => scenarios::messaging::run(&common, pairs).await?,
         Scenario::Fanout { members } => scenarios::fanout::run(&common, members).await?,
-        Scenario::Connections { count, server_pid, source_addresses, parallel } => {
-            scenarios::connections::run(&common, count, server_pid, source_addresses, parallel).await?
+        Scenario::Connections(options) => scenarios::connections::run(&common, options).await?,
+        Scenario::Restarts(options) => scenarios::restarts::run(&common, options).await?,
+        Scenario::Hold(options) => {
+            workers::hold(options).await?;
+            return Ok(true);
         }
         Scenario::Chats { count, server_pid } => scenarios::chats::run(&common, count, server_pid).await?,
         Scenario::Read { users, page } => scenarios::read::run(&common, users, &page).await?,

@@ -30,6 +30,8 @@ impl Account {
 pub struct Seeder {
     conn: AsyncPgConnection,
     run: String,
+    /// People made so far.
+    made: usize,
 }
 
 #[derive(QueryableByName)]
@@ -44,7 +46,7 @@ impl Seeder {
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach the database to prepare users ({database_url}): {e}"))?;
         let run = Uuid::new_v4().simple().to_string()[..8].to_owned();
-        Ok(Self { conn, run })
+        Ok(Self { conn, run, made: 0 })
     }
 
     /// This run's id, in nicks and user ids.
@@ -52,26 +54,27 @@ impl Seeder {
         &self.run
     }
 
-    /// `n` people, each with a session valid for two days.
+    /// `n` more people, each with a session valid for two days (the i-th of the run is number
+    /// i however many calls it took).
     pub async fn accounts(&mut self, n: usize) -> anyhow::Result<Vec<Account>> {
+        let first = i32::try_from(self.made)?;
         let n = i32::try_from(n)?;
-        diesel::sql_query(
-            "INSERT INTO users (id, first_name, last_name, nick, passhash, created_at, last_activity_at)
-             SELECT md5($1 || ':' || i)::uuid, 'Load', 'Tester ' || i, 'lt_' || $1 || '_' || i, '!', now(), now()
-             FROM generate_series(1, $2) AS i",
-        )
-        .bind::<Text, _>(&self.run)
-        .bind::<Integer, _>(n)
-        .execute(&mut self.conn)
-        .await?;
         let accounts = diesel::sql_query(
-            "INSERT INTO user_sessions (session_id, user_id, created_at, expires_at)
-             SELECT gen_random_uuid(), id, now(), now() + interval '2 days' FROM users WHERE nick LIKE 'lt\\_' || $1 || '\\_%'
+            "WITH made AS (
+               INSERT INTO users (id, first_name, last_name, nick, passhash, created_at, last_activity_at)
+               SELECT md5($1 || ':' || i)::uuid, 'Load', 'Tester ' || i, 'lt_' || $1 || '_' || i, '!', now(), now()
+               FROM generate_series($2 + 1, $2 + $3) AS i
+               RETURNING id)
+             INSERT INTO user_sessions (session_id, user_id, created_at, expires_at)
+             SELECT gen_random_uuid(), id, now(), now() + interval '2 days' FROM made
              RETURNING user_id AS id, session_id AS session",
         )
         .bind::<Text, _>(&self.run)
+        .bind::<Integer, _>(first)
+        .bind::<Integer, _>(n)
         .load::<Account>(&mut self.conn)
         .await?;
+        self.made += accounts.len();
         Ok(accounts)
     }
 

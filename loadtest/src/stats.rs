@@ -75,12 +75,6 @@ impl Series {
         }
     }
 
-    /// Successes and errors so far.
-    pub fn count(&self) -> usize {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.seen as usize + inner.errors.values().sum::<u64>() as usize
-    }
-
     pub fn points(&self) -> Vec<(f32, f32)> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).points.clone()
     }

@@ -352,6 +352,54 @@ async fn friends_hear_when_someone_goes_offline_and_comes_back() {
     assert_eq!(online["payload"]["lastOnlineAt"], me.data()["lastActivityAt"]);
 }
 
+/// A crowd that comes back at once (a reconnect storm after a deploy) is claimed online in a few
+/// batched transactions rather than one per person; each friend still hears of each person
+/// exactly once, whichever side sent the friend request.
+#[actix_web::test]
+async fn a_crowd_coming_back_at_once_is_announced_to_a_friend_once_each() {
+    use nosebook_schema::time::Clock;
+    let clock = Clock::manual(chrono::Utc::now());
+    let app =
+        crate::helpers::spawn_app_in(crate::helpers::Env::Manual(clock), crate::support::fresh_database().await).await;
+    let (watcher, watcher_session) = app.register("crowd_watcher").await;
+    let mut crowd = Vec::new();
+    for i in 0..20 {
+        let (id, session) = app.register(&format!("crowd_{i}")).await;
+        // Half asked by the watcher, half asking the watcher.
+        let (from, to, to_id, from_id) = if i % 2 == 0 {
+            (&watcher_session, &session, &id, &watcher)
+        } else {
+            (&session, &watcher_session, &watcher, &id)
+        };
+        app.post("/friendship/send-request", Some(from), json!({"responderId": to_id})).await.data();
+        app.post("/friendship/accept-request", Some(to), json!({"requesterId": from_id})).await.data();
+        crowd.push((id, session));
+    }
+    let mut socket = app.socket(&watcher_session).await;
+    let mut presence = async |online: bool| {
+        let mut seen = std::collections::HashMap::<String, u32>::new();
+        while seen.len() < crowd.len() {
+            let event = socket.event().await;
+            if event["type"] == "presence" && event["payload"]["online"] == online {
+                *seen.entry(event["payload"]["userId"].as_str().unwrap().to_owned()).or_default() += 1;
+            }
+        }
+        seen
+    };
+    clock.advance(chrono::Duration::minutes(6));
+    let gone = presence(false).await;
+    assert!(gone.values().all(|n| *n == 1), "offline told once each: {gone:?}");
+
+    futures_util::future::join_all(crowd.iter().map(|(_, session)| app.get("/whoami", Some(session)))).await;
+    let back = presence(true).await;
+    assert!(back.values().all(|n| *n == 1), "online told once each: {back:?}");
+    let mut expected: Vec<&str> = crowd.iter().map(|(id, _)| id.as_str()).collect();
+    let mut told: Vec<&str> = back.keys().map(String::as_str).collect();
+    expected.sort_unstable();
+    told.sort_unstable();
+    assert_eq!(told, expected);
+}
+
 /// A client that stops reading is cut off once its queue on the server is full; a fast client
 /// keeps receiving everything. Small socket buffers on both ends (the server's listener passes
 /// its send buffer to the sockets it accepts) make "full" come after a few hundred frames rather

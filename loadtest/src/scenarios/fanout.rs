@@ -34,7 +34,7 @@ pub async fn run(common: &Common, members: usize) -> anyhow::Result<(Report, Str
     let mut seeder = Seeder::connect(&common.database_url).await?;
     let accounts = seeder.accounts(members.max(1) + 1).await?;
     let chat = seeder.group(&accounts.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
-    let sockets = open_sockets(&api, &accounts).await?;
+    let sockets = open_sockets(std::slice::from_ref(&api), &accounts).await?;
     let others = accounts.len() - 1;
 
     let start = Instant::now();

@@ -3,6 +3,7 @@
 //! at the recipient's socket: queueing, HTTP and the whole event path) and deliveries per second.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use crate::Common;
 use crate::client::Api;
 use crate::plot;
 use crate::proc::OwnCpu;
+use crate::resuming::{self, ResumeStats};
 use crate::schedule::open_loop;
 use crate::seed::Seeder;
 use crate::stats::{EventsReport, Report, Series};
@@ -25,6 +27,8 @@ struct Sent {
     accepted: bool,
     at_recipient: u32,
     at_sender: u32,
+    /// When the recipient first had it.
+    arrived: Option<Instant>,
 }
 
 type Ledger = Arc<Mutex<HashMap<u64, Sent>>>;
@@ -33,9 +37,51 @@ fn lock(ledger: &Ledger) -> std::sync::MutexGuard<'_, HashMap<u64, Sent>> {
     ledger.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Where a run's requests and sockets go.
+pub struct Targets {
+    /// The node that takes the sends.
+    pub api: Api,
+    /// Socket i opens at `sockets[i % n]`.
+    pub sockets: Vec<Api>,
+    /// Sockets that resume on the next node when theirs goes away (`resuming.rs`), and count
+    /// how; without, a plain socket per account.
+    pub resume: Option<Arc<ResumeStats>>,
+}
+
+/// A messaging run, measured.
+pub struct Measured {
+    pub delivery: Arc<Series>,
+    pub http: Arc<Series>,
+    pub events: EventsReport,
+    pub load_elapsed: Duration,
+    pub failures: Vec<String>,
+    pub extra: serde_json::Value,
+    /// Every accepted send: when it was scheduled and when its recipient first had it.
+    pub arrivals: Vec<(Instant, Option<Instant>)>,
+    /// Time zero of the series (their plot), a little before the load started.
+    pub start: Instant,
+}
+
 pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, String)> {
     let api = Api::new(&common.url)?;
     let mut seeder = Seeder::connect(&common.database_url).await?;
+    let targets = Targets { api: api.clone(), sockets: vec![api], resume: None };
+    let run = measure(common, &mut seeder, &targets, pairs, async {}).await?;
+    let report = run.report(common, pairs, "messaging");
+    let svg = plot::svg(&format!("messaging: {pairs} pairs at {} msg/s", common.rate), &[&run.delivery, &run.http]);
+    Ok((report, svg))
+}
+
+/// `pairs` pairs messaging each other at `rate` for the run's duration, while `during` runs
+/// alongside (a scenario's disturbance: nodes restarted, killed).
+pub async fn measure(
+    common: &Common,
+    seeder: &mut Seeder,
+    targets: &Targets,
+    pairs: usize,
+    during: impl Future<Output = ()>,
+) -> anyhow::Result<Measured> {
+    let api = &targets.api;
     let accounts = seeder.accounts(pairs.max(1) * 2).await?;
     // Warm-up: each pair's private chat exists before the clock starts.
     for pair in accounts.chunks_exact(2) {
@@ -47,18 +93,15 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
         .await
         .map_err(|e| anyhow::anyhow!("warm-up send: {e}"))?;
     }
-    let sockets = open_sockets(&api, &accounts).await?;
-
-    let written_before = seeder.messages_written().await?;
-    let own_cpu = OwnCpu::start();
+    let ledger: Ledger = Arc::default();
+    let health = Arc::new(SocketHealth::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let start = Instant::now();
     let delivery = Arc::new(Series::new("send→receive", start));
     let http = Arc::new(Series::new("POST send-message", start));
-    let ledger: Ledger = Arc::default();
-    let health = Arc::new(SocketHealth::default());
-    for (socket, account) in sockets.into_iter().zip(&accounts) {
-        let (ledger, delivery, me) = (ledger.clone(), delivery.clone(), account.id);
-        listen(socket, health.clone(), move |payload| {
+    let on_message = |me: Uuid| {
+        let (ledger, delivery) = (ledger.clone(), delivery.clone());
+        move |payload: &serde_json::Value| {
             let Some(i) = index_of(payload) else { return };
             let arrived = Instant::now();
             let mut ledger = lock(&ledger);
@@ -66,23 +109,58 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
             if message.recipient == me {
                 message.at_recipient += 1;
                 if message.at_recipient == 1 {
+                    message.arrived = Some(arrived);
                     delivery.record(message.at, arrived.saturating_duration_since(message.at));
                 }
             } else if message.sender == me {
                 message.at_sender += 1;
             }
-        });
+        }
+    };
+    let nodes = Arc::new(targets.sockets.clone());
+    match &targets.resume {
+        None => {
+            let sockets = open_sockets(&nodes, &accounts).await?;
+            for (socket, account) in sockets.into_iter().zip(&accounts) {
+                listen(socket, health.clone(), on_message(account.id));
+            }
+        }
+        Some(stats) => {
+            for (i, account) in accounts.iter().enumerate() {
+                resuming::spawn(
+                    nodes.clone(),
+                    i,
+                    account.session(),
+                    stats.clone(),
+                    stopped.clone(),
+                    on_message(account.id),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the sockets: {e}"))?;
+            }
+        }
     }
 
+    let written_before = seeder.messages_written().await?;
+    let own_cpu = OwnCpu::start();
+    let load_start = Instant::now();
     let pairs = accounts.len() / 2;
-    let end = open_loop(common.rate, common.duration(), common.quiet, "messaging", |i, at| {
+    let load = open_loop(common.rate, common.duration(), common.quiet, "messaging", |i, at| {
         let pair = (i as usize) % pairs;
         // Alternate who writes, so both directions carry load.
         let (from, to) = if (i / pairs as u64).is_multiple_of(2) { (0, 1) } else { (1, 0) };
         let (sender, recipient) = (accounts[pair * 2 + from], accounts[pair * 2 + to]);
         lock(&ledger).insert(
             i,
-            Sent { at, sender: sender.id, recipient: recipient.id, accepted: false, at_recipient: 0, at_sender: 0 },
+            Sent {
+                at,
+                sender: sender.id,
+                recipient: recipient.id,
+                accepted: false,
+                at_recipient: 0,
+                at_sender: 0,
+                arrived: None,
+            },
         );
         let (api, http, ledger) = (api.clone(), http.clone(), ledger.clone());
         async move {
@@ -97,9 +175,9 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
                 Err(kind) => http.error(kind),
             }
         }
-    })
-    .await;
-    let load_elapsed = end.duration_since(start);
+    });
+    let (end, ()) = tokio::join!(load, during);
+    let load_elapsed = end.duration_since(load_start);
 
     // Late events may still be on their way.
     let deadline = Instant::now() + GRACE;
@@ -110,6 +188,7 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = stop.send(true);
     let mut events = EventsReport::default();
     for m in lock(&ledger).values().filter(|m| m.accepted) {
         events.expected += 2;
@@ -128,20 +207,29 @@ pub async fn run(common: &Common, pairs: usize) -> anyhow::Result<(Report, Strin
     if written != accepted {
         failures.push(format!("{accepted} sends answered 200 but {written} messages in the database"));
     }
-    let report = Report {
-        scenario: "messaging".into(),
-        settings: json!({"pairs": pairs, "rate": common.rate, "duration_s": common.duration}),
-        elapsed_s: load_elapsed.as_secs_f64(),
-        series: vec![delivery.report(load_elapsed), http.report(load_elapsed)],
-        events: Some(events),
-        failures,
-        extra: json!({
-            "delivered_messages_per_s": delivered as f64 / load_elapsed.as_secs_f64(),
-            "messages_in_database": written,
-            "load_generator_cpu_ms_per_message": tool_cpu_ms,
-            "sockets_closed_by_server": health.closed.load(std::sync::atomic::Ordering::Relaxed),
-        }),
-    };
-    let svg = plot::svg(&format!("messaging: {pairs} pairs at {} msg/s", common.rate), &[&delivery, &http]);
-    Ok((report, svg))
+    let mut extra = json!({
+        "delivered_messages_per_s": delivered as f64 / load_elapsed.as_secs_f64(),
+        "messages_in_database": written,
+        "load_generator_cpu_ms_per_message": tool_cpu_ms,
+        "sockets_closed_by_server": health.closed.load(std::sync::atomic::Ordering::Relaxed),
+    });
+    if let Some(stats) = &targets.resume {
+        extra["sockets"] = stats.json();
+    }
+    let arrivals = lock(&ledger).values().filter(|m| m.accepted).map(|m| (m.at, m.arrived)).collect();
+    Ok(Measured { delivery, http, events, load_elapsed, failures, extra, arrivals, start })
+}
+
+impl Measured {
+    pub fn report(&self, common: &Common, pairs: usize, scenario: &str) -> Report {
+        Report {
+            scenario: scenario.into(),
+            settings: json!({"pairs": pairs, "rate": common.rate, "duration_s": common.duration}),
+            elapsed_s: self.load_elapsed.as_secs_f64(),
+            series: vec![self.delivery.report(self.load_elapsed), self.http.report(self.load_elapsed)],
+            events: Some(self.events),
+            failures: self.failures.clone(),
+            extra: self.extra.clone(),
+        }
+    }
 }

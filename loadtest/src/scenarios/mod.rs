@@ -7,6 +7,7 @@ pub mod messaging;
 pub mod mixed;
 pub mod pages;
 pub mod read;
+pub mod restarts;
 pub mod resume;
 pub mod soak;
 
@@ -28,10 +29,11 @@ use crate::stats::Series;
 /// How long after the load ends events may still arrive before they count as lost.
 pub const GRACE: Duration = Duration::from_secs(10);
 
-/// Opens one socket per account, a few at a time.
-pub async fn open_sockets(api: &Api, accounts: &[Account]) -> anyhow::Result<Vec<Socket>> {
-    let opened: Vec<Result<Socket, String>> = stream::iter(accounts.iter().map(|a| {
-        let api = api.clone();
+/// Opens one socket per account, a few at a time: account i's at `nodes[i % n]`.
+pub async fn open_sockets(nodes: &[Api], accounts: &[Account]) -> anyhow::Result<Vec<Socket>> {
+    anyhow::ensure!(!nodes.is_empty(), "no node to open sockets at");
+    let opened: Vec<Result<Socket, String>> = stream::iter(accounts.iter().enumerate().map(|(i, a)| {
+        let api = nodes[i % nodes.len()].clone();
         let session = a.session();
         async move { api.socket(&session, None).await }
     }))
@@ -62,6 +64,25 @@ pub struct SocketHealth {
     pub closed: AtomicU64,
     /// Closes the client started that the server answered with a close frame echoing 1000.
     pub clean_closes: AtomicU64,
+    /// Closes the client started that ended any other way.
+    pub unclean_closes: AtomicU64,
+}
+
+/// Where a measurement goes: a [`Series`] of this process, or a line to the parent process
+/// (a worker of `connections`, `workers.rs`).
+pub trait Sink: Send + Sync {
+    fn record(&self, since: Instant, latency: Duration);
+    fn error(&self, kind: &str);
+}
+
+impl Sink for Series {
+    fn record(&self, since: Instant, latency: Duration) {
+        Series::record(self, since, latency);
+    }
+
+    fn error(&self, kind: &str) {
+        Series::error(self, kind);
+    }
 }
 
 /// Tells sockets to close from the client's side, and times each close handshake.
@@ -69,10 +90,10 @@ pub struct SocketHealth {
 pub struct Closer {
     pub signal: watch::Receiver<bool>,
     /// From the client's close frame to the server's answer.
-    pub answers: Arc<Series>,
+    pub answers: Arc<dyn Sink>,
     /// From the client's close frame to the end of the connection; an error when the server
     /// ended it without answering with a close frame echoing 1000.
-    pub handshakes: Arc<Series>,
+    pub handshakes: Arc<dyn Sink>,
 }
 
 /// Reads a socket until it closes (answering pings), handing every `new_message` payload to
@@ -147,7 +168,10 @@ pub fn listen_until(
                 health.clean_closes.fetch_add(1, Ordering::Relaxed);
                 handshakes.record(at, at.elapsed());
             }
-            (Some(_), Some(handshakes)) => handshakes.error("no close frame echoing 1000"),
+            (Some(_), Some(handshakes)) => {
+                health.unclean_closes.fetch_add(1, Ordering::Relaxed);
+                handshakes.error("no close frame echoing 1000");
+            }
             _ => {
                 health.closed.fetch_add(1, Ordering::Relaxed);
             }

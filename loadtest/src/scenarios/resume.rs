@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Common;
-use crate::client::{Api, Socket};
+use crate::client::{Api, Socket, encode};
 use crate::plot;
 use crate::proc;
 use crate::seed::Seeder;
@@ -43,17 +43,6 @@ async fn until_message(socket: &mut Socket, last: &str) -> Result<String, String
             return frame["cursor"].as_str().map(str::to_owned).ok_or_else(|| "no cursor".into());
         }
     }
-}
-
-/// `value` percent-encoded for a query string (everything but RFC 3986's unreserved characters).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// What one resuming socket saw.

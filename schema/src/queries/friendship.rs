@@ -193,19 +193,27 @@ pub async fn between(
     fr::table.filter(pairs).select(FriendRequestRow::as_select()).load(conn).await
 }
 
-/// A user's friends (accepted rows, either direction).
-pub async fn friends_of(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<Vec<UserId>> {
-    let asked: Vec<UserId> = fr::table
+/// The friends of each of `users`, as (user, friend) pairs: one statement for any number of
+/// users (presence tells the friends of thousands at once after a reconnect storm).
+pub async fn friends_of_many(conn: &mut AsyncPgConnection, users: &[UserId]) -> QueryResult<Vec<(UserId, UserId)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<(UserId, UserId)> = fr::table
         .filter(fr::accepted.eq(true))
-        .filter(fr::requester_id.eq(user))
-        .select(fr::responder_id)
+        .filter(fr::requester_id.eq_any(users).or(fr::responder_id.eq_any(users)))
+        .select((fr::requester_id, fr::responder_id))
         .load(conn)
         .await?;
-    let answered: Vec<UserId> = fr::table
-        .filter(fr::accepted.eq(true))
-        .filter(fr::responder_id.eq(user))
-        .select(fr::requester_id)
-        .load(conn)
-        .await?;
-    Ok(asked.into_iter().chain(answered).collect())
+    let asked: std::collections::HashSet<&UserId> = users.iter().collect();
+    let mut friends = Vec::with_capacity(pairs.len());
+    for (requester, responder) in pairs {
+        if asked.contains(&requester) {
+            friends.push((requester, responder));
+        }
+        if asked.contains(&responder) {
+            friends.push((responder, requester));
+        }
+    }
+    Ok(friends)
 }

@@ -7,14 +7,17 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::ids::UserId;
 use crate::schema::users;
 
-/// Marks `user` as announced online; `Some(last activity)` only for the caller that flipped it.
-pub async fn claim_online(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<Option<DateTime<Utc>>> {
-    diesel::update(users::table.find(user).filter(users::presence_announced.eq(false)))
+/// Marks each of `users` as announced online; returns those this call flipped, with their last
+/// activity: the online transitions this caller is responsible for announcing.
+pub async fn claim_online(conn: &mut AsyncPgConnection, users: &[UserId]) -> QueryResult<Vec<(UserId, DateTime<Utc>)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(users::table.filter(users::id.eq_any(users)).filter(users::presence_announced.eq(false)))
         .set(users::presence_announced.eq(true))
-        .returning(users::last_activity_at)
-        .get_result(conn)
+        .returning((users::id, users::last_activity_at))
+        .get_results(conn)
         .await
-        .optional()
 }
 
 /// Marks every announced-online user whose activity is not after `cutoff` as offline and returns

@@ -1,0 +1,129 @@
+//! A socket that behaves as the web app does when its node goes away: it keeps the cursor of the
+//! last event, and after a close (1012 from a node that stops) or a cut (a node that crashed) it
+//! reconnects at once to the next node and resumes (`GET /ws?cursor=…`). It counts what happened
+//! to it; it does not drop duplicates, so that the scenario can count them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::client::{Api, encode};
+
+/// Counters of every resuming socket of a run.
+#[derive(Default)]
+pub struct ResumeStats {
+    /// Closes with 1012 (`service restart`): the node was stopping.
+    pub told_to_go: AtomicU64,
+    /// Connections that ended without a close frame (the node died) or with another one.
+    pub cut: AtomicU64,
+    /// Connection attempts that failed (the node was down): the socket tries the next one.
+    pub refused: AtomicU64,
+    pub resumed: AtomicU64,
+    /// Events replayed to resumed sockets.
+    pub replayed: AtomicU64,
+    /// `resync_required`: the node could not serve the cursor (the run fails: a real client
+    /// would reload).
+    pub resyncs: AtomicU64,
+}
+
+impl ResumeStats {
+    pub fn json(&self) -> Value {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        serde_json::json!({
+            "told_to_go_1012": n(&self.told_to_go),
+            "cut": n(&self.cut),
+            "refused_connects": n(&self.refused),
+            "resumed": n(&self.resumed),
+            "replayed_events": n(&self.replayed),
+            "resync_required": n(&self.resyncs),
+        })
+    }
+}
+
+/// Longest pause between two tries when no node answers.
+const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Keeps a socket for `session` open over `nodes` (starting at `first`) until `stop`, handing
+/// every `new_message` payload to `on_message`. Returns once the first connection is open (or
+/// failed: the error).
+pub async fn spawn(
+    nodes: Arc<Vec<Api>>,
+    first: usize,
+    session: String,
+    stats: Arc<ResumeStats>,
+    mut stop: watch::Receiver<bool>,
+    on_message: impl Fn(&Value) + Send + 'static,
+) -> Result<(), String> {
+    let mut node = first % nodes.len();
+    let mut socket = nodes[node].socket_at("/ws?cursor=", &session, None).await?;
+    tokio::spawn(async move {
+        let mut cursor: Option<String> = None;
+        loop {
+            // Read until the socket ends or the run stops.
+            let ended = loop {
+                let frame = tokio::select! {
+                    frame = socket.next() => Some(frame),
+                    stopped = stop.wait_for(|stop| *stop) => {
+                        drop(stopped);
+                        None
+                    }
+                };
+                let Some(frame) = frame else {
+                    let _ = socket.close(None).await;
+                    return;
+                };
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                        if let Some(c) = frame["cursor"].as_str().or(frame["payload"]["cursor"].as_str()) {
+                            cursor = Some(c.to_owned());
+                        }
+                        match frame["type"].as_str() {
+                            Some("new_message") => on_message(&frame["payload"]),
+                            Some("resumed") => {
+                                stats.resumed.fetch_add(1, Ordering::Relaxed);
+                                let missed = frame["payload"]["missed"].as_u64().unwrap_or(0);
+                                stats.replayed.fetch_add(missed, Ordering::Relaxed);
+                            }
+                            Some("resync_required") => {
+                                stats.resyncs.fetch_add(1, Ordering::Relaxed);
+                            }
+                            _ => {}
+                        }
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        break frame.is_some_and(|f| f.code == CloseCode::Restart);
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break false,
+                }
+            };
+            let counter = if ended { &stats.told_to_go } else { &stats.cut };
+            counter.fetch_add(1, Ordering::Relaxed);
+            // Back at once, to the next node; a node that is down is skipped.
+            let path = format!("/ws?cursor={}", cursor.as_deref().map(encode).unwrap_or_default());
+            let mut backoff = Duration::from_millis(10);
+            socket = loop {
+                if *stop.borrow() {
+                    return;
+                }
+                node = (node + 1) % nodes.len();
+                match nodes[node].socket_at(&path, &session, None).await {
+                    Ok(socket) => break socket,
+                    Err(_) => {
+                        stats.refused.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            };
+        }
+    });
+    Ok(())
+}
