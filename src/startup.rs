@@ -47,7 +47,7 @@ fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &A
             let window = settings.resume_window;
             Hub::create(move |ctx| {
                 let hub = Hub::on_log(&log_name(&amqp), window);
-                spawn_consumer(amqp, ctx.address());
+                spawn_consumer(amqp, ctx.address(), window.age);
                 hub.with_presence(presence).with_sessions(sessions)
             })
         }

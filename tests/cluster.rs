@@ -144,6 +144,7 @@ struct Cluster {
     b: Node,
     notifier: Option<Node>,
     exchange: String,
+    db: String,
 }
 
 impl Cluster {
@@ -154,7 +155,13 @@ impl Cluster {
         let a = start("serve", &db, &amqp, &exchange).await;
         let b = start("serve", &db, &amqp, &exchange).await;
         let notifier = if with_notifier { Some(start("notifier", &db, &amqp, &exchange).await) } else { None };
-        Self { a, b, notifier, exchange }
+        Self { a, b, notifier, exchange, db }
+    }
+
+    /// Starts the notifier node now (a node added, or one started again in a rolling restart).
+    async fn start_notifier(&mut self) -> &Node {
+        let node = start("notifier", &self.db, &support::amqp_url(), &self.exchange).await;
+        self.notifier.insert(node)
     }
 
     fn notifier(&self) -> &Node {
@@ -536,4 +543,32 @@ async fn a_socket_cut_in_a_flood_resumes_on_another_node_with_exactly_what_it_mi
     let expected: Vec<String> = (0..FLOOD).map(|i| format!("m{i}")).collect();
     assert_eq!(texts, expected, "every message exactly once, in order");
     assert!(next_event(&mut phone, Duration::from_millis(500)).await.is_none(), "nothing after the last");
+}
+
+/// A node started after a client's cursor was handed out still resumes it: it read the log's
+/// recent past when it started (a rolling restart pushes clients onto nodes that just started).
+#[tokio::test]
+async fn a_node_started_after_the_cut_resumes_from_the_log_s_past() {
+    let mut cluster = Cluster::start(false).await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let (_, sender) = register(&a.base, "early_sender").await;
+    let (receiver, phone_session) = register(&a.base, "early_phone").await;
+    let mut phone = resuming_socket(&b.base, &phone_session, "").await;
+    assert_eq!(next_event(&mut phone, Duration::from_secs(10)).await.expect("ready")["type"], "ready");
+    send_message(&a.base, &sender, &receiver, "m0").await;
+    let mut texts = Vec::new();
+    let cursor = messages_until(&mut phone, "m0", &mut texts).await;
+    drop(phone);
+    send_message(&a.base, &sender, &receiver, "m1").await;
+    send_message(&a.base, &sender, &receiver, "m2").await;
+
+    let (a_base, sender) = (a.base.clone(), sender.clone());
+    let notifier = cluster.start_notifier().await;
+    let mut phone = resuming_socket(&notifier.base, &phone_session, &cursor).await;
+    let resumed = next_event(&mut phone, Duration::from_secs(10)).await.expect("an answer to the resume");
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["payload"]["missed"], 2, "{resumed}");
+    send_message(&a_base, &sender, &receiver, "m3").await;
+    messages_until(&mut phone, "m3", &mut texts).await;
+    assert_eq!(texts, ["m0", "m1", "m2", "m3"], "the two it missed, then live, once each");
 }

@@ -1,6 +1,6 @@
 //! A socket that behaves as the web app does when its node goes away: it keeps the cursor of the
 //! last event, and after a close (1012 from a node that stops) or a cut (a node that crashed) it
-//! reconnects at once to the next node and resumes (`GET /ws?cursor=…`). It counts what happened
+//! reconnects at once to another node and resumes (`GET /ws?cursor=…`). It counts what happened
 //! to it; it does not drop duplicates, so that the scenario can count them.
 
 use std::sync::Arc;
@@ -64,6 +64,7 @@ pub async fn spawn(
     let mut socket = nodes[node].socket_at("/ws?cursor=", &session, None).await?;
     tokio::spawn(async move {
         let mut cursor: Option<String> = None;
+        let mut hops = 0;
         loop {
             // Read until the socket ends or the run stops.
             let ended = loop {
@@ -106,14 +107,16 @@ pub async fn spawn(
             };
             let counter = if ended { &stats.told_to_go } else { &stats.cut };
             counter.fetch_add(1, Ordering::Relaxed);
-            // Back at once, to the next node; a node that is down is skipped.
+            // Back at once, to another node — spread over the others, as a load balancer spreads
+            // a stopping node's clients; a node that is down is skipped.
             let path = format!("/ws?cursor={}", cursor.as_deref().map(encode).unwrap_or_default());
             let mut backoff = Duration::from_millis(10);
+            hops += 1;
             socket = loop {
                 if *stop.borrow() {
                     return;
                 }
-                node = (node + 1) % nodes.len();
+                node = (node + 1 + (first + hops) % nodes.len().saturating_sub(1).max(1)) % nodes.len();
                 match nodes[node].socket_at(&path, &session, None).await {
                     Ok(socket) => break socket,
                     Err(_) => {

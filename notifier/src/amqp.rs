@@ -15,10 +15,12 @@
 //! - [`AmqpTransport`] publishes outbox batches with publisher confirms; a batch counts as sent
 //!   only when the broker acknowledged every message. A broken connection is rebuilt on the
 //!   next batch.
-//! - [`spawn_consumer`] reads the stream into the hub. It starts at the stream's end (with a mark
-//!   of its own, so that the hub has a place in the log before the first event) and, when the
-//!   connection is lost, reconnects with backoff and reads on from the last offset it had, so
-//!   nothing published meanwhile is missed.
+//! - [`spawn_consumer`] reads the stream into the hub. It starts where the log was the resume
+//!   window ago and publishes a mark of its own: what it reads before its mark is the past, kept
+//!   for sockets that resume (a node started in a rolling restart serves the cursors of clients
+//!   pushed off the next node), and everything after it is delivered live. When the connection is
+//!   lost it reconnects with backoff and reads on from the last offset it had, so nothing
+//!   published meanwhile is missed.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,7 +45,8 @@ use nosebook_telemetry::metrics::Counted;
 use nosebook_telemetry::trace_context::{self, TRACEPARENT};
 
 const ALTERNATE_EXCHANGE: &str = "trashbox_exchange";
-/// The message id of a node's mark in the log (see [`spawn_consumer`]).
+/// The message id of a node's mark in the log starts so (see [`spawn_consumer`]); the rest is
+/// drawn by the node, which knows its own.
 const MARK: &str = "mark";
 /// The routing key that leads to the log.
 pub const LOG_KEY: &str = "log";
@@ -173,9 +176,9 @@ impl Transport for AmqpTransport {
     }
 }
 
-/// Reads the log into `hub` forever.
-pub fn spawn_consumer(settings: AmqpSettings, hub: Addr<Hub>) {
-    actix::spawn(consume(settings, hub));
+/// Reads the log into `hub` forever, first the last `past` of it (for resumes only).
+pub fn spawn_consumer(settings: AmqpSettings, hub: Addr<Hub>, past: Duration) {
+    actix::spawn(consume(settings, hub, past));
 }
 
 /// Deliveries the broker may send ahead of our acknowledgements (a stream requires a limit).
@@ -183,26 +186,37 @@ const PREFETCH: u16 = 2_000;
 /// Deliveries acknowledged at once; well under [`PREFETCH`], so the broker never waits on us.
 const ACK_EVERY: u64 = 200;
 
-async fn subscribe(settings: &AmqpSettings, from: Option<i64>) -> lapin::Result<(Connection, Channel, Consumer)> {
+/// Where a subscription starts reading.
+enum Start {
+    /// The node is starting: from where the log was `past` ago, up to the node's mark, `mark`.
+    Joining { past: Duration, mark: String },
+    /// After a lost connection: from the last offset read.
+    From(i64),
+}
+
+async fn subscribe(settings: &AmqpSettings, start: &Start) -> lapin::Result<(Connection, Channel, Consumer)> {
     let (connection, channel) = open_channel(settings).await?;
     channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
     let mut arguments = FieldTable::default();
-    let start = match from {
-        Some(offset) => AMQPValue::LongLongInt(offset),
-        None => AMQPValue::LongString("next".into()),
+    let offset = match start {
+        Start::From(offset) => AMQPValue::LongLongInt(*offset),
+        Start::Joining { past, .. } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            AMQPValue::Timestamp(now.saturating_sub(*past).as_secs())
+        }
     };
-    arguments.insert("x-stream-offset".into(), start);
+    arguments.insert("x-stream-offset".into(), offset);
     let consumer =
         channel.basic_consume(log_name(settings).into(), "".into(), BasicConsumeOptions::default(), arguments).await?;
-    if from.is_none() {
-        // Places this node in the log at once, rather than at the next event.
+    if let Start::Joining { mark, .. } = start {
+        // Where the past ends and live delivery begins for this node.
         channel
             .basic_publish(
                 settings.exchange.as_str().into(),
                 LOG_KEY.into(),
                 BasicPublishOptions::default(),
                 b"",
-                BasicProperties::default().with_message_id(MARK.into()),
+                BasicProperties::default().with_message_id(mark.as_str().into()),
             )
             .await?;
     }
@@ -220,13 +234,20 @@ fn offset_of(delivery: &lapin::message::Delivery) -> Option<i64> {
     }
 }
 
-async fn consume(settings: AmqpSettings, hub: Addr<Hub>) {
+async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration) {
     // The last offset read: a reconnection reads on from it.
     let mut last: Option<i64> = None;
+    let mark = format!("{MARK}:{}", uuid::Uuid::new_v4().simple());
+    // Until this node's own mark comes back, what it reads is the past.
+    let mut catching_up = true;
     let mut backoff = Duration::from_millis(100);
     loop {
         // A broker that does not answer at all counts as down.
-        let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(&settings, last))
+        let start = match last {
+            Some(offset) => Start::From(offset),
+            None => Start::Joining { past, mark: mark.clone() },
+        };
+        let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(&settings, &start))
             .await
             .unwrap_or_else(|_| Err(lapin::Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut))));
         let (_connection, _channel, mut consumer) = match subscribed {
@@ -278,7 +299,10 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>) {
                 continue;
             }
             last = Some(offset);
-            deliver(&hub, delivery, offset);
+            if catching_up && delivery.properties.message_id().as_ref().is_some_and(|id| id.as_str() == mark) {
+                catching_up = false;
+            }
+            deliver(&hub, delivery, offset, catching_up);
         }
     }
 }
@@ -303,10 +327,11 @@ fn unpack(packed: &[u8]) -> Option<Vec<UserId>> {
     packed.chunks_exact(16).map(|id| uuid::Uuid::from_slice(id).ok().map(UserId)).collect()
 }
 
-fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64) {
+/// Hands one delivery to the hub; `past`: read while catching up, kept for resumes only.
+fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64, past: bool) {
     let id = delivery.properties.message_id().as_ref().map(|id| id.as_str());
-    if id == Some(MARK) {
-        hub.do_send(Counted::new(Deliver::place(offset), hub::MAILBOX));
+    if id.is_some_and(|id| id.starts_with(MARK)) {
+        hub.do_send(Counted::new(Deliver { past, ..Deliver::place(offset) }, hub::MAILBOX));
         return;
     }
     let event_id = id.and_then(|id| id.parse::<i64>().ok());
@@ -318,13 +343,13 @@ fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64) {
     let frame = String::from_utf8(delivery.data).ok();
     match (recipients, event_id, frame) {
         (Some(recipients), Some(event_id), Some(frame)) => hub.do_send(Counted::new(
-            Deliver { event_id, offset: Some(offset), recipients, frame: frame.into(), trace },
+            Deliver { event_id, offset: Some(offset), recipients, frame: frame.into(), trace, past },
             hub::MAILBOX,
         )),
         _ => {
             tracing::warn!("dropping a malformed event from RabbitMQ");
             // Its place in the log still counts.
-            hub.do_send(Counted::new(Deliver::place(offset), hub::MAILBOX));
+            hub.do_send(Counted::new(Deliver { past, ..Deliver::place(offset) }, hub::MAILBOX));
         }
     }
 }

@@ -202,7 +202,9 @@ pub async fn upgrade(
     let id = hub
         .send(Connect { user, session: session_id, queue, kick, resume })
         .await
-        .map_err(|e| actix_web::error::ErrorServiceUnavailable(format!("hub unavailable: {e}")))?;
+        .ok()
+        .flatten()
+        .ok_or_else(|| actix_web::error::ErrorServiceUnavailable("hub unavailable"))?;
     let actor = WsConnection { user, id, session, hub, last_pong: Instant::now(), ending: None, closing: false };
     metrics::socket_opened();
     let mut ctx = ctx;

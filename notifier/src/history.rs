@@ -94,6 +94,23 @@ impl History {
         self.last.map(|offset| self.cursor(offset))
     }
 
+    /// The newest offset read, if any.
+    pub fn last(&self) -> Option<i64> {
+        self.last
+    }
+
+    /// The offset of `cursor` when it is a place in this log that this node has not read yet (a
+    /// cursor handed out by a node ahead of this one).
+    pub fn unread(&self, cursor: &str) -> Option<i64> {
+        let offset = self.offset_of(cursor)?;
+        self.last.is_none_or(|last| offset > last).then_some(offset)
+    }
+
+    /// The offset of a cursor of this log.
+    fn offset_of(&self, cursor: &str) -> Option<i64> {
+        cursor.rsplit_once(':').filter(|(log, _)| *log == self.log).and_then(|(_, offset)| offset.parse::<i64>().ok())
+    }
+
     /// The newest offset read (0 before any, for a log that starts with this process).
     pub fn current_offset(&self) -> i64 {
         self.last.unwrap_or(0)
@@ -140,10 +157,7 @@ impl History {
     /// `user`'s events after `cursor`, or why there are none to give.
     pub fn replay(&mut self, user: UserId, cursor: &str, now: Instant) -> Replay {
         self.forget_old(now);
-        let offset = cursor
-            .rsplit_once(':')
-            .filter(|(log, _)| *log == self.log)
-            .and_then(|(_, offset)| offset.parse::<i64>().ok());
+        let offset = self.offset_of(cursor);
         let (Some(offset), Some(complete_after), Some(last)) = (offset, self.complete_after, self.last) else {
             return Replay::ResyncRequired;
         };

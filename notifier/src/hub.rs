@@ -112,9 +112,10 @@ pub struct Hub {
     history: History,
     /// In-process, the hub itself gives events their place in the log.
     counts_offsets: bool,
-    /// Upgrades waiting for this node to read the shared log (see [`Connect`]); `None` once it
-    /// does (at once in-process).
-    not_yet_live: Option<Vec<oneshot::Sender<()>>>,
+    /// This node has read the shared log since it started (at once in-process).
+    live: bool,
+    /// Sockets that wait to be registered until this node has read far enough (see [`Connect`]).
+    waiting: Vec<Waiting>,
     /// Told when a user's first socket here opens and their last one closes.
     presence: Option<Recipient<SocketsChanged>>,
     /// Told when a control message ends a session.
@@ -132,7 +133,8 @@ impl Hub {
             sessions_open: HashMap::new(),
             history,
             counts_offsets,
-            not_yet_live: (!counts_offsets).then(Vec::new),
+            live: counts_offsets,
+            waiting: Vec::new(),
             presence: None,
             sessions: None,
             next_id: 0,
@@ -232,12 +234,17 @@ pub enum Resume {
 }
 
 /// A socket of `user` opened on this node. Answers its id once it is registered: events
-/// delivered from then on reach it, after whatever its resume replays. On a node that has not
-/// read the shared log yet (it is starting, its consumer not yet subscribed) the answer waits
-/// until it has, at most [`LIVE_WAIT`]: an event the client causes after its upgrade is then
-/// appended after this node started reading, so it reaches the socket.
+/// delivered from then on reach it, after whatever its resume replays (`None`: the hub is going
+/// away). Registration waits, at most [`LIVE_WAIT`], until this node has read far enough:
+///
+/// - on a node that has not read the shared log yet (it is starting, its consumer not yet
+///   subscribed), until it has: an event the client causes after its upgrade is then appended
+///   after this node started reading, so it reaches the socket;
+/// - for a cursor newer than what this node has read (it came from a node ahead of this one,
+///   which is behind in reading the log), until this node has read up to it, so the replay can
+///   serve it instead of asking for a resync.
 #[derive(Message)]
-#[rtype(result = "ConnId")]
+#[rtype(result = "Option<ConnId>")]
 pub struct Connect {
     pub user: UserId,
     pub session: SessionId,
@@ -246,18 +253,45 @@ pub struct Connect {
     pub resume: Resume,
 }
 
-/// How long an upgrade waits for its node to start reading the log; past it (the broker is
-/// away) it completes anyway, and the node reads from where the log is when the broker is back.
+/// How long an upgrade waits for its node to read far enough in the log; past it (the broker is
+/// away, the node far behind) it is registered anyway: live from where the node is, and a resume
+/// it cannot serve is answered `resync_required`.
 pub const LIVE_WAIT: Duration = Duration::from_secs(5);
 
-impl Handler<Connect> for Hub {
-    type Result = ResponseFuture<ConnId>;
+/// A [`Connect`] waiting for the node to read the log up to `until` (or at all).
+struct Waiting {
+    connect: Connect,
+    until: Option<i64>,
+    deadline: Instant,
+    answer: oneshot::Sender<ConnId>,
+}
 
-    fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
+impl Handler<Connect> for Hub {
+    type Result = ResponseFuture<Option<ConnId>>;
+
+    fn handle(&mut self, msg: Connect, ctx: &mut Self::Context) -> Self::Result {
+        let until = match &msg.resume {
+            Resume::From(cursor) => self.history.unread(cursor),
+            Resume::No | Resume::Fresh => None,
+        };
+        if self.live && until.is_none() {
+            let id = self.register(msg);
+            return Box::pin(async move { Some(id) });
+        }
+        let (answer, id) = oneshot::channel();
+        self.waiting.push(Waiting { connect: msg, until, deadline: Instant::now() + LIVE_WAIT, answer });
+        ctx.run_later(LIVE_WAIT, |hub, _| hub.release_waiting());
+        Box::pin(async move { id.await.ok() })
+    }
+}
+
+impl Hub {
+    /// Registers a socket: its opening frames (a resume's answer and replay) first, then it is
+    /// listed for live events. Done in one step, between two deliveries: every event up to the
+    /// history's last is replayed, every later one is delivered live.
+    fn register(&mut self, msg: Connect) -> ConnId {
         self.next_id += 1;
         let id = ConnId(self.next_id);
-        // Registration and replay happen in this one handler, between two deliveries: every
-        // event up to the history's last is replayed, every later one is delivered live.
         for frame in self.opening_frames(msg.user, &msg.resume) {
             // The queue of a resuming socket has room for a whole replay (`MAX_REPLAY`).
             let _ = msg.queue.try_send(Outbound { frame, span: tracing::Span::none() });
@@ -269,17 +303,28 @@ impl Handler<Connect> for Hub {
         if let (Some(presence), true) = (&self.presence, first) {
             presence.do_send(SocketsChanged { user: msg.user, connected: true });
         }
-        let live = self.not_yet_live.as_mut().map(|waiting| {
-            let (done, live) = oneshot::channel();
-            waiting.push(done);
-            live
-        });
-        Box::pin(async move {
-            if let Some(live) = live {
-                let _ = tokio::time::timeout(LIVE_WAIT, live).await;
+        id
+    }
+
+    /// Registers the waiting sockets whose wait is over: the node has read far enough, or their
+    /// time is up. One whose client went away meanwhile is dropped.
+    fn release_waiting(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let (now, live, last) = (Instant::now(), self.live, self.history.last());
+        let (ready, still): (Vec<Waiting>, Vec<Waiting>) =
+            std::mem::take(&mut self.waiting).into_iter().partition(|w| {
+                now >= w.deadline || (live && w.until.is_none_or(|until| last.is_some_and(|last| last >= until)))
+            });
+        self.waiting = still;
+        for waiting in ready {
+            if waiting.answer.is_closed() {
+                continue;
             }
-            id
-        })
+            let id = self.register(waiting.connect);
+            let _ = waiting.answer.send(id);
+        }
     }
 }
 
@@ -345,11 +390,14 @@ pub struct Deliver {
     pub frame: Frame,
     /// The publisher's `traceparent`, when the event is traced.
     pub trace: Option<String>,
+    /// Read from the log's past while this node catches up after its start: kept for sockets
+    /// that resume, delivered to nobody (it happened before this node was reading).
+    pub past: bool,
 }
 
 impl Deliver {
     pub fn new(event_id: i64, recipients: Vec<UserId>, frame: Frame) -> Self {
-        Self { event_id, offset: None, recipients, frame, trace: None }
+        Self { event_id, offset: None, recipients, frame, trace: None, past: false }
     }
 
     /// For nobody: only `offset`, a place in the shared log this node has read (its own mark,
@@ -373,6 +421,7 @@ impl Deliver {
             recipients: row.recipients.clone(),
             frame: row.frame.as_str().into(),
             trace: trace_context::of(&span),
+            past: false,
         }
     }
 }
@@ -396,6 +445,7 @@ impl Handler<Counted<Deliver>> for Hub {
 
     fn handle(&mut self, msg: Counted<Deliver>, _: &mut Self::Context) {
         self.deliver(msg.take());
+        self.release_waiting();
     }
 }
 
@@ -406,6 +456,7 @@ impl Handler<Counted<DeliverAll>> for Hub {
         for event in msg.take().0 {
             self.deliver(event);
         }
+        self.release_waiting();
     }
 }
 
@@ -428,9 +479,17 @@ impl Hub {
             }
         };
         self.history.advance(offset);
-        for waiting in self.not_yet_live.take().unwrap_or_default() {
-            let _ = waiting.send(());
+        if msg.past {
+            // The past only fills the history: nobody here was connected for it. Its ids are not
+            // remembered as seen: the log may hold events of an earlier database whose outbox
+            // ids the current one hands out again.
+            if msg.event_id >= 0 && !msg.recipients.is_empty() && msg.recipients != [CONTROL_RECIPIENT] {
+                let frame = with_cursor(&msg.frame, &self.history.cursor(offset));
+                self.history.push(offset, msg.recipients, frame, Instant::now());
+            }
+            return;
         }
+        self.live = true;
         if msg.recipients.is_empty() {
             // A node's mark at start: it places this node in the log, and is for nobody.
             return;
@@ -511,6 +570,7 @@ impl Handler<Restart> for Hub {
 
     fn handle(&mut self, Restart(offset): Restart, _: &mut Self::Context) {
         self.history.restart_at(offset);
+        self.release_waiting();
     }
 }
 
@@ -658,10 +718,44 @@ mod tests {
         hub.do_send(Counted::new(Deliver::place(7), MAILBOX));
         connect.await.unwrap();
         let ready = frames.recv().await.unwrap();
-        assert_eq!(&*ready.frame, r#"{"type":"ready","payload":{"cursor":null}}"#, "registered before the mark");
+        assert_eq!(&*ready.frame, r#"{"type":"ready","payload":{"cursor":"log:7"}}"#, "registered at the mark");
         hub.send(Counted::new(Deliver { offset: Some(9), ..Deliver::new(1, vec![user], "{}".into()) }, MAILBOX))
             .await
             .unwrap();
         assert_eq!(&*frames.recv().await.unwrap().frame, r#"{"cursor":"log:9"}"#);
+    }
+
+    /// A node behind in reading the log holds a resume from a node ahead of it until it has read
+    /// up to the cursor, then serves it: no resync, nothing twice, nothing missing.
+    #[actix::test]
+    async fn a_cursor_ahead_of_this_node_waits_until_the_node_reads_up_to_it() {
+        let hub = Hub::on_log("log", Window::default()).start();
+        let user = UserId(uuid::Uuid::new_v4());
+        let event = |offset: i64, id: i64, text: &str| {
+            Counted::new(Deliver { offset: Some(offset), ..Deliver::new(id, vec![user], text.into()) }, MAILBOX)
+        };
+        hub.send(Counted::new(Deliver::place(10), MAILBOX)).await.unwrap();
+        hub.send(event(11, 1, "{\"n\":11}")).await.unwrap();
+        // The client saw offsets up to 13 on another node; this one has read up to 11.
+        let (queue, mut frames) = mpsc::channel(10);
+        let probe = Probe(Default::default()).start();
+        let session = SessionId(uuid::Uuid::new_v4());
+        let resume = Resume::From("log:13".into());
+        let connect = hub.send(Connect { user, session, queue, kick: probe.recipient(), resume });
+        let mut connect = std::pin::pin!(connect);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(futures_util::FutureExt::now_or_never(&mut connect).is_none(), "answered before reading up to 13");
+        hub.send(event(12, 2, "{\"n\":12}")).await.unwrap();
+        hub.send(event(13, 3, "{\"n\":13}")).await.unwrap();
+        hub.send(event(14, 4, "{\"n\":14}")).await.unwrap();
+        assert!(connect.await.unwrap().is_some());
+        let texts: Vec<String> = std::iter::from_fn(|| frames.try_recv().ok()).map(|f| f.frame.to_string()).collect();
+        assert_eq!(
+            texts,
+            [r#"{"type":"resumed","payload":{"cursor":"log:13","missed":0}}"#, r#"{"cursor":"log:14","n":14}"#],
+            "registered once the node read 13: nothing to replay, 14 live, once"
+        );
     }
 }

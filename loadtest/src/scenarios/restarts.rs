@@ -1,6 +1,6 @@
 //! `restarts`: nodes that come and go under load. The tool starts a serve node and `--notifiers`
 //! notifier nodes (`cluster.rs`); `messaging` runs with every socket on a notifier node, each a
-//! resuming socket (`resuming.rs`: after a 1012 or a cut it reconnects to the next node with its
+//! resuming socket (`resuming.rs`: after a 1012 or a cut it reconnects to another node with its
 //! cursor). Meanwhile each notifier node in turn gets SIGTERM and is started again (a rolling
 //! restart), then one is killed with SIGKILL (a crash) and started again.
 //!
