@@ -572,3 +572,85 @@ async fn a_node_started_after_the_cut_resumes_from_the_log_s_past() {
     messages_until(&mut phone, "m3", &mut texts).await;
     assert_eq!(texts, ["m0", "m1", "m2", "m3"], "the two it missed, then live, once each");
 }
+
+/// A serve node stopped (SIGTERM, a deploy) in the middle of a flood of sends: it exits 0, no
+/// send is answered with a server error, every message it answered 200 is stored and reaches the
+/// recipient's socket on the other node once, and nothing is stored that does not reach it.
+#[tokio::test]
+async fn a_node_stopped_in_a_flood_loses_no_message_it_answered() {
+    use std::sync::{Arc, Mutex};
+    let mut cluster = Cluster::start(false).await;
+    let (_, sender) = register(&cluster.a.base, "drain_sender").await;
+    let (receiver, receiver_session) = register(&cluster.a.base, "drain_receiver").await;
+    let mut inbox = socket(&cluster.b.base, &receiver_session).await;
+
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (count, mut counted) = watch::channel(0usize);
+    let count = Arc::new(count);
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let (base, sender, receiver) = (cluster.a.base.clone(), sender.clone(), receiver.clone());
+            let (answered, count) = (answered.clone(), count.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for i in 0..200 {
+                    let text = format!("w{w}-{i}");
+                    let sent = client
+                        .post(format!("{base}/conversations/send-message"))
+                        .header("X-Auth-Session-Id", &sender)
+                        .json(&json!({"recipientId": receiver, "text": text}))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) => {
+                            let status = response.status();
+                            assert!(!status.is_server_error(), "{status} while stopping");
+                            if status == 200 {
+                                answered.lock().unwrap().push(text);
+                                count.send_modify(|n| *n += 1);
+                            }
+                        }
+                        // The node is gone: this writer's later sends cannot start.
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    counted.wait_for(|n| *n >= 100).await.unwrap();
+    let pid = cluster.a.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let status = cluster.a.child.wait().unwrap();
+    assert!(status.success(), "the stopped node exits 0: {status}");
+
+    let answered: Vec<String> = answered.lock().unwrap().clone();
+    let mut conn = support::connect(&cluster.db).await;
+    let stored: Vec<String> = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        nosebook_schema::schema::messages::table
+            .select(nosebook_schema::schema::messages::text)
+            .filter(nosebook_schema::schema::messages::text.like("w%"))
+            .load(&mut conn)
+            .await
+            .unwrap()
+    };
+    let mut delivered = std::collections::HashMap::<String, u32>::new();
+    while delivered.len() < stored.len() {
+        let event = next_event(&mut inbox, Duration::from_secs(20)).await.expect("a stored message never arrived");
+        if event["type"] == "new_message" {
+            *delivered.entry(event["payload"]["text"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    assert!(next_event(&mut inbox, Duration::from_millis(500)).await.is_none(), "nothing after the last");
+    assert!(delivered.values().all(|n| *n == 1), "each once");
+    let stored: std::collections::HashSet<String> = stored.into_iter().collect();
+    for text in &answered {
+        assert!(stored.contains(text), "{text} was answered 200 but is not stored");
+    }
+    let delivered: std::collections::HashSet<String> = delivered.into_keys().collect();
+    assert_eq!(delivered, stored, "every stored message delivered");
+}
