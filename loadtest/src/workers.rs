@@ -71,7 +71,8 @@ struct Worker {
     stdin: ChildStdin,
     opened: Option<oneshot::Receiver<usize>>,
     reader: JoinHandle<anyhow::Result<Held>>,
-    _child: Child,
+    /// Killed if the parent drops the fleet before the worker is done.
+    child: Child,
 }
 
 /// Sockets held by worker processes.
@@ -110,7 +111,7 @@ impl Fleet {
             stdin.flush().await?;
             let (opened_tx, opened) = oneshot::channel();
             let reader = tokio::spawn(read_lines(stdout, sinks.clone(), bar.clone(), opened_tx));
-            workers.push(Worker { stdin, opened: Some(opened), reader, _child: child });
+            workers.push(Worker { stdin, opened: Some(opened), reader, child });
         }
         let mut held = 0;
         for worker in &mut workers {
@@ -128,7 +129,7 @@ impl Fleet {
             // Closed at once by all workers, so the handshakes overlap as the server sees them.
             let _ = worker.stdin.write_all(b"close\n").await;
             let _ = worker.stdin.flush().await;
-            readers.push((worker.reader, worker._child));
+            readers.push((worker.reader, worker.child));
         }
         let mut total = Held::default();
         for (reader, _child) in readers {
