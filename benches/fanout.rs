@@ -1,7 +1,7 @@
-//! Fan-out of one event through the hub to in-process connection actors: from `Deliver` until
-//! every connection took the frame from its queue. Each connection is an actor that consumes its
-//! bounded queue as a stream, as `WsConnection` does, minus the socket: taking the frame is where
-//! it signals. No database, no broker.
+//! Fan-out of one event through the hub to in-process connections: from `Deliver` until every
+//! connection took the frame from its mailbox. Each connection is a task that empties its
+//! mailbox, as a socket's task does (`connection.rs`), minus the socket: taking the frame is
+//! where it signals. No database, no broker.
 //! `cargo bench --bench fanout`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,11 +16,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use actix::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nosebook_notifier::connection::OUTBOUND_QUEUE;
-use nosebook_notifier::hub::{self, Connect, Deliver, Frame, Hub, Kick, Outbound, Stats};
+use nosebook_notifier::hub::{self, Connect, Deliver, Frame, Hub, Stats};
+use nosebook_notifier::mailbox::{Mailbox, Next};
 use nosebook_schema::ids::UserId;
 use nosebook_telemetry::metrics::Counted;
 use support::Actix;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 /// Frames still to be taken in this round, and who waits for the last one.
 #[derive(Default)]
@@ -38,52 +39,26 @@ impl Round {
     }
 }
 
-/// A browser tab's connection without its socket.
-struct Tab {
-    round: Arc<Round>,
-}
-
-impl Actor for Tab {
-    type Context = Context<Self>;
-}
-
-impl StreamHandler<Outbound> for Tab {
-    fn handle(&mut self, outbound: Outbound, _: &mut Self::Context) {
-        // `WsConnection` hands the shared frame to the socket as is (a reference count, no copy).
-        black_box(outbound.frame);
-        self.round.took_one();
-    }
-
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        ctx.stop();
-    }
-}
-
-impl Handler<Kick> for Tab {
-    type Result = ();
-
-    fn handle(&mut self, _: Kick, ctx: &mut Self::Context) {
-        ctx.stop();
-    }
-}
-
-/// Opens a tab of `user`, registered with the hub the way `connection::upgrade` does it.
+/// Opens a browser tab of `user` without its socket, registered with the hub the way
+/// `connection::register` does it.
 async fn open_tab(hub: &Addr<Hub>, user: UserId, round: &Arc<Round>) {
-    let (queue, outbound) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
-    let ctx = Context::<Tab>::new();
-    let kick = ctx.address().recipient();
+    let mailbox = Arc::new(Mailbox::new(OUTBOUND_QUEUE));
     hub.send(Connect {
         user,
         session: nosebook_schema::ids::SessionId(uuid::Uuid::new_v4()),
-        queue,
-        kick,
+        mailbox: mailbox.clone(),
         resume: nosebook_notifier::hub::Resume::No,
     })
     .await
     .unwrap();
-    let mut ctx = ctx;
-    ctx.add_stream(futures_util::stream::unfold(outbound, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) }));
-    ctx.run(Tab { round: round.clone() });
+    let round = round.clone();
+    actix::spawn(async move {
+        // The socket hands the shared frame to the connection as is (a reference count, no copy).
+        while let Next::Frame(outbound) = mailbox.next().await {
+            black_box(outbound.frame);
+            round.took_one();
+        }
+    });
 }
 
 /// A `new_message` frame of the usual size.

@@ -2,12 +2,16 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::Actor;
 use actix::{Addr, AsyncContext};
+use actix_http::HttpService;
+use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_factory, map_config};
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context as _;
 use nosebook_actors::presence::{Announcer, SeenBoard};
 use nosebook_actors::threads::Arbiters;
@@ -230,7 +234,7 @@ impl Application {
         let body_timeout = BodyTimeout(settings.body_timeout);
         // Tests keep the round-trip budget of hot requests with it (`http/round_trips.rs`).
         let count_statements = settings.app_env == AppEnv::Testing;
-        let server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .configure(configure.clone())
                 .wrap(Condition::new(count_statements, from_fn(crate::http::round_trips::count_statements)))
@@ -244,13 +248,37 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(web::PayloadConfig::new(MAX_COMMAND_BYTES))
                 .default_service(web::to(service::not_found))
-        })
-        .workers(settings.workers)
-        // SIGTERM and Ctrl-C are ours (see `run_until_signalled`): sockets are told first.
-        .disable_signals()
-        .shutdown_timeout(settings.drain.as_secs())
-        .listen(listener)?
-        .run();
+        };
+        // What `HttpServer` does, plus one thing it cannot: WebSocket upgrades leave actix-http's
+        // connection handling once answered (`http/upgrade.rs`). The application's config is
+        // the default one: nothing here builds URLs from it, and every request names its host.
+        let configured = |app: App<_>| map_config(app.into_factory(), |()| AppConfig::default());
+        let mut builder = actix_server::Server::build()
+            .workers(settings.workers)
+            // SIGTERM and Ctrl-C are ours (see `run_until_signalled`): sockets are told first.
+            .disable_signals()
+            .shutdown_timeout(settings.drain.as_secs());
+        let stopping = builder.graceful_shutdown_signal();
+        builder = builder.listen(name, listener, move || {
+            let (app, stopping) = (app.clone(), stopping.clone());
+            let upgrades = {
+                let app = app.clone();
+                fn_factory(move || crate::http::upgrade::service(configured(app())))
+            };
+            HttpService::build()
+                // actix-web's defaults, which `HttpServer` would have set.
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .local_addr(addr)
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .upgrade(upgrades)
+                .finish(configured(app()).map_err(|e: actix_web::Error| e.error_response()))
+                .tcp()
+        })?;
+        let server = builder.run();
         tracing::info!(%addr, env = ?settings.app_env, amqp = settings.amqp.is_some(), "{name} listening");
         Ok(Self { port: addr.port(), server, hub })
     }

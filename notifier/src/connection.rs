@@ -1,25 +1,39 @@
-//! One actor per WebSocket connection.
+//! One task per WebSocket connection, on the bare TCP stream.
+//!
+//! The HTTP layer answers the upgrade (authentication, limits, the 101) and then hands the
+//! socket over: from there no HTTP machinery stays with it (actix-http keeps an 8 KiB read and
+//! an 8 KiB write buffer per connection for its whole life, which was most of a socket's memory;
+//! BENCHMARKS.md "100,000 sockets"). What a socket keeps is what it needs: its [`Mailbox`] (the
+//! hub's frames and verdict, empty and unallocated when idle), one timer for its heartbeat, and
+//! a read buffer only while a frame is half-read. It is an actor in all but name — its own
+//! state, its mailbox, one message at a time — without the framework's per-actor context.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use actix::prelude::*;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
+use actix::Addr;
+use actix_codec::{Decoder, Encoder};
+use actix_http::ws::{self, CloseCode, CloseReason, Frame, Message};
+use bytes::{Bytes, BytesMut};
 use nosebook_schema::ids::{SessionId, UserId};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
-
-use crate::frame_guard::{self, FrameGuard};
-use crate::history::MAX_REPLAY;
-use crate::hub::{ConnId, Connect, Disconnect, Hub, Kick, Outbound, Resume};
 use nosebook_telemetry::metrics;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::frame_guard::{FrameGuard, Refusal};
+use crate::history::MAX_REPLAY;
+use crate::hub::{ConnId, Connect, Disconnect, Hub, Resume};
+use crate::mailbox::{Mailbox, Next, Outbound};
 
 /// The server pings this often (docs/API.md §6.2)…
 pub const PING_INTERVAL: Duration = Duration::from_secs(54);
-/// …and drops a client whose last pong is older than this,
+/// …and drops a client whose last pong is older than this…
 pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
-/// …checked this often.
-const PONG_CHECK: Duration = Duration::from_secs(5);
+/// …and that has had at least this long to answer the last ping. Under load a ping may leave
+/// late and its pong be read late (at 100,000 sockets, a client closing storm left clients 6 s
+/// behind: thousands were dropped with 6 s, none with this).
+pub const PONG_GRACE: Duration = Duration::from_secs(10);
 /// Each write must finish within this.
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// Largest inbound frame; a larger one closes the connection with 1009, decided from its header.
@@ -27,45 +41,202 @@ pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 pub const MAX_INBOUND_FRAME: usize = 512;
 /// Frames waiting for a slow client before it is cut off.
 pub const OUTBOUND_QUEUE: usize = 256;
+/// Bytes read from the socket at a time. Clients send little (pings, pongs, a close); a read
+/// buffer this size lives in every socket's task.
+const READ_CHUNK: usize = 256;
 
-pub struct WsConnection {
+/// A socket registered with the hub, waiting for its 101 to be written. Dropped without being
+/// served (the client went away first), it unregisters all the same.
+pub struct Handoff {
     user: UserId,
     id: ConnId,
-    session: Session,
     hub: Addr<Hub>,
-    last_pong: Instant,
-    /// Why it ends, for the close metric; set by the first exit path taken.
-    ending: Option<&'static str>,
-    /// A close frame is being sent; the actor stops once it is.
-    closing: bool,
+    mailbox: Arc<Mailbox>,
 }
 
-impl WsConnection {
-    /// Ends without a close frame (the connection is already gone or broken) — unless a close
-    /// frame is on its way, which then ends the actor itself.
-    fn end(&mut self, ctx: &mut Context<Self>, why: &'static str) {
-        if self.closing {
-            return;
+impl Drop for Handoff {
+    /// Every way out passes here: the hub forgets the connection exactly once.
+    fn drop(&mut self) {
+        self.mailbox.close();
+        self.hub.do_send(Disconnect { user: self.user, conn: self.id });
+    }
+}
+
+/// Registers a socket of `user` with the hub before the 101 answer leaves, so an event caused
+/// right after the upgrade is not lost (docs/API.md §6.1); with `resume`, what it missed is
+/// queued first. `None`: the hub is gone (the node is stopping).
+pub async fn register(hub: &Addr<Hub>, user: UserId, session: SessionId, resume: Resume) -> Option<Handoff> {
+    // Room for a whole replay and its status frame on top of the usual queue (the mailbox only
+    // allocates what is queued).
+    let capacity = if resume == Resume::No { OUTBOUND_QUEUE } else { OUTBOUND_QUEUE + MAX_REPLAY + 1 };
+    let mailbox = Arc::new(Mailbox::new(capacity));
+    let id = hub.send(Connect { user, session, mailbox: mailbox.clone(), resume }).await.ok().flatten()?;
+    Some(Handoff { user, id, hub: hub.clone(), mailbox })
+}
+
+/// Serves the socket until it ends. `io` is the connection after the 101 was written, `early`
+/// whatever the client sent after its upgrade request that was already read.
+pub async fn serve<T>(io: T, early: BytesMut, handoff: Handoff)
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    metrics::socket_opened();
+    let mut socket = Socket {
+        io,
+        guard: FrameGuard::new(MAX_INBOUND_FRAME),
+        decoder: ws::Codec::new().max_size(MAX_INBOUND_FRAME),
+        inbound: BytesMut::new(),
+        last_pong: Instant::now(),
+    };
+    let why = socket.run(early, &handoff.mailbox).await;
+    tracing::debug!(user = %handoff.user, why, "websocket ended");
+    metrics::socket_closed(why);
+}
+
+struct Socket<T> {
+    io: T,
+    guard: FrameGuard,
+    decoder: ws::Codec,
+    /// Bytes of a frame not complete yet; empty (and unallocated) between frames.
+    inbound: BytesMut,
+    last_pong: Instant,
+}
+
+/// What the client's bytes asked for.
+enum Inbound {
+    Continue,
+    /// Close with this frame; the label says why, for the close metric.
+    Close(Option<CloseReason>, &'static str),
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
+    /// Runs until the socket ends; answers why (the close metric's `reason`).
+    async fn run(&mut self, early: BytesMut, mailbox: &Mailbox) -> &'static str {
+        if !early.is_empty() {
+            match self.take(&early).await {
+                Ok(Inbound::Continue) => {}
+                Ok(Inbound::Close(reason, why)) => return self.close(reason, why).await,
+                Err(why) => return why,
+            }
         }
-        self.ending.get_or_insert(why);
-        ctx.stop();
+        let mut next_ping = Instant::now() + PING_INTERVAL;
+        // When the last ping left (at first: the upgrade).
+        let mut pinged = Instant::now();
+        let pong_deadline = |last_pong: Instant, pinged: Instant| (last_pong + PONG_TIMEOUT).max(pinged + PONG_GRACE);
+        // One timer per socket, at whichever comes first: the next ping, or the pong deadline.
+        let heartbeat = tokio::time::sleep_until(next_ping);
+        tokio::pin!(heartbeat);
+        let mut chunk = [0u8; READ_CHUNK];
+        loop {
+            tokio::select! {
+                // What the client sent goes first: a pong that arrived must count before the
+                // deadline is judged. (A client cannot starve the rest: reads spend the task's
+                // cooperative budget, and then the other branches get their turn.)
+                biased;
+                read = self.io.read(&mut chunk) => {
+                    let inbound = match read {
+                        Ok(0) => return "client_closed",
+                        Ok(n) => self.take(&chunk[..n]).await,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "websocket connection failed");
+                            return "error";
+                        }
+                    };
+                    match inbound {
+                        Ok(Inbound::Continue) => {}
+                        Ok(Inbound::Close(reason, why)) => return self.close(reason, why).await,
+                        Err(why) => return why,
+                    }
+                }
+                next = mailbox.next() => match next {
+                    Next::Frame(Outbound { frame, span }) => {
+                        if self.write(Message::Text(frame)).instrument(span).await.is_err() {
+                            return "error";
+                        }
+                    }
+                    Next::Kick(why) => {
+                        return self.close(Some(reason(why.close_code(), why.description())), why.label()).await;
+                    }
+                },
+                () = &mut heartbeat => {
+                    let now = Instant::now();
+                    if now >= pong_deadline(self.last_pong, pinged) {
+                        tracing::debug!("no pong within the timeout; dropping the socket");
+                        // The original sent an empty close frame here; a code tells the client why.
+                        return self.close(Some(reason(CloseCode::Policy, "no pong")), "pong_timeout").await;
+                    }
+                    if now >= next_ping {
+                        if self.write(Message::Ping(Bytes::new())).await.is_err() {
+                            return "error";
+                        }
+                        pinged = now;
+                        next_ping = now + PING_INTERVAL;
+                    }
+                    heartbeat.as_mut().reset(next_ping.min(pong_deadline(self.last_pong, pinged)));
+                }
+            }
+        }
     }
 
-    /// Sends a close frame, then stops. Stopping first would drop the session with the frame
-    /// unsent: the client would see the connection vanish (1006) instead of the reason.
-    fn close(&mut self, ctx: &mut Context<Self>, reason: Option<CloseReason>, why: &'static str) {
-        if self.closing {
-            return;
+    /// Takes bytes from the client: the guard first, then whole frames. Only control frames
+    /// matter; data frames are read and discarded, never relayed. `Err`: the connection broke.
+    async fn take(&mut self, bytes: &[u8]) -> Result<Inbound, &'static str> {
+        let (pass, refusal) = self.guard.check(bytes);
+        self.inbound.extend_from_slice(&bytes[..pass]);
+        loop {
+            match self.decoder.decode(&mut self.inbound) {
+                Ok(Some(Frame::Ping(payload))) => {
+                    self.last_pong = Instant::now();
+                    self.write(Message::Pong(payload)).await.map_err(|()| "error")?;
+                }
+                Ok(Some(Frame::Pong(_))) => self.last_pong = Instant::now(),
+                Ok(Some(Frame::Text(_) | Frame::Binary(_) | Frame::Continuation(_))) => {}
+                // Echo the client's code (RFC 6455 §5.5.1); a close without one is answered without one.
+                Ok(Some(Frame::Close(reason))) => {
+                    let echo = reason.map(|r| CloseReason { code: r.code, description: None });
+                    return Ok(Inbound::Close(echo, "client_closed"));
+                }
+                Ok(None) => break,
+                // The decoder's own limit; the guard refuses such a frame before it gets here.
+                Err(ws::ProtocolError::Overflow) => return Ok(Inbound::Close(Some(CloseCode::Size.into()), "too_big")),
+                // Anything else the decoder refuses is a breach of the protocol the guard let by.
+                Err(e) => {
+                    tracing::debug!(error = %e, "websocket protocol error");
+                    let reason = reason(CloseCode::Protocol, "protocol error");
+                    return Ok(Inbound::Close(Some(reason), "protocol_error"));
+                }
+            }
         }
-        self.closing = true;
-        self.ending.get_or_insert(why);
-        let session = self.session.clone();
-        ctx.wait(
-            fut::wrap_future::<_, Self>(async move {
-                let _ = tokio::time::timeout(WRITE_DEADLINE, session.close(reason)).await;
-            })
-            .map(|(), _, ctx| ctx.stop()),
-        );
+        // An idle socket holds no read buffer.
+        if self.inbound.is_empty() {
+            self.inbound = BytesMut::new();
+        }
+        Ok(match refusal {
+            Some(refusal) => Inbound::Close(Some(refused(refusal)), refusal.label()),
+            None => Inbound::Continue,
+        })
+    }
+
+    /// Writes one frame within the write deadline.
+    async fn write(&mut self, message: Message) -> Result<(), ()> {
+        let mut bytes = BytesMut::new();
+        self.decoder.encode(message, &mut bytes).map_err(|_| ())?;
+        let write = async {
+            self.io.write_all(&bytes).await?;
+            self.io.flush().await
+        };
+        match tokio::time::timeout(WRITE_DEADLINE, write).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
+    }
+
+    /// Sends a close frame and ends the connection. Answers `why`.
+    async fn close(&mut self, reason: Option<CloseReason>, why: &'static str) -> &'static str {
+        if self.write(Message::Close(reason)).await.is_ok() {
+            let _ = tokio::time::timeout(WRITE_DEADLINE, self.io.shutdown()).await;
+        }
+        why
     }
 }
 
@@ -74,150 +245,6 @@ fn reason(code: CloseCode, text: &str) -> CloseReason {
     CloseReason { code, description: Some(text.into()) }
 }
 
-impl Actor for WsConnection {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(PONG_CHECK, |conn, ctx| {
-            if conn.last_pong.elapsed() > PONG_TIMEOUT {
-                tracing::debug!(user = %conn.user, "no pong within the timeout; dropping the socket");
-                // The original sent an empty close frame here; a code tells the client why.
-                conn.close(ctx, Some(reason(CloseCode::Policy, "no pong")), "pong_timeout");
-            }
-        });
-        ctx.run_interval(PING_INTERVAL, |conn, ctx| {
-            let mut session = conn.session.clone();
-            ctx.spawn(fut::wrap_future::<_, Self>(async move { session.ping(b"").await }).map(|res, conn, ctx| {
-                if res.is_err() {
-                    conn.end(ctx, "error");
-                }
-            }));
-        });
-    }
-
-    /// Every way out passes here: the hub forgets the connection exactly once.
-    fn stopped(&mut self, _: &mut Self::Context) {
-        self.hub.do_send(Disconnect { user: self.user, conn: self.id });
-        metrics::socket_closed(self.ending.unwrap_or("shutdown"));
-    }
-}
-
-/// Outbound: frames the hub queued for this socket, written one at a time.
-impl StreamHandler<Outbound> for WsConnection {
-    fn handle(&mut self, Outbound { frame, span }: Outbound, ctx: &mut Self::Context) {
-        let mut session = self.session.clone();
-        // `wait`: the next frame is not taken before this one is written, so the bounded queue
-        // fills up behind a slow client instead of memory.
-        ctx.wait(
-            fut::wrap_future::<_, Self>(tracing::Instrument::instrument(
-                async move { matches!(tokio::time::timeout(WRITE_DEADLINE, session.text(frame)).await, Ok(Ok(()))) },
-                span,
-            ))
-            .map(|written, conn, ctx| {
-                if !written {
-                    conn.end(ctx, "error");
-                }
-            }),
-        );
-    }
-
-    /// The hub dropped this socket's queue (it was cut off).
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        self.end(ctx, "slow_consumer");
-    }
-}
-
-/// Inbound: only control frames matter; data frames are read and discarded, never relayed.
-impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsConnection {
-    fn handle(&mut self, msg: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
-        match msg {
-            Ok(AggregatedMessage::Ping(bytes)) => {
-                self.last_pong = Instant::now();
-                let mut session = self.session.clone();
-                ctx.spawn(fut::wrap_future(async move {
-                    let _ = session.pong(&bytes).await;
-                }));
-            }
-            Ok(AggregatedMessage::Pong(_)) => self.last_pong = Instant::now(),
-            Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)) => {}
-            // Echo the client's code (RFC 6455 §5.5.1); a close without one is answered without one.
-            Ok(AggregatedMessage::Close(reason)) => {
-                let echo = reason.map(|r| CloseReason { code: r.code, description: None });
-                self.close(ctx, echo, "client_closed");
-            }
-            Err(ProtocolError::Io(e)) if let Some(refusal) = frame_guard::refusal(&e) => {
-                self.close(ctx, Some(reason(refusal.code.into(), refusal.reason)), refusal.label());
-            }
-            // The decoder's own limit on a message put together from fragments.
-            Err(ProtocolError::Overflow) => self.close(ctx, Some(CloseCode::Size.into()), "too_big"),
-            // The connection broke under the decoder: nobody is left to read a close frame.
-            Err(ProtocolError::Io(e)) => {
-                tracing::debug!(error = %e, "websocket connection failed");
-                self.end(ctx, "error");
-            }
-            // Anything else the decoder refuses is a breach of the protocol the guard let by.
-            Err(e) => {
-                tracing::debug!(error = %e, "websocket protocol error");
-                self.close(ctx, Some(reason(CloseCode::Protocol, "protocol error")), "protocol_error");
-            }
-        }
-    }
-
-    /// The client went away.
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        self.end(ctx, "client_closed");
-    }
-}
-
-impl Handler<Kick> for WsConnection {
-    type Result = ();
-
-    fn handle(&mut self, Kick(why): Kick, ctx: &mut Self::Context) {
-        self.close(ctx, Some(reason(why.close_code(), why.description())), why.label());
-    }
-}
-
-/// Upgrades an authenticated request to a socket of `user`. The connection is registered with
-/// the hub before the 101 answer leaves, so an event caused right after the upgrade is not lost
-/// (docs/API.md §6.1); with `resume`, what it missed is queued first.
-pub async fn upgrade(
-    req: &HttpRequest,
-    body: web::Payload,
-    user: UserId,
-    session_id: SessionId,
-    hub: &Addr<Hub>,
-    resume: Resume,
-) -> Result<HttpResponse, actix_web::Error> {
-    let body = guarded(req, body).await?;
-    let (response, session, inbound) = actix_ws::handle(req, body)?;
-    // Room for a whole replay and its status frame on top of the usual queue (the channel only
-    // allocates what is queued).
-    let capacity = if resume == Resume::No { OUTBOUND_QUEUE } else { OUTBOUND_QUEUE + MAX_REPLAY + 1 };
-    let (queue, outbound) = mpsc::channel::<Outbound>(capacity);
-    let inbound =
-        inbound.max_frame_size(MAX_INBOUND_FRAME).aggregate_continuations().max_continuation_size(MAX_INBOUND_FRAME);
-    let hub = hub.clone();
-    let ctx = Context::<WsConnection>::new();
-    let kick = ctx.address().recipient();
-    let id = hub
-        .send(Connect { user, session: session_id, queue, kick, resume })
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| actix_web::error::ErrorServiceUnavailable("hub unavailable"))?;
-    let actor = WsConnection { user, id, session, hub, last_pong: Instant::now(), ending: None, closing: false };
-    metrics::socket_opened();
-    let mut ctx = ctx;
-    ctx.add_stream(ReceiverStream::new(outbound));
-    ctx.add_stream(inbound);
-    ctx.run(actor);
-    Ok(response)
-}
-
-/// The socket's inbound bytes behind a [`FrameGuard`], so no frame over the limit is buffered.
-async fn guarded(req: &HttpRequest, body: web::Payload) -> Result<web::Payload, actix_web::Error> {
-    type Boxed =
-        std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>>;
-    let guarded: Boxed = Box::pin(FrameGuard::new(body.into_inner(), MAX_INBOUND_FRAME));
-    web::Payload::from_request(req, &mut actix_web::dev::Payload::from(guarded)).await
+fn refused(refusal: Refusal) -> CloseReason {
+    reason(refusal.code.into(), refusal.reason)
 }

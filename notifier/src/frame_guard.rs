@@ -3,20 +3,13 @@
 //! actix's WebSocket decoder checks a frame's length only once the whole frame is buffered (a
 //! header announcing a gigabyte makes it buffer whatever the client streams), lets reserved bits,
 //! close codes no peer may send and close reasons that are not UTF-8 through, and answers every
-//! error it does find by ending the stream, with no word on which rule was broken. [`FrameGuard`]
-//! sits between the connection and that decoder and reads every frame itself: headers, the
+//! error it does find with no word on which rule was broken. [`FrameGuard`] sees the bytes
+//! between the connection and that decoder first and reads every frame itself: headers, the
 //! sequence of fragments, the text of text messages (UTF-8, across fragment and read boundaries)
-//! and the payload of close frames. The first frame that breaks a rule fails the stream with a
+//! and the payload of close frames. The first frame that breaks a rule is answered with a
 //! [`Refusal`] that names the close code the client is owed — before any byte of that frame
 //! reaches the decoder, so nothing that should be refused is buffered or acted on. The bytes of
 //! good frames pass through untouched.
-
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use actix_web::error::PayloadError;
-use actix_web::web::Bytes;
-use futures_util::Stream;
 
 /// A header is at most 2 bytes, an 8-byte extended length and a 4-byte mask.
 const MAX_HEADER: usize = 14;
@@ -63,14 +56,6 @@ impl std::fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// The refusal behind a protocol error from the decoder, if this guard caused it.
-pub fn refusal(error: &std::io::Error) -> Option<Refusal> {
-    match error.get_ref()?.downcast_ref::<PayloadError>()? {
-        PayloadError::Io(inner) => inner.get_ref()?.downcast_ref::<Refusal>().copied(),
-        _ => None,
-    }
-}
-
 /// A frame whose header has been read.
 #[derive(Debug, Clone, Copy)]
 struct Frame {
@@ -84,15 +69,11 @@ struct Frame {
 
 enum State {
     /// Collecting a frame header (`have` of its bytes so far).
-    Header {
-        bytes: [u8; MAX_HEADER],
-        have: usize,
-    },
+    Header { bytes: [u8; MAX_HEADER], have: usize },
     /// Reading the payload of an accepted frame.
     Payload(Frame),
-    /// A frame broke a rule: everything before it has been passed on, the error is next.
-    Refused(Refusal),
-    Done,
+    /// A frame broke a rule: nothing after it is read.
+    Refused,
 }
 
 /// Checks UTF-8 over pieces: a character may be split between fragments or reads.
@@ -133,8 +114,7 @@ struct Message {
     len: u64,
 }
 
-pub struct FrameGuard<S> {
-    inner: S,
+pub struct FrameGuard {
     limit: u64,
     state: State,
     message: Option<Message>,
@@ -143,10 +123,9 @@ pub struct FrameGuard<S> {
     close: Vec<u8>,
 }
 
-impl<S> FrameGuard<S> {
-    pub fn new(inner: S, limit: usize) -> Self {
+impl FrameGuard {
+    pub fn new(limit: usize) -> Self {
         Self {
-            inner,
             limit: limit as u64,
             state: State::Header { bytes: [0; MAX_HEADER], have: 0 },
             message: None,
@@ -186,7 +165,17 @@ fn valid_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
-impl<S> FrameGuard<S> {
+impl FrameGuard {
+    /// Reads `chunk` through the rules: how many of its bytes may go on to the decoder (all of
+    /// them unless a frame in it breaks one: then those before that frame), and the refusal if
+    /// one did. Once a frame is refused, nothing more passes.
+    pub fn check(&mut self, chunk: &[u8]) -> (usize, Option<Refusal>) {
+        if matches!(self.state, State::Refused) {
+            return (0, None);
+        }
+        self.scan(chunk)
+    }
+
     /// Accepts or refuses a complete header.
     fn admit(&mut self, header: &[u8]) -> Result<Frame, Refusal> {
         let (first, second) = (header[0], header[1]);
@@ -276,9 +265,7 @@ impl<S> FrameGuard<S> {
         Ok(())
     }
 
-    /// Walks `chunk` through the frames; answers how many of its bytes may pass (all of them
-    /// unless a frame in it is refused: then those before that frame).
-    fn scan(&mut self, chunk: &[u8]) -> usize {
+    fn scan(&mut self, chunk: &[u8]) -> (usize, Option<Refusal>) {
         let mut at = 0;
         // Where the frame being read began in this chunk (0: in an earlier one; the decoder
         // keeps an incomplete frame to itself, so its earlier bytes never become a message).
@@ -314,63 +301,24 @@ impl<S> FrameGuard<S> {
                         if frame.read == frame.len { self.end_of_frame(&frame).map(|()| true) } else { Ok(false) }
                     })
                 }
-                State::Refused(_) | State::Done => return at,
+                State::Refused => return (at, None),
             };
             match verdict {
                 Ok(true) => self.state = State::Header { bytes: [0; MAX_HEADER], have: 0 },
                 Ok(false) => {}
                 Err(refusal) => {
-                    self.state = State::Refused(refusal);
-                    return frame_start;
+                    self.state = State::Refused;
+                    return (frame_start, Some(refusal));
                 }
             }
         }
-        at
+        (at, None)
     }
-}
-
-impl<S> Stream for FrameGuard<S>
-where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
-{
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        match this.state {
-            State::Refused(refusal) => {
-                this.state = State::Done;
-                return Poll::Ready(Some(Err(refused(refusal))));
-            }
-            State::Done => return Poll::Ready(None),
-            _ => {}
-        }
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(mut chunk))) => {
-                let pass = this.scan(&chunk);
-                if pass < chunk.len() {
-                    chunk.truncate(pass);
-                }
-                if let (true, State::Refused(refusal)) = (chunk.is_empty(), &this.state) {
-                    let error = refused(*refusal);
-                    this.state = State::Done;
-                    return Poll::Ready(Some(Err(error)));
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            other => other,
-        }
-    }
-}
-
-fn refused(refusal: Refusal) -> PayloadError {
-    PayloadError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, refusal))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::StreamExt;
 
     fn frame(len: usize) -> Vec<u8> {
         let mut f = vec![0x82];
@@ -390,30 +338,31 @@ mod tests {
         f
     }
 
-    async fn run(chunks: Vec<Vec<u8>>, limit: usize) -> (Vec<u8>, bool) {
-        let source = futures_util::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
-        let mut guard = FrameGuard::new(source, limit);
+    /// The bytes that passed, and the refusal if any.
+    fn run(chunks: Vec<Vec<u8>>, limit: usize) -> (Vec<u8>, Option<Refusal>) {
+        let mut guard = FrameGuard::new(limit);
         let mut passed = Vec::new();
-        while let Some(item) = guard.next().await {
-            match item {
-                Ok(bytes) => passed.extend_from_slice(&bytes),
-                Err(_) => return (passed, true),
+        for chunk in chunks {
+            let (pass, refusal) = guard.check(&chunk);
+            passed.extend_from_slice(&chunk[..pass]);
+            if refusal.is_some() {
+                return (passed, refusal);
             }
         }
-        (passed, false)
+        (passed, None)
     }
 
-    #[actix::test]
-    async fn frames_within_the_limit_pass_whole_however_they_are_split() {
+    #[test]
+    fn frames_within_the_limit_pass_whole_however_they_are_split() {
         let stream: Vec<u8> = [frame(0), frame(10), frame(300), frame(512)].concat();
         for split in [1, 2, 3, 7, 13, 100, stream.len()] {
             let chunks = stream.chunks(split).map(<[u8]>::to_vec).collect();
-            assert_eq!(run(chunks, 512).await, (stream.clone(), false), "split {split}");
+            assert_eq!(run(chunks, 512), (stream.clone(), None), "split {split}");
         }
     }
 
-    #[actix::test]
-    async fn a_header_over_the_limit_fails_before_its_payload_and_keeps_what_came_before() {
+    #[test]
+    fn a_header_over_the_limit_fails_before_its_payload_and_keeps_what_came_before() {
         let good = frame(5);
         let mut bad = vec![0x82, 0x80 | 127];
         bad.extend_from_slice(&(1u64 << 30).to_be_bytes());
@@ -421,12 +370,12 @@ mod tests {
         let stream = [good.clone(), bad, vec![0; 4096]].concat();
         for split in [1, 5, 16, stream.len()] {
             let chunks = stream.chunks(split).map(<[u8]>::to_vec).collect();
-            let (passed, refused) = run(chunks, 512).await;
-            assert!(refused, "split {split}");
+            let (passed, refused) = run(chunks, 512);
+            assert_eq!(refused, Some(Refusal::TOO_BIG), "split {split}");
             // At most the refused header's first bytes, never its payload.
             assert!(passed.starts_with(&good) && passed.len() < good.len() + MAX_HEADER, "split {split}");
         }
-        assert!(run(vec![frame(513)], 512).await.1);
+        assert_eq!(run(vec![frame(513)], 512).1, Some(Refusal::TOO_BIG));
     }
 
     fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -437,13 +386,13 @@ mod tests {
         f
     }
 
-    #[actix::test]
-    async fn text_split_inside_characters_passes_and_text_that_is_not_utf8_is_refused_before_it_passes() {
+    #[test]
+    fn text_split_inside_characters_passes_and_text_that_is_not_utf8_is_refused_before_it_passes() {
         let word = "привет, мир".as_bytes();
         let stream = [masked(false, TEXT, &word[..3]), masked(true, CONTINUATION, &word[3..])].concat();
         for split in [1, 2, 3, 5, stream.len()] {
             let chunks = stream.chunks(split).map(<[u8]>::to_vec).collect();
-            assert_eq!(run(chunks, 512).await, (stream.clone(), false), "split {split}");
+            assert_eq!(run(chunks, 512), (stream.clone(), None), "split {split}");
         }
 
         let good = masked(true, TEXT, b"fine");
@@ -451,19 +400,7 @@ mod tests {
         for split in [1, 4, good.len() + bad.len()] {
             let stream = [good.clone(), bad.clone()].concat();
             let chunks: Vec<Vec<u8>> = stream.chunks(split).map(<[u8]>::to_vec).collect();
-            let source = futures_util::stream::iter(chunks.into_iter().map(|c| Ok::<_, PayloadError>(Bytes::from(c))));
-            let mut guard = FrameGuard::new(source, 512);
-            let mut passed = Vec::new();
-            let mut refused = None;
-            while let Some(item) = guard.next().await {
-                match item {
-                    Ok(bytes) => passed.extend_from_slice(&bytes),
-                    Err(PayloadError::Io(e)) => {
-                        refused = e.get_ref().and_then(|e| e.downcast_ref::<Refusal>()).copied()
-                    }
-                    Err(other) => panic!("unexpected {other}"),
-                }
-            }
+            let (passed, refused) = run(chunks, 512);
             assert_eq!(refused, Some(Refusal::NOT_UTF8), "split {split}");
             // Whole frames only: the bad frame's bytes may have begun to pass, never completed.
             assert!(passed.starts_with(&good) && passed.len() < good.len() + bad.len(), "split {split}");

@@ -1,13 +1,15 @@
 //! Who is connected on this node, and delivery to them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use nosebook_schema::ids::{SessionId, UserId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::history::{History, Replay, Window, with_cursor};
+use crate::mailbox::{KickReason, Mailbox, Outbound, Refused};
 use crate::transport::{TransportError, publish_span};
 use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
 use nosebook_schema::models::OutboxRow;
@@ -17,22 +19,7 @@ use nosebook_telemetry::trace_context;
 /// One event as it goes on the wire: the exact text frame, shared by every connection. A
 /// `ByteString` is reference-counted bytes: each socket's copy is a pointer, and the socket writes
 /// it as is (no per-connection copy of the JSON).
-pub type Frame = bytestring::ByteString;
-
-/// A frame queued for one socket, with the span its write belongs to (disabled when untraced).
-#[derive(Debug)]
-pub struct Outbound {
-    pub frame: Frame,
-    pub span: tracing::Span,
-}
-
-impl std::ops::Deref for Outbound {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.frame
-    }
-}
+pub use crate::mailbox::Frame;
 
 /// How many recent event ids the hub remembers to drop duplicates (publishing is at least once).
 const REMEMBERED_EVENTS: usize = 65_536;
@@ -40,59 +27,9 @@ const REMEMBERED_EVENTS: usize = 65_536;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnId(pub u64);
 
-/// Why the hub closes a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KickReason {
-    /// Its outbound queue is full: it cannot keep up.
-    SlowConsumer,
-    /// Its session ended (logout on any node): the next person at that computer must not see
-    /// the user's events.
-    SignedOut,
-    /// This node is shutting down: the client should reconnect, to another node if it can.
-    Shutdown,
-}
-
-/// The close code for "your session ended": reconnecting with it is pointless, sign in again.
-pub const CLOSE_SIGNED_OUT: u16 = 4001;
-
-impl KickReason {
-    /// The `reason` label of the close metric.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::SlowConsumer => "slow_consumer",
-            Self::SignedOut => "signed_out",
-            Self::Shutdown => "shutdown",
-        }
-    }
-
-    /// The code of the close frame the client gets.
-    pub fn close_code(self) -> actix_ws::CloseCode {
-        match self {
-            Self::SlowConsumer => actix_ws::CloseCode::Again,
-            Self::SignedOut => actix_ws::CloseCode::Other(CLOSE_SIGNED_OUT),
-            // 1012 "service restart" (RFC 6455 registry): come back, to this node or another.
-            Self::Shutdown => actix_ws::CloseCode::Restart,
-        }
-    }
-
-    /// The close frame's reason text.
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::SlowConsumer => "slow consumer",
-            Self::SignedOut => "signed out",
-            Self::Shutdown => "service restart",
-        }
-    }
-}
-
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "()")]
-pub struct Kick(pub KickReason);
-
 struct Conn {
     session: SessionId,
-    queue: mpsc::Sender<Outbound>,
-    kick: Recipient<Kick>,
+    mailbox: Arc<Mailbox>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +120,7 @@ impl Hub {
     fn end_session(&mut self, session: SessionId) {
         for (user, id) in self.sessions_open.remove(&session).unwrap_or_default() {
             if let Some(conn) = self.users.get(&user).and_then(|conns| conns.get(&id)) {
-                conn.kick.do_send(Kick(KickReason::SignedOut));
+                conn.mailbox.kick(KickReason::SignedOut);
             }
         }
     }
@@ -248,8 +185,7 @@ pub enum Resume {
 pub struct Connect {
     pub user: UserId,
     pub session: SessionId,
-    pub queue: mpsc::Sender<Outbound>,
-    pub kick: Recipient<Kick>,
+    pub mailbox: Arc<Mailbox>,
     pub resume: Resume,
 }
 
@@ -293,12 +229,12 @@ impl Hub {
         self.next_id += 1;
         let id = ConnId(self.next_id);
         for frame in self.opening_frames(msg.user, &msg.resume) {
-            // The queue of a resuming socket has room for a whole replay (`MAX_REPLAY`).
-            let _ = msg.queue.try_send(Outbound { frame, span: tracing::Span::none() });
+            // The mailbox of a resuming socket has room for a whole replay (`MAX_REPLAY`).
+            let _ = msg.mailbox.post(Outbound { frame, span: tracing::Span::none() });
         }
         let conns = self.users.entry(msg.user).or_default();
         let first = conns.is_empty();
-        conns.insert(id, Conn { session: msg.session, queue: msg.queue, kick: msg.kick });
+        conns.insert(id, Conn { session: msg.session, mailbox: msg.mailbox });
         self.sessions_open.entry(msg.session).or_default().insert((msg.user, id));
         if let (Some(presence), true) = (&self.presence, first) {
             presence.do_send(SocketsChanged { user: msg.user, connected: true });
@@ -532,16 +468,16 @@ impl Hub {
         let mut gone = Vec::new();
         for (id, conn) in conns.iter() {
             let span = if traced { tracing::info_span!("ws.send", conn = id.0) } else { tracing::Span::none() };
-            match conn.queue.try_send(Outbound { frame: frame.clone(), span }) {
+            match conn.mailbox.post(Outbound { frame: frame.clone(), span }) {
                 Ok(()) => self.stats.delivered += 1,
-                // A full queue means the client cannot keep up: it is cut off, nobody waits for it.
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    conn.kick.do_send(Kick(KickReason::SlowConsumer));
+                // A full mailbox means the client cannot keep up: it is cut off, nobody waits for it.
+                Err(Refused::Full) => {
+                    conn.mailbox.kick(KickReason::SlowConsumer);
                     self.stats.slow_consumers_closed += 1;
                     gone.push(*id);
                 }
                 // Closing already; its Disconnect is on the way.
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
+                Err(Refused::Closed) => gone.push(*id),
             }
         }
         let mut unlisted = Vec::new();
@@ -586,7 +522,7 @@ impl Handler<CloseAll> for Hub {
     fn handle(&mut self, _: CloseAll, _: &mut Self::Context) -> usize {
         let mut told = 0;
         for conn in self.users.values().flat_map(HashMap::values) {
-            conn.kick.do_send(Kick(KickReason::Shutdown));
+            conn.mailbox.kick(KickReason::Shutdown);
             told += 1;
         }
         told
@@ -613,74 +549,57 @@ impl Handler<Stats> for Hub {
 mod tests {
     use super::*;
 
-    /// Stands in for a connection actor: records whether it was kicked.
-    struct Probe(std::sync::Arc<std::sync::Mutex<Option<KickReason>>>);
+    use crate::mailbox::Next;
 
-    impl Actor for Probe {
-        type Context = Context<Self>;
-    }
-
-    impl Handler<Kick> for Probe {
-        type Result = ();
-        fn handle(&mut self, Kick(reason): Kick, _: &mut Self::Context) {
-            *self.0.lock().unwrap() = Some(reason);
-        }
-    }
-
-    /// Opens a socket of `user` (the original protocol) whose frames go to `queue`.
-    async fn open(hub: &Addr<Hub>, user: UserId, queue: mpsc::Sender<Outbound>) {
-        let probe = Probe(Default::default()).start();
+    /// Opens a socket of `user` (the original protocol); its frames go to the mailbox returned.
+    async fn open(hub: &Addr<Hub>, user: UserId, capacity: usize) -> Arc<Mailbox> {
         let session = SessionId(uuid::Uuid::new_v4());
-        hub.send(Connect { user, session, queue, kick: probe.recipient(), resume: Resume::No }).await.unwrap();
+        let mailbox = Arc::new(Mailbox::new(capacity));
+        hub.send(Connect { user, session, mailbox: mailbox.clone(), resume: Resume::No }).await.unwrap();
+        mailbox
+    }
+
+    /// The text of the next frame waiting in `mailbox`.
+    fn taken(mailbox: &Mailbox) -> Option<String> {
+        match mailbox.try_next()? {
+            Next::Frame(outbound) => Some(outbound.frame.to_string()),
+            Next::Kick(why) => panic!("kicked: {why:?}"),
+        }
     }
 
     #[actix::test]
     async fn a_slow_consumer_is_cut_off_and_a_fast_one_keeps_receiving() {
         let hub = Hub::new(Window::default()).start();
         let user = UserId(uuid::Uuid::new_v4());
-        let kicked = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let slow_probe = Probe(kicked.clone()).start();
-        let (slow_queue, _slow_never_read) = mpsc::channel(2);
-        let (fast_queue, mut fast) = mpsc::channel(100);
-        hub.send(Connect {
-            user,
-            session: SessionId(uuid::Uuid::new_v4()),
-            queue: slow_queue,
-            kick: slow_probe.recipient(),
-            resume: Resume::No,
-        })
-        .await
-        .unwrap();
-        open(&hub, user, fast_queue).await;
+        let slow = open(&hub, user, 2).await;
+        let fast = open(&hub, user, 100).await;
 
         for id in 0..10 {
             hub.send(Counted::new(Deliver::new(id, vec![user], format!("{id}").into()), MAILBOX)).await.unwrap();
-            assert_eq!(fast.recv().await.as_deref(), Some(format!("{id}").as_str()), "the fast one never waits");
+            assert_eq!(taken(&fast), Some(format!("{id}")), "the fast one never waits");
         }
         let stats = hub.send(Stats).await.unwrap();
         assert_eq!(stats.slow_consumers_closed, 1);
         assert_eq!(stats.connections, 1, "the slow one is gone from the hub");
-        tokio::task::yield_now().await;
-        assert_eq!(*kicked.lock().unwrap(), Some(KickReason::SlowConsumer));
+        assert_eq!(slow.kicked(), Some(KickReason::SlowConsumer));
+        assert!(matches!(slow.try_next(), Some(Next::Kick(KickReason::SlowConsumer))), "the verdict goes first");
     }
 
     #[actix::test]
     async fn one_event_reaches_each_of_its_recipients_here_and_nobody_else() {
         let hub = Hub::new(Window::default()).start();
         let [a, b, outsider] = [(); 3].map(|()| UserId(uuid::Uuid::new_v4()));
-        let mut queues = Vec::new();
+        let mut mailboxes = Vec::new();
         for user in [a, a, b, outsider] {
-            let (queue, frames) = mpsc::channel(10);
-            open(&hub, user, queue).await;
-            queues.push(frames);
+            mailboxes.push(open(&hub, user, 10).await);
         }
         // `absent` has no socket on this node: another node delivers to them.
         let absent = UserId(uuid::Uuid::new_v4());
         hub.send(Counted::new(Deliver::new(1, vec![a, absent, b], "group".into()), MAILBOX)).await.unwrap();
-        for frames in &mut queues[..3] {
-            assert_eq!(frames.recv().await.as_deref(), Some("group"));
+        for mailbox in &mailboxes[..3] {
+            assert_eq!(taken(mailbox).as_deref(), Some("group"));
         }
-        assert!(queues[3].try_recv().is_err(), "not for the outsider");
+        assert!(mailboxes[3].try_next().is_none(), "not for the outsider");
         assert_eq!(hub.send(Stats).await.unwrap().delivered, 3);
     }
 
@@ -688,13 +607,12 @@ mod tests {
     async fn duplicates_by_event_id_are_dropped() {
         let hub = Hub::new(Window::default()).start();
         let user = UserId(uuid::Uuid::new_v4());
-        let (queue, mut frames) = mpsc::channel(10);
-        open(&hub, user, queue).await;
+        let mailbox = open(&hub, user, 10).await;
         for _ in 0..3 {
             hub.send(Counted::new(Deliver::new(7, vec![user], "once".into()), MAILBOX)).await.unwrap();
         }
-        assert_eq!(frames.recv().await.as_deref(), Some("once"));
-        assert!(frames.try_recv().is_err());
+        assert_eq!(taken(&mailbox).as_deref(), Some("once"));
+        assert!(mailbox.try_next().is_none());
         assert_eq!(hub.send(Stats).await.unwrap().duplicates_dropped, 2);
     }
 
@@ -702,10 +620,9 @@ mod tests {
     async fn an_upgrade_waits_until_its_node_reads_the_log_and_then_gets_what_follows() {
         let hub = Hub::on_log("log", Window::default()).start();
         let user = UserId(uuid::Uuid::new_v4());
-        let (queue, mut frames) = mpsc::channel(10);
-        let probe = Probe(Default::default()).start();
+        let mailbox = Arc::new(Mailbox::new(10));
         let session = SessionId(uuid::Uuid::new_v4());
-        let connect = hub.send(Connect { user, session, queue, kick: probe.recipient(), resume: Resume::Fresh });
+        let connect = hub.send(Connect { user, session, mailbox: mailbox.clone(), resume: Resume::Fresh });
         let mut connect = std::pin::pin!(connect);
         for _ in 0..10 {
             tokio::task::yield_now().await;
@@ -717,12 +634,16 @@ mod tests {
         // The node's mark: it reads the log from here.
         hub.do_send(Counted::new(Deliver::place(7), MAILBOX));
         connect.await.unwrap();
-        let ready = frames.recv().await.unwrap();
-        assert_eq!(&*ready.frame, r#"{"type":"ready","payload":{"cursor":"log:7"}}"#, "registered at the mark");
+        let ready = taken(&mailbox);
+        assert_eq!(
+            ready.as_deref(),
+            Some(r#"{"type":"ready","payload":{"cursor":"log:7"}}"#),
+            "registered at the mark"
+        );
         hub.send(Counted::new(Deliver { offset: Some(9), ..Deliver::new(1, vec![user], "{}".into()) }, MAILBOX))
             .await
             .unwrap();
-        assert_eq!(&*frames.recv().await.unwrap().frame, r#"{"cursor":"log:9"}"#);
+        assert_eq!(taken(&mailbox).as_deref(), Some(r#"{"cursor":"log:9"}"#));
     }
 
     /// A node behind in reading the log holds a resume from a node ahead of it until it has read
@@ -737,11 +658,10 @@ mod tests {
         hub.send(Counted::new(Deliver::place(10), MAILBOX)).await.unwrap();
         hub.send(event(11, 1, "{\"n\":11}")).await.unwrap();
         // The client saw offsets up to 13 on another node; this one has read up to 11.
-        let (queue, mut frames) = mpsc::channel(10);
-        let probe = Probe(Default::default()).start();
+        let mailbox = Arc::new(Mailbox::new(10));
         let session = SessionId(uuid::Uuid::new_v4());
         let resume = Resume::From("log:13".into());
-        let connect = hub.send(Connect { user, session, queue, kick: probe.recipient(), resume });
+        let connect = hub.send(Connect { user, session, mailbox: mailbox.clone(), resume });
         let mut connect = std::pin::pin!(connect);
         for _ in 0..10 {
             tokio::task::yield_now().await;
@@ -751,7 +671,7 @@ mod tests {
         hub.send(event(13, 3, "{\"n\":13}")).await.unwrap();
         hub.send(event(14, 4, "{\"n\":14}")).await.unwrap();
         assert!(connect.await.unwrap().is_some());
-        let texts: Vec<String> = std::iter::from_fn(|| frames.try_recv().ok()).map(|f| f.frame.to_string()).collect();
+        let texts: Vec<String> = std::iter::from_fn(|| taken(&mailbox)).collect();
         assert_eq!(
             texts,
             [r#"{"type":"resumed","payload":{"cursor":"log:13","missed":0}}"#, r#"{"cursor":"log:14","n":14}"#],

@@ -1,7 +1,7 @@
 //! Nosebook's realtime path, from a committed change to a socket:
 //!
 //! ```text
-//! handler ─(same transaction)─► outbox ─► OutboxRelay ─► Transport ─► Hub ─► WsConnection ─► socket
+//! handler ─(same transaction)─► outbox ─► OutboxRelay ─► Transport ─► Hub ─► connection ─► socket
 //!                                          (relay.rs)   in-process     (hub.rs) (connection.rs)
 //!                                                       or RabbitMQ
 //! ```
@@ -13,17 +13,19 @@
 //!   keeps the recent log ([`history`]) so that a socket that was cut resumes where it stopped.
 //! - [`transport`] is what the relay and the hub ask of whatever carries events between nodes
 //!   (`amqp.rs` implements it for RabbitMQ; `relay::InProcess` for a single node).
-//! - [`connection::WsConnection`] is one actor per socket: a bounded outbound queue, heartbeats,
-//!   inbound frames read and discarded, and one unregistration on every exit path.
+//! - [`connection`] serves each socket in a task of its own on the bare TCP stream, once the HTTP
+//!   layer answered the upgrade: a bounded outbound queue, one heartbeat timer, inbound frames
+//!   checked ([`frame_guard`]) and discarded, and one unregistration on every exit path.
 
 pub mod amqp;
 pub mod connection;
 pub mod frame_guard;
 pub mod history;
 pub mod hub;
+pub mod mailbox;
 pub mod relay;
 pub mod transport;
 
-pub use connection::upgrade;
+pub use connection::{Handoff, register, serve};
 pub use hub::{Deliver, Hub};
 pub use relay::OutboxRelay;

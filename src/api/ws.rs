@@ -1,16 +1,12 @@
 //! `GET /ws`: the realtime socket of the signed-in caller (docs/API.md §6.1).
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::SignedIn;
 use super::envelope::ApiError;
 use super::input::QueryParams;
 use crate::core::Kind;
+use crate::http::upgrade::Upgraded;
 use crate::limits::Limits;
 use actix::Addr;
 use nosebook_notifier::Hub;
@@ -38,7 +34,6 @@ pub async fn connect(
     caller: SignedIn,
     query: QueryParams,
     req: HttpRequest,
-    body: web::Payload,
     hub: web::Data<Addr<Hub>>,
     limits: web::Data<Limits>,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -66,33 +61,19 @@ pub async fn connect(
         }
         Some(cursor) => Resume::From(cursor.to_owned()),
     };
+    actix_http::ws::verify_handshake(req.head())
+        .map_err(|e| ApiError::bad_input(Kind::Unknown, format!("not a WebSocket handshake: {e}")))?;
     let (user, session) = (caller.user.id, caller.session.session_id);
-    let response = nosebook_notifier::upgrade(&req, body, user, session, &hub, resume).await?;
-    // The response body is the socket's outbound stream: it is dropped when the socket ends,
-    // whichever side ends it, and the session's place goes with it.
-    Ok(match slot {
-        Some(slot) => response.map_body(|_, body| BoxBody::new(Holding { body, _slot: slot })),
-        None => response,
-    })
+    let handoff = nosebook_notifier::register(&hub, user, session, resume)
+        .await
+        .ok_or_else(|| actix_web::error::ErrorServiceUnavailable("hub unavailable"))?;
+    // The socket itself is served once the 101 is written (`http/upgrade.rs`); the session's
+    // place among its sockets goes with it.
+    let mut response =
+        HttpResponse::from(actix_http::ws::handshake_response(req.head()).finish()).map_into_boxed_body();
+    response.extensions_mut().insert(Upgraded { handoff, slot });
+    Ok(response)
 }
 
 /// Longer than any cursor the server hands out.
 const MAX_CURSOR: usize = 256;
-
-/// A body that keeps something alive for as long as it is being sent.
-struct Holding<T> {
-    body: BoxBody,
-    _slot: T,
-}
-
-impl<T: Unpin> MessageBody for Holding<T> {
-    type Error = Box<dyn std::error::Error>;
-
-    fn size(&self) -> BodySize {
-        self.body.size()
-    }
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        Pin::new(&mut self.body).poll_next(cx)
-    }
-}

@@ -4,6 +4,7 @@
 //! door has to import the other.
 
 pub mod round_trips;
+pub mod upgrade;
 pub mod upload;
 
 use actix_web::HttpRequest;

@@ -18,7 +18,8 @@ use nosebook_schema::queries::login_failures::Policy;
 
 use self::bucket::Buckets;
 use self::client_addr::{TrustedProxies, client_ip, limit_key};
-use self::sockets::{SocketSlot, SocketsPerSession};
+pub use self::sockets::SocketSlot;
+use self::sockets::SocketsPerSession;
 use crate::core::CoreError;
 
 pub const RATE_LIMITED: &str = "nosebook_rate_limited_total";

@@ -67,7 +67,7 @@ async fn every_family_is_exported_and_moves_when_its_event_happens() {
     let refused = app.upload_avatar(Some(&alice_session), super::avatars::file(b"no".to_vec(), "a.png", "x/y")).await;
     assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     socket.close().await;
-    // The close reaches the connection actor asynchronously.
+    // The close reaches the socket's task asynchronously.
     let mut after = scrape(&app).await;
     for _ in 0..50 {
         if value(&after, "nosebook_ws_connections_closed_total", &[r#"reason="client_closed""#]).is_some() {

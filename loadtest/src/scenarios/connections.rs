@@ -104,7 +104,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     let (fleet, held) = Fleet::open(&sessions, &hold, &sinks, &bar).await?;
     bar.finish_and_clear();
     let open_elapsed = start.elapsed();
-    // Let the servers settle (connection actors started, buffers allocated) before measuring.
+    // Let the servers settle (socket tasks started, buffers allocated) before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_after = total_rss(&pids);
     tokio::time::sleep(common.duration()).await;
