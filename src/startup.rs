@@ -196,6 +196,9 @@ impl Application {
         if settings.amqp.is_none() {
             anyhow::bail!("a notifier node receives events through RabbitMQ: set AMQP_URL");
         }
+        // Bound before any actor starts: a port that is taken is then a plain error, not actors
+        // dropped half-started while the runtime shuts down (which panicked: no reactor).
+        let listener = bind(settings, None)?;
         let db = connect(settings).await?;
         let clock = settings.clock();
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
@@ -207,7 +210,7 @@ impl Application {
         let hub = web::Data::new(start_hub(settings, &presence, &sessions));
         let sessions = web::Data::new(sessions);
         let limits = web::Data::new(Limits::new(&settings.limits));
-        Self::serve(settings, "nosebook notifier", bind(settings, None)?, hub.get_ref().clone(), move |cfg| {
+        Self::serve(settings, "nosebook notifier", listener, hub.get_ref().clone(), move |cfg| {
             cfg.app_data(hub.clone())
                 .app_data(sessions.clone())
                 .app_data(session_board.clone())

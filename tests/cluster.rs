@@ -654,3 +654,28 @@ async fn a_node_stopped_in_a_flood_loses_no_message_it_answered() {
     let delivered: std::collections::HashSet<String> = delivered.into_keys().collect();
     assert_eq!(delivered, stored, "every stored message delivered");
 }
+
+/// Each node kind, started on a port another process holds, says why it cannot run and exits 1,
+/// without a panic (a notifier used to bind after starting its actors, and dropping them with
+/// the runtime panicked: "no reactor running").
+#[tokio::test]
+async fn a_node_whose_port_is_taken_says_so_and_exits_without_a_panic() {
+    let db = migrated_database().await;
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    for (bin, args) in [(BIN, &["serve"][..]), (NOTIFIER_BIN, &[][..])] {
+        let out = Command::new(bin)
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("APP_ENV", "testing")
+            .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AMQP_URL", support::amqp_url())
+            .env("NOSEBOOK_AMQP_EXCHANGE", exchange())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{bin} {args:?}: {stderr}");
+        assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{bin} {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{bin} {args:?}: {stderr}");
+    }
+}
