@@ -36,6 +36,9 @@ pub const SOCKET_REFRESH: Duration = Duration::from_secs(60);
 
 /// Most users claimed online in one transaction.
 const ANNOUNCE_BATCH: usize = 1_000;
+/// How long a claim that failed (the database away, the pool exhausted) waits before it is
+/// tried again with the same users.
+const ANNOUNCE_RETRY: Duration = Duration::from_secs(1);
 
 /// The tracker's name in the mailbox-depth metric.
 pub const MAILBOX: &str = "presence";
@@ -196,16 +199,33 @@ impl PresenceTracker {
             users.into_iter().filter_map(|user| self.to_announce.remove_entry(&user)).collect()
         };
         self.announcing = true;
+        // Kept until the claim committed: a user dropped here would stay unannounced, as a
+        // user already on the board is not announced again while active.
+        let retry = batch.clone();
         let work = announcer.clone().online(batch);
         ctx.spawn(
             fut::wrap_future::<_, Self>(async move {
-                if let Err(e) = work.await {
-                    tracing::warn!(error = %e, "presence: announcing online failed");
+                let outcome = work.await;
+                if let Err(e) = &outcome {
+                    tracing::warn!(error = %e, "presence: announcing online failed; trying again");
                 }
+                outcome.is_ok()
             })
-            .map(|(), tracker, ctx| {
-                tracker.announcing = false;
-                tracker.announce(ctx);
+            .map(move |claimed, tracker, ctx| {
+                if claimed {
+                    tracker.announcing = false;
+                    tracker.announce(ctx);
+                    return;
+                }
+                for (user, at) in retry {
+                    let waiting = tracker.to_announce.entry(user).or_insert(at);
+                    *waiting = (*waiting).max(at);
+                }
+                // Still `announcing` meanwhile: newcomers join the retry, not a claim each.
+                ctx.run_later(ANNOUNCE_RETRY, |tracker, ctx| {
+                    tracker.announcing = false;
+                    tracker.announce(ctx);
+                });
             }),
         );
     }

@@ -352,6 +352,60 @@ async fn friends_hear_when_someone_goes_offline_and_comes_back() {
     assert_eq!(online["payload"]["lastOnlineAt"], me.data()["lastActivityAt"]);
 }
 
+/// A claim that fails (the database refuses it for a while) is tried again with the same people:
+/// a friend still hears that someone came online once the database takes writes again, and
+/// hears it once.
+#[actix_web::test]
+async fn an_online_claim_that_failed_is_tried_again_until_friends_are_told() {
+    use diesel_async::RunQueryDsl;
+    use nosebook_schema::time::Clock;
+    let clock = Clock::manual(chrono::Utc::now());
+    let app =
+        crate::helpers::spawn_app_in(crate::helpers::Env::Manual(clock), crate::support::fresh_database().await).await;
+    let (alice, alice_session) = app.register("alice_refused").await;
+    let (bob, bob_session) = app.register("bob_refused").await;
+    app.post("/friendship/send-request", Some(&alice_session), json!({"responderId": bob})).await.data();
+    app.post("/friendship/accept-request", Some(&bob_session), json!({"requesterId": alice})).await.data();
+    let mut bob_socket = app.socket(&bob_session).await;
+    let presence_of_alice = async |socket: &mut Socket| loop {
+        let event = socket.event().await;
+        if event["type"] == "presence" && event["payload"]["userId"] == alice.as_str() {
+            break event;
+        }
+    };
+    clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(presence_of_alice(&mut bob_socket).await["payload"]["online"], false);
+
+    // Every claim online now fails, and leaves a mark outside its rolled-back transaction.
+    let mut db = app.db().await;
+    for statement in [
+        "CREATE SEQUENCE refused_claims",
+        "CREATE FUNCTION refuse_claim() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM nextval('refused_claims'); RAISE EXCEPTION 'claims refused by the test'; END $$",
+        "CREATE TRIGGER refuse_claim BEFORE UPDATE OF presence_announced ON users FOR EACH ROW \
+         WHEN (NEW.presence_announced AND NOT OLD.presence_announced) EXECUTE FUNCTION refuse_claim()",
+    ] {
+        diesel::sql_query(statement).execute(&mut db).await.unwrap();
+    }
+    app.get("/whoami", Some(&alice_session)).await.data();
+    // Wait for a refused claim (bounded: a test that never sees one fails here).
+    let mut refused = false;
+    for _ in 0..200 {
+        refused =
+            diesel::sql_query("SELECT 1 FROM refused_claims WHERE is_called").execute(&mut db).await.unwrap() == 1;
+        if refused {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(refused, "the tracker never tried to claim Alice online");
+    diesel::sql_query("DROP TRIGGER refuse_claim ON users").execute(&mut db).await.unwrap();
+
+    let online = presence_of_alice(&mut bob_socket).await;
+    assert_eq!(online["payload"]["online"], true);
+    bob_socket.silent().await;
+}
+
 /// A crowd that comes back at once (a reconnect storm after a deploy) is claimed online in a few
 /// batched transactions rather than one per person; each friend still hears of each person
 /// exactly once, whichever side sent the friend request.
