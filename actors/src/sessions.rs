@@ -11,12 +11,16 @@
 //! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
 //!   state, and a flush at the end of the interval writes the newest values. The presence
 //!   tracker carries the exact value in between.
-//! - one write at a time, each on a task of its own (see [`SessionActor::write`]).
+//! - one write at a time, each on a task of its own (see [`SessionActor::write`]), one statement.
+//!
+//! Sessions new to this node that arrive while one is being loaded are loaded together, in one
+//! query: when a node leaves, its thousands of sockets reconnect to the others at once.
 //!
 //! Logout ([`EndSession`]) stops the actor at once and remembers the id for a while, so that a
 //! request that loaded the session just before it was deleted cannot bring it back.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -25,12 +29,13 @@ use nosebook_schema::ids::SessionId;
 use nosebook_schema::models::{SessionRow, UserRow};
 use nosebook_schema::queries::{sessions, users};
 use nosebook_schema::time::{Clock, SESSION_TTL};
-use nosebook_schema::{AsyncConnection, DbError, DbPool};
+use nosebook_schema::{DbError, DbPool};
 
 use nosebook_events::Control;
 use nosebook_schema::ids::UserId;
-use nosebook_telemetry::metrics::Counted;
+use nosebook_telemetry::metrics::{self, Counted};
 use std::collections::HashSet;
+use tokio::sync::oneshot;
 
 use crate::board::Board;
 use crate::presence::{Activity, PresenceTracker};
@@ -43,6 +48,8 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// How long a logged-out session id stays refused even if a stale load comes back with it.
 const ENDED_MEMORY: Duration = Duration::from_secs(60);
+/// Most sessions read in one query.
+const LOAD_BATCH: usize = 500;
 
 /// The authenticated caller of a request: the session and the user, as of this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +111,15 @@ pub struct SessionDirectory {
     started: usize,
     /// Told when a user changes.
     users: Option<UserCache>,
+    /// Sessions to load, with whoever waits for each. While one load is being read the next
+    /// gathers here: a reconnect storm of thousands of sessions new to this node is a handful
+    /// of queries, not one each racing for the pool.
+    waiting: HashMap<SessionId, Vec<Loaded>>,
+    loading: bool,
 }
+
+/// Where a load's outcome goes: the session's actor, `None` when there is no such session.
+type Loaded = oneshot::Sender<Result<Option<Addr<SessionActor>>, DbError>>;
 
 impl SessionDirectory {
     pub fn new(db: DbPool, clock: Clock, presence: Addr<PresenceTracker>) -> Self {
@@ -118,6 +133,8 @@ impl SessionDirectory {
             threads: None,
             started: 0,
             users: None,
+            waiting: HashMap::new(),
+            loading: false,
         }
     }
 
@@ -188,21 +205,21 @@ impl Actor for SessionDirectory {
 impl Handler<Counted<Authenticate>> for SessionDirectory {
     type Result = ResponseActFuture<Self, Result<Option<Caller>, DbError>>;
 
-    fn handle(&mut self, msg: Counted<Authenticate>, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Counted<Authenticate>, ctx: &mut Self::Context) -> Self::Result {
         let Authenticate(id) = msg.take();
         if self.ended.contains_key(&id) {
             return Box::pin(fut::ready(Ok(None)));
         }
         let Some(addr) = self.sessions.live(&id) else {
-            return self.load(id);
+            return self.load(id, ctx);
         };
-        Box::pin(fut::wrap_future::<_, Self>(addr.send(Touch)).then(move |touched, dir, _| match touched {
+        Box::pin(fut::wrap_future::<_, Self>(addr.send(Touch)).then(move |touched, dir, ctx| match touched {
             Ok(answer) => Box::pin(fut::ready(answer)) as Self::Result,
             // The actor stopped (it went idle) after the lookup: load the session again rather
             // than answer as if the caller had signed out.
             Err(_) => {
                 dir.forget(id, &addr);
-                dir.load(id)
+                dir.load(id, ctx)
             }
         }))
     }
@@ -217,29 +234,74 @@ impl SessionDirectory {
         }
     }
 
-    /// Loads a session this node holds no actor for, and touches the actor it starts.
-    fn load(&mut self, id: SessionId) -> ResponseActFuture<Self, Result<Option<Caller>, DbError>> {
-        let db = self.db.clone();
-        let now = self.clock.now();
-        let load = async move {
-            let mut conn = db.get().await?;
-            Ok::<_, DbError>(sessions::find_with_user(&mut conn, id).await?)
-        };
-        Box::pin(fut::wrap_future::<_, Self>(load).then(move |loaded, dir, ctx| {
-            let adopted = match loaded {
-                Ok(Some((session, user))) if session.expires_at > now => Ok(dir.adopt(session, user, ctx)),
-                Ok(_) => Ok(None),
-                Err(e) => Err(e),
-            };
-            fut::wrap_future(async move {
-                match adopted? {
-                    // A fresh actor stops before its first Touch only when the session ended or
-                    // expired meanwhile.
-                    Some(addr) => addr.send(Touch).await.unwrap_or(Ok(None)),
-                    None => Ok(None),
-                }
-            })
+    /// Loads a session this node holds no actor for — with the others waiting, see
+    /// [`SessionDirectory::load_waiting`] — and touches the actor it starts.
+    fn load(
+        &mut self,
+        id: SessionId,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, Result<Option<Caller>, DbError>> {
+        let (loaded, actor) = oneshot::channel();
+        self.waiting.entry(id).or_default().push(loaded);
+        ::metrics::gauge!(metrics::SESSION_LOADS_WAITING).set(self.waiting.len() as f64);
+        self.load_waiting(ctx);
+        Box::pin(fut::wrap_future(async move {
+            match actor.await.unwrap_or(Err(DbError::Interrupted("session load")))? {
+                // A fresh actor stops before its first Touch only when the session ended or
+                // expired meanwhile.
+                Some(addr) => addr.send(Touch).await.unwrap_or(Ok(None)),
+                None => Ok(None),
+            }
         }))
+    }
+
+    /// Reads the waiting sessions (at most [`LOAD_BATCH`]) in one query, unless a load is being
+    /// read already: those waiting then follow when it is done.
+    fn load_waiting(&mut self, ctx: &mut Context<Self>) {
+        if self.loading || self.waiting.is_empty() {
+            return;
+        }
+        let batch: HashMap<SessionId, Vec<Loaded>> = if self.waiting.len() <= LOAD_BATCH {
+            std::mem::take(&mut self.waiting)
+        } else {
+            let ids: Vec<SessionId> = self.waiting.keys().take(LOAD_BATCH).copied().collect();
+            ids.into_iter().filter_map(|id| self.waiting.remove_entry(&id)).collect()
+        };
+        ::metrics::gauge!(metrics::SESSION_LOADS_WAITING).set(self.waiting.len() as f64);
+        ::metrics::counter!(metrics::SESSION_LOADS).increment(1);
+        ::metrics::counter!(metrics::SESSIONS_LOADED).increment(batch.len() as u64);
+        self.loading = true;
+        let ids: Vec<SessionId> = batch.keys().copied().collect();
+        let (db, now) = (self.db.clone(), self.clock.now());
+        let read = async move {
+            let mut conn = db.get().await?;
+            Ok::<_, DbError>(sessions::find_many_with_user(&mut conn, &ids).await?)
+        };
+        ctx.spawn(fut::wrap_future::<_, Self>(read).map(move |read, dir, ctx| {
+            dir.loading = false;
+            match read {
+                Ok(rows) => {
+                    let mut found: HashMap<SessionId, (SessionRow, UserRow)> =
+                        rows.into_iter().map(|(session, user)| (session.session_id, (session, user))).collect();
+                    for (id, waiters) in batch {
+                        let actor = match found.remove(&id) {
+                            Some((session, user)) if session.expires_at > now => dir.adopt(session, user, ctx),
+                            _ => None,
+                        };
+                        for waiter in waiters {
+                            let _ = waiter.send(Ok(actor.clone()));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let e = Arc::new(e);
+                    for waiter in batch.into_values().flatten() {
+                        let _ = waiter.send(Err(DbError::Shared(e.clone())));
+                    }
+                }
+            }
+            dir.load_waiting(ctx);
+        }));
     }
 }
 
@@ -333,7 +395,7 @@ impl SessionActor {
         Caller { session: self.session, user: self.user.clone() }
     }
 
-    /// The write itself: the user's activity and the session's expiry, in one transaction.
+    /// The write itself: the user's activity and the session's expiry, in one statement.
     ///
     /// It runs on a task of its own, so that once begun it reaches its commit even if the actor
     /// stops or the request that started it goes away: a transaction dropped halfway would go
@@ -346,12 +408,7 @@ impl SessionActor {
         let (db, session, user, at) = (self.db.clone(), self.session, self.user.id, self.user.last_activity_at);
         let task = actix::spawn(async move {
             let mut conn = db.get().await?;
-            conn.transaction(async |conn| {
-                users::record_activity(conn, &[user], at).await?;
-                sessions::extend(conn, session.session_id, session.expires_at).await?;
-                Ok::<_, DbError>(())
-            })
-            .await
+            Ok::<_, DbError>(sessions::touch(&mut conn, session.session_id, user, at, session.expires_at).await?)
         });
         async move { task.await.unwrap_or(Err(DbError::Interrupted("session activity write"))) }
     }

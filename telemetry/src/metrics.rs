@@ -25,6 +25,12 @@ pub const SEND_BATCHES: &str = "nosebook_send_batches_total";
 pub const SEND_STATEMENTS: &str = "nosebook_send_statements_total";
 /// Sends waiting for the next batch (a batch is being written meanwhile).
 pub const SENDS_QUEUED: &str = "nosebook_sends_queued";
+/// Sessions a node loaded from the database (none of its actors held them) and the queries they
+/// were loaded in: a reconnect storm's sessions gather into a few.
+pub const SESSIONS_LOADED: &str = "nosebook_sessions_loaded_total";
+pub const SESSION_LOADS: &str = "nosebook_session_loads_total";
+/// Sessions waiting for the next load (one is being read meanwhile).
+pub const SESSION_LOADS_WAITING: &str = "nosebook_session_loads_waiting";
 /// Messages waiting in an actor's mailbox, by `actor`.
 pub const MAILBOX_DEPTH: &str = "nosebook_actor_mailbox_depth";
 

@@ -301,3 +301,51 @@ async fn a_request_due_to_write_while_a_flush_is_halfway_does_not_wait_for_it() 
     let stored = activity_once_landed(&mut db, &user, shown_at).await;
     assert_eq!(stored, shown_at, "the activity after the flush never landed");
 }
+
+/// Sessions new to a node that arrive while one is being read (a reconnect storm after another
+/// node left) are read together, in one query, and each caller is still answered as themselves.
+#[actix_web::test]
+async fn sessions_new_to_a_node_gather_into_one_load() {
+    use diesel_async::SimpleAsyncConnection;
+    use futures_util::future::join_all;
+
+    use crate::observability::{scrape, value};
+
+    const CROWD: usize = 30;
+    let first = crate::helpers::spawn_app().await;
+    let mut crowd = Vec::new();
+    for i in 0..CROWD {
+        crowd.push(first.register(&format!("storm_{i}")).await);
+    }
+    // A second node on the same database: none of these sessions has an actor there.
+    let node = spawn_app_in(Env::Testing, first.db_url.clone()).await;
+    let counters = |text: &str| {
+        ["nosebook_session_loads_total", "nosebook_sessions_loaded_total"]
+            .map(|name| value(text, name, &[]).unwrap_or(0.0))
+    };
+    let before = counters(&scrape(&node).await);
+
+    // The sessions table held: the first load waits for it, and the others gather meanwhile.
+    let mut holder = node.db().await;
+    holder.batch_execute("BEGIN; LOCK TABLE user_sessions IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let gathered = async {
+        let mut waiting = 0.0;
+        for _ in 0..500 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waiting = value(&scrape(&node).await, "nosebook_session_loads_waiting", &[]).unwrap_or(0.0);
+            if waiting == (CROWD - 1) as f64 {
+                break;
+            }
+        }
+        holder.batch_execute("COMMIT").await.unwrap();
+        assert_eq!(waiting, (CROWD - 1) as f64, "every session but the one being read waits for the next load");
+    };
+    let (answers, ()) =
+        tokio::join!(join_all(crowd.iter().map(|(_, session)| node.get("/whoami", Some(session)))), gathered);
+    for ((id, _), answer) in crowd.iter().zip(&answers) {
+        assert_eq!(answer.data()["id"], id.as_str());
+    }
+    let after = counters(&scrape(&node).await);
+    let [loads, loaded] = [0, 1].map(|i| after[i] - before[i]);
+    assert_eq!((loads, loaded), (2.0, CROWD as f64), "the first alone, then the rest together");
+}

@@ -1,5 +1,4 @@
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Timestamptz;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -76,6 +75,19 @@ pub async fn find_with_user(conn: &mut AsyncPgConnection, id: SessionId) -> Quer
         .optional()
 }
 
+/// The sessions of `ids` that exist, each with its user: one query for a crowd.
+pub async fn find_many_with_user(
+    conn: &mut AsyncPgConnection,
+    ids: &[SessionId],
+) -> QueryResult<Vec<(SessionRow, UserRow)>> {
+    user_sessions::table
+        .inner_join(users::table)
+        .filter(user_sessions::session_id.eq_any(ids))
+        .select((SessionRow::as_select(), UserRow::as_select()))
+        .load(conn)
+        .await
+}
+
 /// Deletes the session and returns it as it was.
 pub async fn delete(conn: &mut AsyncPgConnection, id: SessionId) -> QueryResult<Option<SessionRow>> {
     diesel::delete(user_sessions::table.find(id))
@@ -85,16 +97,29 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: SessionId) -> QueryResult<
         .optional()
 }
 
-/// Slides the expiry forward (never backward).
-pub async fn extend(conn: &mut AsyncPgConnection, id: SessionId, expires_at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(user_sessions::table.find(id))
-        .set(
-            user_sessions::expires_at
-                .eq(sql::<Timestamptz>("GREATEST(expires_at, ").bind::<Timestamptz, _>(expires_at).sql(")")),
-        )
-        .execute(conn)
-        .await
-        .map(drop)
+/// A session in use: the user's activity and the session's expiry slide forward (never
+/// backward), in one statement, so one round trip and atomic without a transaction around it.
+/// The user's row is locked first, as everywhere else: the main update waits for the `seen`
+/// one, which it reads.
+pub async fn touch(
+    conn: &mut AsyncPgConnection,
+    id: SessionId,
+    user: UserId,
+    active_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH seen AS (UPDATE users SET last_activity_at = GREATEST(last_activity_at, $1) WHERE id = $2 RETURNING 1) \
+         UPDATE user_sessions SET expires_at = GREATEST(expires_at, $3) \
+         WHERE session_id = $4 AND (SELECT count(*) FROM seen) >= 0",
+    )
+    .bind::<Timestamptz, _>(active_at)
+    .bind::<diesel::sql_types::Uuid, _>(user.0)
+    .bind::<Timestamptz, _>(expires_at)
+    .bind::<diesel::sql_types::Uuid, _>(id.0)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Deletes up to `limit` sessions that expired before `now`; answers how many went.
