@@ -7,6 +7,7 @@
 //! - [`presence`]: the [`presence::PresenceTracker`], this node's live view of who is online.
 //! - [`board`]: the map an actor writes and request threads read without its mailbox.
 
+mod batch;
 pub mod board;
 pub mod chats;
 pub mod presence;

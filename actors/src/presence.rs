@@ -27,6 +27,7 @@ use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 use nosebook_telemetry::metrics::Counted;
 use tokio::sync::Notify;
 
+use crate::batch::take_batch;
 use crate::board::Board;
 
 /// How often the tracker drops quiet users and sweeps for offline transitions.
@@ -192,12 +193,7 @@ impl PresenceTracker {
         if self.announcing || self.to_announce.is_empty() {
             return;
         }
-        let batch: HashMap<UserId, DateTime<Utc>> = if self.to_announce.len() <= ANNOUNCE_BATCH {
-            std::mem::take(&mut self.to_announce)
-        } else {
-            let users: Vec<UserId> = self.to_announce.keys().take(ANNOUNCE_BATCH).copied().collect();
-            users.into_iter().filter_map(|user| self.to_announce.remove_entry(&user)).collect()
-        };
+        let batch = take_batch(&mut self.to_announce, ANNOUNCE_BATCH);
         self.announcing = true;
         // Kept until the claim committed: a user dropped here would stay unannounced, as a
         // user already on the board is not announced again while active.

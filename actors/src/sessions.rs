@@ -37,6 +37,7 @@ use nosebook_telemetry::metrics::{self, Counted};
 use std::collections::HashSet;
 use tokio::sync::oneshot;
 
+use crate::batch::take_batch;
 use crate::board::Board;
 use crate::presence::{Activity, PresenceTracker};
 use crate::threads::Arbiters;
@@ -261,12 +262,7 @@ impl SessionDirectory {
         if self.loading || self.waiting.is_empty() {
             return;
         }
-        let batch: HashMap<SessionId, Vec<Loaded>> = if self.waiting.len() <= LOAD_BATCH {
-            std::mem::take(&mut self.waiting)
-        } else {
-            let ids: Vec<SessionId> = self.waiting.keys().take(LOAD_BATCH).copied().collect();
-            ids.into_iter().filter_map(|id| self.waiting.remove_entry(&id)).collect()
-        };
+        let batch = take_batch(&mut self.waiting, LOAD_BATCH);
         ::metrics::gauge!(metrics::SESSION_LOADS_WAITING).set(self.waiting.len() as f64);
         ::metrics::counter!(metrics::SESSION_LOADS).increment(1);
         ::metrics::counter!(metrics::SESSIONS_LOADED).increment(batch.len() as u64);

@@ -317,37 +317,43 @@ async fn a_single_node_without_a_broker_delivers_in_process() {
     assert_eq!(tester.event().await["payload"]["text"], "local");
 }
 
-#[actix_web::test]
-async fn friends_hear_when_someone_goes_offline_and_comes_back() {
+/// Alice and Bob, friends, on an app whose clock the test moves: six quiet minutes later Alice
+/// is offline and Bob, with a socket open, has been told so. Answers the app, Alice (id,
+/// session) and Bob's socket.
+async fn alice_gone_quiet(nick: &str) -> (TestApp, (String, String), Socket) {
     use nosebook_schema::time::Clock;
     let clock = Clock::manual(chrono::Utc::now());
     let app =
         crate::helpers::spawn_app_in(crate::helpers::Env::Manual(clock), crate::support::fresh_database().await).await;
-    let (alice, alice_session) = app.register("alice_presence").await;
-    let (_bob, bob_session) = app.register("bob_presence").await;
-    app.post("/friendship/send-request", Some(&alice_session), json!({"responderId": _bob})).await.data();
+    let (alice, alice_session) = app.register(&format!("alice_{nick}")).await;
+    let (bob, bob_session) = app.register(&format!("bob_{nick}")).await;
+    app.post("/friendship/send-request", Some(&alice_session), json!({"responderId": bob})).await.data();
     app.post("/friendship/accept-request", Some(&bob_session), json!({"requesterId": alice})).await.data();
     let mut bob_socket = app.socket(&bob_session).await;
-
-    // Six quiet minutes later Alice is offline, and Bob is told.
     clock.advance(chrono::Duration::minutes(6));
-    let offline = loop {
-        let event = bob_socket.event().await;
-        if event["type"] == "presence" && event["payload"]["userId"] == alice.as_str() {
-            break event;
-        }
-    };
+    let offline = presence_of(&mut bob_socket, &alice).await;
     assert_eq!(offline["payload"]["online"], false);
     assert!(offline["payload"]["lastOnlineAt"].is_string());
+    (app, (alice, alice_session), bob_socket)
+}
+
+/// The next presence event about `user` on `socket`.
+async fn presence_of(socket: &mut Socket, user: &str) -> Value {
+    loop {
+        let event = socket.event().await;
+        if event["type"] == "presence" && event["payload"]["userId"] == user {
+            return event;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn friends_hear_when_someone_goes_offline_and_comes_back() {
+    let (app, (alice, alice_session), mut bob_socket) = alice_gone_quiet("presence").await;
 
     // She does something: she is online again, and Bob is told with her new activity.
     let me = app.get("/whoami", Some(&alice_session)).await;
-    let online = loop {
-        let event = bob_socket.event().await;
-        if event["type"] == "presence" && event["payload"]["userId"] == alice.as_str() {
-            break event;
-        }
-    };
+    let online = presence_of(&mut bob_socket, &alice).await;
     assert_eq!(online["payload"]["online"], true);
     assert_eq!(online["payload"]["lastOnlineAt"], me.data()["lastActivityAt"]);
 }
@@ -358,23 +364,7 @@ async fn friends_hear_when_someone_goes_offline_and_comes_back() {
 #[actix_web::test]
 async fn an_online_claim_that_failed_is_tried_again_until_friends_are_told() {
     use diesel_async::RunQueryDsl;
-    use nosebook_schema::time::Clock;
-    let clock = Clock::manual(chrono::Utc::now());
-    let app =
-        crate::helpers::spawn_app_in(crate::helpers::Env::Manual(clock), crate::support::fresh_database().await).await;
-    let (alice, alice_session) = app.register("alice_refused").await;
-    let (bob, bob_session) = app.register("bob_refused").await;
-    app.post("/friendship/send-request", Some(&alice_session), json!({"responderId": bob})).await.data();
-    app.post("/friendship/accept-request", Some(&bob_session), json!({"requesterId": alice})).await.data();
-    let mut bob_socket = app.socket(&bob_session).await;
-    let presence_of_alice = async |socket: &mut Socket| loop {
-        let event = socket.event().await;
-        if event["type"] == "presence" && event["payload"]["userId"] == alice.as_str() {
-            break event;
-        }
-    };
-    clock.advance(chrono::Duration::minutes(6));
-    assert_eq!(presence_of_alice(&mut bob_socket).await["payload"]["online"], false);
+    let (app, (alice, alice_session), mut bob_socket) = alice_gone_quiet("refused").await;
 
     // Every claim online now fails, and leaves a mark outside its rolled-back transaction.
     let mut db = app.db().await;
@@ -401,7 +391,7 @@ async fn an_online_claim_that_failed_is_tried_again_until_friends_are_told() {
     assert!(refused, "the tracker never tried to claim Alice online");
     diesel::sql_query("DROP TRIGGER refuse_claim ON users").execute(&mut db).await.unwrap();
 
-    let online = presence_of_alice(&mut bob_socket).await;
+    let online = presence_of(&mut bob_socket, &alice).await;
     assert_eq!(online["payload"]["online"], true);
     bob_socket.silent().await;
 }

@@ -66,16 +66,11 @@ pub async fn delete_others(conn: &mut AsyncPgConnection, user: UserId, keep: Ses
 /// The session and its user, whether or not it has expired: expiry is the caller's decision,
 /// made against the one clock.
 pub async fn find_with_user(conn: &mut AsyncPgConnection, id: SessionId) -> QueryResult<Option<(SessionRow, UserRow)>> {
-    user_sessions::table
-        .inner_join(users::table)
-        .filter(user_sessions::session_id.eq(id))
-        .select((SessionRow::as_select(), UserRow::as_select()))
-        .first(conn)
-        .await
-        .optional()
+    Ok(find_many_with_user(conn, &[id]).await?.pop())
 }
 
-/// The sessions of `ids` that exist, each with its user: one query for a crowd.
+/// The sessions of `ids` that exist, each with its user (expired ones too): one query for a
+/// crowd.
 pub async fn find_many_with_user(
     conn: &mut AsyncPgConnection,
     ids: &[SessionId],
