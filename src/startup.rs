@@ -137,6 +137,9 @@ impl Application {
     pub fn with_listener(settings: &Settings, db: DbPool, listener: Option<TcpListener>) -> anyhow::Result<Self> {
         let listener = bind(settings, listener)?;
         let storage = Storage::open(&settings.storage, &served_at(&listener)?)?;
+        // Whatever can fail goes before the first actor starts: an error after it would drop
+        // half-started actors while the runtime shuts down, which panics (no reactor running).
+        let passwords = Passwords::new()?;
         let clock = settings.clock();
         let wake = Arc::new(Notify::new());
         let (presence, seen) = start_presence(&db, clock, Some(wake.clone()));
@@ -166,7 +169,7 @@ impl Application {
             sessions,
             presence,
             seen,
-            passwords: Passwords::new()?,
+            passwords,
             chats,
             private_chats: Default::default(),
             hub,

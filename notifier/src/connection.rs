@@ -112,12 +112,10 @@ enum Inbound {
 impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
     /// Runs until the socket ends; answers why (the close metric's `reason`).
     async fn run(&mut self, early: BytesMut, mailbox: &Mailbox) -> &'static str {
-        if !early.is_empty() {
-            match self.take(&early).await {
-                Ok(Inbound::Continue) => {}
-                Ok(Inbound::Close(reason, why)) => return self.close(reason, why).await,
-                Err(why) => return why,
-            }
+        if !early.is_empty()
+            && let Some(why) = self.receive(&early).await
+        {
+            return why;
         }
         let mut next_ping = Instant::now() + PING_INTERVAL;
         // When the last ping left (at first: the upgrade).
@@ -133,21 +131,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
                 // deadline is judged. (A client cannot starve the rest: reads spend the task's
                 // cooperative budget, and then the other branches get their turn.)
                 biased;
-                read = self.io.read(&mut chunk) => {
-                    let inbound = match read {
-                        Ok(0) => return "client_closed",
-                        Ok(n) => self.take(&chunk[..n]).await,
-                        Err(e) => {
-                            tracing::debug!(error = %e, "websocket connection failed");
-                            return "error";
+                read = self.io.read(&mut chunk) => match read {
+                    Ok(0) => return "client_closed",
+                    Ok(n) => {
+                        if let Some(why) = self.receive(&chunk[..n]).await {
+                            return why;
                         }
-                    };
-                    match inbound {
-                        Ok(Inbound::Continue) => {}
-                        Ok(Inbound::Close(reason, why)) => return self.close(reason, why).await,
-                        Err(why) => return why,
                     }
-                }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "websocket connection failed");
+                        return "error";
+                    }
+                },
                 next = mailbox.next() => match next {
                     Next::Frame(Outbound { frame, span }) => {
                         if self.write(Message::Text(frame)).instrument(span).await.is_err() {
@@ -175,6 +170,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
                     heartbeat.as_mut().reset(next_ping.min(pong_deadline(self.last_pong, pinged)));
                 }
             }
+        }
+    }
+
+    /// Acts on bytes from the client; `Some(why)` once the socket has ended (closed as they
+    /// asked, or the connection broke on the way).
+    async fn receive(&mut self, bytes: &[u8]) -> Option<&'static str> {
+        match self.take(bytes).await {
+            Ok(Inbound::Continue) => None,
+            Ok(Inbound::Close(reason, why)) => Some(self.close(reason, why).await),
+            Err(why) => Some(why),
         }
     }
 

@@ -166,16 +166,6 @@ fn valid_close_code(code: u16) -> bool {
 }
 
 impl FrameGuard {
-    /// Reads `chunk` through the rules: how many of its bytes may go on to the decoder (all of
-    /// them unless a frame in it breaks one: then those before that frame), and the refusal if
-    /// one did. Once a frame is refused, nothing more passes.
-    pub fn check(&mut self, chunk: &[u8]) -> (usize, Option<Refusal>) {
-        if matches!(self.state, State::Refused) {
-            return (0, None);
-        }
-        self.scan(chunk)
-    }
-
     /// Accepts or refuses a complete header.
     fn admit(&mut self, header: &[u8]) -> Result<Frame, Refusal> {
         let (first, second) = (header[0], header[1]);
@@ -265,7 +255,10 @@ impl FrameGuard {
         Ok(())
     }
 
-    fn scan(&mut self, chunk: &[u8]) -> (usize, Option<Refusal>) {
+    /// Reads `chunk` through the rules: how many of its bytes may go on to the decoder (all of
+    /// them unless a frame in it breaks one: then those before that frame), and the refusal if
+    /// one did. Once a frame is refused, nothing more passes.
+    pub fn check(&mut self, chunk: &[u8]) -> (usize, Option<Refusal>) {
         let mut at = 0;
         // Where the frame being read began in this chunk (0: in an earlier one; the decoder
         // keeps an incomplete frame to itself, so its earlier bytes never become a message).

@@ -301,3 +301,39 @@ async fn a_connection_ended_in_use_is_reported_lost_and_not_reused() {
         diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(&mut fresh).await.unwrap();
     assert_ne!(new_pid, pid, "the ended connection came back from the pool");
 }
+
+/// Test databases are dropped once the test process that made them has ended, and only then: a
+/// run beside this one keeps its own (tests/support).
+#[actix_web::test]
+async fn a_test_database_goes_once_its_process_has_ended_and_not_before() {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let mut admin = crate::support::connect(&format!("{}/postgres", crate::support::server_url())).await;
+    let mut ended = std::process::Command::new("true").spawn().unwrap();
+    let ended_pid = ended.id();
+    ended.wait().unwrap();
+    let gone = format!("nosebook_test_p{ended_pid}_0000000000000000");
+    let kept = format!("nosebook_test_p{}_1111111111111111", std::process::id());
+    for name in [&gone, &kept] {
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    }
+
+    crate::support::fresh_database().await;
+
+    let left: BTreeSet<String> =
+        diesel::sql_query(format!("SELECT datname::text FROM pg_database WHERE datname IN ('{gone}', '{kept}')"))
+            .load::<Name>(&mut admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.datname)
+            .collect();
+    assert_eq!(left, BTreeSet::from([kept.clone()]));
+    diesel::sql_query(format!("DROP DATABASE {kept}")).execute(&mut admin).await.unwrap();
+}

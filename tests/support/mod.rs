@@ -11,18 +11,23 @@ pub fn server_url() -> String {
     std::env::var("NOSEBOOK_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-/// The migrated template, named after the migrations it holds: worktrees and branches share one
-/// PostgreSQL server, and a template migrated by another branch must never be taken for ours.
-/// Keeps the `nosebook_test_` prefix that `scripts/test` cleans up by.
+/// The migrated template, named after what its migrations say (names and SQL): worktrees and
+/// branches share one PostgreSQL server, and a template migrated from other migrations — another
+/// branch's, or an edited one — must never be taken for ours.
 fn template() -> String {
-    use diesel::migration::{Migration, MigrationSource};
-    let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&nosebook_schema::migrate::MIGRATIONS).unwrap();
-    // FNV-1a over the migrations' names (version and name): stable across builds and machines.
+    // FNV-1a: stable across builds and machines.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for migration in &migrations {
-        for byte in migration.name().to_string().bytes().chain([b'\n']) {
+    let mut feed = |bytes: &[u8]| {
+        for &byte in bytes.iter().chain(b"\n") {
             hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut migrations: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+    migrations.sort();
+    for migration in migrations {
+        feed(migration.file_name().unwrap().as_encoded_bytes());
+        feed(&std::fs::read(migration.join("up.sql")).unwrap());
     }
     format!("nosebook_test_template_{:08x}", hash as u32)
 }
@@ -39,12 +44,53 @@ async fn execute(conn: &mut AsyncPgConnection, sql: &str) {
     diesel::sql_query(sql).execute(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// A test database's name: the test process's id, then a random part. The next database made on
+/// this machine drops it once that process is gone ([`drop_databases_of_ended_tests`]): leftovers
+/// stay as few as the tests running at once, and no run touches the databases of another that is
+/// still going (`cargo nextest` beside `scripts/test`).
+fn database_name() -> String {
+    let random = Uuid::new_v4().simple().to_string();
+    format!("nosebook_test_p{}_{}", std::process::id(), &random[..16])
+}
+
+/// The id of the test process that made database `name`, if a test made it.
+fn creator(name: &str) -> Option<u32> {
+    name.strip_prefix("nosebook_test_p")?.split_once('_')?.0.parse().ok()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Database {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    datname: String,
+}
+
+/// Drops the databases whose test process has ended (on this machine: PostgreSQL is the one the
+/// tests start here). A test cannot drop its own on the way out — a server it started may still
+/// be connected, and a panicking test never gets there — so each new one clears up after the
+/// ones before it. Errors are ignored: two tests may race to drop the same database.
+async fn drop_databases_of_ended_tests(admin: &mut AsyncPgConnection) {
+    let Ok(databases) =
+        diesel::sql_query("SELECT datname::text FROM pg_database WHERE datname LIKE 'nosebook\\_test\\_p%'")
+            .load::<Database>(admin)
+            .await
+    else {
+        return;
+    };
+    for Database { datname } in databases {
+        let ended = creator(&datname).is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if ended {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)")).execute(admin).await;
+        }
+    }
+}
+
 /// A new, migrated, empty database; returns its URL.
 pub async fn fresh_database() -> String {
     let server = server_url();
     let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
         .await
         .expect("the tests need PostgreSQL (scripts/test starts it)");
+    drop_databases_of_ended_tests(&mut admin).await;
     let template = template();
     execute(&mut admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await;
     let exists =
@@ -60,7 +106,7 @@ pub async fn fresh_database() -> String {
         nosebook_schema::migrate::run_pending(&format!("{server}/{building}")).await.unwrap();
         execute(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {template}")).await;
     }
-    let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
+    let name = database_name();
     execute(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
     execute(&mut admin, &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;
     format!("{server}/{name}")
@@ -109,7 +155,8 @@ pub mod seed {
 pub async fn empty_database() -> String {
     let server = server_url();
     let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres")).await.unwrap();
-    let name = format!("nosebook_test_{}", Uuid::new_v4().simple());
+    drop_databases_of_ended_tests(&mut admin).await;
+    let name = database_name();
     execute(&mut admin, &format!("CREATE DATABASE {name}")).await;
     format!("{server}/{name}")
 }
