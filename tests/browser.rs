@@ -104,20 +104,35 @@ async fn settle(client: &Client) {
 /// event can still swap the element between the find and the act (the WebDriver then calls it
 /// stale): it is found anew and acted on again, a bounded number of times.
 async fn on<T>(client: &Client, css: &str, act: impl AsyncFn(Element) -> Result<T, CmdError>) -> T {
+    on_located(client, Locator::Css(css), act).await
+}
+
+/// As [`on`], for any way of finding the element.
+async fn on_located<T>(client: &Client, find: Locator<'_>, act: impl AsyncFn(Element) -> Result<T, CmdError>) -> T {
     let mut last = None;
     for _ in 0..10 {
         settle(client).await;
-        let element = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+        let element = client.wait().at_most(Duration::from_secs(10)).for_element(find).await.unwrap();
         match act(element).await {
             Ok(value) => return value,
-            Err(e) if e.is_stale_element_reference() || e.is_element_not_interactable() => last = Some(e),
+            Err(e) if e.is_stale_element_reference() || e.is_element_not_interactable() || swapped(&e) => {
+                last = Some(e)
+            }
             Err(e) if matches!(&e, CmdError::Standard(w) if w.error == ErrorStatus::ElementClickIntercepted) => {
                 last = Some(e)
             }
-            Err(e) => panic!("{css}: {e}"),
+            Err(e) => panic!("{find:?}: {e}"),
         }
     }
-    panic!("{css} kept changing under the test: {last:?}");
+    panic!("{find:?} kept changing under the test: {last:?}");
+}
+
+/// Chromium's other word for a stale element: when the node goes between the find and a click,
+/// ChromeDriver may answer "unknown error: unhandled inspector error: … Node with given id does
+/// not belong to the document" instead of "stale element reference" (seen with Chromium 156).
+fn swapped(e: &CmdError) -> bool {
+    matches!(e, CmdError::Standard(w) if w.error == ErrorStatus::UnknownError
+        && w.message.contains("does not belong to the document"))
 }
 
 /// The displayed text of the first element matching `css`, once there is one.
@@ -211,16 +226,7 @@ async fn click(client: &Client, css: &str) {
 
 /// Clicks the link whose text is `text`.
 async fn click_link(client: &Client, text: &str) {
-    settle(client).await;
-    for _ in 0..10 {
-        let link = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText(text)).await.unwrap();
-        match link.click().await {
-            Ok(()) => return,
-            Err(e) if e.is_stale_element_reference() => settle(client).await,
-            Err(e) => panic!("link {text}: {e}"),
-        }
-    }
-    panic!("link {text} kept changing under the test");
+    on_located(client, Locator::LinkText(text), async |e| e.click().await).await;
 }
 
 const XSS_NAME: &str = r#""><img src=x onerror=alert(1)>"#;

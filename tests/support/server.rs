@@ -6,13 +6,20 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_nosebook");
 
-/// The server process; killed when the test ends, however it ends, and its exchange removed.
+/// The server process; killed when the test ends, however it ends, and its exchange and storage
+/// directory removed.
 pub struct Server(Child, String);
+
+/// Where a server with this exchange keeps avatars.
+fn storage_dir(exchange: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("nosebook-e2e-{exchange}"))
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(storage_dir(&self.1));
         super::delete_exchange(std::mem::take(&mut self.1));
     }
 }
@@ -58,7 +65,7 @@ pub async fn serve_with(db: &str, env: &[(&str, String)]) -> (Server, String) {
             .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
             .env("AMQP_URL", super::amqp_url())
             .env("NOSEBOOK_AMQP_EXCHANGE", &exchange)
-            .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-e2e-{port}")))
+            .env("NOSEBOOK_STORAGE_DIR", storage_dir(&exchange))
             // Tests sign many people up from this one address.
             .env("NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR", "off")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
