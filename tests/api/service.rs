@@ -324,7 +324,10 @@ async fn a_test_database_goes_once_its_process_has_ended_and_not_before() {
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     }
 
-    crate::support::fresh_database().await;
+    // `None` only if another test's sweep dropped it first.
+    if let Some(dropping) = crate::support::drop_databases_of_ended_tests(&mut admin).await {
+        dropping.join().unwrap();
+    }
 
     let left: BTreeSet<String> =
         diesel::sql_query(format!("SELECT datname::text FROM pg_database WHERE datname IN ('{gone}', '{kept}')"))

@@ -67,21 +67,35 @@ struct Database {
 /// Drops the databases whose test process has ended (on this machine: PostgreSQL is the one the
 /// tests start here). A test cannot drop its own on the way out — a server it started may still
 /// be connected, and a panicking test never gets there — so each new one clears up after the
-/// ones before it. Errors are ignored: two tests may race to drop the same database.
-async fn drop_databases_of_ended_tests(admin: &mut AsyncPgConnection) {
+/// ones before it, on a thread of its own: a drop takes about 0.15 s, which the test need not
+/// wait for (in line, it made the suite a third slower). Errors are ignored: two tests may race to
+/// drop the same database, and one this process ends before dropping is left to the next.
+/// The thread, if there was anything to drop.
+pub async fn drop_databases_of_ended_tests(admin: &mut AsyncPgConnection) -> Option<std::thread::JoinHandle<()>> {
     let Ok(databases) =
         diesel::sql_query("SELECT datname::text FROM pg_database WHERE datname LIKE 'nosebook\\_test\\_p%'")
             .load::<Database>(admin)
             .await
     else {
-        return;
+        return None;
     };
-    for Database { datname } in databases {
-        let ended = creator(&datname).is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if ended {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)")).execute(admin).await;
-        }
+    let ended: Vec<String> = databases
+        .into_iter()
+        .map(|database| database.datname)
+        .filter(|name| creator(name).is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()))
+        .collect();
+    if ended.is_empty() {
+        return None;
     }
+    let server = format!("{}/postgres", server_url());
+    Some(std::thread::spawn(move || {
+        use diesel::Connection as _;
+        let Ok(mut admin) = diesel::PgConnection::establish(&server) else { return };
+        for name in ended {
+            let drop = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = diesel::RunQueryDsl::execute(drop, &mut admin);
+        }
+    }))
 }
 
 /// A new, migrated, empty database; returns its URL.

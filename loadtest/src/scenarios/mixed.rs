@@ -104,10 +104,24 @@ impl Crowd {
 
     /// Acts at `rate` per second for `common.duration()`, each action timed into its series of
     /// [`blend_series`]; answers when the last action ended.
-    pub async fn drive(self: &Arc<Self>, common: &Common, name: &str, series: &Arc<Vec<Series>>) -> Instant {
+    /// Does the blend at `common.rate` for the run's duration. With `in_flight`, at most that
+    /// many requests are out at once: the others wait their turn, their latency still counted
+    /// from when they were due.
+    pub async fn drive(
+        self: &Arc<Self>,
+        common: &Common,
+        name: &str,
+        series: &Arc<Vec<Series>>,
+        in_flight: Option<usize>,
+    ) -> Instant {
+        let turns = in_flight.map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
         open_loop(common.rate, common.duration(), common.quiet, name, |_, at| {
-            let (crowd, series) = (self.clone(), series.clone());
+            let (crowd, series, turns) = (self.clone(), series.clone(), turns.clone());
             async move {
+                let _turn = match &turns {
+                    Some(turns) => turns.acquire().await.ok(),
+                    None => None,
+                };
                 match crowd.act().await {
                     (action, Ok(())) => series[action].record(at, at.elapsed()),
                     (action, Err(kind)) => series[action].error(kind),
@@ -130,7 +144,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
 
     let start = Instant::now();
     let series: Arc<Vec<Series>> = Arc::new(blend_series(start));
-    let end = crowd.drive(common, "mixed", &series).await;
+    let end = crowd.drive(common, "mixed", &series, None).await;
     let elapsed = end.duration_since(start);
     let all: Vec<&Series> = series.iter().collect();
     let report = Report {
