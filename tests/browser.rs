@@ -115,24 +115,21 @@ async fn on_located<T>(client: &Client, find: Locator<'_>, act: impl AsyncFn(Ele
         let element = client.wait().at_most(Duration::from_secs(10)).for_element(find).await.unwrap();
         match act(element).await {
             Ok(value) => return value,
-            Err(e) if e.is_stale_element_reference() || e.is_element_not_interactable() || swapped(&e) => {
-                last = Some(e)
-            }
-            Err(e) if matches!(&e, CmdError::Standard(w) if w.error == ErrorStatus::ElementClickIntercepted) => {
-                last = Some(e)
-            }
+            Err(e) if changed_under(&e) => last = Some(e),
             Err(e) => panic!("{find:?}: {e}"),
         }
     }
     panic!("{find:?} kept changing under the test: {last:?}");
 }
 
-/// Chromium's other word for a stale element: when the node goes between the find and a click,
-/// ChromeDriver may answer "unknown error: unhandled inspector error: … Node with given id does
-/// not belong to the document" instead of "stale element reference" (seen with Chromium 156).
-fn swapped(e: &CmdError) -> bool {
-    matches!(e, CmdError::Standard(w) if w.error == ErrorStatus::UnknownError
-        && w.message.contains("does not belong to the document"))
+/// The element changed between the find and the act: it went (stale), is not yet usable, or
+/// something covers it for now. ChromeDriver may also say a node that went "does not belong to
+/// the document", as an unknown error (seen with Chromium 156).
+fn changed_under(e: &CmdError) -> bool {
+    e.is_stale_element_reference()
+        || e.is_element_not_interactable()
+        || matches!(e, CmdError::Standard(w) if w.error == ErrorStatus::ElementClickIntercepted
+            || (w.error == ErrorStatus::UnknownError && w.message.contains("does not belong to the document")))
 }
 
 /// The displayed text of the first element matching `css`, once there is one.

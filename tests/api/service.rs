@@ -306,14 +306,8 @@ async fn a_connection_ended_in_use_is_reported_lost_and_not_reused() {
 /// run beside this one keeps its own (tests/support).
 #[actix_web::test]
 async fn a_test_database_goes_once_its_process_has_ended_and_not_before() {
-    use diesel::QueryableByName;
     use diesel_async::RunQueryDsl;
 
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        datname: String,
-    }
     let mut admin = crate::support::connect(&format!("{}/postgres", crate::support::server_url())).await;
     let mut ended = std::process::Command::new("true").spawn().unwrap();
     let ended_pid = ended.id();
@@ -331,7 +325,7 @@ async fn a_test_database_goes_once_its_process_has_ended_and_not_before() {
 
     let left: BTreeSet<String> =
         diesel::sql_query(format!("SELECT datname::text FROM pg_database WHERE datname IN ('{gone}', '{kept}')"))
-            .load::<Name>(&mut admin)
+            .load::<crate::support::Database>(&mut admin)
             .await
             .unwrap()
             .into_iter()

@@ -103,10 +103,9 @@ impl Crowd {
     }
 
     /// Acts at `rate` per second for `common.duration()`, each action timed into its series of
-    /// [`blend_series`]; answers when the last action ended.
-    /// Does the blend at `common.rate` for the run's duration. With `in_flight`, at most that
-    /// many requests are out at once: the others wait their turn, their latency still counted
-    /// from when they were due.
+    /// [`blend_series`]; answers when the last action ended. With `in_flight`, at most that many
+    /// actions are out at once: the others wait their turn, their latency still counted from
+    /// when they were due.
     pub async fn drive(
         self: &Arc<Self>,
         common: &Common,
