@@ -95,6 +95,14 @@ fn describe() {
     describe_counter!(rt::EVENTS_PUBLISHED, "Outbox rows published to the transport and confirmed");
     describe_counter!(rt::EVENTS_CONSUMED, "Events received by this node's hub");
     describe_counter!(rt::EVENTS_DELIVERED, "Event frames queued to a socket");
+    describe_counter!(
+        rt::EVENTS_DUPLICATES,
+        "Events dropped as published twice, by where the first was found (live, history)"
+    );
+    describe_counter!(rt::WS_RESUMES, "Sockets opened with a cursor, by outcome (resumed, resync, waited)");
+    describe_counter!(rt::WS_REPLAYED, "Events replayed to resuming sockets");
+    describe_gauge!(rt::EVENT_LOG_LAG, "Age of the newest event this node read from the event log, when it read it");
+    describe_gauge!(rt::RELAY_BEHIND, "1 while this node's outbox relay is behind a failed publish");
     describe_gauge!(OUTBOX_BACKLOG, "Outbox rows not yet published");
     describe_gauge!(OUTBOX_OLDEST_AGE, "Age of the oldest unpublished outbox row");
     describe_gauge!(rt::MAILBOX_DEPTH, "Messages waiting in an actor's mailbox, by actor");

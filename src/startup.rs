@@ -43,15 +43,20 @@ use crate::storage::Storage;
 use crate::telemetry::RequestSpan;
 
 /// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
-fn start_hub(settings: &Settings, presence: &Addr<PresenceTracker>, sessions: &Addr<SessionDirectory>) -> Addr<Hub> {
+fn start_hub(
+    settings: &Settings,
+    db: &DbPool,
+    presence: &Addr<PresenceTracker>,
+    sessions: &Addr<SessionDirectory>,
+) -> Addr<Hub> {
     let (presence, sessions) = (presence.clone().recipient(), sessions.clone().recipient());
     match &settings.amqp {
         Some(amqp) => {
-            let amqp = amqp.clone();
+            let (amqp, db) = (amqp.clone(), db.clone());
             let window = settings.resume_window;
             Hub::create(move |ctx| {
                 let hub = Hub::on_log(&log_name(&amqp), window);
-                spawn_consumer(amqp, ctx.address(), window.age);
+                spawn_consumer(amqp, ctx.address(), window.age, db);
                 hub.with_presence(presence).with_sessions(sessions)
             })
         }
@@ -141,6 +146,8 @@ impl Application {
         // half-started actors while the runtime shuts down, which panics (no reactor running).
         let passwords = Passwords::new()?;
         let clock = settings.clock();
+        // Before the first actor: what actors count as they start is recorded too.
+        metrics::install();
         let wake = Arc::new(Notify::new());
         let (presence, seen) = start_presence(&db, clock, Some(wake.clone()));
         // Session and chat actors over one thread per core, not all on this one.
@@ -151,7 +158,7 @@ impl Application {
             .with_user_cache(users.clone());
         let session_board = web::Data::new(directory.board());
         let sessions = directory.start();
-        let hub = start_hub(settings, &presence, &sessions);
+        let hub = start_hub(settings, &db, &presence, &sessions);
         let transport: Arc<dyn Transport> = match &settings.amqp {
             Some(amqp) => Arc::new(AmqpTransport::new(amqp.clone())),
             None => Arc::new(InProcess(hub.clone())),
@@ -204,13 +211,14 @@ impl Application {
         let listener = bind(settings, None)?;
         let db = connect(settings).await?;
         let clock = settings.clock();
+        metrics::install();
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
         let (presence, _) = start_presence(&db, clock, None);
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
-        let directory = SessionDirectory::new(db, clock, presence.clone());
+        let directory = SessionDirectory::new(db.clone(), clock, presence.clone());
         let session_board = web::Data::new(directory.board());
         let sessions = directory.start();
-        let hub = web::Data::new(start_hub(settings, &presence, &sessions));
+        let hub = web::Data::new(start_hub(settings, &db, &presence, &sessions));
         let sessions = web::Data::new(sessions);
         let limits = web::Data::new(Limits::new(&settings.limits));
         Self::serve(settings, "nosebook notifier", listener, hub.get_ref().clone(), move |cfg| {

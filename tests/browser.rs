@@ -690,6 +690,120 @@ async fn a_group_chat_from_create_to_leave() {
     a.close().await.unwrap();
 }
 
+/// A command of the JSON API as the holder of `session`, which must succeed: its `data`.
+async fn api(base: &str, session: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let request = reqwest::Client::new().post(format!("{base}{path}")).header("X-Auth-Session-Id", session);
+    let answer: serde_json::Value = request.json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["ok"], true, "{path}: {answer}");
+    answer["data"].clone()
+}
+
+/// In a group, the number beside the author's read ticks follows the others' reading live, as
+/// the server counts it: each member once for a message, however often their read mark moves
+/// over it, and never the author.
+#[tokio::test]
+async fn a_group_message_counts_its_readers_live() {
+    use serde_json::json;
+    use support::seed::{ASS_ASSER, DRUGTESTER, PASSWORD, SESSION};
+    let db = compat_database().await;
+    // The running clock: under the frozen one, messages tie on their time and are shown in the
+    // order of their random ids, not in the order they were sent (and read).
+    let (_server, base) = support::server::serve_with(&db, &[("APP_ENV", "dev".into())]).await;
+    let signed_in: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/login"))
+        .json(&json!({"nick": "drugtester", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let drugtester = signed_in["data"]["session"]["sessionId"].as_str().expect("a session").to_owned();
+
+    // test_tester's group with ass_asser and drugtester; drugtester reads the first message only.
+    let members = json!({"title": "Reading club", "memberIds": [ASS_ASSER, DRUGTESTER]});
+    let chat = api(&base, SESSION, "/chats/create-group", members).await["id"].as_str().unwrap().to_owned();
+    // test_tester sends through the API (no page of his reloads its history after it): the
+    // message's element on his pages.
+    let send = async |text: &str| {
+        api(&base, SESSION, "/conversations/send-message", json!({"chatId": chat, "text": text})).await;
+        let request = reqwest::Client::new().get(format!("{base}/chats/{chat}")).header("X-Auth-Session-Id", SESSION);
+        let shown: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+        format!("#msg-{}", shown["data"]["lastMessage"]["id"].as_str().expect("the newest message"))
+    };
+    let first = send("First").await;
+    api(&base, &drugtester, "/chats/read", json!({"chatId": chat})).await;
+    let second = send("Second").await;
+
+    let (_driver_a, a) = browser().await;
+    let (_driver_b, b) = browser().await;
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+    a.goto(&format!("{base}/app/messenger/{chat}")).await.unwrap();
+    wait_text(&a, &format!("{second} .text"), |t| t == "Second").await;
+    wait_live(&a).await;
+    assert_eq!(visible_text(&a, &format!("{first} .ticks.read")).await, "✓✓", "read by one");
+    assert_eq!(visible_text(&a, &format!("{second} .ticks")).await, "✓", "by nobody yet");
+
+    // ass_asser opens the chat: both messages are read by one more.
+    log_in(&b, &base, "ass_asser", PASSWORD).await;
+    b.goto(&format!("{base}/app/messenger/{chat}")).await.unwrap();
+    wait_text(&a, &format!("{first} .ticks"), |t| t == "✓✓ 2").await;
+    wait_text(&a, &format!("{second} .ticks.read"), |t| t == "✓✓").await;
+    screenshot(&a, "group-read-by").await;
+
+    // drugtester reads again: the second message gains him, the first (read already) does not.
+    api(&base, &drugtester, "/chats/read", json!({"chatId": chat})).await;
+    wait_text(&a, &format!("{second} .ticks"), |t| t == "✓✓ 2").await;
+    assert_eq!(visible_text(&a, &format!("{first} .ticks")).await, "✓✓ 2", "counted once");
+
+    // A message that arrived live counts the same way; the author's own page reading it does not.
+    wait_live(&b).await;
+    let third = send("Third").await;
+    wait_text(&b, &format!("{third} .text"), |t| t == "Third").await;
+    wait_text(&a, &format!("{third} .ticks.read"), |t| t == "✓✓").await;
+    api(&base, &drugtester, "/chats/read", json!({"chatId": chat})).await;
+    wait_text(&a, &format!("{third} .ticks"), |t| t == "✓✓ 2").await;
+    for message in [&first, &second] {
+        assert_eq!(visible_text(&a, &format!("{message} .ticks")).await, "✓✓ 2", "{message} counted once");
+    }
+
+    // What the page counted is what the server counts.
+    a.refresh().await.unwrap();
+    wait_live(&a).await;
+    for message in [&first, &second, &third] {
+        assert_eq!(visible_text(&a, &format!("{message} .ticks")).await, "✓✓ 2", "{message} after a reload");
+    }
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+/// A person's "last seen" line on their page follows their presence live, in the viewer's
+/// language: it says they are online once they sign in elsewhere.
+#[tokio::test]
+async fn a_profile_shows_its_person_come_online_live() {
+    use support::seed::{DRUGTESTER, PASSWORD, SESSION};
+    let db = compat_database().await;
+    let (_server, base) = serve(&db).await;
+    // Presence goes to friends: test_tester takes drugtester's waiting request.
+    api(&base, SESSION, "/friendship/accept-request", serde_json::json!({"requesterId": DRUGTESTER})).await;
+    let (_driver_a, a) = browser().await;
+    let (_driver_b, b) = browser().await;
+
+    log_in(&a, &base, "test_tester", PASSWORD).await;
+    a.goto(&format!("{base}/app/users/{DRUGTESTER}")).await.unwrap();
+    click_link(&a, "Русский").await;
+    let line = format!(".profile [data-presence-text='{DRUGTESTER}']");
+    wait_text(&a, &line, |t| t == "был(а) в сети 10.08.2024 10:01").await;
+    wait_live(&a).await;
+
+    log_in(&b, &base, "drugtester", PASSWORD).await;
+    wait_text(&a, &line, |t| t == "в сети").await;
+    wait_class(&a, &format!(".profile [data-presence='{DRUGTESTER}']"), "on").await;
+    screenshot(&a, "profile-came-online").await;
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
 /// What the server refuses or ends reaches the person at the browser: a write over the limit
 /// shows a toast instead of vanishing, and a session ended elsewhere (here: its logout through the
 /// API, as from another tab) takes the page to the login form through the socket's 4001 close.

@@ -61,7 +61,7 @@ async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
         // Shared by every node of a test run, as a volume is in production.
         .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
         .spawn()
         .unwrap();
     // Owned at once, so the process is killed and reaped however the test ends.
@@ -353,17 +353,54 @@ fn rabbitmqctl(args: &[&str]) {
 
 /// Stops and starts the machine's RabbitMQ application, so it cannot share the broker with other
 /// tests: `scripts/test` runs it alone, after the rest (`--run-ignored only`).
+///
+/// One chat's messages, sent one after another before, during and after the outage: the
+/// recipient's socket gets every one once and in the order they were sent — the backlog of the
+/// outage first, as soon as the broker is back, and what is sent after it behind the backlog,
+/// never before it.
 #[tokio::test]
 #[ignore = "restarts the machine's RabbitMQ; scripts/test runs it alone after the other tests"]
-async fn after_a_real_broker_restart_every_event_is_delivered_once() {
+async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_order() {
     let db = migrated_database().await;
     let exchange = exchange();
     let node = start("serve", &db, &support::amqp_url(), &exchange).await;
     let (_, alice_session) = register(&node.base, "alice_restart").await;
     let (bob, bob_session) = register(&node.base, "bob_restart").await;
     let mut bob_socket = socket(&node.base, &bob_session).await;
-    send_message(&node.base, &alice_session, &bob, "before").await;
-    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "before");
+    send_message(&node.base, &alice_session, &bob, "m0").await;
+    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "m0");
+
+    // Alice writes all along, one message after the other (each answered before the next).
+    let (stop, stopped) = watch::channel(false);
+    let (sent_tx, sent_rx) = watch::channel(1usize);
+    let (base, to) = (node.base.clone(), bob.clone());
+    let writer = tokio::spawn(async move {
+        let mut n = 1;
+        while !*stopped.borrow() {
+            send_message(&base, &alice_session, &to, &format!("m{n}")).await;
+            n += 1;
+            sent_tx.send_replace(n);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        n
+    });
+    let sent_before = |rx: &watch::Receiver<usize>| *rx.borrow();
+
+    // Bob's socket is read all along: each message with the moment it arrived.
+    let (done, mut reading_done) = watch::channel(false);
+    let reader = tokio::spawn(async move {
+        let mut arrived = vec![("m0".to_owned(), std::time::Instant::now())];
+        loop {
+            let wait = if *reading_done.borrow() { Duration::from_secs(5) } else { Duration::from_secs(60) };
+            tokio::select! {
+                event = next_event(&mut bob_socket, wait) => match event {
+                    Some(event) => arrived.push((event["payload"]["text"].as_str().unwrap().to_owned(), std::time::Instant::now())),
+                    None => return arrived,
+                },
+                _ = reading_done.changed() => {}
+            }
+        }
+    });
 
     /// Starts the broker again however the test ends: the machine's other users need it.
     struct StartAgain;
@@ -372,25 +409,101 @@ async fn after_a_real_broker_restart_every_event_is_delivered_once() {
             rabbitmqctl(&["start_app"]);
         }
     }
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let broker_down = StartAgain;
     rabbitmqctl(&["stop_app"]);
-    for text in ["down 1", "down 2"] {
-        send_message(&node.base, &alice_session, &bob, text).await;
-    }
+    let first_in_outage = sent_before(&sent_rx);
+    tokio::time::sleep(Duration::from_secs(3)).await;
     drop(broker_down);
-
-    let mut got = Vec::new();
-    for _ in 0..2 {
-        let event = next_event(&mut bob_socket, Duration::from_secs(30)).await.expect("an event was lost");
-        got.push(event["payload"]["text"].as_str().unwrap().to_owned());
-    }
-    got.sort();
-    assert_eq!(got, ["down 1", "down 2"]);
-    assert!(next_event(&mut bob_socket, Duration::from_secs(2)).await.is_none(), "each event exactly once");
-    send_message(&node.base, &alice_session, &bob, "after").await;
-    assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "after");
+    let restarted = std::time::Instant::now();
+    let last_in_outage = sent_before(&sent_rx);
+    // `start_app` answers before the broker serves its streams again.
+    support::await_log(&exchange).await;
+    let back = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.send_replace(true);
+    let total = writer.await.unwrap();
+    assert!(last_in_outage > first_in_outage + 10, "messages were sent during the outage");
+    // Once nothing more comes for a while, the reader is done.
+    done.send_replace(true);
+    let arrived = reader.await.unwrap();
+    let texts: Vec<String> = arrived.iter().map(|(text, _)| text.clone()).collect();
+    let expected: Vec<String> = (0..total).map(|n| format!("m{n}")).collect();
+    assert_eq!(texts, expected, "every message once (nothing more within 5 s), in the order it was sent");
+    // The backlog's last message, measured from the broker's return (BENCHMARKS.md has the
+    // figure); the bound here only tells "at once" from "when a claim runs out" (30 s).
+    let out = arrived[last_in_outage - 1].1;
+    let (after_start, after_log) = (out.saturating_duration_since(restarted), out.saturating_duration_since(back));
+    eprintln!(
+        "the outage's backlog was out {after_start:?} after start_app answered ({:?} after the log was served again by \
+         the broker, as a test client saw it)",
+        after_log
+    );
+    assert!(after_start < Duration::from_secs(10), "the backlog went out {after_start:?} after the broker returned");
     drop(node);
     support::delete_exchange(exchange);
+}
+
+/// The event log deleted under running nodes (an operator's reset; a broker that lost its data)
+/// and created again under the same name: its offsets start over, so a cursor of the old log
+/// must not resume against the new one. The nodes agree on the new log's epoch: an old cursor
+/// gets `resync_required` on either node, and a cursor of the new log resumes on the other node.
+#[tokio::test]
+async fn a_cursor_of_a_deleted_log_resyncs_and_one_of_the_new_log_resumes_on_any_node() {
+    let cluster = Cluster::start(false).await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let (_, sender) = register(&a.base, "reset_sender").await;
+    let (receiver, phone_session) = register(&a.base, "reset_phone").await;
+    let mut phone = resuming_socket(&b.base, &phone_session, "").await;
+    assert_eq!(next_event(&mut phone, Duration::from_secs(10)).await.expect("ready")["type"], "ready");
+    for n in 0..5 {
+        send_message(&a.base, &sender, &receiver, &format!("old {n}")).await;
+    }
+    let mut texts = Vec::new();
+    let old_cursor = messages_until(&mut phone, "old 4", &mut texts).await;
+    drop(phone);
+
+    support::delete_log(&cluster.exchange).await;
+    // Events published while no log exists go nowhere; once the nodes created it again, one
+    // reaches a fresh socket on each node.
+    let mut on_a = resuming_socket(&a.base, &phone_session, "").await;
+    let mut on_b = resuming_socket(&b.base, &phone_session, "").await;
+    for socket in [&mut on_a, &mut on_b] {
+        assert_eq!(next_event(socket, Duration::from_secs(10)).await.expect("ready")["type"], "ready");
+    }
+    let mut probe = 0;
+    let new_cursor = 'found: loop {
+        probe += 1;
+        assert!(probe < 50, "the nodes never read the new log");
+        send_message(&a.base, &sender, &receiver, &format!("new {probe}")).await;
+        let mut cursors = Vec::new();
+        for socket in [&mut on_a, &mut on_b] {
+            while let Some(frame) = next_event(socket, Duration::from_millis(300)).await {
+                if frame["payload"]["text"] == format!("new {probe}") {
+                    cursors.push(frame["cursor"].as_str().unwrap().to_owned());
+                    break;
+                }
+            }
+        }
+        if let [on_a, on_b] = cursors.as_slice() {
+            assert_eq!(on_a, on_b, "both nodes name the event's place in the new log alike");
+            assert_ne!(on_a.rsplit_once(':').unwrap().0, old_cursor.rsplit_once(':').unwrap().0, "a new epoch");
+            break 'found on_a.clone();
+        }
+    };
+
+    for node in [a, b] {
+        let mut socket = resuming_socket(&node.base, &phone_session, &old_cursor).await;
+        let answer = next_event(&mut socket, Duration::from_secs(10)).await.expect("an answer to the resume");
+        assert_eq!(answer["type"], "resync_required", "a cursor of the deleted log: {answer}");
+    }
+    send_message(&a.base, &sender, &receiver, "after the reset").await;
+    let mut socket = resuming_socket(&b.base, &phone_session, &new_cursor).await;
+    let resumed = next_event(&mut socket, Duration::from_secs(10)).await.expect("an answer to the resume");
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    let mut texts = Vec::new();
+    messages_until(&mut socket, "after the reset", &mut texts).await;
+    assert_eq!(texts, ["after the reset"], "exactly what came after the cursor");
 }
 
 #[tokio::test]

@@ -19,8 +19,15 @@
 //!   window ago and publishes a mark of its own: what it reads before its mark is the past, kept
 //!   for sockets that resume (a node started in a rolling restart serves the cursors of clients
 //!   pushed off the next node), and everything after it is delivered live. When the connection is
-//!   lost it reconnects with backoff and reads on from the last offset it had, so nothing
-//!   published meanwhile is missed.
+//!   lost it reconnects (at most [`MAX_BACKOFF`] apart, so a broker that returns is read again
+//!   at once) and reads on from the last offset it had, so nothing published meanwhile is missed.
+//! - **The log's epoch.** A stream deleted and created again under the same name (an operator's
+//!   reset, a broker that lost its data) starts its offsets over, so a cursor names the
+//!   incarnation too: its epoch, agreed on in PostgreSQL (`event_log_epochs`). A node that finds
+//!   the stream missing, or reads on from its last offset and finds another event there or an
+//!   earlier offset, draws a new epoch (compare-and-set from the one it knew, so nodes that find
+//!   it together agree) and reads the new incarnation from its start; cursors of the old one get
+//!   `resync_required`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,12 +41,14 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
+use nosebook_schema::DbPool;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::OutboxRow;
+use nosebook_schema::queries::event_log;
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use crate::hub::{self, Deliver, Hub, Restart};
+use crate::hub::{self, Deliver, Epoch, Hub, Restart};
 use crate::transport::{Transport, TransportError, publish_span};
 use nosebook_telemetry::metrics::Counted;
 use nosebook_telemetry::trace_context::{self, TRACEPARENT};
@@ -52,6 +61,8 @@ const MARK: &str = "mark";
 pub const LOG_KEY: &str = "log";
 /// The recipients of an event: their ids, 16 bytes each, back to back.
 const TO: &str = "to";
+/// When the event was published, in milliseconds since the Unix epoch: the readers' lag.
+const AT: &str = "at";
 /// How long the stream keeps events. Resuming is served from each node's memory (a shorter
 /// window); the stream only has to outlast a node's lost connection to the broker, after which
 /// the node reads on from where it was.
@@ -62,8 +73,12 @@ const LOG_MAX_BYTES: i64 = 1 << 30;
 const LOG_SEGMENT_BYTES: i64 = 64 << 20;
 /// Longest a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest wait between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Longest a publisher's connection attempt may take: its rows wait in the outbox meanwhile, and
+/// the relay tries again soon.
+const PUBLISH_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest wait between reconnection attempts: a refused connection costs the broker next to
+/// nothing, and a node must read again within a second of the broker's return.
+const MAX_BACKOFF: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct AmqpSettings {
@@ -71,8 +86,21 @@ pub struct AmqpSettings {
     pub exchange: String,
 }
 
-async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Channel)> {
+/// Connects and declares the exchanges and the log; answers too whether the log was missing
+/// (it was created now: a new incarnation, see the module's "epoch").
+async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Channel, bool)> {
     let connection = Connection::connect(&settings.url, ConnectionProperties::default()).await?;
+    let log = log_name(settings);
+    let probe = connection.create_channel().await?;
+    let passive = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
+    let created = match probe.queue_declare(log.as_str().into(), passive, FieldTable::default()).await {
+        Ok(_) => {
+            let _ = probe.close(200, "".into()).await;
+            false
+        }
+        Err(e) if is_missing(&e) => true,
+        Err(e) => return Err(e),
+    };
     let channel = connection.create_channel().await?;
     let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
     channel.exchange_declare(ALTERNATE_EXCHANGE.into(), ExchangeKind::Fanout, durable, FieldTable::default()).await?;
@@ -84,14 +112,25 @@ async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Cha
     arguments.insert("x-max-age".into(), AMQPValue::LongString(LOG_MAX_AGE.into()));
     arguments.insert("x-max-length-bytes".into(), AMQPValue::LongLongInt(LOG_MAX_BYTES));
     arguments.insert("x-stream-max-segment-size-bytes".into(), AMQPValue::LongLongInt(LOG_SEGMENT_BYTES));
-    let log = log_name(settings);
     let options = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
     channel.queue_declare(log.as_str().into(), options, arguments).await?;
     let exchange = settings.exchange.as_str().into();
     channel
         .queue_bind(log.into(), exchange, LOG_KEY.into(), QueueBindOptions::default(), FieldTable::default())
         .await?;
-    Ok((connection, channel))
+    Ok((connection, channel, created))
+}
+
+/// The broker's answer to a passive declare of a queue that does not exist: 404 NOT_FOUND "no
+/// queue …". (A stream whose broker is still starting is NOT_FOUND too, "home node … is down":
+/// not missing, only not served yet; that error fails the attempt like any other.)
+fn is_missing(error: &lapin::Error) -> bool {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => {
+            amqp.get_id() == 404 && amqp.get_message().as_str().contains("no queue")
+        }
+        _ => false,
+    }
 }
 
 /// The stream every event goes to: named after the exchange, so that deployments (and tests)
@@ -118,7 +157,10 @@ impl AmqpTransport {
     async fn publish_all(&self, batch: &[OutboxRow]) -> Result<(), TransportError> {
         let mut open = self.open.lock().await;
         if !open.as_ref().is_some_and(|(_, channel)| channel.status().connected()) {
-            let (connection, channel) = open_channel(&self.settings).await.map_err(unavailable)?;
+            let (connection, channel, _) = tokio::time::timeout(PUBLISH_CONNECT_TIMEOUT, open_channel(&self.settings))
+                .await
+                .map_err(|_| unavailable("connecting timed out"))?
+                .map_err(unavailable)?;
             channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(unavailable)?;
             *open = Some((connection, channel));
         }
@@ -140,6 +182,7 @@ impl AmqpTransport {
                     headers.insert(TRACEPARENT.into(), AMQPValue::LongString(traceparent.into()));
                 }
                 headers.insert(TO.into(), AMQPValue::LongString(pack(&row.recipients).into()));
+                headers.insert(AT.into(), AMQPValue::LongLongInt(now_millis()));
                 properties = properties.with_headers(headers);
                 let publish = channel.basic_publish(
                     self.settings.exchange.as_str().into(),
@@ -176,9 +219,10 @@ impl Transport for AmqpTransport {
     }
 }
 
-/// Reads the log into `hub` forever, first the last `past` of it (for resumes only).
-pub fn spawn_consumer(settings: AmqpSettings, hub: Addr<Hub>, past: Duration) {
-    actix::spawn(consume(settings, hub, past));
+/// Reads the log into `hub` forever, first the last `past` of it (for resumes only); `db` is
+/// where the nodes agree on the log's epoch.
+pub fn spawn_consumer(settings: AmqpSettings, hub: Addr<Hub>, past: Duration, db: DbPool) {
+    actix::spawn(consume(settings, hub, past, db));
 }
 
 /// Deliveries the broker may send ahead of our acknowledgements (a stream requires a limit).
@@ -188,19 +232,32 @@ const ACK_EVERY: u64 = 200;
 
 /// Where a subscription starts reading.
 enum Start {
-    /// The node is starting: from where the log was `past` ago, up to the node's mark, `mark`.
-    Joining { past: Duration, mark: String },
+    /// The node is starting: from where the log was `past` ago, up to the node's mark.
+    Joining { past: Duration },
     /// After a lost connection: from the last offset read.
     From(i64),
+    /// A new incarnation of the log: from its first event, all of it live.
+    First,
 }
 
-async fn subscribe(settings: &AmqpSettings, start: &Start) -> lapin::Result<(Connection, Channel, Consumer)> {
-    let (connection, channel) = open_channel(settings).await?;
+/// A subscription to the log, and whether the log was missing when it was opened.
+struct Subscription {
+    _connection: Connection,
+    _channel: Channel,
+    consumer: Consumer,
+    created: bool,
+}
+
+/// Subscribes from `start`, then publishes `mark`: whatever the stream held before it, the
+/// subscription reads at least the mark, which places this node in the log (see [`consume`]).
+async fn subscribe(settings: &AmqpSettings, start: &Start, mark: &str) -> lapin::Result<Subscription> {
+    let (connection, channel, created) = open_channel(settings).await?;
     channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
     let mut arguments = FieldTable::default();
     let offset = match start {
         Start::From(offset) => AMQPValue::LongLongInt(*offset),
-        Start::Joining { past, .. } => {
+        Start::First => AMQPValue::LongString("first".into()),
+        Start::Joining { past } => {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
             AMQPValue::Timestamp(now.saturating_sub(*past).as_secs())
         }
@@ -208,19 +265,16 @@ async fn subscribe(settings: &AmqpSettings, start: &Start) -> lapin::Result<(Con
     arguments.insert("x-stream-offset".into(), offset);
     let consumer =
         channel.basic_consume(log_name(settings).into(), "".into(), BasicConsumeOptions::default(), arguments).await?;
-    if let Start::Joining { mark, .. } = start {
-        // Where the past ends and live delivery begins for this node.
-        channel
-            .basic_publish(
-                settings.exchange.as_str().into(),
-                LOG_KEY.into(),
-                BasicPublishOptions::default(),
-                b"",
-                BasicProperties::default().with_message_id(mark.as_str().into()),
-            )
-            .await?;
-    }
-    Ok((connection, channel, consumer))
+    channel
+        .basic_publish(
+            settings.exchange.as_str().into(),
+            LOG_KEY.into(),
+            BasicPublishOptions::default(),
+            b"",
+            BasicProperties::default().with_message_id(mark.into()),
+        )
+        .await?;
+    Ok(Subscription { _connection: connection, _channel: channel, consumer, created })
 }
 
 /// The offset RabbitMQ gives each delivery from a stream.
@@ -234,24 +288,90 @@ fn offset_of(delivery: &lapin::message::Delivery) -> Option<i64> {
     }
 }
 
-async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration) {
-    // The last offset read: a reconnection reads on from it.
-    let mut last: Option<i64> = None;
-    let mark = format!("{MARK}:{}", uuid::Uuid::new_v4().simple());
-    // Until this node's own mark comes back, what it reads is the past.
-    let mut catching_up = true;
+/// The place this node read last: its offset and the id of the message there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Place {
+    offset: i64,
+    message: Option<String>,
+}
+
+/// What the first delivery after a reconnection says about the log, read on from `from`.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// The message read last, again: the same log, read on.
+    Same,
+    /// A later offset: retention removed what this node had not read.
+    MovedOn,
+    /// An earlier offset, or another message at the same one: the log was created anew.
+    Replaced,
+}
+
+fn found(from: &Place, offset: i64, message: Option<&str>) -> Found {
+    match offset.cmp(&from.offset) {
+        std::cmp::Ordering::Greater => Found::MovedOn,
+        std::cmp::Ordering::Less => Found::Replaced,
+        std::cmp::Ordering::Equal if from.message.as_deref() == message => Found::Same,
+        std::cmp::Ordering::Equal => Found::Replaced,
+    }
+}
+
+/// A fresh epoch for a log.
+fn new_epoch() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+/// The log's epoch from the database: the one in force (`known: None`), or a new one because
+/// the incarnation known as `known` is gone. Tries until the database answers: until then the
+/// node cannot tell its sockets where they are in the log.
+async fn agree_on_epoch(db: &DbPool, log: &str, known: Option<&str>) -> String {
     let mut backoff = Duration::from_millis(100);
     loop {
-        // A broker that does not answer at all counts as down.
-        let start = match last {
-            Some(offset) => Start::From(offset),
-            None => Start::Joining { past, mark: mark.clone() },
+        let agreed = async {
+            let mut conn = db.get().await?;
+            let proposed = new_epoch();
+            let epoch = match known {
+                None => event_log::epoch(&mut conn, log, &proposed).await?,
+                Some(known) => event_log::replace(&mut conn, log, known, &proposed).await?,
+            };
+            Ok::<_, nosebook_schema::DbError>(epoch)
         };
-        let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(&settings, &start))
+        match agreed.await {
+            Ok(epoch) => return epoch,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "the event log's epoch could not be read");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration, db: DbPool) {
+    let log = log_name(&settings);
+    // The last place read: a reconnection reads on from it.
+    let mut last: Option<Place> = None;
+    let mut epoch: Option<String> = None;
+    let mut start = Start::Joining { past };
+    // Until this node's first mark comes back, what it reads is the past.
+    let joining_mark = format!("{MARK}:{}", uuid::Uuid::new_v4().simple());
+    let mut catching_up = true;
+    let mut backoff = Duration::from_millis(100);
+    let lag = ::metrics::gauge!(nosebook_telemetry::metrics::EVENT_LOG_LAG);
+    loop {
+        // Read before subscribing, so that nodes finding the log new together replace the same
+        // epoch (see the `created` case below) and agree on the one that wins.
+        if epoch.is_none() {
+            let agreed = agree_on_epoch(&db, &log, None).await;
+            hub.do_send(Epoch { log: log.clone(), epoch: agreed.clone(), from: None });
+            epoch = Some(agreed);
+        }
+        let mark = if catching_up { joining_mark.clone() } else { format!("{MARK}:{}", uuid::Uuid::new_v4().simple()) };
+        // A broker that does not answer at all counts as down.
+        let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(&settings, &start, &mark))
             .await
             .unwrap_or_else(|_| Err(lapin::Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut))));
-        let (_connection, _channel, mut consumer) = match subscribed {
-            Ok(subscribed) => subscribed,
+        let mut subscription = match subscribed {
+            Ok(subscription) => subscription,
             Err(e) => {
                 tracing::warn!(error = %e, retry_in = ?backoff, "RabbitMQ unreachable");
                 tokio::time::sleep(backoff).await;
@@ -259,12 +379,27 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration) {
                 continue;
             }
         };
-        tracing::info!(log = %log_name(&settings), from = ?last, "notifier reading the event log");
         backoff = Duration::from_millis(100);
-        let mut resuming = last;
+        let mut replaced = false;
+        if subscription.created {
+            let known = epoch.clone().unwrap_or_default();
+            if last.is_none() && catching_up {
+                // Created at this node's start: the epoch read before belongs to an earlier
+                // incarnation (a broker that lost its data). Nothing was read yet: no restart.
+                let agreed = agree_on_epoch(&db, &log, Some(&known)).await;
+                hub.do_send(Epoch { log: log.clone(), epoch: agreed.clone(), from: None });
+                epoch = Some(agreed);
+            } else {
+                // Gone while this node was away, and created again just now.
+                replaced = true;
+            }
+        }
+        tracing::info!(log = %log, epoch = ?epoch, from = ?last.as_ref().map(|place| place.offset), "notifier reading the event log");
+        // The first delivery tells whether this is still the log read before.
+        let mut resuming = if replaced { None } else { last.clone() };
         let mut unacked = 0;
-        loop {
-            let delivery = match consumer.next().await {
+        while !replaced {
+            let delivery = match subscription.consumer.next().await {
                 Some(Ok(delivery)) => delivery,
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "RabbitMQ consumer failed; reconnecting");
@@ -287,23 +422,64 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration) {
                 tracing::warn!("dropping a delivery without its stream offset");
                 continue;
             };
-            // The first delivery after a reconnection is the last one read, if the stream still
-            // has it; if it does not, the log moved on without this node.
-            if let Some(from) = resuming.take()
-                && offset != from
-            {
-                tracing::warn!(from, offset, "the log moved on while this node was away");
-                hub.do_send(Restart(offset));
+            let message = delivery.properties.message_id().as_ref().map(|id| id.as_str().to_owned());
+            if let Some(from) = resuming.take() {
+                match found(&from, offset, message.as_deref()) {
+                    Found::Same => {}
+                    Found::MovedOn => {
+                        tracing::warn!(from = from.offset, offset, "the log moved on while this node was away");
+                        hub.do_send(Restart(offset));
+                    }
+                    Found::Replaced => {
+                        tracing::warn!(
+                            from = from.offset,
+                            offset,
+                            "the log was created anew; reading it from its start"
+                        );
+                        replaced = true;
+                        break;
+                    }
+                }
             }
-            if last.is_some_and(|seen| offset <= seen) {
+            if last.as_ref().is_some_and(|seen| offset <= seen.offset) {
                 continue;
             }
-            last = Some(offset);
-            if catching_up && delivery.properties.message_id().as_ref().is_some_and(|id| id.as_str() == mark) {
+            last = Some(Place { offset, message: message.clone() });
+            if catching_up && message.as_deref() == Some(joining_mark.as_str()) {
                 catching_up = false;
+            }
+            if let Some(at) = published_at(&delivery) {
+                lag.set((now_millis() - at).max(0) as f64 / 1000.0);
             }
             deliver(&hub, delivery, offset, catching_up);
         }
+        start = match (&last, replaced) {
+            (_, true) => {
+                // A new incarnation: a new epoch, and all of it is read, live.
+                let agreed = agree_on_epoch(&db, &log, epoch.as_deref()).await;
+                hub.do_send(Epoch { log: log.clone(), epoch: agreed.clone(), from: Some(-1) });
+                epoch = Some(agreed);
+                last = None;
+                catching_up = false;
+                Start::First
+            }
+            (Some(place), false) => Start::From(place.offset),
+            (None, false) => Start::Joining { past },
+        };
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_millis() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// When the delivery was published (its `at` header), in milliseconds since the Unix epoch.
+fn published_at(delivery: &lapin::message::Delivery) -> Option<i64> {
+    match delivery.properties.headers().as_ref()?.inner().get(AT)? {
+        AMQPValue::LongLongInt(at) => Some(*at),
+        _ => None,
     }
 }
 

@@ -2,8 +2,10 @@
 //! (a tunnel, a node restarted behind the load balancer) resumes where it stopped.
 //!
 //! Every event has a place in one log that every node reads in the same order: its RabbitMQ
-//! stream offset, or with a single node the hub's own count. A frame carries its place as its
-//! `cursor` (`"<log>:<offset>"`), the same for every recipient. The place is given by the log
+//! stream offset, or with a single node the hub's own count. A frame sent to a socket that
+//! resumes carries its place as its `cursor` (`"<log>:<offset>"`), the same for every recipient;
+//! `<log>` names one incarnation of the log (its epoch), so a cursor of a log that was deleted
+//! and created again under the same name is refused, not read against the new one. The place is given by the log
 //! when the event is appended, after its transaction committed and in the order the log reads
 //! back — never an id drawn before commit, which a row committing late would put behind a
 //! cursor already handed out.
@@ -13,7 +15,7 @@
 //! read (or the last it forgot), and not newer than the last (a cursor from another log, or from
 //! before a restart of an in-process log, is refused by its prefix).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use nosebook_schema::ids::UserId;
@@ -41,8 +43,11 @@ pub const MAX_REPLAY: usize = 1_000;
 
 struct Entry {
     offset: i64,
+    /// The outbox id: an event published twice (at least once) is kept once.
+    event_id: i64,
     at: Instant,
     recipients: Vec<UserId>,
+    /// The frame without its cursor, which a replay adds.
     frame: Frame,
 }
 
@@ -73,6 +78,17 @@ pub struct History {
     complete_after: Option<i64>,
     /// The newest offset read.
     last: Option<i64>,
+    /// The offset of each kept event, by outbox id.
+    offsets: HashMap<i64, i64>,
+}
+
+/// What became of an event offered to the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    Kept,
+    /// The same event (id and frame) is kept already, from an earlier place in the log: it was
+    /// published again after a broker failure, and a replay shows it once.
+    Duplicate,
 }
 
 impl History {
@@ -80,7 +96,20 @@ impl History {
     /// for a log that starts with this process (an in-process one: offset 0, before its first
     /// event); a node reading a shared log learns it from the first event it reads.
     pub fn new(log: String, window: Window, complete_after: Option<i64>) -> Self {
-        Self { log, window, entries: VecDeque::new(), bytes: 0, complete_after, last: complete_after }
+        Self {
+            log,
+            window,
+            entries: VecDeque::new(),
+            bytes: 0,
+            complete_after,
+            last: complete_after,
+            offsets: HashMap::new(),
+        }
+    }
+
+    /// The log's name with its epoch, every cursor's prefix.
+    pub fn log(&self) -> &str {
+        &self.log
     }
 
     /// The cursor of `offset` in this log.
@@ -127,18 +156,56 @@ impl History {
     /// retention removed what this node had not read): nothing before it can be resumed here.
     pub fn restart_at(&mut self, offset: i64) {
         self.entries.clear();
+        self.offsets.clear();
         self.bytes = 0;
         self.complete_after = Some(offset);
         self.last = Some(offset);
     }
 
-    /// Keeps an event for resuming, forgetting what is too old or too much.
-    pub fn push(&mut self, offset: i64, recipients: Vec<UserId>, frame: Frame, now: Instant) {
+    /// Another incarnation of the log from `offset` on (it was deleted and created again): the
+    /// cursors of the old one name it, so none of them resumes here from now on.
+    pub fn new_epoch(&mut self, log: String, offset: i64) {
+        self.log = log;
+        self.restart_at(offset);
+    }
+
+    /// Names the log anew without a place to start from (the node has read nothing yet, or only
+    /// places): nothing kept under the old name can be resumed under the new one.
+    pub fn rename(&mut self, log: String) {
+        self.log = log;
+        self.entries.clear();
+        self.offsets.clear();
+        self.bytes = 0;
+        self.complete_after = self.last;
+    }
+
+    /// True when the event `event_id` with this frame is kept already.
+    pub fn holds(&self, event_id: i64, frame: &str) -> bool {
+        self.kept(event_id).is_some_and(|kept| kept.frame == frame)
+    }
+
+    /// Keeps an event (its frame without a cursor) for resuming, forgetting what is too old or
+    /// too much; an event already kept under its id, with the same frame, is not kept again.
+    /// (The same id with another frame is another event: the log may still hold events of an
+    /// earlier database, whose outbox ids the current one hands out again.)
+    pub fn push(&mut self, offset: i64, event_id: i64, recipients: Vec<UserId>, frame: Frame, now: Instant) -> Kept {
         self.advance(offset);
-        let entry = Entry { offset, at: now, recipients, frame };
+        if self.holds(event_id, &frame) {
+            return Kept::Duplicate;
+        }
+        let entry = Entry { offset, event_id, at: now, recipients, frame };
         self.bytes += entry.weight();
+        self.offsets.insert(event_id, offset);
         self.entries.push_back(entry);
         self.forget_old(now);
+        Kept::Kept
+    }
+
+    /// The kept entry of `event_id`, if any.
+    fn kept(&self, event_id: i64) -> Option<&Entry> {
+        let offset = *self.offsets.get(&event_id)?;
+        let at = self.entries.partition_point(|entry| entry.offset < offset);
+        self.entries.get(at).filter(|entry| entry.offset == offset)
     }
 
     /// Drops the entries older than the window or over its size.
@@ -150,6 +217,9 @@ impl History {
             }
             self.bytes -= oldest.weight();
             self.complete_after = Some(oldest.offset);
+            if self.offsets.get(&oldest.event_id) == Some(&oldest.offset) {
+                self.offsets.remove(&oldest.event_id);
+            }
             self.entries.pop_front();
         }
     }
@@ -171,7 +241,7 @@ impl History {
                 if missed.len() == MAX_REPLAY {
                     return Replay::ResyncRequired;
                 }
-                missed.push(entry.frame.clone());
+                missed.push(with_cursor(&entry.frame, &self.cursor(entry.offset)));
             }
         }
         Replay::Missed(missed)
@@ -213,10 +283,10 @@ mod tests {
         let now = Instant::now();
         let mut history = History::new("t".into(), Window::default(), Some(0));
         // Offsets of a stream have gaps: the cursor compares, it never counts.
-        history.push(3, vec![anna, bob], "a".into(), now);
-        history.push(4, vec![bob], "b".into(), now);
+        history.push(3, 1, vec![anna, bob], "a".into(), now);
+        history.push(4, 2, vec![bob], "b".into(), now);
         history.advance(6);
-        history.push(9, vec![anna], "c".into(), now);
+        history.push(9, 3, vec![anna], "c".into(), now);
         assert_eq!(frames(history.replay(anna, "t:0", now)), ["a", "c"]);
         assert_eq!(frames(history.replay(anna, "t:3", now)), ["c"]);
         assert_eq!(frames(history.replay(anna, "t:6", now)), ["c"]);
@@ -232,8 +302,8 @@ mod tests {
         let window = Window { age: Duration::from_secs(60), bytes: 1 << 20 };
         let mut history = History::new("t".into(), window, None);
         assert_eq!(history.replay(anna, "t:0", now), Replay::ResyncRequired, "nothing read yet");
-        history.push(10, vec![anna], "a".into(), now);
-        history.push(11, vec![anna], "b".into(), now + Duration::from_secs(30));
+        history.push(10, 1, vec![anna], "a".into(), now);
+        history.push(11, 2, vec![anna], "b".into(), now + Duration::from_secs(30));
         assert_eq!(history.replay(anna, "t:9", now), Replay::ResyncRequired, "from before this node read the log");
         assert_eq!(history.replay(anna, "t:12", now), Replay::ResyncRequired, "from the future");
         assert_eq!(history.replay(anna, "other:10", now), Replay::ResyncRequired, "another log");
@@ -253,7 +323,7 @@ mod tests {
         let now = Instant::now();
         let mut history = History::new("t".into(), Window { age: Duration::from_secs(600), bytes: 64 << 10 }, Some(0));
         for offset in 1..=10_000 {
-            history.push(offset, vec![anna], "x".repeat(100).into(), now);
+            history.push(offset, offset, vec![anna], "x".repeat(100).into(), now);
         }
         let (kept, bytes) = history.size();
         assert!(bytes <= 64 << 10 && kept < 10_000, "{kept} events, {bytes} bytes");
@@ -262,10 +332,45 @@ mod tests {
         assert_eq!(frames(history.replay(anna, &format!("t:{recent}"), now)).len(), kept);
         let mut big = History::new("t".into(), Window { age: Duration::from_secs(600), bytes: 64 << 20 }, Some(0));
         for offset in 1..=(MAX_REPLAY as i64 + 1) {
-            big.push(offset, vec![anna], "x".into(), now);
+            big.push(offset, offset, vec![anna], "x".into(), now);
         }
         assert_eq!(big.replay(anna, "t:0", now), Replay::ResyncRequired, "more than a replay's worth");
         assert_eq!(frames(big.replay(anna, "t:1", now)).len(), MAX_REPLAY);
+    }
+
+    /// An event published again after a broker failure (its confirm was lost) sits twice in the
+    /// log; a node that reads both keeps it once, so a replay across the failure shows it once.
+    #[test]
+    fn an_event_published_twice_is_replayed_once() {
+        let anna = user();
+        let now = Instant::now();
+        let mut history = History::new("t".into(), Window::default(), Some(0));
+        let frame = r#"{"type":"new_message","payload":{}}"#;
+        assert_eq!(history.push(3, 41, vec![anna], frame.into(), now), Kept::Kept);
+        assert_eq!(history.push(4, 42, vec![anna], "{}".into(), now), Kept::Kept);
+        assert_eq!(history.push(5, 41, vec![anna], frame.into(), now), Kept::Duplicate, "published again");
+        assert_eq!(
+            frames(history.replay(anna, "t:0", now)),
+            [r#"{"cursor":"t:3","type":"new_message","payload":{}}"#, r#"{"cursor":"t:4"}"#],
+        );
+        assert_eq!(history.current().as_deref(), Some("t:5"), "the duplicate's place still counts");
+        // The same id with another frame is another event (an earlier database's).
+        assert_eq!(history.push(6, 41, vec![anna], "{\"other\":1}".into(), now), Kept::Kept);
+        assert_eq!(frames(history.replay(anna, "t:5", now)), [r#"{"cursor":"t:6","other":1}"#]);
+    }
+
+    #[test]
+    fn a_cursor_of_an_earlier_epoch_of_the_log_is_refused() {
+        let anna = user();
+        let now = Instant::now();
+        let mut history = History::new("log@a".into(), Window::default(), Some(0));
+        history.push(3, 1, vec![anna], "{}".into(), now);
+        assert_eq!(frames(history.replay(anna, "log@a:0", now)), [r#"{"cursor":"log@a:3"}"#]);
+        // Deleted and created again: its offsets start over.
+        history.new_epoch("log@b".into(), 0);
+        history.push(1, 2, vec![anna], "{}".into(), now);
+        assert_eq!(history.replay(anna, "log@a:0", now), Replay::ResyncRequired, "a cursor of the old log");
+        assert_eq!(frames(history.replay(anna, "log@b:0", now)), [r#"{"cursor":"log@b:1"}"#]);
     }
 
     #[test]

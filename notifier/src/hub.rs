@@ -8,7 +8,7 @@ use actix::prelude::*;
 use nosebook_schema::ids::{SessionId, UserId};
 use tokio::sync::oneshot;
 
-use crate::history::{History, Replay, Window, with_cursor};
+use crate::history::{History, Kept, Replay, Window, with_cursor};
 use crate::mailbox::{KickReason, Mailbox, Outbound, Refused};
 use crate::transport::{TransportError, publish_span};
 use nosebook_events::{CONTROL_RECIPIENT, Control, SocketsChanged};
@@ -30,6 +30,27 @@ pub struct ConnId(pub u64);
 struct Conn {
     session: SessionId,
     mailbox: Arc<Mailbox>,
+    /// Opened with `?cursor`: its frames carry their place in the log. Without it the socket
+    /// speaks the original protocol, whose frames have no such field.
+    cursors: bool,
+}
+
+/// An event's frame in the two forms sockets get: as the original protocol sends it, and with
+/// its cursor for sockets that resume — the second built once, when the first such socket
+/// needs it, and shared like the first.
+struct Variants {
+    plain: Frame,
+    cursor: Option<String>,
+    cursored: std::cell::OnceCell<Frame>,
+}
+
+impl Variants {
+    fn for_socket(&self, cursors: bool) -> &Frame {
+        match (&self.cursor, cursors) {
+            (Some(cursor), true) => self.cursored.get_or_init(|| with_cursor(&self.plain, cursor)),
+            _ => &self.plain,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +115,11 @@ impl Hub {
         Self::with_history(History::new(log.to_owned(), window, None), false)
     }
 
+    /// The prefix of a cursor of the shared log `log` in its incarnation `epoch`.
+    pub fn cursor_prefix(log: &str, epoch: &str) -> String {
+        format!("{log}@{epoch}")
+    }
+
     /// Hands session ends from other nodes to this node's session directory.
     pub fn with_sessions(mut self, sessions: Recipient<Control>) -> Self {
         self.sessions = Some(sessions);
@@ -156,6 +182,14 @@ impl Actor for Hub {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(FORGET_EVERY, |hub, _| hub.history.forget_old(Instant::now()));
+        // Exported from the start, so that a dashboard's rate reads 0 rather than nothing.
+        for outcome in ["resumed", "resync", "waited"] {
+            ::metrics::counter!(metrics::WS_RESUMES, "outcome" => outcome).increment(0);
+        }
+        for found_in in ["live", "history"] {
+            ::metrics::counter!(metrics::EVENTS_DUPLICATES, "found_in" => found_in).increment(0);
+        }
+        ::metrics::counter!(metrics::WS_REPLAYED).increment(0);
     }
 }
 
@@ -214,6 +248,9 @@ impl Handler<Connect> for Hub {
             let id = self.register(msg);
             return Box::pin(async move { Some(id) });
         }
+        if matches!(msg.resume, Resume::From(_)) {
+            ::metrics::counter!(metrics::WS_RESUMES, "outcome" => "waited").increment(1);
+        }
         let (answer, id) = oneshot::channel();
         self.waiting.push(Waiting { connect: msg, until, deadline: Instant::now() + LIVE_WAIT, answer });
         ctx.run_later(LIVE_WAIT, |hub, _| hub.release_waiting());
@@ -234,7 +271,8 @@ impl Hub {
         }
         let conns = self.users.entry(msg.user).or_default();
         let first = conns.is_empty();
-        conns.insert(id, Conn { session: msg.session, mailbox: msg.mailbox });
+        let cursors = msg.resume != Resume::No;
+        conns.insert(id, Conn { session: msg.session, mailbox: msg.mailbox, cursors });
         self.sessions_open.entry(msg.session).or_default().insert((msg.user, id));
         if let (Some(presence), true) = (&self.presence, first) {
             presence.do_send(SocketsChanged { user: msg.user, connected: true });
@@ -278,11 +316,16 @@ impl Hub {
             Resume::Fresh => vec![status("ready", self.history.current(), None)],
             Resume::From(cursor) => match self.history.replay(user, cursor, Instant::now()) {
                 Replay::Missed(missed) => {
+                    ::metrics::counter!(metrics::WS_RESUMES, "outcome" => "resumed").increment(1);
+                    ::metrics::counter!(metrics::WS_REPLAYED).increment(missed.len() as u64);
                     let mut frames = vec![status("resumed", self.history.current(), Some(missed.len()))];
                     frames.extend(missed);
                     frames
                 }
-                Replay::ResyncRequired => vec![status("resync_required", self.history.current(), None)],
+                Replay::ResyncRequired => {
+                    ::metrics::counter!(metrics::WS_RESUMES, "outcome" => "resync").increment(1);
+                    vec![status("resync_required", self.history.current(), None)]
+                }
             },
         }
     }
@@ -417,11 +460,14 @@ impl Hub {
         self.history.advance(offset);
         if msg.past {
             // The past only fills the history: nobody here was connected for it. Its ids are not
-            // remembered as seen: the log may hold events of an earlier database whose outbox
-            // ids the current one hands out again.
-            if msg.event_id >= 0 && !msg.recipients.is_empty() && msg.recipients != [CONTROL_RECIPIENT] {
-                let frame = with_cursor(&msg.frame, &self.history.cursor(offset));
-                self.history.push(offset, msg.recipients, frame, Instant::now());
+            // remembered as seen (the log may hold events of an earlier database whose outbox ids
+            // the current one hands out again); the history keeps an event published twice once.
+            if msg.event_id >= 0
+                && !msg.recipients.is_empty()
+                && msg.recipients != [CONTROL_RECIPIENT]
+                && self.history.push(offset, msg.event_id, msg.recipients, msg.frame, Instant::now()) == Kept::Duplicate
+            {
+                self.duplicate("history");
             }
             return;
         }
@@ -444,31 +490,48 @@ impl Hub {
             return;
         }
         if !self.first_sight(msg.event_id) {
-            self.stats.duplicates_dropped += 1;
+            self.duplicate("live");
             return;
         }
-        let frame = if msg.event_id < 0 { msg.frame } else { with_cursor(&msg.frame, &self.history.cursor(offset)) };
+        // Ephemeral events (typing) have no place to resume from: no cursor, never kept.
+        let stored = msg.event_id >= 0;
+        // Read from the past too (a socket may have had it in a replay): published twice.
+        if stored && self.history.holds(msg.event_id, &msg.frame) {
+            self.duplicate("history");
+            return;
+        }
+        let variants = Variants {
+            plain: msg.frame,
+            cursor: stored.then(|| self.history.cursor(offset)),
+            cursored: std::cell::OnceCell::new(),
+        };
         // Every node gets the whole list; only the recipients with a socket here matter.
         let before = self.stats.delivered;
         for recipient in &msg.recipients {
-            self.deliver_to(*recipient, &frame, msg.trace.is_some());
+            self.deliver_to(*recipient, &variants, msg.trace.is_some());
         }
-        if msg.event_id >= 0 {
-            self.history.push(offset, msg.recipients, frame, Instant::now());
+        if stored {
+            self.history.push(offset, msg.event_id, msg.recipients, variants.plain, Instant::now());
         }
         // Counted once per event, not per socket: the metric's lookup was a cost per delivery.
         ::metrics::counter!(metrics::EVENTS_DELIVERED).increment(self.stats.delivered - before);
     }
 
-    /// Queues `frame` on every socket `user` has on this node.
-    fn deliver_to(&mut self, user: UserId, frame: &Frame, traced: bool) {
+    /// An event dropped because it was delivered (`live`) or kept (`history`) already.
+    fn duplicate(&mut self, found_in: &'static str) {
+        self.stats.duplicates_dropped += 1;
+        ::metrics::counter!(metrics::EVENTS_DUPLICATES, "found_in" => found_in).increment(1);
+    }
+
+    /// Queues the event on every socket `user` has on this node, in the form each one speaks.
+    fn deliver_to(&mut self, user: UserId, frame: &Variants, traced: bool) {
         let Some(conns) = self.users.get_mut(&user) else {
             return;
         };
         let mut gone = Vec::new();
         for (id, conn) in conns.iter() {
             let span = if traced { tracing::info_span!("ws.send", conn = id.0) } else { tracing::Span::none() };
-            match conn.mailbox.post(Outbound { frame: frame.clone(), span }) {
+            match conn.mailbox.post(Outbound { frame: frame.for_socket(conn.cursors).clone(), span }) {
                 Ok(()) => self.stats.delivered += 1,
                 // A full mailbox means the client cannot keep up: it is cut off, nobody waits for it.
                 Err(Refused::Full) => {
@@ -506,6 +569,35 @@ impl Handler<Restart> for Hub {
 
     fn handle(&mut self, Restart(offset): Restart, _: &mut Self::Context) {
         self.history.restart_at(offset);
+        self.release_waiting();
+    }
+}
+
+/// The shared log this node reads is the incarnation `epoch` of its name, read from `offset` on
+/// (the consumer tells this before the first event it hands over, and again when it finds the
+/// log was deleted and created again): cursors name it, and those of another one resync.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct Epoch {
+    pub log: String,
+    pub epoch: String,
+    /// Where the new incarnation is read from; `None` when the node has not read anything yet.
+    pub from: Option<i64>,
+}
+
+impl Handler<Epoch> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Epoch, _: &mut Self::Context) {
+        let prefix = Self::cursor_prefix(&msg.log, &msg.epoch);
+        if prefix == self.history.log() {
+            return;
+        }
+        tracing::info!(log = %prefix, "reading a new incarnation of the event log");
+        match msg.from {
+            Some(offset) => self.history.new_epoch(prefix, offset),
+            None => self.history.rename(prefix),
+        }
         self.release_waiting();
     }
 }
@@ -677,5 +769,71 @@ mod tests {
             [r#"{"type":"resumed","payload":{"cursor":"log:13","missed":0}}"#, r#"{"cursor":"log:14","n":14}"#],
             "registered once the node read 13: nothing to replay, 14 live, once"
         );
+    }
+
+    /// A socket that did not ask for cursors gets the frame as the original protocol sends it;
+    /// sockets that resume get it with its cursor. Two forms at most, each built once and shared.
+    #[actix::test]
+    async fn only_sockets_that_resume_get_cursors_and_each_form_is_built_once() {
+        let hub = Hub::on_log("log", Window::default()).start();
+        hub.send(Counted::new(Deliver::place(1), MAILBOX)).await.unwrap();
+        let [anna, boris] = [(); 2].map(|()| UserId(uuid::Uuid::new_v4()));
+        let plain = [open(&hub, anna, 10).await, open(&hub, boris, 10).await];
+        let mut resuming = Vec::new();
+        for user in [anna, boris] {
+            let mailbox = Arc::new(Mailbox::new(10));
+            let session = SessionId(uuid::Uuid::new_v4());
+            hub.send(Connect { user, session, mailbox: mailbox.clone(), resume: Resume::Fresh }).await.unwrap();
+            assert!(taken(&mailbox).is_some_and(|ready| ready.contains("\"ready\"")));
+            resuming.push(mailbox);
+        }
+        let event = r#"{"type":"new_message","payload":{}}"#;
+        let deliver = Deliver { offset: Some(2), ..Deliver::new(5, vec![anna, boris], event.into()) };
+        hub.send(Counted::new(deliver, MAILBOX)).await.unwrap();
+        let frame = |mailbox: &Mailbox| match mailbox.try_next() {
+            Some(Next::Frame(outbound)) => outbound.frame,
+            _ => panic!("no frame"),
+        };
+        let plain: Vec<Frame> = plain.iter().map(|m| frame(m)).collect();
+        let cursored: Vec<Frame> = resuming.iter().map(|m| frame(m)).collect();
+        assert_eq!(&*plain[0], event, "the original frame, without a cursor");
+        assert_eq!(&*cursored[0], r#"{"cursor":"log:2","type":"new_message","payload":{}}"#);
+        assert_eq!(plain[0].as_ptr(), plain[1].as_ptr(), "one plain frame for every socket");
+        assert_eq!(cursored[0].as_ptr(), cursored[1].as_ptr(), "one cursored frame for every socket that resumes");
+    }
+
+    /// An event published twice (its confirm was lost, the relay sent it again) sits twice in the
+    /// log. A node that read the first copy in its past and replayed it to a resuming socket
+    /// drops the second copy live; a later replay shows it once.
+    #[actix::test]
+    async fn an_event_published_twice_reaches_a_resumed_socket_once() {
+        let hub = Hub::on_log("log", Window::default()).start();
+        let anna = UserId(uuid::Uuid::new_v4());
+        let event = |offset: i64, past: bool| {
+            let deliver = Deliver { offset: Some(offset), past, ..Deliver::new(9, vec![anna], "{}".into()) };
+            Counted::new(deliver, MAILBOX)
+        };
+        // The node's past: the event's first copy, then its mark.
+        hub.send(Counted::new(Deliver { past: true, ..Deliver::place(10) }, MAILBOX)).await.unwrap();
+        hub.send(event(11, true)).await.unwrap();
+        hub.send(Counted::new(Deliver::place(12), MAILBOX)).await.unwrap();
+        let mailbox = Arc::new(Mailbox::new(10));
+        let session = SessionId(uuid::Uuid::new_v4());
+        let resume = Resume::From("log:10".into());
+        hub.send(Connect { user: anna, session, mailbox: mailbox.clone(), resume }).await.unwrap();
+        // The second copy, live.
+        hub.send(event(13, false)).await.unwrap();
+        let texts: Vec<String> = std::iter::from_fn(|| taken(&mailbox)).collect();
+        assert_eq!(
+            texts,
+            [r#"{"type":"resumed","payload":{"cursor":"log:12","missed":1}}"#, r#"{"cursor":"log:11"}"#],
+            "replayed once, not delivered again live"
+        );
+        let again = Arc::new(Mailbox::new(10));
+        let resume = Resume::From("log:10".into());
+        hub.send(Connect { user: anna, session, mailbox: again.clone(), resume }).await.unwrap();
+        let texts: Vec<String> = std::iter::from_fn(|| taken(&again)).collect();
+        assert_eq!(texts.len(), 2, "resumed and the event once: {texts:?}");
+        assert_eq!(hub.send(Stats).await.unwrap().duplicates_dropped, 1);
     }
 }

@@ -4,9 +4,18 @@
 //!   them back.
 //! - **From the table.** Other events are woken in: by this node's handlers after their commit,
 //!   and by every node's commits through `LISTEN outbox`; a slow poll is the safety net. Rows are
-//!   taken in id order (`FOR UPDATE SKIP LOCKED`, so relays on several nodes share the work),
-//!   skipping claimed ones until the claim runs out, and marked published only once the
-//!   transport has them — if the transport is down, rows wait and go out when it returns.
+//!   taken in id order, by one relay at a time (a transaction-scoped advisory lock: two relays
+//!   publishing batches side by side could interleave them), skipping claimed ones until the
+//!   claim runs out, and marked published only once the transport has them.
+//!
+//! **Commit order.** A relay publishes what its node committed in the order it was committed,
+//! also across a broker outage. When a publish fails, the relay is *behind*: rows that failed
+//! and every row committed after them go to the table (their claims released), and nothing is
+//! published from memory until the table is drained, in id order, by a relay that found it
+//! empty afterwards. So the backlog goes out first, as soon as the broker is back (tried every
+//! [`RETRY`]), and what is sent after the outage waits behind it instead of overtaking it. Rows
+//! the handlers queued in the table (woken before a writer's batch arrives) are published
+//! before that batch too.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,12 +23,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::Addr;
+use futures_util::FutureExt;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::outbox;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
 use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
 
 use crate::hub::{self, Hub};
 use crate::transport::{Transport, TransportError};
@@ -33,8 +44,9 @@ const BATCH: i64 = 500;
 const POLL: Duration = Duration::from_secs(5);
 /// Longest a batch may take to be accepted by the transport.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
-/// After a failure, wait this long before trying again.
-const BACKOFF: Duration = Duration::from_secs(1);
+/// While behind (a publish failed), try the table again this often: the backlog goes out this
+/// soon after the broker returns. A refused connection costs the broker next to nothing.
+const RETRY: Duration = Duration::from_millis(200);
 
 /// A single node without a broker: events go straight to this node's hub.
 pub struct InProcess(pub Addr<Hub>);
@@ -145,59 +157,92 @@ impl OutboxRelay {
         actix::spawn(listen(self.db.clone(), self.wake.clone()));
         let (marks, marked) = mpsc::channel(DIRECT_QUEUE);
         actix::spawn(mark(self.db.clone(), self.clock, marked));
+        let mut behind = Behind::default();
+        ::metrics::gauge!(metrics::RELAY_BEHIND).set(0.0);
         // The outbox may hold rows from before this start.
         self.wake();
         loop {
-            let drained = tokio::select! {
+            tokio::select! {
                 biased;
                 Some(mut rows) = direct.recv() => {
                     while let Ok(more) = direct.try_recv() {
                         rows.extend(more);
                     }
-                    self.publish_direct(rows, &marks).await;
-                    Ok(())
+                    // Rows the handlers committed before this batch go first.
+                    if !behind.is_behind() && self.wake.notified().now_or_never().is_some() {
+                        self.drain_or_fall_behind(&mut behind).await;
+                    }
+                    if behind.is_behind() {
+                        behind.to_release.extend(rows.iter().map(|r| r.id));
+                    } else if let Err(e) = self.publish_direct(&rows, &marks).await {
+                        tracing::warn!(error = %e, events = rows.len(), "outbox relay: publishing failed; events wait in the outbox, in order");
+                        behind.fall(rows.iter().map(|r| r.id));
+                    }
                 }
-                () = self.wake.notified() => self.drain().await,
-                () = tokio::time::sleep(POLL) => self.drain().await,
-            };
-            if let Err(e) = drained {
-                tracing::warn!(error = %e, "outbox relay: publishing failed; events wait");
-                tokio::time::sleep(BACKOFF).await;
+                // While behind, the catching up below drains anyway.
+                () = self.wake.notified() => {
+                    if !behind.is_behind() {
+                        self.drain_or_fall_behind(&mut behind).await;
+                    }
+                }
+                () = tokio::time::sleep_until(behind.next_attempt().unwrap_or_else(|| Instant::now() + POLL)) => {
+                    if !behind.is_behind() {
+                        self.drain_or_fall_behind(&mut behind).await;
+                    }
+                }
+            }
+            if behind.next_attempt().is_some_and(|at| at <= Instant::now()) {
+                self.catch_up(&mut behind).await;
             }
         }
     }
 
-    /// Rows a writer committed and claimed: published as they are, then marked by the marker
-    /// task, so the next publish does not wait for the mark. Rows the transport refused are
-    /// released to the table, where the relay retries them as it retries any other (with the
-    /// broker away, they go out once it is back); rows that could not even be released go out
-    /// when their claim runs out. The hub drops a duplicate.
-    async fn publish_direct(&self, rows: Vec<OutboxRow>, marks: &mpsc::Sender<Vec<i64>>) {
-        let published = tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(&rows))
-            .await
-            .map_err(|_| TransportError::Unavailable("publishing timed out".into()))
-            .and_then(|published| published);
-        match published {
-            Ok(()) => {
-                ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(rows.len() as u64);
-                if marks.try_send(rows.iter().map(|r| r.id).collect()).is_err() {
-                    tracing::warn!(events = rows.len(), "outbox relay: marks behind; these events may go out twice");
+    /// Drains the table; a failure leaves the relay behind.
+    async fn drain_or_fall_behind(&self, behind: &mut Behind) {
+        if let Err(e) = self.drain().await {
+            tracing::warn!(error = %e, "outbox relay: publishing failed; events wait in the outbox, in order");
+            behind.fall(std::iter::empty());
+        }
+    }
+
+    /// One attempt to catch up: the rows held back go to the table, and the table is drained.
+    /// Only a drain that ends on an empty table (under the lock every drain takes) ends the
+    /// backlog: what was released before it has been published by then, by this relay or
+    /// another.
+    async fn catch_up(&self, behind: &mut Behind) {
+        behind.attempted();
+        if !behind.to_release.is_empty() {
+            let released = async {
+                let mut conn = self.db.get().await?;
+                outbox::release(&mut conn, &behind.to_release).await?;
+                Ok::<_, DbError>(())
+            };
+            match released.await {
+                Ok(()) => behind.to_release.clear(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox relay: claims not released yet; trying again");
+                    return;
                 }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, events = rows.len(), "outbox relay: events from memory not published; the outbox has them");
-                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-                let released = async {
-                    let mut conn = self.db.get().await?;
-                    outbox::release(&mut conn, &ids).await?;
-                    Ok::<_, DbError>(())
-                };
-                if let Err(e) = released.await {
-                    tracing::warn!(error = %e, "outbox relay: claim not released; the events go out when it runs out");
-                }
-                self.wake();
             }
         }
+        match self.drain().await {
+            Ok(()) => behind.catch_up(),
+            Err(e) => tracing::debug!(error = %e, "outbox relay: still behind"),
+        }
+    }
+
+    /// Rows a writer committed and claimed: published as they are, then marked by the marker
+    /// task, so the next publish does not wait for the mark. On failure the caller holds them
+    /// back for the table (see [`Behind`]); the hub drops a duplicate if the broker had them.
+    async fn publish_direct(&self, rows: &[OutboxRow], marks: &mpsc::Sender<Vec<i64>>) -> Result<(), TransportError> {
+        tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(rows))
+            .await
+            .map_err(|_| TransportError::Unavailable("publishing timed out".into()))??;
+        ::metrics::counter!(metrics::EVENTS_PUBLISHED).increment(rows.len() as u64);
+        if marks.try_send(rows.iter().map(|r| r.id).collect()).is_err() {
+            tracing::warn!(events = rows.len(), "outbox relay: marks behind; these events may go out twice");
+        }
+        Ok(())
     }
 
     /// Publishes until no unpublished, unclaimed row is left.
@@ -212,6 +257,8 @@ impl OutboxRelay {
         let now = self.clock.now();
         let transport = self.transport.clone();
         conn.transaction(async |conn| {
+            // One relay drains at a time: the others wait for the lock and go on in id order.
+            outbox::lock_drain(conn).await?;
             let batch = outbox::take(conn, BATCH).await?;
             if batch.is_empty() {
                 return Ok(0);
@@ -226,6 +273,48 @@ impl OutboxRelay {
             Ok::<_, RelayError>(batch.len())
         })
         .await
+    }
+}
+
+/// Whether the relay is behind a failed publish, and the rows it holds back meanwhile.
+#[derive(Default)]
+struct Behind {
+    since: Option<Instant>,
+    /// When to try catching up next: every [`RETRY`], however many rows arrive meanwhile.
+    next: Option<Instant>,
+    /// Rows committed (and claimed) on this node that go to the table before the next drain.
+    to_release: Vec<i64>,
+}
+
+impl Behind {
+    fn is_behind(&self) -> bool {
+        self.since.is_some()
+    }
+
+    fn next_attempt(&self) -> Option<Instant> {
+        self.next
+    }
+
+    fn attempted(&mut self) {
+        self.next = self.since.map(|_| Instant::now() + RETRY);
+    }
+
+    /// A publish failed: `ids` and everything after them go through the table.
+    fn fall(&mut self, ids: impl Iterator<Item = i64>) {
+        if self.since.is_none() {
+            ::metrics::gauge!(metrics::RELAY_BEHIND).set(1.0);
+            self.since = Some(Instant::now());
+            self.next = Some(Instant::now() + RETRY);
+        }
+        self.to_release.extend(ids);
+    }
+
+    fn catch_up(&mut self) {
+        self.next = None;
+        if let Some(since) = self.since.take() {
+            ::metrics::gauge!(metrics::RELAY_BEHIND).set(0.0);
+            tracing::info!(behind_for = ?since.elapsed(), "outbox relay: the backlog is out");
+        }
     }
 }
 
@@ -267,6 +356,6 @@ async fn listen(db: DbPool, wake: Arc<Notify>) {
         if let Err(e) = listened.await {
             tracing::warn!(error = %e, "outbox relay: not listening for other nodes' events; polling meanwhile");
         }
-        tokio::time::sleep(BACKOFF * 5).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }

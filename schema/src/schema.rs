@@ -140,6 +140,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_log_epochs (log) {
+        log -> Text,
+        epoch -> Text,
+    }
+}
+
+diesel::table! {
     wall_versions (owner_id) {
         owner_id -> Uuid,
         version -> Int8,
@@ -167,4 +174,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     login_failures,
     wall_versions,
+    event_log_epochs,
 );

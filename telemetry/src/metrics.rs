@@ -17,6 +17,21 @@ pub const EVENTS_PUBLISHED: &str = "nosebook_events_published_total";
 pub const EVENTS_CONSUMED: &str = "nosebook_events_consumed_total";
 /// Frames queued to a socket.
 pub const EVENTS_DELIVERED: &str = "nosebook_events_delivered_total";
+/// Sockets opened with a cursor, by `outcome`: `resumed` (replayed what they missed),
+/// `resync` (answered `resync_required`), and `waited` (held until this node read up to the
+/// cursor, then resumed or resynced: counted under that outcome too).
+pub const WS_RESUMES: &str = "nosebook_ws_resumes_total";
+/// Events replayed to resuming sockets.
+pub const WS_REPLAYED: &str = "nosebook_ws_replayed_events_total";
+/// Events this node's hub dropped as published twice, by where it found the first: `live`
+/// (delivered already) or `history` (kept for resuming already).
+pub const EVENTS_DUPLICATES: &str = "nosebook_events_duplicates_dropped_total";
+/// How far behind the broker this node reads the event log: the age of the newest event it
+/// read when it read it (publisher's clock against this node's).
+pub const EVENT_LOG_LAG: &str = "nosebook_event_log_lag_seconds";
+/// Events waiting in the outbox behind a failed publish: the relay publishes them, in commit
+/// order, before anything newer (0 or 1: this node's relay is catching up).
+pub const RELAY_BEHIND: &str = "nosebook_outbox_relay_behind";
 /// Messages the chat writers committed, the batches they were written in, and the statements
 /// those batches sent (pool checkout and `COMMIT` included): sends per batch and statements per
 /// send, the group commit's two figures.

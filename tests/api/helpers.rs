@@ -215,6 +215,9 @@ pub fn ids(page: &Value) -> Vec<String> {
 /// A real WebSocket client on `/ws`.
 pub struct Socket {
     stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    /// Opened with `?cursor`: stored events carry their cursor. Without it the socket speaks the
+    /// original protocol, and a frame with a `cursor` fails the test.
+    resumes: bool,
 }
 
 /// How long a test waits for an event that must come.
@@ -236,7 +239,7 @@ impl TestApp {
         request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
         let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("websocket upgrade refused");
         assert_eq!(response.status(), 101);
-        Socket { stream }
+        Socket { stream, resumes: true }
     }
 
     /// Opens a socket with the session header.
@@ -245,7 +248,7 @@ impl TestApp {
         request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
         let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("websocket upgrade refused");
         assert_eq!(response.status(), 101);
-        Socket { stream }
+        Socket { stream, resumes: false }
     }
 
     /// Tries an upgrade with these headers; returns the refusal's status and body.
@@ -276,8 +279,9 @@ impl TestApp {
     pub async fn try_socket_at(&self, session: &str, path: &str) -> Result<Socket, u16> {
         let mut request = self.ws_request_to(path);
         request.headers_mut().insert("X-Auth-Session-Id", session.parse().unwrap());
+        let resumes = path.contains("cursor=");
         match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Socket { stream }),
+            Ok((stream, _)) => Ok(Socket { stream, resumes }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
             Err(e) => panic!("unexpected error: {e}"),
         }
@@ -288,7 +292,7 @@ impl TestApp {
         let mut request = self.ws_request();
         request.headers_mut().insert("Cookie", cookie.parse().unwrap());
         match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Socket { stream }),
+            Ok((stream, _)) => Ok(Socket { stream, resumes: false }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
             Err(e) => panic!("unexpected error: {e}"),
         }
@@ -296,12 +300,14 @@ impl TestApp {
 }
 
 impl Socket {
-    /// The next event in the original's shape (`{type, payload}`), without the `cursor` a stored
-    /// event also carries (`frame` keeps it): the same event on different sockets compares equal.
+    /// The next event in the original's shape (`{type, payload}`): on a socket that resumes,
+    /// without the `cursor` a stored event also carries there (`frame` keeps it), so the same
+    /// event on different sockets compares equal; on any other socket a `cursor` fails the test.
     pub async fn event(&mut self) -> Value {
         let mut frame = self.frame().await;
         if let Some(fields) = frame.as_object_mut() {
-            fields.remove("cursor");
+            let cursor = fields.remove("cursor");
+            assert!(self.resumes || cursor.is_none(), "a socket opened without ?cursor got one: {frame}");
         }
         frame
     }

@@ -61,6 +61,17 @@ async fn every_family_is_exported_and_moves_when_its_event_happens() {
         .await
         .data();
     assert_eq!(socket.event().await["type"], "new_message");
+    // A tab that comes back after that message: resumed, with the message replayed.
+    let mut ready = app.resuming_socket(&bob_session, "").await;
+    let cursor = ready.frame().await["payload"]["cursor"].as_str().unwrap().to_owned();
+    drop(ready);
+    app.post("/conversations/send-message", Some(&alice_session), json!({"recipientId": bob, "text": "again"}))
+        .await
+        .data();
+    assert_eq!(socket.event().await["payload"]["text"], "again");
+    let mut resumed = app.resuming_socket(&bob_session, &cursor).await;
+    assert_eq!(resumed.event().await["type"], "resumed");
+    assert_eq!(resumed.event().await["payload"]["text"], "again");
     let avatar = super::avatars::picture(32, 32, ImageFormat::Png);
     let stored = app.upload_avatar(Some(&alice_session), super::avatars::file(avatar, "a.png", "image/png")).await;
     assert_eq!(stored.status, StatusCode::OK);
@@ -99,6 +110,12 @@ async fn every_family_is_exported_and_moves_when_its_event_happens() {
     read(&after, "nosebook_sends_queued", &[]);
     moved("nosebook_events_consumed_total", &[], 1.0);
     moved("nosebook_events_delivered_total", &[], 1.0);
+    moved("nosebook_ws_resumes_total", &[r#"outcome="resumed""#], 1.0);
+    moved("nosebook_ws_replayed_events_total", &[], 1.0);
+    read(&after, "nosebook_ws_resumes_total", &[r#"outcome="resync""#]);
+    read(&after, "nosebook_events_duplicates_dropped_total", &[r#"found_in="history""#]);
+    read(&after, "nosebook_event_log_lag_seconds", &[]);
+    assert_eq!(read(&after, "nosebook_outbox_relay_behind", &[]), 0.0);
     moved("nosebook_avatar_uploads_total", &[r#"result="stored""#], 1.0);
     moved("nosebook_avatar_uploads_total", &[r#"result="refused""#], 1.0);
     moved("process_cpu_seconds_total", &[], 0.0);

@@ -39,10 +39,17 @@ async fn status(socket: &mut Socket, kind: &str) -> Value {
     event["payload"].clone()
 }
 
+/// A socket that asks for cursors from the start (`?cursor=`), past its `ready`.
+async fn watching(app: &TestApp) -> Socket {
+    let mut watcher = app.resuming_socket(seed::ASSER_SESSION, "").await;
+    status(&mut watcher, "ready").await;
+    watcher
+}
+
 /// `watcher` stays open: once it has an event, the node has read it into its history.
 async fn resume_after_a_cut(env: Env) {
     let app = compat_app(env, &[]).await;
-    let mut watcher = app.socket(seed::ASSER_SESSION).await;
+    let mut watcher = watching(&app).await;
     let mut phone = app.resuming_socket(seed::ASSER_SESSION, "").await;
     let ready = status(&mut phone, "ready").await;
     assert!(ready["cursor"].is_string() || ready["cursor"].is_null(), "{ready}");
@@ -93,7 +100,7 @@ async fn a_socket_resumed_on_a_single_node_gets_exactly_what_it_missed_then_the_
 async fn a_cursor_the_node_cannot_serve_asks_for_a_resync_and_the_socket_goes_on_live() {
     // A window of nothing: every event is forgotten as soon as it is read.
     let app = compat_app(Env::Testing, &[("NOSEBOOK_RESUME_WINDOW_SECS", "0".into())]).await;
-    let mut watcher = app.socket(seed::ASSER_SESSION).await;
+    let mut watcher = watching(&app).await;
     send(&app, "one").await;
     let (_, cursor) = message(&mut watcher).await;
     send(&app, "two").await;
@@ -114,12 +121,41 @@ async fn a_cursor_the_node_cannot_serve_asks_for_a_resync_and_the_socket_goes_on
     }
 }
 
+/// A socket opened without `?cursor` gets the original's frames, `{type, payload}` and nothing
+/// else (the original suite snapshots whole frames); a socket beside it that resumes gets the
+/// same event with its cursor.
+async fn original_frames(env: Env) {
+    let app = compat_app(env, &[]).await;
+    let mut plain = app.socket(seed::ASSER_SESSION).await;
+    let mut resuming = watching(&app).await;
+    send(&app, "hi").await;
+    let original = plain.frame().await;
+    let mut keys: Vec<&String> = original.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["payload", "type"], "the first frame is the event itself, as the original sent it: {original}");
+    assert_eq!(original["payload"]["text"], "hi");
+    let mut cursored = resuming.frame().await;
+    assert!(cursored["cursor"].is_string(), "{cursored}");
+    cursored.as_object_mut().unwrap().remove("cursor");
+    assert_eq!(cursored, original, "the same event, with its cursor only where asked for");
+}
+
+#[actix_web::test]
+async fn a_socket_without_a_cursor_gets_the_original_frames_through_the_broker() {
+    original_frames(Env::Testing).await;
+}
+
+#[actix_web::test]
+async fn a_socket_without_a_cursor_gets_the_original_frames_on_a_single_node() {
+    original_frames(Env::TestingWithoutBroker).await;
+}
+
 #[actix_web::test]
 async fn the_original_protocol_has_no_status_frames_and_a_too_long_cursor_is_refused() {
     let app = compat_app(Env::TestingWithoutBroker, &[]).await;
     let mut plain = app.socket(seed::ASSER_SESSION).await;
     send(&app, "hi").await;
-    assert_eq!(message(&mut plain).await.0, "hi", "the first frame is the event itself");
+    assert_eq!(plain.event().await["payload"]["text"], "hi", "the first frame is the event itself");
     let long = "x".repeat(300);
     let status = app.try_socket_at(seed::ASSER_SESSION, &format!("/ws?cursor={long}")).await.err();
     assert_eq!(status, Some(400));

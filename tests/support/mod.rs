@@ -203,6 +203,42 @@ pub fn delete_exchange(exchange: String) {
     let _ = work.join();
 }
 
+/// Deletes the event log of `exchange` (the stream `<exchange>.log`) under running nodes, as an
+/// operator's reset or a broker that lost its data would.
+pub async fn delete_log(exchange: &str) {
+    let connection = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let log = format!("{exchange}.log");
+    channel.queue_delete(log.into(), lapin::options::QueueDeleteOptions::default()).await.unwrap();
+    let _ = connection.close(0, "done".into()).await;
+}
+
+/// Waits until the event log of `exchange` is served again (a consumer can subscribe to it)
+/// after a restart of the broker.
+pub async fn await_log(exchange: &str) {
+    let log = format!("{exchange}.log");
+    for _ in 0..600 {
+        if let Ok(connection) = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default()).await {
+            // A passive declare succeeds before the stream is served again: consume from it.
+            let declared = async {
+                let channel = connection.create_channel().await?;
+                channel.basic_qos(1, lapin::options::BasicQosOptions::default()).await?;
+                let mut arguments = lapin::types::FieldTable::default();
+                arguments.insert("x-stream-offset".into(), lapin::types::AMQPValue::LongString("next".into()));
+                let options = lapin::options::BasicConsumeOptions::default();
+                channel.basic_consume(log.as_str().into(), "".into(), options, arguments).await
+            };
+            let ok = declared.await.is_ok();
+            let _ = connection.close(0, "done".into()).await;
+            if ok {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the event log never came back");
+}
+
 /// A TCP proxy (to RabbitMQ, to a server) that can be cut (every connection dropped, new ones refused) and
 /// restored.
 pub fn cuttable_proxy(target: &str) -> (u16, tokio::sync::watch::Sender<bool>) {

@@ -73,7 +73,7 @@
     meta.append(name, " ", time);
     if (m.editedAt) meta.append(" ", editedMark());
     if (m.author && m.author.id === me) {
-      // Sent; the server's history shows it read once someone has (messages_read reloads it).
+      // Sent; messages_read counts who reads it.
       var ticks = document.createElement("span");
       ticks.className = "ticks";
       ticks.textContent = "✓";
@@ -84,6 +84,38 @@
     text.textContent = m.text || "";
     li.append(meta, text);
     return li;
+  }
+
+  // Who has read what in the open chat (src/web/pages/messenger.rs, message_item): a message's
+  // `data-read-here` names members who have read it, and so every message above it. My messages
+  // show how many are named at them or below: ✓ nobody, ✓✓ one, "✓✓ N" from two on.
+  function readersAt(li) {
+    return (li.dataset.readHere || "").split(" ").filter(Boolean);
+  }
+  function setReadersAt(li, ids) {
+    var unique = ids.filter(function (id, i) { return ids.indexOf(id) === i; });
+    if (unique.length) li.dataset.readHere = unique.join(" ");
+    else delete li.dataset.readHere;
+  }
+  function countReaders() {
+    var history = document.getElementById("history");
+    var label = history && history.dataset.seenBy;
+    var items = document.querySelectorAll("#messages li.message");
+    var readers = {};
+    var n = 0;
+    for (var i = items.length - 1; i >= 0; i--) {
+      readersAt(items[i]).forEach(function (id) {
+        if (id !== me && !readers[id]) {
+          readers[id] = true;
+          n++;
+        }
+      });
+      var ticks = items[i].classList.contains("mine") && items[i].querySelector(".meta .ticks");
+      if (!ticks) continue;
+      ticks.classList.toggle("read", n > 0);
+      ticks.textContent = n === 0 ? "✓" : n === 1 ? "✓✓" : "✓✓ " + n;
+      if (label) ticks.title = label + " " + n;
+    }
   }
 
   function editedMark() {
@@ -108,9 +140,22 @@
     if (e.detail.xhr && e.detail.xhr.status === 429) toast(body.dataset.slowDown);
   });
 
-  function setOnline(userId, online) {
-    document.querySelectorAll('[data-presence="' + CSS.escape(userId) + '"]').forEach(function (dot) {
+  // The dots, and a profile's "online" / "last seen …" line as the server writes it
+  // (src/web/pages/profile.rs, last_seen) in the page's language, which the line carries.
+  function setOnline(userId, online, lastOnlineAt) {
+    var who = CSS.escape(userId);
+    document.querySelectorAll('[data-presence="' + who + '"]').forEach(function (dot) {
       dot.classList.toggle("on", online);
+    });
+    document.querySelectorAll('[data-presence-text="' + who + '"]').forEach(function (line) {
+      if (online) {
+        line.textContent = line.dataset.online;
+      } else if (lastOnlineAt) {
+        var time = document.createElement("time");
+        time.dateTime = lastOnlineAt;
+        time.textContent = formatTime(lastOnlineAt);
+        line.replaceChildren(line.dataset.lastSeen + " ", time);
+      }
     });
   }
 
@@ -160,7 +205,7 @@
       };
       showTyping();
     },
-    presence: function (p) { setOnline(p.userId, !!p.online); },
+    presence: function (p) { setOnline(p.userId, !!p.online, p.lastOnlineAt); },
     new_message: function (p) {
       if (p.author) stopTyping(p.author.id);
       var chat = document.getElementById("chat");
@@ -198,26 +243,34 @@
       }
       trigger("chats-changed");
     },
-    // Someone else read the open chat: my messages up to the one they saw turn read, in place.
-    // (Reloading the history instead raced with messages arriving live: a reload read before a
-    // new message committed would swap out the message the script had just added.)
+    // Someone else read the open chat up to a message: they move there, and my messages are
+    // counted again, in place. (Reloading the history instead raced with messages arriving live:
+    // a reload read before a new message committed would swap out the message the script had
+    // just added.)
     messages_read: function (p) {
       var chat = document.getElementById("chat");
       if (p.userId === me || !chat || chat.dataset.chatId !== p.chatId) return;
-      var upTo = document.getElementById("msg-" + p.upTo);
-      if (!upTo) return;
-      document.querySelectorAll("#messages li.mine").forEach(function (li) {
-        var ticks = li.querySelector(".ticks");
-        var atOrBefore = li === upTo || (li.compareDocumentPosition(upTo) & Node.DOCUMENT_POSITION_FOLLOWING);
-        if (ticks && atOrBefore && !ticks.classList.contains("read")) {
-          ticks.classList.add("read");
-          ticks.textContent = "✓✓";
-        }
+      var items = Array.prototype.slice.call(document.querySelectorAll("#messages li.message"));
+      var at = items.indexOf(document.getElementById("msg-" + p.upTo));
+      if (at < 0) return;
+      // A mark only moves down: a receipt at or above where they already are adds nothing.
+      var were = -1;
+      items.forEach(function (li, i) { if (readersAt(li).indexOf(p.userId) >= 0) were = i; });
+      if (were >= at) return;
+      items.forEach(function (li) {
+        setReadersAt(li, readersAt(li).filter(function (id) { return id !== p.userId; }));
       });
+      setReadersAt(items[at], readersAt(items[at]).concat(p.userId));
+      countReaders();
     },
     message_removed: function (p) {
       var item = document.getElementById("msg-" + p.messageId);
-      if (item) item.remove();
+      if (item) {
+        // Whoever had read it had read the one above it too.
+        var above = item.previousElementSibling;
+        if (above) setReadersAt(above, readersAt(above).concat(readersAt(item)));
+        item.remove();
+      }
       trigger("chats-changed");
     },
     post_liked: function (p) {

@@ -1,5 +1,6 @@
 pub mod chats;
 pub mod comments;
+pub mod event_log;
 pub mod friendship;
 pub mod likes;
 pub mod login_failures;

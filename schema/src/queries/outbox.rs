@@ -48,6 +48,12 @@ impl Pending {
     }
 }
 
+/// Makes the calling transaction the only one draining the outbox until it ends: relays that
+/// took batches side by side could publish a later row before an earlier one.
+pub async fn lock_drain(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('outbox-drain', 0))").execute(conn).await.map(drop)
+}
+
 /// The oldest unpublished rows nobody has claimed (or whose claim ran out), locked so that
 /// several relays share the work without publishing a row twice at the same time
 /// (`SKIP LOCKED`).

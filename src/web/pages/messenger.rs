@@ -75,13 +75,20 @@ fn chat_list(viewer: &Viewer, list: &ChatList, open: Option<uuid::Uuid>) -> Mark
 /// One message, as the live script also builds it (`web/assets/app.js`, `messageItem`); the
 /// caller's own have "edit" (the text, saved in place) and "remove".
 ///
-/// `seen`: how many others have read it (the caller's own messages show it as ticks: ✓ sent,
-/// ✓✓ read, and in groups how many read it).
-fn message_item(viewer: &Viewer, me: UserId, message: &Message, seen: i64) -> Markup {
+/// `readers`: how many others have read it (the caller's own messages show it as ticks: ✓ sent,
+/// ✓✓ read, and in groups how many read it), and those of them for whom it is the newest shown
+/// message they have read (`data-read-here`). The script moves a member there when their
+/// `messages_read` arrives and counts again: everyone named at a message or below it has read it.
+fn message_item(viewer: &Viewer, me: UserId, message: &Message, readers: &Readers) -> Markup {
     let t = viewer.t();
     let mine = message.author.id == me.0;
+    let seen = readers.seen_of(message);
+    let here = readers
+        .here
+        .get(&message.id)
+        .map(|members| members.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>().join(" "));
     html! {
-        li.message.mine[mine] #{"msg-" (message.id)} {
+        li.message.mine[mine] #{"msg-" (message.id)} data-read-here=[here] {
             div.meta {
                 (name_link(&message.author)) " " (when(&message.created_at))
                 @if message.edited_at.is_some() { " " span.edited { (t.edited) } }
@@ -115,19 +122,66 @@ fn message_item(viewer: &Viewer, me: UserId, message: &Message, seen: i64) -> Ma
     }
 }
 
-struct History {
-    /// Oldest first, as shown.
-    messages: Vec<Message>,
+/// Who of the other members has read which of some shown messages.
+#[derive(Default)]
+struct Readers {
     /// How many others have read each message (absent: nobody).
     seen: HashMap<uuid::Uuid, i64>,
-    /// Cursor of the page before the oldest shown.
-    earlier: Option<String>,
+    /// Each other member who has read any of them, at the newest of them they have read.
+    here: HashMap<uuid::Uuid, Vec<uuid::Uuid>>,
 }
 
-impl History {
+impl Readers {
     fn seen_of(&self, message: &Message) -> i64 {
         self.seen.get(&message.id).copied().unwrap_or(0)
     }
+}
+
+/// The readers of `messages` of `chat` (in the order shown, oldest first).
+async fn readers(state: &AppState, viewer: &Viewer, chat: ChatId, messages: &[Message]) -> Result<Readers, PageError> {
+    let caller = signed_in(viewer)?;
+    let me = caller.user.id.0;
+    let marks: Vec<(uuid::Uuid, uuid::Uuid)> = chats::reads(state, &caller, chat)
+        .await?
+        .into_iter()
+        .filter(|mark| mark.user_id != me)
+        .filter_map(|mark| Some((mark.user_id, mark.up_to?)))
+        .collect();
+    let shown: Vec<uuid::Uuid> = messages.iter().map(|m| m.id).collect();
+    // A read mark may be on a message not shown (older, newer on another page, or removed): its
+    // readers are counted too.
+    let unshown: HashSet<uuid::Uuid> = marks.iter().map(|(_, up_to)| *up_to).filter(|id| !shown.contains(id)).collect();
+    let ids: Vec<MessageId> = shown.iter().chain(&unshown).map(|id| MessageId(*id)).collect();
+    let seen: HashMap<uuid::Uuid, i64> =
+        chats::seen_by(state, &caller, chat, &ids).await?.into_iter().map(|(id, n)| (id.0, n)).collect();
+    let mut here: HashMap<uuid::Uuid, Vec<uuid::Uuid>> = HashMap::new();
+    for (member, up_to) in marks {
+        if let Some(at) = stands_at(&shown, &seen, up_to) {
+            here.entry(at).or_default().push(member);
+        }
+    }
+    Ok(Readers { seen, here })
+}
+
+/// Where a member whose read mark is on `up_to` stands among `shown` (oldest first): the newest
+/// of them they have read. `seen` counts the readers of each message, `up_to` too, the viewer
+/// left out. Whoever has read a message has read every one before it, so a message has at least
+/// as many readers as `up_to` exactly when it is not after it (one after it lacks at least this
+/// member) — which places a mark on a message not shown (removed, or on another page) too.
+fn stands_at(shown: &[uuid::Uuid], seen: &HashMap<uuid::Uuid, i64>, up_to: uuid::Uuid) -> Option<uuid::Uuid> {
+    if shown.contains(&up_to) {
+        return Some(up_to);
+    }
+    let of_mark = *seen.get(&up_to)?;
+    shown.iter().rev().find(|id| seen.get(id).copied().unwrap_or(0) >= of_mark).copied()
+}
+
+struct History {
+    /// Oldest first, as shown.
+    messages: Vec<Message>,
+    readers: Readers,
+    /// Cursor of the page before the oldest shown.
+    earlier: Option<String>,
 }
 
 async fn history(
@@ -144,9 +198,8 @@ async fn history(
     let page = chats::messages(state, &caller, chat, position, HISTORY).await?;
     let mut messages = page.data;
     messages.reverse();
-    let ids: Vec<MessageId> = messages.iter().map(|m| MessageId(m.id)).collect();
-    let seen = chats::seen_by(state, &caller, chat, &ids).await?.into_iter().map(|(id, n)| (id.0, n)).collect();
-    Ok(History { messages, seen, earlier: page.next })
+    let readers = readers(state, viewer, chat, &messages).await?;
+    Ok(History { messages, readers, earlier: page.next })
 }
 
 fn earlier_link(viewer: &Viewer, chat: uuid::Uuid, earlier: Option<&str>, oob: bool) -> Markup {
@@ -164,10 +217,10 @@ fn earlier_link(viewer: &Viewer, chat: uuid::Uuid, earlier: Option<&str>, oob: b
 fn history_block(viewer: &Viewer, me: UserId, chat: uuid::Uuid, history: &History) -> Markup {
     html! {
         div.history #history hx-get={(PREFIX) "/messenger/" (chat) "/history"} hx-trigger="resync from:body"
-            hx-swap="outerHTML" {
+            hx-swap="outerHTML" data-seen-by=(viewer.t().seen_by) {
             (earlier_link(viewer, chat, history.earlier.as_deref(), false))
             ol.messages #messages {
-                @for message in &history.messages { (message_item(viewer, me, message, history.seen_of(message))) }
+                @for message in &history.messages { (message_item(viewer, me, message, &history.readers)) }
             }
         }
     }
@@ -384,7 +437,7 @@ pub async fn earlier(
         Ok(html_response(
             StatusCode::OK,
             html! {
-                @for message in &history.messages { (message_item(&viewer, caller.user.id, message, history.seen_of(message))) }
+                @for message in &history.messages { (message_item(&viewer, caller.user.id, message, &history.readers)) }
                 (earlier_link(&viewer, id.0, history.earlier.as_deref(), true))
             },
         ))
@@ -506,14 +559,12 @@ pub async fn message_action(
         if !is_htmx(&req) {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.0)));
         }
-        let seen = match &shown {
-            Some(shown) => {
-                let of_chat = ChatId(shown.chat_id);
-                chats::seen_by(&state, &caller, of_chat, &[message]).await?.get(&message).copied().unwrap_or(0)
-            }
-            None => 0,
+        let readers = match &shown {
+            Some(shown) => readers(&state, &viewer, ChatId(shown.chat_id), std::slice::from_ref(shown)).await?,
+            None => Readers::default(),
         };
-        let markup = html! { @if let Some(shown) = &shown { (message_item(&viewer, caller.user.id, shown, seen)) } };
+        let markup =
+            html! { @if let Some(shown) = &shown { (message_item(&viewer, caller.user.id, shown, &readers)) } };
         Ok(with_trigger(html_response(StatusCode::OK, markup), "chats-changed"))
     })
     .await
@@ -594,4 +645,25 @@ pub async fn create_group(
         Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_mark_stands_at_the_newest_shown_message_its_member_has_read() {
+        let [older, a, removed, b, c] = [0, 1, 2, 3, 4].map(|n| uuid::Uuid::from_u128(n + 1));
+        let shown = [a, b, c];
+        // Four others: one read up to `a`, one up to `removed` (between `a` and `b`), one up to
+        // `c`, one only up to `older`, before the page.
+        let seen = HashMap::from([(older, 4), (a, 3), (removed, 2), (b, 1), (c, 1)]);
+        assert_eq!(stands_at(&shown, &seen, a), Some(a));
+        assert_eq!(stands_at(&shown, &seen, c), Some(c));
+        assert_eq!(stands_at(&shown, &seen, removed), Some(a), "a removed message: the one before it");
+        assert_eq!(stands_at(&shown, &seen, older), None, "nothing shown read");
+        // A page of older messages: a mark on a newer one stands at its newest.
+        let earlier = [older, a];
+        assert_eq!(stands_at(&earlier, &seen, c), Some(a));
+    }
 }

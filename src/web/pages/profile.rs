@@ -21,9 +21,11 @@ use crate::web::layout::{avatar, html_response, online_dot, page};
 use crate::web::session::Viewer;
 use nosebook_events::wire::{Post, User};
 
+/// "online", or "last seen" and when; the live script rewrites it from `presence` events with the
+/// two texts it carries.
 fn last_seen(t: &Texts, user: &User) -> Markup {
     html! {
-        span.presence data-presence-text=(user.id) {
+        span.presence data-presence-text=(user.id) data-online=(t.online) data-last-seen=(t.last_seen) {
             @if user.online { (t.online) } @else { (t.last_seen) " " (when(&user.last_online_at)) }
         }
     }
