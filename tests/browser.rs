@@ -626,13 +626,13 @@ async fn a_cut_connection_resumes_and_loses_nothing_on_screen() {
     // A mark on what is on screen: a reload of the history would replace the element.
     a.execute("document.querySelector('#messages li').dataset.probe = 'kept';", vec![]).await.unwrap();
 
-    network.send_replace(false);
+    network.send_replace(support::Link::Cut);
     wait_visible(&a, "body[data-live=off]").await;
     asser("/conversations/send-message", serde_json::json!({"recipientId": TEST_TESTER, "text": "While you were out"}))
         .await;
     let like = asser("/like/post", serde_json::json!({"id": TESTER_POST_ON_DRUG})).await;
     assert_eq!(like["liked"], true, "{like}");
-    network.send_replace(true);
+    network.send_replace(support::Link::Up);
 
     wait_text(&a, "#messages li:last-child .text", |t| t == "While you were out").await;
     wait_text(&a, "#toasts", |t| t.contains("♥ Ass Asser")).await;

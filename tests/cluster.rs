@@ -303,7 +303,7 @@ async fn a_big_group_s_events_reach_every_member_on_every_node_once() {
 async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns() {
     let db = migrated_database().await;
     let exchange = exchange();
-    let (proxy_port, broker_up) = support::cuttable_proxy("127.0.0.1:5672");
+    let (proxy_port, broker) = support::cuttable_proxy("127.0.0.1:5672");
     let amqp = support::amqp_url().replace("127.0.0.1:5672", &format!("127.0.0.1:{proxy_port}"));
     let node = start("serve", &db, &amqp, &exchange).await;
     let (alice, alice_session) = register(&node.base, "alice_fault").await;
@@ -312,7 +312,7 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
     send_message(&node.base, &alice_session, &bob, "before").await;
     assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "before");
 
-    broker_up.send_replace(false);
+    broker.send_replace(support::Link::Cut);
     for text in ["during 1", "during 2", "during 3"] {
         send_message(&node.base, &alice_session, &bob, text).await;
     }
@@ -329,7 +329,7 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
     assert_eq!(page["data"]["data"][0]["lastMessage"]["text"], "during 3");
     assert!(next_event(&mut bob_socket, Duration::from_millis(1500)).await.is_none(), "nothing can arrive yet");
 
-    broker_up.send_replace(true);
+    broker.send_replace(support::Link::Up);
     let mut got = Vec::new();
     for _ in 0..3 {
         let event = next_event(&mut bob_socket, Duration::from_secs(20)).await.expect("an event was lost");
@@ -343,6 +343,72 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
     send_message(&node.base, &alice_session, &bob, "after").await;
     assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "after");
     drop(node);
+    support::delete_exchange(exchange);
+}
+
+/// A publish the broker took but whose confirm never came back (the link to the broker went
+/// deaf, then broke): the relay publishes the event again, so the log holds it twice. The node
+/// that reads it live delivers it once; a node started afterwards reads both copies from the
+/// log's past, and a socket resuming there across the failure gets the event once.
+#[tokio::test]
+async fn an_event_published_twice_after_a_lost_confirm_is_delivered_and_replayed_once() {
+    let db = migrated_database().await;
+    let exchange = exchange();
+    let (proxy_port, broker) = support::cuttable_proxy("127.0.0.1:5672");
+    let through_proxy = support::amqp_url().replace("127.0.0.1:5672", &format!("127.0.0.1:{proxy_port}"));
+    let writer = start("serve", &db, &through_proxy, &exchange).await;
+    let reader = start("notifier", &db, &support::amqp_url(), &exchange).await;
+    let (_, alice_session) = register(&writer.base, "alice_twice").await;
+    let (bob, bob_session) = register(&writer.base, "bob_twice").await;
+    let mut watcher = socket(&reader.base, &bob_session).await;
+    let mut phone = resuming_socket(&reader.base, &bob_session, "").await;
+    assert_eq!(next_event(&mut phone, Duration::from_secs(10)).await.expect("ready")["type"], "ready");
+    send_message(&writer.base, &alice_session, &bob, "m1").await;
+    let mut texts = Vec::new();
+    let cursor = messages_until(&mut phone, "m1", &mut texts).await;
+    drop(phone);
+    assert_eq!(next_event(&mut watcher, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "m1");
+
+    // The broker takes m2, its confirm stays in the proxy; then the connection breaks.
+    broker.send_replace(support::Link::Deaf);
+    send_message(&writer.base, &alice_session, &bob, "m2").await;
+    assert_eq!(next_event(&mut watcher, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "m2");
+    broker.send_replace(support::Link::Cut);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    broker.send_replace(support::Link::Up);
+    // The relay sends m2 again and marks it published: its second copy is in the log.
+    let mut conn = support::connect(&db).await;
+    for tries in 0.. {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use nosebook_schema::schema::outbox;
+        let waiting: i64 =
+            outbox::table.filter(outbox::published_at.is_null()).count().get_result(&mut conn).await.unwrap();
+        if waiting == 0 {
+            break;
+        }
+        assert!(tries < 200, "m2 was never published again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    send_message(&writer.base, &alice_session, &bob, "m3").await;
+    let next = next_event(&mut watcher, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(next["payload"]["text"], "m3", "m2 is not delivered twice live");
+
+    let late = start("notifier", &db, &support::amqp_url(), &exchange).await;
+    let mut phone = resuming_socket(&late.base, &bob_session, &cursor).await;
+    let resumed = next_event(&mut phone, Duration::from_secs(10)).await.expect("an answer to the resume");
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    let mut texts = Vec::new();
+    messages_until(&mut phone, "m3", &mut texts).await;
+    assert_eq!(texts, ["m2", "m3"], "the replay across the failure shows m2 once");
+    assert_eq!(resumed["payload"]["missed"], 2, "{resumed}");
+    let metrics = reqwest::get(format!("{}/metrics", late.base)).await.unwrap().text().await.unwrap();
+    let dropped = metrics
+        .lines()
+        .find(|line| line.starts_with("nosebook_events_duplicates_dropped_total{found_in=\"history\"}"))
+        .and_then(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok());
+    assert!(dropped.is_some_and(|n| n >= 1.0), "the late node counted the copy it dropped: {dropped:?}");
+    drop((writer, reader, late));
     support::delete_exchange(exchange);
 }
 

@@ -41,7 +41,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
-use nosebook_schema::DbPool;
+use nosebook_schema::{AsyncConnection, DbPool};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::event_log;
@@ -86,14 +86,16 @@ pub struct AmqpSettings {
     pub exchange: String,
 }
 
-/// Connects and declares the exchanges and the log; answers too whether the log was missing
-/// (it was created now: a new incarnation, see the module's "epoch").
-async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Channel, bool)> {
+/// Connects and declares the exchanges; declares the log too when `create`. Answers whether the
+/// log was missing (created now when `create`: a new incarnation, see the module's "epoch").
+/// Only a reader creates the log, with its epoch, in one step under a lock (see [`subscribe`]):
+/// a publisher that created it would leave the epoch of the old one in force.
+async fn open_channel(settings: &AmqpSettings, create: bool) -> lapin::Result<(Connection, Channel, bool)> {
     let connection = Connection::connect(&settings.url, ConnectionProperties::default()).await?;
     let log = log_name(settings);
     let probe = connection.create_channel().await?;
     let passive = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
-    let created = match probe.queue_declare(log.as_str().into(), passive, FieldTable::default()).await {
+    let missing = match probe.queue_declare(log.as_str().into(), passive, FieldTable::default()).await {
         Ok(_) => {
             let _ = probe.close(200, "".into()).await;
             false
@@ -107,6 +109,9 @@ async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Cha
     let mut arguments = FieldTable::default();
     arguments.insert("alternate-exchange".into(), AMQPValue::LongString(ALTERNATE_EXCHANGE.into()));
     channel.exchange_declare(settings.exchange.as_str().into(), ExchangeKind::Direct, durable, arguments).await?;
+    if !create {
+        return Ok((connection, channel, missing));
+    }
     let mut arguments = FieldTable::default();
     arguments.insert("x-queue-type".into(), AMQPValue::LongString("stream".into()));
     arguments.insert("x-max-age".into(), AMQPValue::LongString(LOG_MAX_AGE.into()));
@@ -118,7 +123,7 @@ async fn open_channel(settings: &AmqpSettings) -> lapin::Result<(Connection, Cha
     channel
         .queue_bind(log.into(), exchange, LOG_KEY.into(), QueueBindOptions::default(), FieldTable::default())
         .await?;
-    Ok((connection, channel, created))
+    Ok((connection, channel, missing))
 }
 
 /// The broker's answer to a passive declare of a queue that does not exist: 404 NOT_FOUND "no
@@ -157,10 +162,15 @@ impl AmqpTransport {
     async fn publish_all(&self, batch: &[OutboxRow]) -> Result<(), TransportError> {
         let mut open = self.open.lock().await;
         if !open.as_ref().is_some_and(|(_, channel)| channel.status().connected()) {
-            let (connection, channel, _) = tokio::time::timeout(PUBLISH_CONNECT_TIMEOUT, open_channel(&self.settings))
-                .await
-                .map_err(|_| unavailable("connecting timed out"))?
-                .map_err(unavailable)?;
+            let (connection, channel, missing) =
+                tokio::time::timeout(PUBLISH_CONNECT_TIMEOUT, open_channel(&self.settings, false))
+                    .await
+                    .map_err(|_| unavailable("connecting timed out"))?
+                    .map_err(unavailable)?;
+            if missing {
+                // Published now, the events would go nowhere; they wait until a reader created it.
+                return Err(unavailable("the event log does not exist (yet)"));
+            }
             channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(unavailable)?;
             *open = Some((connection, channel));
         }
@@ -240,18 +250,54 @@ enum Start {
     First,
 }
 
-/// A subscription to the log, and whether the log was missing when it was opened.
+/// A subscription to the log, and the epoch in force when it was opened.
 struct Subscription {
     _connection: Connection,
     _channel: Channel,
     consumer: Consumer,
-    created: bool,
+    epoch: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SubscribeError {
+    #[error(transparent)]
+    Amqp(#[from] lapin::Error),
+    #[error(transparent)]
+    Db(#[from] nosebook_schema::DbError),
+}
+
+impl From<diesel::result::Error> for SubscribeError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
 }
 
 /// Subscribes from `start`, then publishes `mark`: whatever the stream held before it, the
 /// subscription reads at least the mark, which places this node in the log (see [`consume`]).
-async fn subscribe(settings: &AmqpSettings, start: &Start, mark: &str) -> lapin::Result<Subscription> {
-    let (connection, channel, created) = open_channel(settings).await?;
+///
+/// The log is looked for, created if missing, and given its epoch in one step under a lock in
+/// PostgreSQL that every node takes for it: nodes that start or reconnect together agree on
+/// whether the log they read is new, and on its epoch.
+async fn subscribe(settings: &AmqpSettings, db: &DbPool, start: &Start, mark: &str) -> Result<Subscription, SubscribeError> {
+    let log = log_name(settings);
+    let mut conn = db.get().await?;
+    let (connection, channel, epoch) = conn
+        .transaction(async |conn| {
+            event_log::lock(conn, &log).await?;
+            let known = event_log::epoch(conn, &log).await?;
+            let (connection, channel, missing) = open_channel(settings, true).await?;
+            let epoch = match known {
+                Some(known) if !missing => known,
+                _ => {
+                    let epoch = new_epoch();
+                    event_log::set(conn, &log, &epoch).await?;
+                    epoch
+                }
+            };
+            Ok::<_, SubscribeError>((connection, channel, epoch))
+        })
+        .await?;
+    drop(conn);
     channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
     let mut arguments = FieldTable::default();
     let offset = match start {
@@ -263,8 +309,7 @@ async fn subscribe(settings: &AmqpSettings, start: &Start, mark: &str) -> lapin:
         }
     };
     arguments.insert("x-stream-offset".into(), offset);
-    let consumer =
-        channel.basic_consume(log_name(settings).into(), "".into(), BasicConsumeOptions::default(), arguments).await?;
+    let consumer = channel.basic_consume(log.as_str().into(), "".into(), BasicConsumeOptions::default(), arguments).await?;
     channel
         .basic_publish(
             settings.exchange.as_str().into(),
@@ -274,7 +319,7 @@ async fn subscribe(settings: &AmqpSettings, start: &Start, mark: &str) -> lapin:
             BasicProperties::default().with_message_id(mark.into()),
         )
         .await?;
-    Ok(Subscription { _connection: connection, _channel: channel, consumer, created })
+    Ok(Subscription { _connection: connection, _channel: channel, consumer, epoch })
 }
 
 /// The offset RabbitMQ gives each delivery from a stream.
@@ -320,25 +365,20 @@ fn new_epoch() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
 }
 
-/// The log's epoch from the database: the one in force (`known: None`), or a new one because
-/// the incarnation known as `known` is gone. Tries until the database answers: until then the
-/// node cannot tell its sockets where they are in the log.
-async fn agree_on_epoch(db: &DbPool, log: &str, known: Option<&str>) -> String {
+/// A new epoch for the log whose incarnation `known` is gone, or the one another node put in
+/// force first. Tries until the database answers: until then the node cannot tell its sockets
+/// where they are in the log.
+async fn replace_epoch(db: &DbPool, log: &str, known: &str) -> String {
     let mut backoff = Duration::from_millis(100);
     loop {
-        let agreed = async {
+        let replaced = async {
             let mut conn = db.get().await?;
-            let proposed = new_epoch();
-            let epoch = match known {
-                None => event_log::epoch(&mut conn, log, &proposed).await?,
-                Some(known) => event_log::replace(&mut conn, log, known, &proposed).await?,
-            };
-            Ok::<_, nosebook_schema::DbError>(epoch)
+            Ok::<_, nosebook_schema::DbError>(event_log::replace(&mut conn, log, known, &new_epoch()).await?)
         };
-        match agreed.await {
+        match replaced.await {
             Ok(epoch) => return epoch,
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "the event log's epoch could not be read");
+                tracing::warn!(error = %e, retry_in = ?backoff, "the event log's epoch could not be written");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
@@ -350,6 +390,7 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration, db: DbP
     let log = log_name(&settings);
     // The last place read: a reconnection reads on from it.
     let mut last: Option<Place> = None;
+    // The epoch of the incarnation read; `None` until the first subscription.
     let mut epoch: Option<String> = None;
     let mut start = Start::Joining { past };
     // Until this node's first mark comes back, what it reads is the past.
@@ -358,43 +399,31 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration, db: DbP
     let mut backoff = Duration::from_millis(100);
     let lag = ::metrics::gauge!(nosebook_telemetry::metrics::EVENT_LOG_LAG);
     loop {
-        // Read before subscribing, so that nodes finding the log new together replace the same
-        // epoch (see the `created` case below) and agree on the one that wins.
-        if epoch.is_none() {
-            let agreed = agree_on_epoch(&db, &log, None).await;
-            hub.do_send(Epoch { log: log.clone(), epoch: agreed.clone(), from: None });
-            epoch = Some(agreed);
-        }
         let mark = if catching_up { joining_mark.clone() } else { format!("{MARK}:{}", uuid::Uuid::new_v4().simple()) };
         // A broker that does not answer at all counts as down.
-        let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(&settings, &start, &mark))
+        let subscribed = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(&settings, &db, &start, &mark))
             .await
-            .unwrap_or_else(|_| Err(lapin::Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut))));
+            .unwrap_or_else(|_| Err(lapin::Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut)).into()));
         let mut subscription = match subscribed {
             Ok(subscription) => subscription,
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "RabbitMQ unreachable");
+                tracing::warn!(error = %e, retry_in = ?backoff, "the event log is unreachable");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
             }
         };
         backoff = Duration::from_millis(100);
+        // Another epoch in force than the one read before: the log was created anew meanwhile
+        // (by this node or another), and its epoch agreed on already.
         let mut replaced = false;
-        if subscription.created {
-            let known = epoch.clone().unwrap_or_default();
-            if last.is_none() && catching_up {
-                // Created at this node's start: the epoch read before belongs to an earlier
-                // incarnation (a broker that lost its data). Nothing was read yet: no restart.
-                let agreed = agree_on_epoch(&db, &log, Some(&known)).await;
-                hub.do_send(Epoch { log: log.clone(), epoch: agreed.clone(), from: None });
-                epoch = Some(agreed);
-            } else {
-                // Gone while this node was away, and created again just now.
-                replaced = true;
-            }
+        match &epoch {
+            None => hub.do_send(Epoch { log: log.clone(), epoch: subscription.epoch.clone(), from: None }),
+            Some(known) if *known != subscription.epoch => replaced = true,
+            Some(_) => {}
         }
-        tracing::info!(log = %log, epoch = ?epoch, from = ?last.as_ref().map(|place| place.offset), "notifier reading the event log");
+        epoch = Some(subscription.epoch.clone());
+        tracing::info!(log = %log, epoch = %subscription.epoch, from = ?last.as_ref().map(|place| place.offset), "notifier reading the event log");
         // The first delivery tells whether this is still the log read before.
         let mut resuming = if replaced { None } else { last.clone() };
         let mut unacked = 0;
@@ -431,11 +460,9 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration, db: DbP
                         hub.do_send(Restart(offset));
                     }
                     Found::Replaced => {
-                        tracing::warn!(
-                            from = from.offset,
-                            offset,
-                            "the log was created anew; reading it from its start"
-                        );
+                        // Created anew by someone who did not set its epoch (an operator, by hand).
+                        let known = subscription.epoch.clone();
+                        epoch = Some(replace_epoch(&db, &log, &known).await);
                         replaced = true;
                         break;
                     }
@@ -453,18 +480,17 @@ async fn consume(settings: AmqpSettings, hub: Addr<Hub>, past: Duration, db: DbP
             }
             deliver(&hub, delivery, offset, catching_up);
         }
-        start = match (&last, replaced) {
-            (_, true) => {
-                // A new incarnation: a new epoch, and all of it is read, live.
-                let agreed = agree_on_epoch(&db, &log, epoch.as_deref()).await;
-                hub.do_send(Epoch { log: log.clone(), epoch: agreed.clone(), from: Some(-1) });
-                epoch = Some(agreed);
+        start = match (&last, replaced, &epoch) {
+            (_, true, Some(epoch)) => {
+                // A new incarnation: all of it is read, live; cursors of the old one resync.
+                tracing::warn!(log = %log, %epoch, "the event log was created anew; reading it from its start");
+                hub.do_send(Epoch { log: log.clone(), epoch: epoch.clone(), from: Some(-1) });
                 last = None;
                 catching_up = false;
                 Start::First
             }
-            (Some(place), false) => Start::From(place.offset),
-            (None, false) => Start::Joining { past },
+            (Some(place), _, _) => Start::From(place.offset),
+            (None, _, _) => Start::Joining { past },
         };
     }
 }

@@ -239,35 +239,71 @@ pub async fn await_log(exchange: &str) {
     panic!("the event log never came back");
 }
 
-/// A TCP proxy (to RabbitMQ, to a server) that can be cut (every connection dropped, new ones refused) and
-/// restored.
-pub fn cuttable_proxy(target: &str) -> (u16, tokio::sync::watch::Sender<bool>) {
+/// What a [`cuttable_proxy`] does with its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Both ways.
+    Up,
+    /// The client's bytes reach the server, the server's answers wait in the proxy (a broker
+    /// that takes a publish but whose confirm does not come back).
+    Deaf,
+    /// Every connection dropped, new ones refused.
+    Cut,
+}
+
+/// A TCP proxy (to RabbitMQ, to a server) whose link can be cut, or made deaf, and restored.
+pub fn cuttable_proxy(target: &str) -> (u16, tokio::sync::watch::Sender<Link>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
     let target = target.to_owned();
-    let (up, watch_up) = tokio::sync::watch::channel(true);
+    let (link, watch_link) = tokio::sync::watch::channel(Link::Up);
     tokio::spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         loop {
-            let Ok((mut client, _)) = listener.accept().await else {
+            let Ok((client, _)) = listener.accept().await else {
                 continue;
             };
-            if !*watch_up.borrow() {
+            if *watch_link.borrow() == Link::Cut {
                 continue; // dropped: refused while cut
             }
-            let mut down = watch_up.clone();
+            let mut cut = watch_link.clone();
+            let mut hearing = watch_link.clone();
             let target = target.clone();
             tokio::spawn(async move {
-                let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
                     return;
                 };
+                let ((mut client_r, mut client_w), (mut server_r, mut server_w)) =
+                    (client.into_split(), server.into_split());
+                let up = tokio::io::copy(&mut client_r, &mut server_w);
+                // The server's bytes are neither read nor passed on while the link is deaf.
+                let down = async {
+                    let mut buf = vec![0u8; 16 << 10];
+                    loop {
+                        let _ = hearing.wait_for(|link| *link != Link::Deaf).await;
+                        let n = server_r.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        // Held while deaf; dropped if the link is cut meanwhile.
+                        let held = hearing.wait_for(|link| *link != Link::Deaf).await.map(|link| *link).ok();
+                        if held != Some(Link::Up) {
+                            return;
+                        }
+                        if client_w.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
                 tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                    _ = down.wait_for(|up| !*up) => {}
+                    _ = up => {}
+                    () = down => {}
+                    _ = cut.wait_for(|link| *link == Link::Cut) => {}
                 }
             });
         }
     });
-    (port, up)
+    (port, link)
 }
