@@ -41,10 +41,10 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
-use nosebook_schema::{AsyncConnection, DbPool};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::event_log;
+use nosebook_schema::{AsyncConnection, DbPool};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
@@ -278,7 +278,12 @@ impl From<diesel::result::Error> for SubscribeError {
 /// The log is looked for, created if missing, and given its epoch in one step under a lock in
 /// PostgreSQL that every node takes for it: nodes that start or reconnect together agree on
 /// whether the log they read is new, and on its epoch.
-async fn subscribe(settings: &AmqpSettings, db: &DbPool, start: &Start, mark: &str) -> Result<Subscription, SubscribeError> {
+async fn subscribe(
+    settings: &AmqpSettings,
+    db: &DbPool,
+    start: &Start,
+    mark: &str,
+) -> Result<Subscription, SubscribeError> {
     let log = log_name(settings);
     let mut conn = db.get().await?;
     let (connection, channel, epoch) = conn
@@ -309,7 +314,8 @@ async fn subscribe(settings: &AmqpSettings, db: &DbPool, start: &Start, mark: &s
         }
     };
     arguments.insert("x-stream-offset".into(), offset);
-    let consumer = channel.basic_consume(log.as_str().into(), "".into(), BasicConsumeOptions::default(), arguments).await?;
+    let consumer =
+        channel.basic_consume(log.as_str().into(), "".into(), BasicConsumeOptions::default(), arguments).await?;
     channel
         .basic_publish(
             settings.exchange.as_str().into(),
