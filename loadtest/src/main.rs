@@ -81,6 +81,9 @@ enum Scenario {
     /// Messaging through notifier nodes the tool starts, while they are restarted one by one and
     /// one is killed: events lost and duplicated, the latency spikes.
     Restarts(scenarios::restarts::Options),
+    /// Messaging while RabbitMQ is stopped and PostgreSQL restarted at the times given: sends
+    /// failed, messages lost, doubled or out of order, latency around each fault, time to ready.
+    Faults(scenarios::faults::Options),
     /// (Internal) a worker process of `connections`: holds the sockets of the sessions on stdin.
     #[command(hide = true)]
     Hold(workers::HoldOptions),
@@ -156,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Scenario::Fanout { members } => scenarios::fanout::run(&common, members).await?,
         Scenario::Connections(options) => scenarios::connections::run(&common, options).await?,
         Scenario::Restarts(options) => scenarios::restarts::run(&common, options).await?,
+        Scenario::Faults(options) => scenarios::faults::run(&common, options).await?,
         Scenario::Hold(options) => {
             workers::hold(options).await?;
             return Ok(true);

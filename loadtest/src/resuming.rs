@@ -1,11 +1,12 @@
 //! A socket that behaves as the web app does when its node goes away: it keeps the cursor of the
 //! last event, and after a close (1012 from a node that stops) or a cut (a node that crashed) it
 //! reconnects at once to another node and resumes (`GET /ws?cursor=…`). It counts what happened
-//! to it; it does not drop duplicates, so that the scenario can count them.
+//! to it and times how long it was away; it does not drop duplicates, so that the scenario can
+//! count them.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -30,6 +31,11 @@ pub struct ResumeStats {
     /// `resync_required`: the node could not serve the cursor (the run fails: a real client
     /// would reload).
     pub resyncs: AtomicU64,
+    /// Every trip back: when the socket learned its connection had ended (the close frame, or the
+    /// cut), and how long until the next connection answered its resume (`resumed`, or
+    /// `resync_required`) — the time a person's page goes without live events. Kept whole so
+    /// that a scenario can split them by what caused them.
+    away: Mutex<Vec<(Instant, Duration)>>,
 }
 
 impl ResumeStats {
@@ -43,6 +49,15 @@ impl ResumeStats {
             "replayed_events": n(&self.replayed),
             "resync_required": n(&self.resyncs),
         })
+    }
+
+    /// Every trip back so far: (connection ended, time to `resumed`).
+    pub fn away(&self) -> Vec<(Instant, Duration)> {
+        self.away.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn back(&self, ended: Instant) {
+        self.away.lock().unwrap_or_else(|e| e.into_inner()).push((ended, ended.elapsed()));
     }
 }
 
@@ -65,6 +80,9 @@ pub async fn spawn(
     tokio::spawn(async move {
         let mut cursor: Option<String> = None;
         let mut hops = 0;
+        // When the last connection ended, until the next one answers the resume: a socket cut
+        // again on its way back is timed from the first end.
+        let mut ended_at: Option<Instant> = None;
         loop {
             // Read until the socket ends or the run stops.
             let ended = loop {
@@ -97,6 +115,13 @@ pub async fn spawn(
                             }
                             _ => {}
                         }
+                        // The first status frame of a connection answers its resume (`ready`
+                        // when the socket had no cursor yet).
+                        if matches!(frame["type"].as_str(), Some("resumed" | "resync_required" | "ready"))
+                            && let Some(ended) = ended_at.take()
+                        {
+                            stats.back(ended);
+                        }
                     }
                     Some(Ok(Message::Close(frame))) => {
                         break frame.is_some_and(|f| f.code == CloseCode::Restart);
@@ -105,6 +130,7 @@ pub async fn spawn(
                     Some(Err(_)) | None => break false,
                 }
             };
+            ended_at.get_or_insert_with(Instant::now);
             let counter = if ended { &stats.told_to_go } else { &stats.cut };
             counter.fetch_add(1, Ordering::Relaxed);
             // Back at once, to another node — spread over the others, as a load balancer spreads

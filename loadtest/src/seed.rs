@@ -3,10 +3,145 @@
 //! nicks start with `lt_<run>_`, so runs never collide, and the id of the i-th is
 //! `md5('<run>:<i>')::uuid`, so that pgbench can compute it (`scripts/pgbench-read`).
 
+use std::time::{Duration, Instant};
+
 use diesel::QueryableByName;
-use diesel::sql_types::{Integer, Text, Uuid as SqlUuid};
+use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{BigInt, Integer, Text, Uuid as SqlUuid};
+use diesel_async::pooled_connection::PoolableConnection;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+
+/// How long a statement is tried again, each time on a new connection, after the server closed
+/// the connection it was on (a restart of PostgreSQL takes a few seconds), before the run gives
+/// up with the error.
+const RECONNECT_FOR: Duration = Duration::from_secs(30);
+/// Longest wait for one connection attempt: a server that accepts but never answers is retried.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `$statement` (which uses the connection `$conn`) on the [`Db`] `$db`, again on a new
+/// connection when the server closed the one it ran on, for up to [`RECONNECT_FOR`]. Only
+/// statements that may safely run twice belong here: a lost connection does not say whether the
+/// statement committed.
+macro_rules! retried {
+    ($db:expr, $what:expr, |$conn:ident| $statement:expr) => {{
+        let mut deadline: Option<Instant> = None;
+        loop {
+            let $conn = $db.connection(&mut deadline).await?;
+            match $statement.await {
+                Ok(value) => break value,
+                Err(error) => $db.lost(error, $what, &mut deadline)?,
+            }
+        }
+    }};
+}
+
+/// The load tool's connection to the database: opened again whenever the server closed it, so
+/// that a run across a restart of PostgreSQL still ends with its report.
+struct Db {
+    url: String,
+    conn: Option<AsyncPgConnection>,
+}
+
+impl Db {
+    async fn connect(url: &str) -> anyhow::Result<Self> {
+        let mut db = Self { url: url.to_owned(), conn: None };
+        db.connection(&mut None).await?;
+        Ok(db)
+    }
+
+    /// The open connection, or a new one when there is none or the server closed it; connecting
+    /// is tried again until `deadline` (set now when unset) while the server is unreachable or
+    /// starting.
+    async fn connection(&mut self, deadline: &mut Option<Instant>) -> anyhow::Result<&mut AsyncPgConnection> {
+        if self.conn.as_mut().is_some_and(|conn| conn.is_broken()) {
+            self.conn = None;
+        }
+        if self.conn.is_none() {
+            let until = *deadline.get_or_insert_with(|| Instant::now() + RECONNECT_FOR);
+            let mut said = false;
+            let conn = loop {
+                let error = match tokio::time::timeout(CONNECT_TIMEOUT, AsyncPgConnection::establish(&self.url)).await {
+                    Ok(Ok(conn)) => break conn,
+                    Ok(Err(e)) if !unreachable_for_now(&e) => {
+                        anyhow::bail!("cannot connect to the database ({}): {e}", self.url)
+                    }
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                };
+                if Instant::now() >= until {
+                    anyhow::bail!(
+                        "cannot reach the database ({}) for {} s: {error}",
+                        self.url,
+                        RECONNECT_FOR.as_secs()
+                    );
+                }
+                if !said {
+                    eprintln!("nosebook-loadtest: the database is unreachable ({error}); trying again");
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            };
+            self.conn = Some(conn);
+        }
+        match self.conn.as_mut() {
+            Some(conn) => Ok(conn),
+            None => unreachable!("a connection was just opened"),
+        }
+    }
+
+    /// After `error` from a statement: `Ok` when the connection is gone and there is time left
+    /// (the connection is dropped; the statement runs again on a new one), the error otherwise.
+    fn lost(&mut self, error: DieselError, what: &str, deadline: &mut Option<Instant>) -> anyhow::Result<()> {
+        let gone = self.conn.as_mut().is_none_or(|conn| conn.is_broken()) || connection_gone(&error);
+        if !gone {
+            return Err(anyhow::anyhow!("{what}: {error}"));
+        }
+        self.conn = None;
+        let until = *deadline.get_or_insert_with(|| Instant::now() + RECONNECT_FOR);
+        if Instant::now() >= until {
+            anyhow::bail!(
+                "{what}: the database kept closing the connection for {} s: {error}",
+                RECONNECT_FOR.as_secs()
+            );
+        }
+        eprintln!("nosebook-loadtest: {what}: the database closed the connection ({error}); connecting again");
+        Ok(())
+    }
+}
+
+/// Errors of a statement that mean the connection is gone rather than the statement refused.
+fn connection_gone(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
+            true
+        }
+        DieselError::DatabaseError(_, info) => unavailable(info.message()),
+        _ => false,
+    }
+}
+
+/// Connection errors worth waiting out (see [`unavailable`]); wrong credentials, an unknown
+/// database or a malformed URL fail at once.
+fn unreachable_for_now(error: &ConnectionError) -> bool {
+    matches!(error, ConnectionError::CouldntSetupConfiguration(DieselError::DatabaseError(_, info))
+        if unavailable(info.message()))
+}
+
+/// What PostgreSQL and its client say while the server is away: nothing listening, the socket
+/// cut, the server starting or shutting down (57P03, "the database system is …"), or ending the
+/// session (57P01–57P05, "terminating connection due to …").
+fn unavailable(message: &str) -> bool {
+    [
+        "error connecting to server",
+        "error communicating with the server",
+        "connection closed",
+        "the database system is",
+        "terminating connection",
+    ]
+    .iter()
+    .any(|prefix| message.starts_with(prefix))
+}
 
 #[derive(Debug, Clone, Copy, QueryableByName)]
 pub struct Account {
@@ -28,25 +163,34 @@ impl Account {
 }
 
 pub struct Seeder {
-    conn: AsyncPgConnection,
+    db: Db,
     run: String,
     /// People made so far.
     made: usize,
 }
 
 #[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many messages of a load run carry the text `lt <i>`.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Stored {
+    #[diesel(sql_type = BigInt)]
+    pub i: i64,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
 }
 
 impl Seeder {
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
-        let conn = AsyncPgConnection::establish(database_url)
+        let db = Db::connect(database_url)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot reach the database to prepare users ({database_url}): {e}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot reach the database to prepare users: {e:#}"))?;
         let run = Uuid::new_v4().simple().to_string()[..8].to_owned();
-        Ok(Self { conn, run, made: 0 })
+        Ok(Self { db, run, made: 0 })
     }
 
     /// This run's id, in nicks and user ids.
@@ -59,41 +203,40 @@ impl Seeder {
     pub async fn accounts(&mut self, n: usize) -> anyhow::Result<Vec<Account>> {
         let first = i32::try_from(self.made)?;
         let n = i32::try_from(n)?;
-        let accounts = diesel::sql_query(
+        // One statement, all or nothing; when it runs again after a lost connection, the people
+        // it made already (and so their sessions) are skipped.
+        retried!(self.db, "preparing people", |conn| diesel::sql_query(
             "WITH made AS (
                INSERT INTO users (id, first_name, last_name, nick, passhash, created_at, last_activity_at)
                SELECT md5($1 || ':' || i)::uuid, 'Load', 'Tester ' || i, 'lt_' || $1 || '_' || i, '!', now(), now()
                FROM generate_series($2 + 1, $2 + $3) AS i
+               ON CONFLICT DO NOTHING
                RETURNING id)
              INSERT INTO user_sessions (session_id, user_id, created_at, expires_at)
-             SELECT gen_random_uuid(), id, now(), now() + interval '2 days' FROM made
-             RETURNING user_id AS id, session_id AS session",
+             SELECT gen_random_uuid(), id, now(), now() + interval '2 days' FROM made",
         )
         .bind::<Text, _>(&self.run)
         .bind::<Integer, _>(first)
         .bind::<Integer, _>(n)
-        .load::<Account>(&mut self.conn)
-        .await?;
+        .execute(conn));
+        let accounts = retried!(self.db, "reading the people prepared", |conn| diesel::sql_query(
+            "SELECT s.user_id AS id, s.session_id AS session
+             FROM generate_series($2 + 1, $2 + $3) AS i
+             JOIN user_sessions s ON s.user_id = md5($1 || ':' || i)::uuid
+             ORDER BY i",
+        )
+        .bind::<Text, _>(&self.run)
+        .bind::<Integer, _>(first)
+        .bind::<Integer, _>(n)
+        .load::<Account>(conn));
         self.made += accounts.len();
         Ok(accounts)
     }
 
     /// A group chat of `members` (the first is its creator).
     pub async fn group(&mut self, members: &[Uuid]) -> anyhow::Result<Uuid> {
-        let chat = diesel::sql_query(
-            "INSERT INTO chats (kind, title, created_at) VALUES ('group', 'Load test ' || $1, now()) RETURNING id",
-        )
-        .bind::<Text, _>(&self.run)
-        .get_result::<Id>(&mut self.conn)
-        .await?
-        .id;
-        diesel::sql_query(
-            "INSERT INTO chat_members (chat_id, user_id, joined_at) SELECT $1, unnest($2::uuid[]), now()",
-        )
-        .bind::<SqlUuid, _>(chat)
-        .bind::<diesel::sql_types::Array<SqlUuid>, _>(members)
-        .execute(&mut self.conn)
-        .await?;
+        let chat = Uuid::new_v4();
+        retried!(self.db, "preparing a group chat", |conn| make_group(conn, chat, &self.run, members, 0));
         Ok(chat)
     }
 
@@ -108,7 +251,120 @@ impl Seeder {
         let mut chats = Vec::new();
         for members in accounts.chunks(size.max(1)) {
             let ids: Vec<Uuid> = members.iter().map(|a| a.id).collect();
-            let chat = self.group(&ids).await?;
+            let chat = Uuid::new_v4();
+            retried!(self.db, "preparing a conversation", |conn| make_group(conn, chat, &self.run, &ids, messages));
+            chats.push(chat);
+        }
+        Ok(chats)
+    }
+
+    /// Something to read: `posts` posts on each wall and a ring of accepted friendships.
+    pub async fn walls(&mut self, accounts: &[Account], posts: i32) -> anyhow::Result<()> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+        // Each statement all or nothing, and skipping what an earlier run of it wrote: a wall
+        // that has posts, a friendship that exists.
+        retried!(self.db, "preparing walls", |conn| diesel::sql_query(
+            "INSERT INTO posts (author_id, owner_id, message, created_at)
+             SELECT o.id, o.id, 'Post number ' || n || ' of a load test', now() - n * interval '1 minute'
+             FROM unnest($1::uuid[]) AS o(id), generate_series(1, $2) AS n
+             WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.owner_id = o.id AND p.removed_at IS NULL)",
+        )
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+        .bind::<Integer, _>(posts)
+        .execute(conn));
+        retried!(self.db, "preparing friendships", |conn| diesel::sql_query(
+            "INSERT INTO friendship_requests (requester_id, responder_id, message, accepted, viewed, created_at)
+             SELECT a, b, '', true, true, now()
+             FROM (SELECT ids[i] AS a, ids[i % cardinality(ids) + 1] AS b FROM (SELECT $1::uuid[] AS ids) s,
+                   generate_series(1, cardinality($1::uuid[])) AS i) pairs
+             WHERE a <> b ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+        .execute(conn));
+        Ok(())
+    }
+
+    /// Transactions the database has finished so far (committed and rolled back), and rows it
+    /// returned: with autocommit, a statement is a transaction. PostgreSQL publishes these
+    /// counters up to a second late; read them after the work has settled.
+    pub async fn database_work(&mut self) -> anyhow::Result<(i64, i64)> {
+        #[derive(QueryableByName)]
+        struct Work {
+            #[diesel(sql_type = BigInt)]
+            transactions: i64,
+            #[diesel(sql_type = BigInt)]
+            rows: i64,
+        }
+        let work = retried!(self.db, "reading the database's counters", |conn| {
+            diesel::sql_query(
+            "SELECT (xact_commit + xact_rollback)::bigint AS transactions, (tup_returned + tup_fetched)::bigint AS rows \
+             FROM pg_stat_database WHERE datname = current_database()",
+        )
+        .get_result::<Work>(conn)
+        });
+        Ok((work.transactions, work.rows))
+    }
+
+    /// Messages written by this run's accounts, as the database has them: after a messaging run
+    /// it must equal the sends answered 200 (none lost, none written twice).
+    pub async fn messages_written(&mut self) -> anyhow::Result<i64> {
+        let count = retried!(self.db, "counting the messages", |conn| diesel::sql_query(
+            "SELECT count(*) AS n FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE u.nick LIKE 'lt\\_' || $1 || '\\_%'",
+        )
+        .bind::<Text, _>(&self.run)
+        .get_result::<Count>(conn));
+        Ok(count.n)
+    }
+
+    /// The load messages of this run (text `lt <i>`) the database has, by `i`: which sends were
+    /// stored, and how many times.
+    pub async fn load_messages_stored(&mut self) -> anyhow::Result<Vec<Stored>> {
+        Ok(retried!(self.db, "reading the messages stored", |conn| diesel::sql_query(
+            "SELECT substr(m.text, 4)::bigint AS i, count(*) AS n FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE u.nick LIKE 'lt\\_' || $1 || '\\_%' AND m.text ~ '^lt [0-9]+$' GROUP BY 1",
+        )
+        .bind::<Text, _>(&self.run)
+        .load::<Stored>(conn)))
+    }
+
+    /// `VACUUM ANALYZE` of the whole database: what autovacuum would do during a long run.
+    pub async fn vacuum(&mut self) -> anyhow::Result<()> {
+        retried!(self.db, "VACUUM ANALYZE", |conn| diesel::sql_query("VACUUM ANALYZE").execute(conn));
+        Ok(())
+    }
+}
+
+/// The group chat `chat` of `members` (the first is its creator), with `messages` messages from
+/// its members in turn, in one transaction; nothing when the chat exists already (an earlier try
+/// committed but its answer was lost with the connection).
+async fn make_group(
+    conn: &mut AsyncPgConnection,
+    chat: Uuid,
+    run: &str,
+    members: &[Uuid],
+    messages: i32,
+) -> diesel::QueryResult<()> {
+    conn.transaction(async |conn| {
+        let made = diesel::sql_query(
+            "INSERT INTO chats (id, kind, title, created_at) VALUES ($1, 'group', 'Load test ' || $2, now())
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind::<SqlUuid, _>(chat)
+        .bind::<Text, _>(run)
+        .execute(conn)
+        .await?;
+        if made == 0 {
+            return Ok(());
+        }
+        diesel::sql_query(
+            "INSERT INTO chat_members (chat_id, user_id, joined_at) SELECT $1, unnest($2::uuid[]), now()",
+        )
+        .bind::<SqlUuid, _>(chat)
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(members)
+        .execute(conn)
+        .await?;
+        if messages > 0 {
             diesel::sql_query(
                 "WITH written AS (
                    INSERT INTO messages (chat_id, author_id, text, created_at)
@@ -120,81 +376,12 @@ impl Seeder {
                  FROM (SELECT id, created_at FROM written ORDER BY created_at DESC LIMIT 1) w WHERE chats.id = $1",
             )
             .bind::<SqlUuid, _>(chat)
-            .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(members)
             .bind::<Integer, _>(messages)
-            .execute(&mut self.conn)
+            .execute(conn)
             .await?;
-            chats.push(chat);
         }
-        Ok(chats)
-    }
-
-    /// Something to read: `posts` posts on each wall and a ring of accepted friendships.
-    pub async fn walls(&mut self, accounts: &[Account], posts: i32) -> anyhow::Result<()> {
-        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
-        diesel::sql_query(
-            "INSERT INTO posts (author_id, owner_id, message, created_at)
-             SELECT id, id, 'Post number ' || n || ' of a load test', now() - n * interval '1 minute'
-             FROM unnest($1::uuid[]) AS id, generate_series(1, $2) AS n",
-        )
-        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
-        .bind::<Integer, _>(posts)
-        .execute(&mut self.conn)
-        .await?;
-        diesel::sql_query(
-            "INSERT INTO friendship_requests (requester_id, responder_id, message, accepted, viewed, created_at)
-             SELECT a, b, '', true, true, now()
-             FROM (SELECT ids[i] AS a, ids[i % cardinality(ids) + 1] AS b FROM (SELECT $1::uuid[] AS ids) s,
-                   generate_series(1, cardinality($1::uuid[])) AS i) pairs
-             WHERE a <> b ON CONFLICT DO NOTHING",
-        )
-        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
-        .execute(&mut self.conn)
-        .await?;
         Ok(())
-    }
-
-    /// Messages written by this run's accounts, as the database has them: after a messaging run
-    /// it must equal the sends answered 200 (none lost, none written twice).
-    /// Transactions the database has finished so far (committed and rolled back), and rows it
-    /// returned: with autocommit, a statement is a transaction. PostgreSQL publishes these
-    /// counters up to a second late; read them after the work has settled.
-    pub async fn database_work(&mut self) -> anyhow::Result<(i64, i64)> {
-        #[derive(QueryableByName)]
-        struct Work {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            transactions: i64,
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            rows: i64,
-        }
-        let work = diesel::sql_query(
-            "SELECT (xact_commit + xact_rollback)::bigint AS transactions, (tup_returned + tup_fetched)::bigint AS rows \
-             FROM pg_stat_database WHERE datname = current_database()",
-        )
-        .get_result::<Work>(&mut self.conn)
-        .await?;
-        Ok((work.transactions, work.rows))
-    }
-
-    pub async fn messages_written(&mut self) -> anyhow::Result<i64> {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let count = diesel::sql_query(
-            "SELECT count(*) AS n FROM messages m JOIN users u ON u.id = m.author_id
-             WHERE u.nick LIKE 'lt\\_' || $1 || '\\_%'",
-        )
-        .bind::<Text, _>(&self.run)
-        .get_result::<Count>(&mut self.conn)
-        .await?;
-        Ok(count.n)
-    }
-
-    /// `VACUUM ANALYZE` of the whole database: what autovacuum would do during a long run.
-    pub async fn vacuum(&mut self) -> anyhow::Result<()> {
-        diesel::sql_query("VACUUM ANALYZE").execute(&mut self.conn).await?;
-        Ok(())
-    }
+    })
+    .await
 }

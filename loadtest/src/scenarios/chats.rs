@@ -63,6 +63,7 @@ pub async fn run(common: &Common, count: usize, server_pid: u32) -> anyhow::Resu
             "server_rss_per_active_chat_bytes": after.saturating_sub(before) as f64 / chats as f64,
         }),
         failures: Vec::new(),
+        notes: Vec::new(),
     };
     let svg = plot::svg(&format!("chats: {chats} new conversations"), &[&sends]);
     Ok((report, svg))

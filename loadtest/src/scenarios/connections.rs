@@ -173,6 +173,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
             "server_rss_per_socket_bytes": per_socket,
             "messaging": extra_messaging,
         }),
+        notes: Vec::new(),
     };
     let mut plotted: Vec<&Series> = vec![&sinks.connect, &sinks.answers, &sinks.handshakes];
     plotted.extend(crowded.as_ref().map(|run| run.delivery.as_ref()));

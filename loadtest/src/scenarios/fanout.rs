@@ -105,6 +105,7 @@ pub async fn run(common: &Common, members: usize) -> anyhow::Result<(Report, Str
         events: Some(events),
         failures: Vec::new(),
         extra: json!({"sockets_closed_by_server": health.closed.load(std::sync::atomic::Ordering::Relaxed)}),
+        notes: Vec::new(),
     };
     let svg = plot::svg(&format!("fanout: a group of {others} at {} msg/s", common.rate), &[&last, &first, &http]);
     Ok((report, svg))

@@ -154,6 +154,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
         events: None,
         extra: serde_json::Value::Null,
         failures: Vec::new(),
+        notes: Vec::new(),
     };
     let svg = plot::svg(&format!("mixed at {} ops/s", common.rate), &all);
     Ok((report, svg))

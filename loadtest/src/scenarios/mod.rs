@@ -3,6 +3,7 @@
 pub mod chats;
 pub mod connections;
 pub mod fanout;
+pub mod faults;
 pub mod messaging;
 pub mod mixed;
 pub mod pages;

@@ -70,6 +70,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
         events: None,
         failures: Vec::new(),
         extra: serde_json::Value::Null,
+        notes: Vec::new(),
     };
     let used: Vec<&Series> = series.iter().collect();
     let svg = plot::svg(&format!("web pages at {} req/s", common.rate), &used);

@@ -87,6 +87,7 @@ pub async fn run(common: &Common, users: usize, page: &str) -> anyhow::Result<(R
         events: None,
         failures: Vec::new(),
         extra: serde_json::Value::Null,
+        notes: Vec::new(),
     };
     let svg = plot::svg(&format!("read ({page}) at {} req/s", common.rate), &used);
     Ok((report, svg))

@@ -8,7 +8,8 @@
 //! `resync_required`, or a node that did not exit 0 after SIGTERM. For each disturbance it reports
 //! the latency spike of the messages sent from that moment until the next one: their p99 and
 //! max, and how long until latency settled: the first whole second in which no message took more
-//! than twice the p99 of the calm before the first disturbance.
+//! than twice the p99 of the calm before the first disturbance. And how long its sockets were
+//! away: from the close frame (or the cut) to the next node's `resumed`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ use crate::cluster::{Cluster, ClusterOptions};
 use crate::plot;
 use crate::resuming::ResumeStats;
 use crate::seed::Seeder;
-use crate::stats::Report;
+use crate::stats::{Report, Series, SeriesReport};
 
 #[derive(Debug, Clone, Args)]
 pub struct Options {
@@ -100,6 +101,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
         }
     };
     let run = messaging::measure(common, &mut seeder, &targets, options.pairs, schedule).await?;
+    let arrivals = run.arrivals();
     let planned = (options.notifiers + 1) as f64 * options.gap + options.calm;
     let mut failures = run.failures.clone();
     failures.extend(trouble);
@@ -107,7 +109,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
         failures.push(format!("{} of {} disturbances happened", done.len(), options.notifiers + 1));
     }
     if let Some(last) = done.last()
-        && run.arrivals.iter().all(|(at, _)| *at < last.at + gap)
+        && arrivals.iter().all(|(at, _)| *at < last.at + gap)
     {
         failures.push(format!("the load ended before the last disturbance settled: --duration above {planned:.0} s"));
     }
@@ -124,22 +126,45 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     let latency = |(at, arrived): &(Instant, Option<Instant>)| arrived.map(|a| a.saturating_duration_since(*at));
     let first = done.first().map(|d| d.at);
     let calm: Vec<Duration> =
-        run.arrivals.iter().filter(|(at, _)| first.is_none_or(|f| *at < f)).filter_map(latency).collect();
+        arrivals.iter().filter(|(at, _)| first.is_none_or(|f| *at < f)).filter_map(latency).collect();
     let calm_p99 = quantile(&calm, 0.99);
     let threshold = (calm_p99 * 2).max(calm_p99 + Duration::from_millis(20));
+    let away = stats.away();
+    let mut notes = vec![format!("calm p99 {:.0} ms, spike threshold {:.0} ms", ms(calm_p99), ms(threshold))];
     let spikes: Vec<Value> = done
         .iter()
         .enumerate()
         .map(|(i, d)| {
             let until = done.get(i + 1).map(|next| next.at);
-            let window: Vec<(Instant, Duration)> = run
-                .arrivals
+            // The sockets this disturbance sent away: their connection ended before the next.
+            let back = to_resumed(
+                away.iter().filter(|(ended, _)| *ended >= d.at && until.is_none_or(|u| *ended < u)),
+                run.start,
+                run.load_elapsed,
+            );
+            let window: Vec<(Instant, Duration)> = arrivals
                 .iter()
                 .filter(|(at, _)| *at >= d.at && until.is_none_or(|u| *at < u))
                 .filter_map(|m| latency(m).map(|l| (m.0, l)))
                 .collect();
             let latencies: Vec<Duration> = window.iter().map(|(_, l)| *l).collect();
             let settled = settled_after(&window, d.at, threshold);
+            notes.push(format!(
+                "  {} at {:.1} s: node left {}, back {:.2} s; {} messages until the next: p99 {:.0} ms, max {:.0} ms, \
+                 settled after {}; {} sockets back: to resumed p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+                d.what,
+                d.at.duration_since(run.start).as_secs_f64(),
+                d.left_s.map_or("—".to_owned(), |s| format!("{s:.2} s (exit {:?})", d.exit_code)),
+                d.back_s,
+                window.len(),
+                ms(quantile(&latencies, 0.99)),
+                ms(latencies.iter().max().copied().unwrap_or_default()),
+                settled.map_or("— (never)".to_owned(), |s| format!("{:.1} s", s.as_secs_f64())),
+                back.count,
+                back.p50_ms,
+                back.p99_ms,
+                back.max_ms,
+            ));
             json!({
                 "what": d.what,
                 "at_s": d.at.duration_since(run.start).as_secs_f64(),
@@ -151,10 +176,15 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 "max_ms": ms(latencies.iter().max().copied().unwrap_or_default()),
                 "above_threshold": window.iter().filter(|(_, l)| *l > threshold).count(),
                 "spike_length_s": settled.map(|d| d.as_secs_f64()),
+                "sockets_back": back.count,
+                "to_resumed_p50_ms": back.p50_ms,
+                "to_resumed_p99_ms": back.p99_ms,
+                "to_resumed_max_ms": back.max_ms,
             })
         })
         .collect();
     let mut report = run.report(common, options.pairs, "restarts");
+    report.series.push(to_resumed(away.iter(), run.start, run.load_elapsed));
     report.settings = json!({
         "pairs": options.pairs, "rate": common.rate, "duration_s": common.duration, "notifiers": options.notifiers,
         "calm_s": options.calm, "gap_s": options.gap,
@@ -164,6 +194,9 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     report.extra["spike_threshold_ms"] = json!(ms(threshold));
     report.extra["disturbances"] = Value::Array(spikes);
     report.extra["node_logs"] = json!(cluster.logs().display().to_string());
+    notes.push(format!("sockets: {}", stats.json()));
+    notes.push(format!("node logs: {}", cluster.logs().display()));
+    report.notes = notes;
     let svg = plot::svg(
         &format!("restarts: {} pairs at {} msg/s, {} notifier nodes", options.pairs, common.rate, options.notifiers),
         &[&run.delivery, &run.http],
@@ -173,7 +206,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
 
 /// How long after `from` latency settled: the start of the first whole second (of sends) in
 /// which none was above `threshold`; `None` if it never did within the window.
-fn settled_after(window: &[(Instant, Duration)], from: Instant, threshold: Duration) -> Option<Duration> {
+pub(super) fn settled_after(window: &[(Instant, Duration)], from: Instant, threshold: Duration) -> Option<Duration> {
     let mut above: Vec<Duration> =
         window.iter().filter(|(_, l)| *l > threshold).map(|(at, _)| at.duration_since(from)).collect();
     above.sort_unstable();
@@ -188,12 +221,25 @@ fn settled_after(window: &[(Instant, Duration)], from: Instant, threshold: Durat
     (last_send >= calm_since + Duration::from_secs(1)).then_some(calm_since)
 }
 
+/// Close (or cut) → `resumed` of these trips back, in the crate's histograms.
+fn to_resumed<'a>(
+    away: impl Iterator<Item = &'a (Instant, Duration)>,
+    start: Instant,
+    elapsed: Duration,
+) -> SeriesReport {
+    let series = Series::new("close→resumed", start);
+    for (ended, took) in away {
+        series.record(*ended, *took);
+    }
+    series.report(elapsed)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 /// The `q` quantile of `values` (zero when empty).
-fn quantile(values: &[Duration], q: f64) -> Duration {
+pub(super) fn quantile(values: &[Duration], q: f64) -> Duration {
     let mut sorted = values.to_vec();
     sorted.sort_unstable();
     match sorted.len() {

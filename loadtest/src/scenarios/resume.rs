@@ -196,6 +196,7 @@ pub async fn run(
             "db_rows_read": rows_after - rows,
             "server_cpu_ms_per_resume": server_cpu.map(|s| s * 1000.0 / sockets.max(1) as f64),
         }),
+        notes: Vec::new(),
     };
     let svg = plot::svg(
         &format!("resume: {sockets} sockets reconnecting at once, {missed} missed each"),

@@ -290,6 +290,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
             "samples": samples,
         }),
         failures: verdict.failures.clone(),
+        notes: Vec::new(),
     };
     let title = format!("soak: {} ops/s, {} sockets, {} s", common.rate, options.sockets, common.duration);
     let svg = plot::stack(&[
