@@ -73,7 +73,7 @@ pub async fn serve(name: web::Path<String>) -> HttpResponse {
 mod tests {
     use std::io::Write;
 
-    /// The budget of issue 7: the app's scripts and styles under 100 KB gzip-compressed, in all.
+    /// The budget: the app's scripts and styles under 100 KB gzip-compressed, in all.
     #[test]
     fn scripts_and_styles_fit_the_budget() {
         let compressed: usize = super::all()
