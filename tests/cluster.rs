@@ -424,7 +424,12 @@ fn rabbitmqctl(args: &[&str]) {
 /// recipient's socket gets every one once and in the order they were sent — the backlog of the
 /// outage first, as soon as the broker is back, and what is sent after it behind the backlog,
 /// never before it.
-#[tokio::test]
+///
+/// `rabbitmqctl` blocks for seconds (`stop_app` takes about 6 s here): it runs in
+/// `block_in_place`, so that the writer and the reader go on meanwhile on the runtime's other
+/// thread (on a current-thread runtime a request caught half-written waited out the server's
+/// 5 s head timeout: 408).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the machine's RabbitMQ; scripts/test runs it alone after the other tests"]
 async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_order() {
     let db = migrated_database().await;
@@ -477,10 +482,10 @@ async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let broker_down = StartAgain;
-    rabbitmqctl(&["stop_app"]);
+    tokio::task::block_in_place(|| rabbitmqctl(&["stop_app"]));
     let first_in_outage = sent_before(&sent_rx);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    drop(broker_down);
+    tokio::task::block_in_place(|| drop(broker_down));
     let restarted = std::time::Instant::now();
     let last_in_outage = sent_before(&sent_rx);
     // `start_app` answers before the broker serves its streams again.
