@@ -131,12 +131,19 @@ ensure_test_tools() {
         cargo install --quiet --locked s3s-fs@0.14.1 --features binary
     fi
     local missing
-    # chromium + chromium-driver: the web app's browser tests (tests/browser.rs).
+    # chromium + chromium-driver: the web app's browser tests (tests/browser/).
     missing=$(missing_packages prometheus-postgres-exporter docker-compose chromium chromium-driver fonts-dejavu-core)
     if [ -n "$missing" ]; then
         say "installing test tools: $missing"
         # shellcheck disable=SC2086
         apt_install $missing
+    fi
+    # axe-core, the accessibility checks the browser tests run in each page, at the version
+    # pinned by tests/browser/axe/package-lock.json.
+    command -v npm >/dev/null || apt_install nodejs npm
+    if [ ! -f "$ROOT/tests/browser/axe/node_modules/axe-core/axe.min.js" ]; then
+        say "installing axe-core (tests/browser/axe)"
+        (cd "$ROOT/tests/browser/axe" && npm ci --no-audit --no-fund --silent)
     fi
     # Installed as a service, the exporter would hold its default port; the tests run their own.
     as_root systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true

@@ -7,7 +7,8 @@
 //! records the user's activity:
 //!
 //! - the first request a session actor serves writes activity and expiry at once, before the
-//!   handler runs, so a caller always sees themselves online (docs/API.md §4);
+//!   handler runs, so a caller always sees themselves online (docs/API.md §4); for a session
+//!   new to this node that write is part of its load, made for the whole batch (below);
 //! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
 //!   state, and a flush at the end of the interval writes the newest values. The presence
 //!   tracker carries the exact value in between.
@@ -119,8 +120,18 @@ pub struct SessionDirectory {
     loading: bool,
 }
 
-/// Where a load's outcome goes: the session's actor, `None` when there is no such session.
-type Loaded = oneshot::Sender<Result<Option<Addr<SessionActor>>, DbError>>;
+/// Where a load's outcome goes: `None` when there is no such session.
+type Loaded = oneshot::Sender<Result<Option<Admitted>, DbError>>;
+
+/// A loaded session, as the requests that waited for it see it.
+#[derive(Clone)]
+enum Admitted {
+    /// Started by this load, whose write already recorded this request's activity: the
+    /// request goes on at once, with no write of its own.
+    Fresh(Caller),
+    /// An actor that was already here: the request asks it, as every later request does.
+    Live(Addr<SessionActor>),
+}
 
 impl SessionDirectory {
     pub fn new(db: DbPool, clock: Clock, presence: Addr<PresenceTracker>) -> Self {
@@ -158,14 +169,24 @@ impl SessionDirectory {
 
     /// The live actor for a loaded session, starting one unless another load won the race or
     /// the session was ended meanwhile.
-    fn adopt(&mut self, session: SessionRow, user: UserRow, ctx: &mut Context<Self>) -> Option<Addr<SessionActor>> {
+    /// Starts the actor of a session just loaded — and touched, at `touched_at` — unless one is
+    /// here already or the session ended meanwhile.
+    fn adopt(
+        &mut self,
+        session: SessionRow,
+        user: UserRow,
+        touched_at: DateTime<Utc>,
+        ctx: &mut Context<Self>,
+    ) -> Option<Admitted> {
         if self.ended.contains_key(&session.session_id) {
             return None;
         }
         if let Some(addr) = self.sessions.live(&session.session_id) {
-            return Some(addr);
+            return Some(Admitted::Live(addr));
         }
+        self.presence.do_send(Counted::new(Activity { user: user.id, at: touched_at }, crate::presence::MAILBOX));
         let user_id = user.id;
+        let caller = Caller { session, user: user.clone() };
         let actor = SessionActor {
             session,
             user,
@@ -173,7 +194,7 @@ impl SessionDirectory {
             clock: self.clock,
             presence: self.presence.clone(),
             directory: ctx.address(),
-            written_at: None,
+            written_at: Some(touched_at),
             dirty: false,
             writing: false,
             flush_scheduled: false,
@@ -182,8 +203,8 @@ impl SessionDirectory {
         self.by_user.entry(user_id).or_default().insert(session.session_id);
         self.started += 1;
         let addr = Arbiters::start(self.threads.as_ref(), self.started, actor);
-        self.sessions.write().insert(session.session_id, addr.clone());
-        Some(addr)
+        self.sessions.write().insert(session.session_id, addr);
+        Some(Admitted::Fresh(caller))
     }
 }
 
@@ -248,16 +269,18 @@ impl SessionDirectory {
         self.load_waiting(ctx);
         Box::pin(fut::wrap_future(async move {
             match actor.await.unwrap_or(Err(DbError::Interrupted("session load")))? {
-                // A fresh actor stops before its first Touch only when the session ended or
-                // expired meanwhile.
-                Some(addr) => addr.send(Touch).await.unwrap_or(Ok(None)),
+                Some(Admitted::Fresh(caller)) => Ok(Some(caller)),
+                // An actor stops before a Touch only when the session ended or expired meanwhile.
+                Some(Admitted::Live(addr)) => addr.send(Touch).await.unwrap_or(Ok(None)),
                 None => Ok(None),
             }
         }))
     }
 
-    /// Reads the waiting sessions (at most [`LOAD_BATCH`]) in one query, unless a load is being
-    /// read already: those waiting then follow when it is done.
+    /// Touches and reads the waiting sessions (at most [`LOAD_BATCH`]), one statement each for
+    /// the whole batch, unless a load is under way already: those waiting then follow when it is
+    /// done. The touch is the first request's activity write of every session in the batch,
+    /// which a crowd of sessions moving to this node would otherwise make one by one.
     fn load_waiting(&mut self, ctx: &mut Context<Self>) {
         if self.loading || self.waiting.is_empty() {
             return;
@@ -271,6 +294,7 @@ impl SessionDirectory {
         let (db, now) = (self.db.clone(), self.clock.now());
         let read = async move {
             let mut conn = db.get().await?;
+            sessions::touch_many(&mut conn, &ids, now, now + SESSION_TTL).await?;
             Ok::<_, DbError>(sessions::find_many_with_user(&mut conn, &ids).await?)
         };
         ctx.spawn(fut::wrap_future::<_, Self>(read).map(move |read, dir, ctx| {
@@ -281,7 +305,7 @@ impl SessionDirectory {
                         rows.into_iter().map(|(session, user)| (session.session_id, (session, user))).collect();
                     for (id, waiters) in batch {
                         let actor = match found.remove(&id) {
-                            Some((session, user)) if session.expires_at > now => dir.adopt(session, user, ctx),
+                            Some((session, user)) if session.expires_at > now => dir.adopt(session, user, now, ctx),
                             _ => None,
                         };
                         for waiter in waiters {
@@ -401,6 +425,7 @@ impl SessionActor {
     /// is pending), and neither would finish.
     fn write(&mut self) -> impl Future<Output = Result<(), DbError>> + 'static {
         self.writing = true;
+        ::metrics::counter!(metrics::SESSION_WRITES).increment(1);
         let (db, session, user, at) = (self.db.clone(), self.session, self.user.id, self.user.last_activity_at);
         let task = actix::spawn(async move {
             let mut conn = db.get().await?;

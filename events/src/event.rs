@@ -24,6 +24,13 @@ pub enum Event {
     FriendRequest(RequestSent),
     /// To the requester.
     FriendRequestAccepted(RequestAccepted),
+    /// To the ex-friend of the one who ended the friendship: the row as it now is (the ex-friend
+    /// a pending request to them).
+    FriendRemoved(FriendRequest),
+    /// To a wall's owner, when someone else writes on it.
+    PostPublished(PostPublished),
+    /// To a post's author and its wall's owner, when someone else comments on it.
+    CommentPublished(CommentPublished),
     /// To the members of a group when it is created, renamed or its members change.
     ChatUpdated(Box<Chat>),
     /// To the connected friends of a user who came online or went offline.
@@ -73,6 +80,25 @@ pub struct Liked {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostPublished {
+    pub id: Uuid,
+    /// Whose wall it is on.
+    pub owner_id: Uuid,
+    pub message: String,
+    pub author: User,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentPublished {
+    pub id: Uuid,
+    pub post_id: Uuid,
+    pub message: String,
+    pub author: User,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct RequestSent {
     #[serde(flatten)]
     pub request: FriendRequest,
@@ -94,6 +120,18 @@ pub struct PresenceChange {
     pub last_online_at: WireTime,
 }
 
+/// The kinds [`Event::resumable_only`] keeps off sockets of the original protocol.
+const RESUMABLE_ONLY: [&str; 3] = ["friend_removed", "post_published", "comment_published"];
+
+/// Whether a frame as [`Event::frame`] writes it is of a kind only resumable sockets get: the
+/// hub, which holds frames and not events, reads the kind off the frame's start.
+pub fn frame_is_resumable_only(frame: &str) -> bool {
+    frame
+        .strip_prefix(r#"{"type":""#)
+        .and_then(|rest| rest.split_once('"'))
+        .is_some_and(|(kind, _)| RESUMABLE_ONLY.contains(&kind))
+}
+
 impl Event {
     /// The `type` of the frame.
     pub fn kind(&self) -> &'static str {
@@ -103,6 +141,9 @@ impl Event {
             Self::CommentLiked(_) => "comment_liked",
             Self::FriendRequest(_) => "friend_request",
             Self::FriendRequestAccepted(_) => "friend_request_accepted",
+            Self::FriendRemoved(_) => "friend_removed",
+            Self::PostPublished(_) => "post_published",
+            Self::CommentPublished(_) => "comment_published",
             Self::ChatUpdated(_) => "chat_updated",
             Self::Presence(_) => "presence",
             Self::MessageUpdated(_) => "message_updated",
@@ -110,6 +151,14 @@ impl Event {
             Self::MessagesRead(_) => "messages_read",
             Self::Typing(_) => "typing",
         }
+    }
+
+    /// Whether only sockets that speak the resumable protocol (opened with `?cursor`, docs/API.md
+    /// §6.4) get it. A socket of the original protocol must see exactly the frames the original
+    /// sent: its clients read the next frame and expect it to be the one they know (a post on a
+    /// wall, then `post_liked`), so kinds that appeared later stay off it.
+    pub fn resumable_only(&self) -> bool {
+        RESUMABLE_ONLY.contains(&self.kind())
     }
 
     /// The frame, serialized once for every recipient.
@@ -142,4 +191,27 @@ impl Event {
 /// trace context of the request that causes them.
 pub async fn queue_control(conn: &mut AsyncPgConnection, control: Control) -> Result<(), DbError> {
     control.queue(conn, trace_context::current().as_deref()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hub reads off the frame what the event says of itself.
+    #[test]
+    fn a_frame_tells_whether_only_resumable_sockets_get_it() {
+        let removed = Event::FriendRemoved(FriendRequest {
+            requester_id: Uuid::nil(),
+            responder_id: Uuid::nil(),
+            message: r#"{"type":"new_message"}"#.into(),
+            accepted: false,
+            viewed: true,
+            created_at: WireTime(chrono::DateTime::UNIX_EPOCH),
+        });
+        let gone = Event::MessageRemoved(MessageRemoved { chat_id: Uuid::nil(), message_id: Uuid::nil() });
+        for event in [removed, gone] {
+            assert_eq!(frame_is_resumable_only(&event.frame()), event.resumable_only(), "{}", event.kind());
+        }
+        assert!(!frame_is_resumable_only("{}"));
+    }
 }

@@ -14,7 +14,8 @@ pub mod event;
 pub mod wire;
 
 pub use event::{
-    Event, Liked, MessageRemoved, MessagesRead, PresenceChange, RequestAccepted, RequestSent, Typing, queue_control,
+    CommentPublished, Event, Liked, MessageRemoved, MessagesRead, PostPublished, PresenceChange, RequestAccepted,
+    RequestSent, Typing, frame_is_resumable_only, queue_control,
 };
 
 use actix::Message;

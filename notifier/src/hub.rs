@@ -42,13 +42,17 @@ struct Variants {
     plain: Frame,
     cursor: Option<String>,
     cursored: std::cell::OnceCell<Frame>,
+    /// Of a kind the original protocol never sent ([`nosebook_events::Event::resumable_only`]).
+    resumable_only: bool,
 }
 
 impl Variants {
-    fn for_socket(&self, cursors: bool) -> &Frame {
+    /// The form a socket gets, if it gets the event at all.
+    fn for_socket(&self, cursors: bool) -> Option<&Frame> {
         match (&self.cursor, cursors) {
-            (Some(cursor), true) => self.cursored.get_or_init(|| with_cursor(&self.plain, cursor)),
-            _ => &self.plain,
+            (Some(cursor), true) => Some(self.cursored.get_or_init(|| with_cursor(&self.plain, cursor))),
+            (None, true) => Some(&self.plain),
+            (_, false) => (!self.resumable_only).then_some(&self.plain),
         }
     }
 }
@@ -501,6 +505,7 @@ impl Hub {
             return;
         }
         let variants = Variants {
+            resumable_only: nosebook_events::frame_is_resumable_only(&msg.frame),
             plain: msg.frame,
             cursor: stored.then(|| self.history.cursor(offset)),
             cursored: std::cell::OnceCell::new(),
@@ -530,8 +535,11 @@ impl Hub {
         };
         let mut gone = Vec::new();
         for (id, conn) in conns.iter() {
+            let Some(frame) = frame.for_socket(conn.cursors) else {
+                continue;
+            };
             let span = if traced { tracing::info_span!("ws.send", conn = id.0) } else { tracing::Span::none() };
-            match conn.mailbox.post(Outbound { frame: frame.for_socket(conn.cursors).clone(), span }) {
+            match conn.mailbox.post(Outbound { frame: frame.clone(), span }) {
                 Ok(()) => self.stats.delivered += 1,
                 // A full mailbox means the client cannot keep up: it is cut off, nobody waits for it.
                 Err(Refused::Full) => {
@@ -794,12 +802,19 @@ mod tests {
             Some(Next::Frame(outbound)) => outbound.frame,
             _ => panic!("no frame"),
         };
-        let plain: Vec<Frame> = plain.iter().map(|m| frame(m)).collect();
+        let plain_frames: Vec<Frame> = plain.iter().map(|m| frame(m)).collect();
         let cursored: Vec<Frame> = resuming.iter().map(|m| frame(m)).collect();
-        assert_eq!(&*plain[0], event, "the original frame, without a cursor");
+        assert_eq!(&*plain_frames[0], event, "the original frame, without a cursor");
         assert_eq!(&*cursored[0], r#"{"cursor":"log:2","type":"new_message","payload":{}}"#);
-        assert_eq!(plain[0].as_ptr(), plain[1].as_ptr(), "one plain frame for every socket");
+        assert_eq!(plain_frames[0].as_ptr(), plain_frames[1].as_ptr(), "one plain frame for every socket");
         assert_eq!(cursored[0].as_ptr(), cursored[1].as_ptr(), "one cursored frame for every socket that resumes");
+
+        // A kind the original protocol never sent reaches only the sockets that resume.
+        let later = r#"{"type":"post_published","payload":{}}"#;
+        let deliver = Deliver { offset: Some(3), ..Deliver::new(6, vec![anna, boris], later.into()) };
+        hub.send(Counted::new(deliver, MAILBOX)).await.unwrap();
+        assert!(plain.iter().all(|m| m.try_next().is_none()), "nothing new on the original protocol");
+        assert!(resuming.iter().all(|m| taken(m).is_some_and(|f| f.contains("post_published"))));
     }
 
     /// An event published twice (its confirm was lost, the relay sent it again) sits twice in the

@@ -254,6 +254,12 @@ pub async fn unread(state: &AppState, caller: &Caller, ids: &[ChatId]) -> CoreRe
     Ok(chats::unread_counts(&mut conn, caller.user.id, ids).await?)
 }
 
+/// How many of the caller's chats hold messages from others they have not read.
+pub async fn chats_with_unread(state: &AppState, caller: &Caller) -> CoreResult<i64> {
+    let mut conn = state.db.get().await?;
+    Ok(chats::chats_with_unread(&mut conn, caller.user.id).await?)
+}
+
 /// The caller has seen the newest messages of `chat`; `false` when they are not a member.
 pub async fn mark_read(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<bool> {
     let mut conn = state.db.get().await?;

@@ -3,6 +3,7 @@
 
 use nosebook_actors::Caller;
 use nosebook_events::wire::{Comment, PageOf};
+use nosebook_events::{CommentPublished, Event};
 use nosebook_schema::AsyncConnection;
 use nosebook_schema::ids::{CommentId, PostId};
 use nosebook_schema::models::CommentRow;
@@ -26,6 +27,12 @@ pub async fn get(state: &AppState, caller: &Caller, id: CommentId) -> CoreResult
     Ok(shown.data.pop())
 }
 
+/// The post a shown comment is under, if it is under one.
+pub async fn post_of(state: &AppState, id: CommentId) -> CoreResult<Option<PostId>> {
+    let mut conn = state.db.get().await?;
+    Ok(comments::find_shown(&mut conn, id).await?.and_then(|c| c.post_id))
+}
+
 /// A page of a post's comments (five at a time).
 pub async fn page(state: &AppState, caller: &Caller, post: PostId, position: Position) -> CoreResult<PageOf<Comment>> {
     let mut conn = state.db.get().await?;
@@ -33,18 +40,36 @@ pub async fn page(state: &AppState, caller: &Caller, post: PostId, position: Pos
     Ok(Presenter::new(state, caller.user.id).comments(&mut conn, page).await?)
 }
 
-/// Comments `message` on a live post.
+/// Comments `message` on a live post; its author and its wall's owner hear of it, unless it is
+/// theirs.
 pub async fn publish(state: &AppState, caller: &Caller, post: PostId, message: &Text) -> CoreResult<CommentRow> {
     let (me, now) = (caller.user.id, state.clock.now());
+    let author = state.present_caller(caller.user.clone());
     let mut conn = state.db.get().await?;
-    conn.transaction(async |conn| {
-        // Holds the post so a removal cannot slip in between the check and the insert.
-        if posts::find_live_for_share(conn, post).await?.is_none() {
-            return Err(CoreError::not_found(Kind::CommentMissing, "Такого поста не существует"));
-        }
-        Ok(comments::insert(conn, post, me, message.as_str(), now).await?)
-    })
-    .await
+    let (comment, told) = conn
+        .transaction(async |conn| {
+            // Holds the post so a removal cannot slip in between the check and the insert.
+            let Some(shown) = posts::find_live_for_share(conn, post).await? else {
+                return Err(CoreError::not_found(Kind::CommentMissing, "Такого поста не существует"));
+            };
+            let comment = comments::insert(conn, post, me, message.as_str(), now).await?;
+            let mut recipients = vec![shown.author_id, shown.owner_id];
+            recipients.dedup();
+            recipients.retain(|user| *user != me);
+            let event = Event::CommentPublished(CommentPublished {
+                id: comment.id.0,
+                post_id: post.0,
+                message: comment.message.clone(),
+                author,
+            });
+            event.queue(conn, &recipients).await?;
+            Ok((comment, !recipients.is_empty()))
+        })
+        .await?;
+    if told {
+        state.events_committed();
+    }
+    Ok(comment)
 }
 
 /// Removes a comment of the caller's or on their wall.

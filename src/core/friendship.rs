@@ -98,11 +98,22 @@ pub async fn cancel(state: &AppState, caller: &Caller, responder: UserId) -> Cor
     row.map(Into::into).ok_or_else(request_not_found)
 }
 
-/// Ends the caller's friendship with `friend`.
+/// Ends the caller's friendship with `friend`, who hears of it (their pages stop offering what
+/// only friends may do).
 pub async fn unfriend(state: &AppState, caller: &Caller, friend: UserId) -> CoreResult<FriendRequest> {
     let mut conn = state.db.get().await?;
-    let row = friendship::unfriend(&mut conn, caller.user.id, friend).await?;
-    row.map(Into::into).ok_or_else(request_not_found)
+    let row = conn
+        .transaction(async |conn| {
+            let Some(row) = friendship::unfriend(conn, caller.user.id, friend).await? else {
+                return Ok(None);
+            };
+            Event::FriendRemoved(row.clone().into()).queue(conn, &[friend]).await?;
+            Ok::<_, DbError>(Some(row))
+        })
+        .await?;
+    let row = row.ok_or_else(request_not_found)?;
+    state.events_committed();
+    Ok(row.into())
 }
 
 /// Anyone's friends and requests (profiles show friends, so there is no permission check, as in
@@ -129,6 +140,12 @@ pub async fn list(
         })
         .collect();
     Ok(PageOf { data, total_count: page.total_count, next: page.next.map(|c| c.to_string()), prev: None })
+}
+
+/// The row between two people, either way, if there is one (there is at most one per pair).
+pub async fn between(state: &AppState, a: UserId, b: UserId) -> CoreResult<Option<FriendRequest>> {
+    let mut conn = state.db.get().await?;
+    Ok(friendship::between(&mut conn, a, &[b]).await?.into_iter().next().map(Into::into))
 }
 
 /// How `source` relates to each of `targets` (at most [`MAX_TARGETS`]).

@@ -3,6 +3,7 @@
 
 use nosebook_actors::Caller;
 use nosebook_events::wire::{PageOf, Post};
+use nosebook_events::{Event, PostPublished};
 use nosebook_schema::ids::{PostId, UserId};
 use nosebook_schema::models::PostRow;
 use nosebook_schema::paging::Cursor;
@@ -46,12 +47,34 @@ pub async fn page(
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })
 }
 
-/// Writes `message` on `owner`'s wall.
+/// Writes `message` on `owner`'s wall; an owner who is someone else hears of it.
 pub async fn publish(state: &AppState, caller: &Caller, owner: UserId, message: &Text) -> CoreResult<PostRow> {
+    let me = caller.user.id;
+    let author = (owner != me).then(|| state.present_caller(caller.user.clone()));
     let mut conn = state.db.get().await?;
-    match posts::insert(&mut conn, caller.user.id, owner, message.as_str(), state.clock.now()).await {
-        Ok(post) => Ok(post),
-        Err(e) => match DbError::from(e) {
+    let published = conn
+        .transaction(async |conn| {
+            let post = posts::insert(conn, me, owner, message.as_str(), state.clock.now()).await?;
+            if let Some(author) = author.clone() {
+                let event = Event::PostPublished(PostPublished {
+                    id: post.id.0,
+                    owner_id: owner.0,
+                    message: post.message.clone(),
+                    author,
+                });
+                event.queue(conn, &[owner]).await?;
+            }
+            Ok::<_, DbError>(post)
+        })
+        .await;
+    match published {
+        Ok(post) => {
+            if author.is_some() {
+                state.events_committed();
+            }
+            Ok(post)
+        }
+        Err(e) => match e {
             e if e.is_foreign_key_violation() => {
                 Err(CoreError::not_found(Kind::Unknown, format!("user {owner} does not exist")))
             }

@@ -15,7 +15,7 @@ struct File {
     bytes: &'static [u8],
 }
 
-const FILES: [File; 3] = [
+const FILES: [File; 4] = [
     File {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
@@ -32,6 +32,7 @@ const FILES: [File; 3] = [
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../web/assets/htmx.min.js"),
     },
+    File { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../../web/assets/favicon.svg") },
 ];
 
 /// Each file's served name, in the order of `FILES`.
@@ -67,6 +68,19 @@ pub async fn serve(name: web::Path<String>) -> HttpResponse {
             .body(FILES[i].bytes),
         None => HttpResponse::NotFound().finish(),
     }
+}
+
+/// `/favicon.ico`, where browsers and crawlers look for an icon whatever the page links: the same
+/// picture, as SVG (the URL's name is a convention, not a format).
+pub async fn favicon() -> HttpResponse {
+    let Some(icon) = FILES.iter().find(|f| f.name == "favicon.svg") else {
+        return HttpResponse::NotFound().finish();
+    };
+    HttpResponse::Ok()
+        .content_type(icon.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(icon.bytes)
 }
 
 #[cfg(test)]

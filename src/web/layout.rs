@@ -33,6 +33,7 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Nosebook" }
                 link rel="stylesheet" href=(assets::url("app.css"));
+                link rel="icon" type="image/svg+xml" href=(assets::url("favicon.svg"));
                 meta name="htmx-config" content=(HTMX_CONFIG);
                 script src=(assets::url("htmx.js")) defer {}
                 script src=(assets::url("app.js")) defer {}
@@ -40,7 +41,8 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
             body hx-headers=(format!(r#"{{"{}":"{}"}}"#, super::csrf::HEADER, viewer.csrf()))
                 data-me=[me.map(|id| id.to_string())]
                 data-reconnecting=(t.reconnecting)
-                data-slow-down=(t.too_many_requests) data-edited=(t.edited) data-typing=(t.is_typing) {
+                data-slow-down=(t.too_many_requests) data-edited=(t.edited) data-typing=(t.is_typing)
+                data-say=(toast_texts(viewer)) data-when=(time_words(viewer)) {
                 header.top {
                     div.wrap {
                         a.logo href=(PREFIX) { "nosebook" }
@@ -63,7 +65,11 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
                     @if let Some(me) = me {
                         nav.menu {
                             a href={(PREFIX) "/users/" (me)} { (t.my_page) }
-                            a href={(PREFIX) "/messenger"} { (t.messenger) }
+                            a href={(PREFIX) "/messenger"} {
+                                (t.messenger)
+                                span #messenger-badge hx-get={(PREFIX) "/messenger/badge"}
+                                    hx-trigger="load, chats-changed from:body" {}
+                            }
                             a href={(PREFIX) "/friends"} {
                                 (t.friends)
                                 span #friends-badge hx-get={(PREFIX) "/friends/badge"}
@@ -87,6 +93,36 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
             }
         }
     }
+}
+
+/// What the live script's toasts say, in the page's language: `{name}` and `{text}` are filled in.
+fn toast_texts(viewer: &Viewer) -> String {
+    let t = viewer.t();
+    serde_json::json!({
+        "request": t.toast_request,
+        "accepted": t.toast_accepted,
+        "postLiked": t.toast_post_liked,
+        "commentLiked": t.toast_comment_liked,
+        "posted": t.toast_posted,
+        "commented": t.toast_commented,
+    })
+    .to_string()
+}
+
+/// The words the live script writes times with (`web/assets/app.js`, `formatTime`), in the
+/// page's language; clock times and dates come from the browser's `Intl`, in its zone.
+fn time_words(viewer: &Viewer) -> String {
+    let t = viewer.t();
+    serde_json::json!({
+        "justNow": t.just_now,
+        "minAgo": t.min_ago,
+        "todayAt": t.today_at,
+        "yesterdayAt": t.yesterday_at,
+        "dateAt": t.date_at,
+        "today": t.today,
+        "yesterday": t.yesterday,
+    })
+    .to_string()
 }
 
 /// A round avatar: the user's picture, or their initials on a colour of their own.

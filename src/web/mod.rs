@@ -47,6 +47,8 @@ async fn front_door() -> HttpResponse {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::{account, friends, home, messenger, posts, profile, search, settings};
+    // Where browsers and crawlers look for an icon, whatever a page links.
+    cfg.service(web::resource("/favicon.ico").route(web::get().to(assets::favicon)));
     cfg.service(web::resource("/").route(web::get().to(front_door))).service(
         web::scope(PREFIX)
             .wrap(from_fn(security_headers))
@@ -66,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/search").route(web::get().to(search::search)))
             .service(web::resource("/settings").route(web::get().to(settings::settings)))
             .service(web::resource("/settings/password").route(web::post().to(settings::change_password)))
+            .service(web::resource("/settings/sessions/others/end").route(web::post().to(settings::end_other_sessions)))
             .service(web::resource("/settings/sessions/{handle}/end").route(web::post().to(settings::end_session)))
             .service(web::resource("/avatar").route(web::post().to(profile::upload_avatar)))
             .service(web::resource("/users/{id}").route(web::get().to(profile::profile)))
@@ -76,9 +79,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/friends").route(web::get().to(friends::friends)))
             .service(web::resource("/friends/badge").route(web::get().to(friends::badge)))
+            .service(web::resource("/friends/{id}/controls").route(web::get().to(friends::standing)))
             .service(web::resource("/friends/{id}/{action}").route(web::post().to(friends::act)))
             .service(web::resource("/messenger").route(web::get().to(messenger::index)))
             .service(web::resource("/messenger/list").route(web::get().to(messenger::list)))
+            .service(web::resource("/messenger/badge").route(web::get().to(messenger::badge)))
             .service(web::resource("/messenger/groups").route(web::post().to(messenger::create_group)))
             .service(web::resource("/messenger/with/{id}").route(web::get().to(messenger::with_user)))
             .service(web::resource("/messenger/with/{id}/send").route(web::post().to(messenger::send_to_user)))
@@ -91,7 +96,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/messenger/{id}/messages/{message}/{action}")
                     .route(web::post().to(messenger::message_action)),
             )
+            .service(web::resource("/posts/{id}").route(web::get().to(posts::show)))
+            .service(web::resource("/comments/{id}").route(web::get().to(posts::show_comment)))
             .service(web::resource("/posts/{id}/like").route(web::post().to(posts::like)))
+            .service(web::resource("/posts/{id}/remove").route(web::post().to(posts::remove)))
             .service(
                 web::resource("/posts/{id}/comments")
                     .route(web::get().to(posts::more))

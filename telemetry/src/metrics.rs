@@ -44,6 +44,9 @@ pub const SENDS_QUEUED: &str = "nosebook_sends_queued";
 /// were loaded in: a reconnect storm's sessions gather into a few.
 pub const SESSIONS_LOADED: &str = "nosebook_sessions_loaded_total";
 pub const SESSION_LOADS: &str = "nosebook_session_loads_total";
+/// Activity writes of one session each (a flush of a session actor): a load writes its whole
+/// batch's first activity in one statement and is not counted here.
+pub const SESSION_WRITES: &str = "nosebook_session_writes_total";
 /// Sessions waiting for the next load (one is being read meanwhile).
 pub const SESSION_LOADS_WAITING: &str = "nosebook_session_loads_waiting";
 /// Messages waiting in an actor's mailbox, by `actor`.

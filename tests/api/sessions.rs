@@ -303,7 +303,8 @@ async fn a_request_due_to_write_while_a_flush_is_halfway_does_not_wait_for_it() 
 }
 
 /// Sessions new to a node that arrive while one is being read (a reconnect storm after another
-/// node left) are read together, in one query, and each caller is still answered as themselves.
+/// node left) are touched and read together, one statement each, and each caller is still
+/// answered as themselves, their activity stored before the answer.
 #[actix_web::test]
 async fn sessions_new_to_a_node_gather_into_one_load() {
     use diesel_async::SimpleAsyncConnection;
@@ -317,13 +318,18 @@ async fn sessions_new_to_a_node_gather_into_one_load() {
     for i in 0..CROWD {
         crowd.push(first.register(&format!("storm_{i}")).await);
     }
-    // A second node on the same database: none of these sessions has an actor there.
-    let node = spawn_app_in(Env::Testing, first.db_url.clone()).await;
+    // A second node on the same database: none of these sessions has an actor there. Its clock
+    // is an hour past the first's, so an activity it writes is told from the sign-ups'.
+    let clock = nosebook_schema::time::Clock::manual(
+        nosebook_schema::time::Clock::testing().now() + chrono::Duration::hours(1),
+    );
+    let node = spawn_app_in(Env::Manual(clock), first.db_url.clone()).await;
     let counters = |text: &str| {
-        ["nosebook_session_loads_total", "nosebook_sessions_loaded_total"]
+        ["nosebook_session_loads_total", "nosebook_sessions_loaded_total", "nosebook_session_writes_total"]
             .map(|name| value(text, name, &[]).unwrap_or(0.0))
     };
     let before = counters(&scrape(&node).await);
+    let asked_at = clock.now();
 
     // The sessions table held: the first load waits for it, and the others gather meanwhile.
     let mut holder = node.db().await;
@@ -346,6 +352,16 @@ async fn sessions_new_to_a_node_gather_into_one_load() {
         assert_eq!(answer.data()["id"], id.as_str());
     }
     let after = counters(&scrape(&node).await);
-    let [loads, loaded] = [0, 1].map(|i| after[i] - before[i]);
+    let [loads, loaded, writes] = [0, 1, 2].map(|i| after[i] - before[i]);
     assert_eq!((loads, loaded), (2.0, CROWD as f64), "the first alone, then the rest together");
+    assert_eq!(writes, 0.0, "the loads wrote the crowd's activity, not one write per session");
+    let ids: Vec<Uuid> = crowd.iter().map(|(id, _)| id.parse().unwrap()).collect();
+    let stale: i64 = users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::last_activity_at.lt(asked_at))
+        .count()
+        .get_result(&mut node.db().await)
+        .await
+        .unwrap();
+    assert_eq!(stale, 0, "someone was answered before their activity was stored");
 }

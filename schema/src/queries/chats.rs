@@ -167,6 +167,23 @@ pub async fn unread_counts(
     Ok(rows.into_iter().collect())
 }
 
+/// How many of `user`'s chats hold messages from others they have not read.
+pub async fn chats_with_unread(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<i64> {
+    use crate::schema::messages;
+    chat_members::table
+        .filter(chat_members::user_id.eq(user))
+        .filter(diesel::dsl::exists(
+            messages::table
+                .filter(messages::chat_id.eq(chat_members::chat_id))
+                .filter(messages::seq.gt(chat_members::last_read_seq))
+                .filter(messages::author_id.ne(user))
+                .filter(messages::removed_at.is_null()),
+        ))
+        .count()
+        .get_result(conn)
+        .await
+}
+
 /// `user` has read everything in `chat` so far: answers the newest live message when that moved
 /// their read mark. Writes nothing (and so waits for no WAL flush) when it did not.
 pub async fn mark_read(conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> QueryResult<Option<MessageId>> {

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{CsrfForm, PageError, check_csrf, redirect, respond};
+use super::{CsrfForm, PageError, check_csrf, redirect, respond, safe_next};
 use crate::core::accounts::{self, Registration};
 use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
 use crate::state::AppState;
@@ -25,6 +25,25 @@ pub struct AccountForm {
     last_name: String,
     nick: String,
     password: String,
+    /// The page to go to once signed in (checked by [`safe_next`]).
+    next: String,
+    /// The browser's session ended elsewhere (signed out from another device, or expired): the
+    /// page says so.
+    #[serde(skip)]
+    signed_out: bool,
+}
+
+/// `?next=` of the login and sign-up pages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// Where a person goes once signed in: the page they asked for, if it is one of ours, else their
+/// own page.
+fn destination(next: &str, me: uuid::Uuid) -> String {
+    safe_next(next).map_or_else(|| format!("{PREFIX}/users/{me}"), str::to_owned)
 }
 
 /// Which field each problem belongs to, in the user's language.
@@ -42,6 +61,11 @@ fn field_errors(t: &'static Texts, error: &CoreError, signup: bool) -> Option<Fi
     match error {
         CoreError::Refused { why: Refusal::Conflict, kind: Kind::Nick, .. } => {
             errors.insert("nick", t.nick_taken);
+        }
+        // One answer for both at login: the form must not tell which nicks exist (the JSON API
+        // keeps the original's two texts, docs/API.md §5.1).
+        CoreError::Refused { kind: Kind::Nick | Kind::Password, .. } if !signup => {
+            errors.insert("password", t.wrong_credentials);
         }
         CoreError::Refused { kind: Kind::Nick, .. } => {
             errors.insert("nick", t.unknown_nick);
@@ -66,11 +90,21 @@ fn field_errors(t: &'static Texts, error: &CoreError, signup: bool) -> Option<Fi
     (!errors.is_empty()).then_some(errors)
 }
 
-fn field(t: &'static Texts, name: &'static str, value: &str, errors: &FieldErrors) -> Markup {
+/// One field of the form; `focus` puts the cursor there (the first field, or the first in error).
+fn field(
+    t: &'static Texts,
+    name: &'static str,
+    value: &str,
+    errors: &FieldErrors,
+    signup: bool,
+    focus: bool,
+) -> Markup {
     let (label, kind, autocomplete) = match name {
         "first_name" => (t.first_name, "text", "given-name"),
         "last_name" => (t.last_name, "text", "family-name"),
         "nick" => (t.nick, "text", "username"),
+        // Password managers offer to make up a new password only for `new-password`.
+        _ if signup => (t.password, "password", "new-password"),
         _ => (t.password, "password", "current-password"),
     };
     let error = errors.get(name);
@@ -78,7 +112,7 @@ fn field(t: &'static Texts, name: &'static str, value: &str, errors: &FieldError
     html! {
         div.field.invalid[error.is_some()] {
             label for=(id) { (label) }
-            input #(id) type=(kind) name=(name) value=(value) autocomplete=(autocomplete)
+            input #(id) type=(kind) name=(name) value=(value) autocomplete=(autocomplete) autofocus[focus]
                 aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
             @if let Some(error) = error {
                 p.error id={(id) "-error"} { (error) }
@@ -91,14 +125,25 @@ fn account_page(viewer: &Viewer, signup: bool, form: &AccountForm, errors: &Fiel
     let t = viewer.t();
     let (title, action) = if signup { (t.sign_up, "/signup") } else { (t.log_in, "/login") };
     let fields: &[&'static str] = if signup { &FIELDS } else { &FIELDS[2..] };
+    // The other form leads to the same page.
+    let carry = safe_next(&form.next)
+        .map(|next| format!("?next={}", form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()))
+        .unwrap_or_default();
+    let focus = fields.iter().find(|name| errors.contains_key(*name)).or(fields.first()).copied().unwrap_or_default();
     page(
         viewer,
         title,
         html! {
             section.card.account {
                 h1 { (title) }
+                @if form.signed_out {
+                    p.notice #signed-out role="status" { (t.signed_out) }
+                }
                 p.tagline { (t.tagline) }
                 form method="post" action={(PREFIX) (action)} novalidate {
+                    @if let Some(next) = safe_next(&form.next) {
+                        input type="hidden" name="next" value=(next);
+                    }
                     @for name in fields {
                         @let value = match *name {
                             "first_name" => &form.first_name,
@@ -107,15 +152,15 @@ fn account_page(viewer: &Viewer, signup: bool, form: &AccountForm, errors: &Fiel
                             // A password is never sent back.
                             _ => "",
                         };
-                        (field(t, name, value, errors))
+                        (field(t, name, value, errors, signup, *name == focus))
                     }
                     button.primary type="submit" { (title) }
                 }
                 p.switch {
                     @if signup {
-                        (t.have_account) " " a href={(PREFIX) "/login"} { (t.log_in) }
+                        (t.have_account) " " a href={(PREFIX) "/login" (carry)} { (t.log_in) }
                     } @else {
-                        (t.no_account) " " a href={(PREFIX) "/signup"} { (t.sign_up) }
+                        (t.no_account) " " a href={(PREFIX) "/signup" (carry)} { (t.sign_up) }
                     }
                 }
             }
@@ -123,21 +168,42 @@ fn account_page(viewer: &Viewer, signup: bool, form: &AccountForm, errors: &Fiel
     )
 }
 
-fn show(req: &HttpRequest, viewer: &Viewer, signup: bool) -> HttpResponse {
+fn show(req: &HttpRequest, viewer: &Viewer, signup: bool, next: String) -> HttpResponse {
     match &viewer.caller {
-        Some(caller) => redirect(req, &format!("{PREFIX}/users/{}", caller.user.id)),
+        Some(caller) => redirect(req, &destination(&next, caller.user.id.0)),
         None => {
-            html_response(StatusCode::OK, account_page(viewer, signup, &AccountForm::default(), &FieldErrors::new()))
+            // A session cookie that no longer signs in: its session was ended elsewhere. Said
+            // once; the cookie goes.
+            let signed_out = req.cookie(crate::http::SESSION_COOKIE).is_some();
+            let form = AccountForm { next, signed_out, ..AccountForm::default() };
+            let mut res = html_response(StatusCode::OK, account_page(viewer, signup, &form, &FieldErrors::new()));
+            if signed_out {
+                let _ = res.add_cookie(&expired_session_cookie(req));
+            }
+            res
         }
     }
 }
 
-pub async fn login_page(req: HttpRequest, viewer: Viewer) -> HttpResponse {
-    show(&req, &viewer, false)
+/// The query of a page that only reads `next`: anything unreadable is no destination.
+fn next_of(query: Result<web::Query<NextQuery>, actix_web::Error>) -> String {
+    query.map(|q| q.into_inner().next).unwrap_or_default()
 }
 
-pub async fn signup_page(req: HttpRequest, viewer: Viewer) -> HttpResponse {
-    show(&req, &viewer, true)
+pub async fn login_page(
+    req: HttpRequest,
+    viewer: Viewer,
+    query: Result<web::Query<NextQuery>, actix_web::Error>,
+) -> HttpResponse {
+    show(&req, &viewer, false, next_of(query))
+}
+
+pub async fn signup_page(
+    req: HttpRequest,
+    viewer: Viewer,
+    query: Result<web::Query<NextQuery>, actix_web::Error>,
+) -> HttpResponse {
+    show(&req, &viewer, true, next_of(query))
 }
 
 pub async fn login(
@@ -176,7 +242,7 @@ async fn sign_in(
     signup: bool,
 ) -> Result<HttpResponse, PageError> {
     if let Some(caller) = &viewer.caller {
-        return Ok(redirect(req, &format!("{PREFIX}/users/{}", caller.user.id)));
+        return Ok(redirect(req, &destination(&form.next, caller.user.id.0)));
     }
     if !crate::http::same_origin(req) {
         return Err(PageError::Forged);
@@ -195,7 +261,7 @@ async fn sign_in(
     };
     match result {
         Ok(signed_in) => {
-            let mut res = redirect(req, &format!("{PREFIX}/users/{}", signed_in.user.id));
+            let mut res = redirect(req, &destination(&form.next, signed_in.user.id));
             let _ = res.add_cookie(&session_cookie(req, &signed_in.session));
             Ok(res)
         }

@@ -9,15 +9,15 @@ use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::time::ONLINE_WINDOW;
 use serde::Deserialize;
 
-use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
-use crate::core::{CoreResult, friendship};
+use super::{PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
+use crate::core::{CoreResult, friendship, users};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
-use nosebook_events::wire::FriendshipItem;
+use nosebook_events::wire::{FriendshipItem, User};
 
 /// How the viewer stands with someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,20 +26,21 @@ pub enum Relation {
     Friends,
     /// The viewer asked them.
     Asked,
-    /// They asked the viewer.
+    /// They asked the viewer, who has not answered yet.
     AskedBy,
+    /// Their request was answered already: denied, or they are an ex-friend (ending a
+    /// friendship leaves the ex-friend's request to the one who ended it). A follower, as the
+    /// Requests tab counts them, not a request waiting for an answer.
+    Follows,
 }
 
 pub async fn relation(state: &AppState, me: UserId, other: UserId) -> CoreResult<Relation> {
-    let relations = friendship::relations(state, me, &[other]).await?;
-    Ok(if relations.friend_ids.contains(&other.0) {
-        Relation::Friends
-    } else if relations.pending_responder_ids.contains(&other.0) {
-        Relation::Asked
-    } else if relations.pending_requester_ids.contains(&other.0) {
-        Relation::AskedBy
-    } else {
-        Relation::Strangers
+    Ok(match friendship::between(state, me, other).await? {
+        None => Relation::Strangers,
+        Some(row) if row.accepted => Relation::Friends,
+        Some(row) if row.requester_id == me.0 => Relation::Asked,
+        Some(row) if row.viewed => Relation::Follows,
+        Some(_) => Relation::AskedBy,
     })
 }
 
@@ -69,6 +70,10 @@ pub fn button(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup 
                     (action_form(viewer, other, "accept", t.accept, "primary"))
                     (action_form(viewer, other, "deny", t.deny, "secondary"))
                 }
+                Relation::Follows => {
+                    span.state { (t.follows_you) }
+                    (action_form(viewer, other, "accept", t.add_friend, "primary"))
+                }
                 Relation::Friends => {
                     span.state { (t.your_friend) }
                     (action_form(viewer, other, "remove", t.remove_friend, "secondary"))
@@ -78,19 +83,91 @@ pub fn button(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup 
     }
 }
 
+/// The question before a friend is removed, in place of the controls: removing is confirmed by
+/// a second form (so it works without script too), cancelling brings the controls back.
+fn confirm_removal(viewer: &Viewer, other: &User) -> Markup {
+    let t = viewer.t();
+    let name = format!("{} {}", other.first_name, other.last_name);
+    let url = format!("{PREFIX}/friends/{}/remove", other.id);
+    let profile = format!("{PREFIX}/users/{}", other.id);
+    html! {
+        div.friendship.confirm #{"friendship-" (other.id)} data-relation="Friends" {
+            span.state { (t.remove_friend_question.replace("{name}", &name)) }
+            form.inline method="post" action=(url) hx-post=(url) hx-target={"#friendship-" (other.id)} hx-swap="outerHTML" {
+                input type="hidden" name=(CSRF) value=(viewer.csrf());
+                input type="hidden" name="confirmed" value="yes";
+                button.danger type="submit" { (t.remove_friend) }
+            }
+            form.inline method="get" action=(profile) hx-get={(PREFIX) "/friends/" (other.id) "/controls"}
+                hx-target={"#friendship-" (other.id)} hx-swap="outerHTML" {
+                button.secondary type="submit" { (t.cancel) }
+            }
+        }
+    }
+}
+
+/// The controls for `other` as they now are, and the post form of their wall (only friends
+/// write there), which replaces the one on their page if it is open: the live script asks for
+/// them when a friendship changes elsewhere.
+fn controls(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup {
+    html! {
+        (button(viewer, other, relation))
+        (super::profile::compose(viewer, UserId(other), relation == Relation::Friends, true))
+    }
+}
+
+/// The friendship controls for someone, with their wall's post form (see [`controls`]).
+pub async fn standing(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let other = parse_id(&id, UserId)?;
+        if other == caller.user.id {
+            return Err(PageError::NotFound);
+        }
+        let now = relation(&state, caller.user.id, other).await?;
+        Ok(html_response(StatusCode::OK, controls(&viewer, other.0, now)))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    csrf: String,
+    /// `yes` once removing a friend was confirmed.
+    confirmed: String,
+}
+
 /// add / cancel / accept / deny / remove.
 pub async fn act(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: Form<CsrfForm>,
+    form: Form<ActForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let (other, action) = path.into_inner();
         let other = parse_id(&other, UserId)?;
+        if action == "remove" && form.confirmed != "yes" {
+            let user = users::get(&state, other).await?.ok_or(PageError::NotFound)?;
+            let question = confirm_removal(&viewer, &user);
+            if is_htmx(&req) {
+                return Ok(html_response(StatusCode::OK, question));
+            }
+            let title = viewer.t().remove_friend;
+            return Ok(html_response(
+                StatusCode::OK,
+                page(&viewer, title, html! { section.card.message { (question) } }),
+            ));
+        }
         match action.as_str() {
             "add" => friendship::send_request(&state, &caller, other, "").await?,
             "cancel" => friendship::cancel(&state, &caller, other).await?,
@@ -104,7 +181,7 @@ pub async fn act(
         }
         let now = relation(&state, caller.user.id, other).await?;
         // The menu badge counts incoming requests: tell it to look again.
-        Ok(with_trigger(html_response(StatusCode::OK, button(&viewer, other.0, now)), "friends-changed"))
+        Ok(with_trigger(html_response(StatusCode::OK, controls(&viewer, other.0, now)), "friends-changed"))
     })
     .await
 }
@@ -188,7 +265,7 @@ pub async fn friends(
                     }
                 }
                 @if people.is_empty() {
-                    p.empty { (t.nobody_here) }
+                    p.empty { (t.nobody_here) ". " a href={(PREFIX) "/search"} { (t.find_people) } }
                 } @else {
                     ul.people {
                         @for item in &people {

@@ -12,7 +12,7 @@ use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::queries::messages::Position;
 use serde::Deserialize;
 
-use super::posts::when;
+use super::posts::{TimeStyle, confirmed, when_as};
 use super::{PageError, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
 use crate::core::chats::{self, ChatFilter, To};
 use crate::core::{self, CoreError, Kind, friendship, users};
@@ -47,7 +47,9 @@ fn chat_list(viewer: &Viewer, list: &ChatList, open: Option<uuid::Uuid>) -> Mark
     html! {
         ul.chat-list #chat-list hx-get={(PREFIX) "/messenger/list" (open.map(|id| format!("?open={id}")).unwrap_or_default())}
             hx-trigger="chats-changed from:body" hx-swap="outerHTML" {
-            @if chats.is_empty() { li.empty { (t.no_chats) } }
+            @if chats.is_empty() {
+                li.empty { (t.no_chats) ". " a href={(PREFIX) "/search"} { (t.find_someone_to_write) } }
+            }
             @for chat in chats {
                 li.current[Some(chat.id) == open] data-chat=(chat.id) {
                     a href={(PREFIX) "/messenger/" (chat.id)} {
@@ -62,7 +64,7 @@ fn chat_list(viewer: &Viewer, list: &ChatList, open: Option<uuid::Uuid>) -> Mark
                             }
                             @if let Some(last) = &chat.last_message {
                                 span.last { (last.author.first_name) ": " (last.text) }
-                                (when(&last.created_at))
+                                (when_as(&last.created_at, TimeStyle::Short))
                             }
                         }
                     }
@@ -90,7 +92,7 @@ fn message_item(viewer: &Viewer, me: UserId, message: &Message, readers: &Reader
     html! {
         li.message.mine[mine] #{"msg-" (message.id)} data-read-here=[here] {
             div.meta {
-                (name_link(&message.author)) " " (when(&message.created_at))
+                (name_link(&message.author)) " " (when_as(&message.created_at, TimeStyle::Clock))
                 @if message.edited_at.is_some() { " " span.edited { (t.edited) } }
                 @if mine {
                     " "
@@ -103,19 +105,19 @@ fn message_item(viewer: &Viewer, me: UserId, message: &Message, readers: &Reader
             @if mine {
                 @let base = format!("{PREFIX}/messenger/{}/messages/{}", message.chat_id, message.id);
                 @let target = format!("#msg-{}", message.id);
-                details.message-actions {
-                    summary { (t.edit) }
-                    form.edit method="post" action={(base) "/edit"} hx-post={(base) "/edit"} hx-target=(target)
-                        hx-swap="outerHTML" {
-                        input type="hidden" name=(CSRF) value=(viewer.csrf());
-                        textarea name="text" rows="2" required aria-label=(t.edit) { (message.text) }
-                        button.primary type="submit" { (t.save) }
+                // Enter saves, Shift+Enter breaks the line, Escape gives up (web/assets/app.js).
+                div.message-tools {
+                    details.message-actions {
+                        summary { (t.edit) }
+                        form.edit method="post" action={(base) "/edit"} hx-post={(base) "/edit"} hx-target=(target)
+                            hx-swap="outerHTML" data-enter-sends {
+                            input type="hidden" name=(CSRF) value=(viewer.csrf());
+                            textarea name="text" rows="1" required aria-label=(t.edit) data-autosize { (message.text) }
+                            button.primary type="submit" { (t.save) }
+                        }
                     }
-                    form.remove method="post" action={(base) "/remove"} hx-post={(base) "/remove"} hx-target=(target)
-                        hx-swap="delete" {
-                        input type="hidden" name=(CSRF) value=(viewer.csrf());
-                        button type="submit" { (t.remove) }
-                    }
+                    (confirmed(viewer, "remove-message", t.remove, &format!("{base}/remove"), Some((&target, "delete")),
+                        t.remove_message_question, t.yes_remove))
                 }
             }
         }
@@ -278,30 +280,50 @@ async fn friends_of(state: &AppState, viewer: &Viewer) -> Result<Vec<User>, Page
     Ok(page.data.into_iter().map(|item| item.user).collect())
 }
 
-fn layout(viewer: &Viewer, title: &str, list: Markup, main: Markup) -> Markup {
-    page(viewer, title, html! { div.messenger { aside.card.chats { (list) } section.card.chat-pane { (main) } } })
+/// The chat list beside the pane; with a chat `open`, a phone shows the chat alone.
+fn layout(viewer: &Viewer, title: &str, list: Markup, main: Markup, open: bool) -> Markup {
+    page(
+        viewer,
+        title,
+        html! { div.messenger.chat-open[open] { aside.card.chats { (list) } section.card.chat-pane { (main) } } },
+    )
+}
+
+/// The way back from an open chat to the list, shown where the list is not beside it.
+fn back_to_list(viewer: &Viewer) -> Markup {
+    html! { a.back href={(PREFIX) "/messenger"} { span aria-hidden="true" { "← " } (viewer.t().all_chats) } }
 }
 
 pub async fn index(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
-    respond(&req, &viewer, async {
-        let chats = list_chats(&state, &viewer).await?;
-        let friends = friends_of(&state, &viewer).await?;
-        let t = viewer.t();
-        let create = html! {
-            h2 { (t.new_group) }
-            form.group-form method="post" action={(PREFIX) "/messenger/groups"} {
-                input type="hidden" name=(CSRF) value=(viewer.csrf());
-                input type="text" name="title" placeholder=(t.group_title) aria-label=(t.group_title) required;
-                @if friends.is_empty() { p.empty { (t.no_friends_to_add) } }
-                @for friend in &friends {
-                    label.check { input type="checkbox" name="member" value=(friend.id); " " (friend.first_name) " " (friend.last_name) }
-                }
-                button.primary type="submit" { (t.create) }
+    respond(&req, &viewer, async { index_page(&state, &viewer, StatusCode::OK, "", None).await }).await
+}
+
+/// The messenger with no chat open: the list, and the form for a new group (with what was
+/// written in it and why it was refused, after a refusal).
+async fn index_page(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    title: &str,
+    refused: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let chats = list_chats(state, viewer).await?;
+    let friends = friends_of(state, viewer).await?;
+    let t = viewer.t();
+    let create = html! {
+        h2 { (t.new_group) }
+        form.group-form method="post" action={(PREFIX) "/messenger/groups"} {
+            input type="hidden" name=(CSRF) value=(viewer.csrf());
+            input type="text" name="title" value=(title) placeholder=(t.group_title) aria-label=(t.group_title) required;
+            @if friends.is_empty() { p.empty { (t.no_friends_to_add) } }
+            @for friend in &friends {
+                label.check { input type="checkbox" name="member" value=(friend.id); " " (friend.first_name) " " (friend.last_name) }
             }
-        };
-        Ok(html_response(StatusCode::OK, layout(&viewer, t.messenger, chat_list(&viewer, &chats, None), create)))
-    })
-    .await
+            @if let Some(why) = refused { p.error role="alert" { (why) } }
+            button.primary type="submit" { (t.create) }
+        }
+    };
+    Ok(html_response(status, layout(viewer, t.messenger, chat_list(viewer, &chats, None), create, false)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -350,6 +372,7 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
         let main = html! {
             div.chat #chat data-chat-id=(chat.id) {
                 header.chat-head {
+                    (back_to_list(&viewer))
                     @match &chat.interlocutor {
                         Some(user) => { (avatar(user, "small")) (name_link(user)) " " (online_dot(user)) }
                         None => h1 #chat-title { (title) }
@@ -376,10 +399,8 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
                                 button.secondary type="submit" { (t.add_member) }
                             }
                         }
-                        form.inline-form method="post" action={(base) "/leave"} {
-                            input type="hidden" name=(CSRF) value=(viewer.csrf());
-                            button.danger type="submit" { (t.leave_group) }
-                        }
+                        (confirmed(&viewer, "leave-group", t.leave_group, &format!("{base}/leave"), None,
+                            t.leave_group_question, t.yes_leave))
                     }
                 }
                 (history_block(&viewer, caller.user.id, chat.id, &history))
@@ -387,7 +408,7 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
                 (send_box(&viewer, &format!("{base}/send"), true))
             }
         };
-        Ok(html_response(StatusCode::OK, layout(&viewer, &title, chat_list(&viewer, &chats, Some(chat.id)), main)))
+        Ok(html_response(StatusCode::OK, layout(&viewer, &title, chat_list(&viewer, &chats, Some(chat.id)), main, true)))
     })
     .await
 }
@@ -505,13 +526,13 @@ pub async fn with_user(
         let title = format!("{} {}", user.first_name, user.last_name);
         let main = html! {
             div.chat {
-                header.chat-head { (avatar(&user, "small")) (name_link(&user)) " " (online_dot(&user)) }
+                header.chat-head { (back_to_list(&viewer)) (avatar(&user, "small")) (name_link(&user)) " " (online_dot(&user)) }
                 div.history #history { ol.messages #messages {} }
                 // A plain post: the first message creates the chat, and the page moves there.
                 (send_box(&viewer, &format!("{PREFIX}/messenger/with/{other}/send"), false))
             }
         };
-        Ok(html_response(StatusCode::OK, layout(&viewer, &title, chat_list(&viewer, &chats, None), main)))
+        Ok(html_response(StatusCode::OK, layout(&viewer, &title, chat_list(&viewer, &chats, None), main, true)))
     })
     .await
 }
@@ -641,8 +662,28 @@ pub async fn create_group(
             }
         }
         check_csrf(&req, &caller, Some(&csrf))?;
+        // A group of one is no group: refused on the form (the API takes it, as the original did).
+        if members.iter().all(|m| *m == caller.user.id) {
+            let why = viewer.t().group_needs_member;
+            return index_page(&state, &viewer, StatusCode::BAD_REQUEST, &title, Some(why)).await;
+        }
         let chat = chats::create_group(&state, &caller, &title, members).await?;
         Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)))
+    })
+    .await
+}
+
+/// The menu's count of chats with unread messages; reloaded by htmx on `chats-changed`. The
+/// live script shows it in the tab's title too.
+pub async fn badge(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        let chats = chats::chats_with_unread(&state, &caller).await?;
+        let t = viewer.t();
+        Ok(html_response(
+            StatusCode::OK,
+            html! { @if chats > 0 { span.badge data-unread-chats=(chats) title=(t.unread) { (chats) } } },
+        ))
     })
     .await
 }

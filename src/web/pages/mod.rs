@@ -47,6 +47,39 @@ pub fn back(req: &HttpRequest) -> String {
         .to_owned()
 }
 
+/// Where a signed-out request is sent: the login page, which leads back to the page asked for
+/// (a page the browser showed, for htmx and for forms) once signed in.
+fn login_then(req: &HttpRequest) -> String {
+    let asked = if is_htmx(req) {
+        req.headers()
+            .get("HX-Current-URL")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|url| url.split_once("://"))
+            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+    } else if req.method() == actix_web::http::Method::GET {
+        Some(req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned()))
+    } else {
+        Some(back(req))
+    };
+    match asked.as_deref().and_then(safe_next) {
+        Some(next) if next != PREFIX => {
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            format!("{PREFIX}/login?next={next}")
+        }
+        _ => format!("{PREFIX}/login"),
+    }
+}
+
+/// `next` if it is a page of this app to go to after signing in: a path of ours, never another
+/// site (`//host`, `https://…`, `/\host`, which browsers read as a host too) nor a line break
+/// that could end a header. Signing in again is no destination either.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ours = next == PREFIX || next.starts_with(&format!("{PREFIX}/")) || next.starts_with(&format!("{PREFIX}?"));
+    let plain = !next.contains('\\') && !next.starts_with("//") && !next.chars().any(char::is_control);
+    let again = ["/login", "/signup", "/logout"].iter().any(|page| next.starts_with(&format!("{PREFIX}{page}")));
+    (ours && plain && !again && next.len() <= 2048).then_some(next)
+}
+
 /// An id from a path or a form; anything else is a page that does not exist.
 pub fn parse_id<T>(raw: &str, make: impl FnOnce(uuid::Uuid) -> T) -> Result<T, PageError> {
     nosebook_schema::ids::parse_go_uuid(raw).map(make).map_err(|_| PageError::NotFound)
@@ -63,6 +96,17 @@ pub struct CsrfForm {
 pub fn with_trigger(mut res: HttpResponse, event: &'static str) -> HttpResponse {
     res.headers_mut().insert(header::HeaderName::from_static("hx-trigger"), header::HeaderValue::from_static(event));
     res
+}
+
+/// A refusal for htmx, said where the form shows its errors (`target`, an element on the page):
+/// 400 with the text to put there. The live script swaps such an answer in (htmx leaves error
+/// answers out by default), so a refused form keeps what was typed and says why beside it.
+pub fn refused_here(target: &str, text: &str) -> HttpResponse {
+    HttpResponse::BadRequest()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("HX-Retarget", target))
+        .insert_header(("HX-Reswap", "innerHTML"))
+        .body(html! { (text) }.into_string())
 }
 
 /// Why a page handler stopped early.
@@ -89,7 +133,7 @@ pub type PageResult = Result<HttpResponse, PageError>;
 pub async fn respond(req: &HttpRequest, viewer: &Viewer, body: impl Future<Output = PageResult>) -> HttpResponse {
     match body.await {
         Ok(res) => res,
-        Err(PageError::SignInFirst) => redirect(req, &format!("{PREFIX}/login")),
+        Err(PageError::SignInFirst) => redirect(req, &login_then(req)),
         Err(PageError::Forged) => {
             HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("CSRF token missing or wrong")
         }
@@ -112,7 +156,15 @@ pub fn check_csrf(req: &HttpRequest, caller: &Caller, submitted: Option<&str>) -
 }
 
 pub fn message_page(viewer: &Viewer, status: StatusCode, title: &str, text: &str) -> HttpResponse {
-    html_response(status, page(viewer, title, html! { section.card.message { h1 { (title) } p { (text) } } }))
+    let home = viewer.t().go_home;
+    html_response(
+        status,
+        page(
+            viewer,
+            title,
+            html! { section.card.message { h1 { (title) } p { (text) } p { a.home href=(PREFIX) { (home) } } } },
+        ),
+    )
 }
 
 pub async fn not_found(req: HttpRequest, viewer: Viewer) -> HttpResponse {

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::friends;
 use super::posts::{card, when};
-use super::{PageError, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
-use crate::core::{self, CoreError, CoreResult, posts, users};
+use super::{PageError, check_csrf, is_htmx, parse_id, redirect, refused_here, respond, signed_in};
+use crate::core::{self, CoreError, CoreResult, Refusal, posts, users};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::form::Form;
@@ -60,6 +60,29 @@ async fn load_wall(state: &AppState, viewer: &Caller, owner: UserId, after: Opti
 #[serde(default)]
 pub struct WallQuery {
     cursor: Option<String>,
+    /// Why the last avatar upload was refused ([`AVATAR_REFUSALS`]).
+    avatar: Option<String>,
+}
+
+/// Why an avatar upload was refused, as the upload brings the person back to their page with it
+/// (`?avatar=`): the refusal's code and what the form then says.
+const AVATAR_REFUSALS: [(Refusal, &str); 3] =
+    [(Refusal::UnsupportedMedia, "not-image"), (Refusal::TooLarge, "too-big"), (Refusal::Unavailable, "busy")];
+/// Any other refusal: the image could not be read (corrupt, too many pixels, not multipart).
+const AVATAR_UNREADABLE: &str = "unreadable";
+
+fn avatar_refusal_code(why: Refusal) -> &'static str {
+    AVATAR_REFUSALS.iter().find(|(r, _)| *r == why).map_or(AVATAR_UNREADABLE, |(_, code)| code)
+}
+
+fn avatar_refusal_text(t: &Texts, code: &str) -> Option<&'static str> {
+    match code {
+        "not-image" => Some(t.avatar_not_image),
+        "too-big" => Some(t.avatar_too_big),
+        "busy" => Some(t.avatar_busy),
+        AVATAR_UNREADABLE => Some(t.avatar_unreadable),
+        _ => None,
+    }
 }
 
 fn parse_cursor(query: &WallQuery) -> Option<Cursor> {
@@ -94,6 +117,9 @@ pub async fn profile(
                             input #avatar-file type="file" name="file" accept="image/png,image/jpeg,image/webp,image/gif"
                                 data-preview="avatar-preview" required;
                             button.primary type="submit" { (t.upload) }
+                            @if let Some(why) = query.avatar.as_deref().and_then(|code| avatar_refusal_text(t, code)) {
+                                p.error #avatar-error role="alert" { (why) }
+                            }
                         }
                     }
                 }
@@ -111,17 +137,13 @@ pub async fn profile(
             }
             section.wall {
                 h2 { (t.wall) }
-                @if own || relation == Some(friends::Relation::Friends) {
-                    form.card.compose method="post" action={(PREFIX) "/users/" (id) "/posts"}
-                        hx-post={(PREFIX) "/users/" (id) "/posts"} hx-target="#posts" hx-swap="afterbegin" data-reset {
-                        input type="hidden" name=(crate::web::csrf::FIELD) value=(viewer.csrf());
-                        textarea name="message" rows="3" placeholder=(t.write_something) aria-label=(t.write_something) required {}
-                        button.primary type="submit" { (t.publish) }
-                    }
-                }
-                div #posts {
+                (compose(&viewer, id, own || relation == Some(friends::Relation::Friends), false))
+                div #posts data-owner=(id) {
                     @if wall.posts.is_empty() {
-                        p.empty { (t.wall_empty) }
+                        p.empty {
+                            (t.wall_empty)
+                            @if own { ". " a href={(PREFIX) "/search"} { (t.find_people) } }
+                        }
                     }
                     (wall_posts(&viewer, id, &wall.posts, wall.next))
                 }
@@ -130,6 +152,25 @@ pub async fn profile(
         Ok(html_response(StatusCode::OK, page(&viewer, &title, body)))
     })
     .await
+}
+
+/// The post form of `owner`'s wall, where the viewer may write there; `oob` when it replaces
+/// the one on an open page (the friendship changed).
+pub fn compose(viewer: &Viewer, owner: UserId, allowed: bool, oob: bool) -> Markup {
+    let t = viewer.t();
+    html! {
+        div.wall-compose #{"wall-compose-" (owner)} hx-swap-oob=[oob.then_some("outerHTML")] {
+            @if allowed {
+                form.card.compose method="post" action={(PREFIX) "/users/" (owner) "/posts"}
+                    hx-post={(PREFIX) "/users/" (owner) "/posts"} hx-target="#posts" hx-swap="afterbegin" data-reset {
+                    input type="hidden" name=(crate::web::csrf::FIELD) value=(viewer.csrf());
+                    textarea name="message" rows="3" placeholder=(t.write_something) aria-label=(t.write_something) required {}
+                    p.error #{"compose-error-" (owner)} role="alert" data-form-error {}
+                    button.primary type="submit" { (t.publish) }
+                }
+            }
+        }
+    }
 }
 
 /// The next page of a wall, for infinite scroll.
@@ -169,10 +210,16 @@ pub async fn publish(
         check_csrf(&req, &caller, Some(&form.csrf))?;
         let owner = parse_id(&id, UserId)?;
         let message = match core::text(&form.message, "message") {
-            Err(CoreError::Refused { why, kind, .. }) if form.message.trim().is_empty() => {
-                return Err(CoreError::refused(why, kind, viewer.t().post_empty).into());
+            Ok(message) => message,
+            Err(CoreError::Refused { why, kind, message }) => {
+                let reason = if form.message.trim().is_empty() { viewer.t().post_empty.into() } else { message };
+                // Said under the form, which keeps what was written.
+                if is_htmx(&req) {
+                    return Ok(refused_here(&format!("#compose-error-{owner}"), &reason));
+                }
+                return Err(CoreError::refused(why, kind, reason).into());
             }
-            other => other?,
+            Err(e) => return Err(e.into()),
         };
         let created = posts::publish(&state, &caller, owner, &message).await?;
         if !is_htmx(&req) {
@@ -203,8 +250,14 @@ pub async fn upload_avatar(
         let caller = signed_in(&viewer)?;
         check_csrf(&req, &caller, Some(&query.csrf))?;
         let me = caller.user.id;
-        users::change_avatar(&state, &caller, crate::http::upload::read_avatar(&req, body)).await?;
-        Ok(redirect(&req, &format!("{PREFIX}/users/{me}")))
+        match users::change_avatar(&state, &caller, crate::http::upload::read_avatar(&req, body)).await {
+            Ok(_) => Ok(redirect(&req, &format!("{PREFIX}/users/{me}"))),
+            // Back to the page with the form, which says why under it.
+            Err(CoreError::Refused { why, .. }) => {
+                Ok(redirect(&req, &format!("{PREFIX}/users/{me}?avatar={}", avatar_refusal_code(why))))
+            }
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }

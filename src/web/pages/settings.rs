@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::form::Form;
+use crate::web::i18n::Texts;
 use crate::web::layout::{html_response, page};
 use crate::web::session::{Viewer, expired_session_cookie};
 
@@ -60,23 +61,78 @@ fn settings_page(viewer: &Viewer, own: &[OwnSession], outcome: &Outcome) -> Mark
                 h2 { (t.your_sessions) }
                 ul.sessions {
                     @for session in own {
-                        li.session {
+                        li.session.current[session.current] {
                             div {
-                                strong { (session.user_agent.as_deref().unwrap_or(t.unknown_device)) }
-                                @if session.current { " " span.badge { (t.this_device) } }
+                                strong { (device_name(t, session.user_agent.as_deref())) }
+                                " · " (t.active) " " (when(&session.last_used_at))
+                                @if session.current { " " span.badge.this-device { (t.this_device) } }
                                 br;
-                                small { (t.signed_in_at) " " (when(&session.created_at)) " · " (t.last_used) " " (when(&session.last_used_at)) }
+                                small { (t.signed_in_at) " " (when(&session.created_at)) }
                             }
-                            form method="post" action={(PREFIX) "/settings/sessions/" (session.handle) "/end"} {
-                                input type="hidden" name=(CSRF) value=(viewer.csrf());
-                                button.secondary type="submit" { (t.end_session) }
+                            // This device signs out with "Log out", which says what it does.
+                            @if !session.current {
+                                form method="post" action={(PREFIX) "/settings/sessions/" (session.handle) "/end"} {
+                                    input type="hidden" name=(CSRF) value=(viewer.csrf());
+                                    button.secondary type="submit" { (t.end_session) }
+                                }
                             }
                         }
+                    }
+                }
+                @if own.iter().any(|s| !s.current) {
+                    form #sign-out-others method="post" action={(PREFIX) "/settings/sessions/others/end"} {
+                        input type="hidden" name=(CSRF) value=(viewer.csrf());
+                        button.danger type="submit" { (t.sign_out_others) }
                     }
                 }
             }
         },
     )
+}
+
+/// A session's device as people name it — "Chrome on Linux" — from its `User-Agent`; one that
+/// names no browser we know is shown as it came (an app's own name says more than a guess).
+fn device_name(t: &Texts, user_agent: Option<&str>) -> String {
+    let Some(user_agent) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
+        return t.unknown_device.to_owned();
+    };
+    match device(user_agent) {
+        (Some(browser), Some(system)) => t.browser_on_system.replace("{browser}", browser).replace("{system}", system),
+        (Some(browser), None) => browser.to_owned(),
+        (None, _) => user_agent.chars().take(80).collect(),
+    }
+}
+
+/// The browser and the system a `User-Agent` names. Order matters: Edge and Opera say "Chrome"
+/// too, Chrome says "Safari", Android says "Linux" and iOS "like Mac OS X".
+fn device(user_agent: &str) -> (Option<&'static str>, Option<&'static str>) {
+    const BROWSERS: [(&str, &str); 10] = [
+        ("Edg", "Edge"),
+        ("OPR/", "Opera"),
+        ("YaBrowser/", "Yandex Browser"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Version/", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 8] = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("CrOS", "ChromeOS"),
+        ("Macintosh", "macOS"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    let browser = BROWSERS.iter().find(|(token, _)| user_agent.contains(token)).map(|(_, name)| *name);
+    // "Version/" alone is no browser: Safari says "Safari/" with it.
+    let browser = browser.filter(|name| *name != "Safari" || user_agent.contains("Safari/"));
+    let system = SYSTEMS.iter().find(|(token, _)| user_agent.contains(token)).map(|(_, name)| *name);
+    (browser, system)
 }
 
 pub async fn settings(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>) -> HttpResponse {
@@ -117,6 +173,28 @@ pub async fn change_password(
     .await
 }
 
+/// Ends every session of the account but this one ("Sign out all other devices").
+pub async fn end_other_sessions(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: Form<CsrfForm>,
+) -> HttpResponse {
+    respond(&req, &viewer, async {
+        let caller = signed_in(&viewer)?;
+        check_csrf(&req, &caller, Some(&form.csrf))?;
+        for session in accounts::own_sessions(&state, &caller).await?.iter().filter(|s| !s.current) {
+            match accounts::end_session(&state, &caller, &session.handle).await {
+                // Ended meanwhile (it expired, or another tab was quicker): just as well.
+                Ok(()) | Err(CoreError::Refused { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(redirect(&req, &format!("{PREFIX}/settings")))
+    })
+    .await
+}
+
 pub async fn end_session(
     req: HttpRequest,
     viewer: Viewer,
@@ -137,4 +215,27 @@ pub async fn end_session(
         Ok(redirect(&req, &format!("{PREFIX}/settings")))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_agent_reads_as_a_browser_on_a_system() {
+        let named = |ua: &str| device_name(crate::web::i18n::Lang::En.t(), Some(ua));
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(named(chrome), "Chrome on Linux");
+        let headless =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0 Safari/537.36";
+        assert_eq!(named(headless), "Chrome on Linux");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(named(edge), "Edge on Windows");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(named(iphone), "Safari on iOS");
+        assert_eq!(named("Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"), "Firefox on Android");
+        assert_eq!(named("Nosebook for Android 2.4 (Pixel 8)"), "Nosebook for Android 2.4 (Pixel 8)");
+        assert_eq!(device_name(crate::web::i18n::Lang::En.t(), None), "Unknown device");
+    }
 }
