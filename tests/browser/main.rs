@@ -38,9 +38,18 @@ impl Drop for Driver {
 
 /// A fresh headless Chromium (its own profile: no cookies shared between browsers).
 async fn browser() -> (Driver, Client) {
+    browser_with(None).await
+}
+
+/// A fresh headless Chromium, in time zone `zone` when given (else the machine's).
+async fn browser_with(zone: Option<&str>) -> (Driver, Client) {
     let port = free_port();
+    let mut command = Command::new("chromedriver");
+    if let Some(zone) = zone {
+        command.env("TZ", zone);
+    }
     let driver = Driver(
-        Command::new("chromedriver")
+        command
             .arg(format!("--port={port}"))
             .process_group(0)
             .stdout(Stdio::null())
@@ -1003,37 +1012,7 @@ async fn wait_class(client: &Client, css: &str, class: &str) {
 /// As [`browser`], in another time zone: Chromium takes its zone from the `TZ` of its process,
 /// which chromedriver passes on.
 async fn browser_in(zone: &str) -> (Driver, Client) {
-    let port = free_port();
-    let driver = Driver(
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .env("TZ", zone)
-            .process_group(0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is missing: scripts/test installs Debian's chromium and chromium-driver"),
-    );
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1200,900", "--lang=en-US"],
-        }
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    for _ in 0..100 {
-        if let Ok(client) = ClientBuilder::new(connector.clone())
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            return (driver, client);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver never answered");
+    browser_with(Some(zone)).await
 }
 
 /// Makes the page's viewport (`innerWidth` × `innerHeight`) `width` × `height`: the window
