@@ -27,6 +27,8 @@ pub enum Event {
     /// To the ex-friend of the one who ended the friendship: the row as it now is (the ex-friend
     /// a pending request to them).
     FriendRemoved(FriendRequest),
+    /// To the responder of a request its requester took back: the row as it was.
+    FriendRequestCancelled(FriendRequest),
     /// To a wall's owner, when someone else writes on it.
     PostPublished(PostPublished),
     /// To a post's author and its wall's owner, when someone else comments on it.
@@ -121,7 +123,7 @@ pub struct PresenceChange {
 }
 
 /// The kinds [`Event::resumable_only`] keeps off sockets of the original protocol.
-const RESUMABLE_ONLY: [&str; 3] = ["friend_removed", "post_published", "comment_published"];
+const RESUMABLE_ONLY: [&str; 4] = ["friend_removed", "friend_request_cancelled", "post_published", "comment_published"];
 
 /// Whether a frame as [`Event::frame`] writes it is of a kind only resumable sockets get: the
 /// hub, which holds frames and not events, reads the kind off the frame's start.
@@ -142,6 +144,7 @@ impl Event {
             Self::FriendRequest(_) => "friend_request",
             Self::FriendRequestAccepted(_) => "friend_request_accepted",
             Self::FriendRemoved(_) => "friend_removed",
+            Self::FriendRequestCancelled(_) => "friend_request_cancelled",
             Self::PostPublished(_) => "post_published",
             Self::CommentPublished(_) => "comment_published",
             Self::ChatUpdated(_) => "chat_updated",

@@ -91,11 +91,22 @@ pub async fn answer(state: &AppState, caller: &Caller, requester: UserId, accept
     Ok(row.into())
 }
 
-/// Takes back the caller's pending request to `responder`.
+/// Takes back the caller's pending request to `responder`, who hears of it (their list of
+/// requests and their count shrink).
 pub async fn cancel(state: &AppState, caller: &Caller, responder: UserId) -> CoreResult<FriendRequest> {
     let mut conn = state.db.get().await?;
-    let row = friendship::cancel(&mut conn, caller.user.id, responder).await?;
-    row.map(Into::into).ok_or_else(request_not_found)
+    let row = conn
+        .transaction(async |conn| {
+            let Some(row) = friendship::cancel(conn, caller.user.id, responder).await? else {
+                return Ok(None);
+            };
+            Event::FriendRequestCancelled(row.clone().into()).queue(conn, &[responder]).await?;
+            Ok::<_, DbError>(Some(row))
+        })
+        .await?;
+    let row = row.ok_or_else(request_not_found)?;
+    state.events_committed();
+    Ok(row.into())
 }
 
 /// Ends the caller's friendship with `friend`, who hears of it (their pages stop offering what

@@ -425,3 +425,36 @@ async fn api_get(base: &str, session: &str, path: &str) -> Value {
     assert_eq!(answer["ok"], true, "{path}: {answer}");
     answer["data"].clone()
 }
+
+/// A request taken back leaves the open Requests tab and its count, as a reload shows.
+#[tokio::test]
+async fn a_request_taken_back_leaves_the_open_requests_tab() {
+    let db = compat_database().await;
+    let (_server, base) = serve(&db).await;
+    let anna = person(&base, "anna_back", "Anna", "Petrova").await;
+    let newbie = person(&base, "newbie_back", "Newbie", "Tester").await;
+    let (_da, a) = browser().await;
+    log_in(&a, &base, "anna_back", PASSWORD).await;
+    a.goto(&format!("{base}/app/friends?tab=incoming")).await.unwrap();
+    wait_live(&a).await;
+    api(&base, &newbie.1, "/friendship/send-request", json!({"responderId": anna.0})).await;
+    wait_text(&a, ".friends .people", |t| t.contains("Newbie Tester")).await;
+    wait_text(&a, "#friends-badge", |t| t == "1").await;
+
+    api(&base, &newbie.1, "/friendship/cancel-request", json!({"responderId": anna.0})).await;
+    wait_text(&a, "section.friends", |t| !t.contains("Newbie Tester")).await;
+    // The badge empties (or goes): nothing is counted any more.
+    let counted = "var b = document.getElementById('friends-badge'); return b ? b.textContent.trim() : '';";
+    let mut badge = String::from("1");
+    for _ in 0..100 {
+        badge = a.execute(counted, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned();
+        if badge.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(badge, "", "the count went with the request");
+    let listed = same_after_reload(&a, "section.friends").await;
+    assert!(!listed.contains("Newbie Tester"), "{listed}");
+    a.close().await.unwrap();
+}

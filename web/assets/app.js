@@ -578,6 +578,12 @@
       refreshStanding(p.responderId);
       refreshFriendsList();
     },
+    // A request to me was taken back: it leaves the list and the count.
+    friend_request_cancelled: function (p) {
+      trigger("friends-changed");
+      refreshStanding(p.requesterId);
+      refreshFriendsList();
+    },
     // Someone ended the friendship: their page stops offering what only friends may do.
     friend_removed: function (p) {
       refreshStanding(p.responderId);
