@@ -17,16 +17,8 @@ async fn wait_gone(client: &Client, css: &str) {
 
 /// Signs `nick` in through the JSON API: the session id.
 async fn api_session(base: &str, nick: &str) -> String {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/login"))
-        .json(&serde_json::json!({"nick": nick, "password": support::seed::PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["data"]["session"]["sessionId"].as_str().expect("a session").to_owned()
+    let data = api_login(base, nick, support::seed::PASSWORD).await;
+    data["session"]["sessionId"].as_str().expect("a session").to_owned()
 }
 
 /// Runs one SQL statement on the test database (to move something into the past).

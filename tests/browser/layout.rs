@@ -30,20 +30,6 @@ struct World {
 const DEMO_PASSWORD: &str = "nosebook-demo";
 const LONG_PASSWORD: &str = "a long secret of his";
 
-async fn api_login(base: &str, nick: &str, password: &str) -> Value {
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/login"))
-        .json(&json!({"nick": nick, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["ok"], true, "{nick}: {answer}");
-    answer["data"].clone()
-}
-
 /// A query of the JSON API as the holder of `session`, which must succeed: its `data`.
 async fn api_get(base: &str, session: &str, path: &str) -> Value {
     let request = reqwest::Client::new().get(format!("{base}{path}")).header("X-Auth-Session-Id", session);

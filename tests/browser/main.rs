@@ -1027,3 +1027,18 @@ async fn viewport(client: &Client, (width, height): (u32, u32)) {
     let inner = client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.unwrap();
     assert_eq!(inner, serde_json::json!([width, height]), "the viewport");
 }
+
+/// Signs `nick` in through the JSON API, which must succeed: its `data` (the user and the session).
+async fn api_login(base: &str, nick: &str, password: &str) -> serde_json::Value {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/login"))
+        .json(&serde_json::json!({"nick": nick, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["ok"], true, "{nick}: {answer}");
+    answer["data"].clone()
+}
