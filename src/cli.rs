@@ -1,4 +1,4 @@
-//! `nosebook migrate | seed compat|demo | serve | notifier`, and `nosebook-notifier` (the same
+//! `nosebook migrate | seed compat|demo|scale | serve | notifier`, and `nosebook-notifier` (the same
 //! notifier node as its own binary, for deployments that scale it separately).
 
 use std::process::ExitCode;
@@ -27,6 +27,12 @@ enum Command {
         /// Do nothing (and succeed) when the database already has users.
         #[arg(long)]
         if_empty: bool,
+        /// `scale`: how many people to generate.
+        #[arg(long, default_value_t = 50_000)]
+        people: usize,
+        /// `scale`: the seed every generated row derives from.
+        #[arg(long, default_value_t = seed::scale::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Run the server on NOSEBOOK_LISTEN (migrating first).
     Serve,
@@ -40,6 +46,8 @@ enum DataSet {
     Compat,
     /// A few friendly people to try Nosebook with (password: nosebook-demo).
     Demo,
+    /// A generated social graph of --people people for load tests (password: nosebook-scale).
+    Scale,
 }
 
 pub fn main() -> ExitCode {
@@ -92,7 +100,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let applied = migrate(&settings).await?;
             println!("migrations applied: {}", applied.len());
         }
-        Command::Seed { set, if_empty } => {
+        Command::Seed { set, if_empty, people, seed: rng_seed } => {
             let db = connect(&settings).await?;
             let mut conn = db.get().await?;
             if if_empty && !seed::is_empty(&mut conn).await? {
@@ -102,11 +110,24 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let report = match set {
                 DataSet::Compat => seed::compat::load(&mut conn).await?,
                 DataSet::Demo => seed::demo::load(&mut conn, settings.clock().now()).await?,
+                DataSet::Scale => return seed_scale(&settings, people, rng_seed).await,
             };
             println!("seeded: {report}");
         }
         Command::Serve => Application::build(&settings).await?.run_until_signalled().await?,
         Command::Notifier => Application::notifier(&settings).await?.run_until_signalled().await?,
     }
+    Ok(())
+}
+
+/// The scale data set streams its rows with `COPY` on a connection of its own.
+async fn seed_scale(settings: &Settings, people: usize, rng_seed: u64) -> anyhow::Result<()> {
+    let loaded = seed::scale::load(&settings.database_url, people, rng_seed).await?;
+    println!(
+        "seeded: {people} people; `{}` is {} (password: {})",
+        seed::scale::ANNA,
+        loaded.anna,
+        seed::scale::PASSWORD
+    );
     Ok(())
 }

@@ -47,6 +47,16 @@ fn hash_blocking(password: &str) -> Result<String, anyhow::Error> {
         .map_err(|e| anyhow::anyhow!("argon2 hashing: {e}"))
 }
 
+/// A hash made with the given salt instead of a random one. Only for generated data sets, which
+/// must come out byte for byte the same from one load to the next (`seed scale`).
+pub fn hash_with_salt(password: &str, salt: &[u8]) -> Result<String, anyhow::Error> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| anyhow::anyhow!("argon2 salt: {e}"))?;
+    argon2id()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2 hashing: {e}"))
+}
+
 fn verify_blocking(password: &str, stored: &str) -> Result<Verdict, anyhow::Error> {
     if stored.starts_with("$2") {
         return Ok(match bcrypt::verify(password, stored) {

@@ -530,3 +530,18 @@ async fn sigterm_tells_open_sockets_to_go_and_exits_cleanly() {
     let status = server.exited(Duration::from_secs(60)).await.expect("still running after the sockets closed");
     assert!(status.success(), "{status}");
 }
+
+/// A started node has connections to the database before its first request, so that request
+/// does not wait for one to be established.
+#[tokio::test]
+async fn a_node_opens_its_database_connections_before_the_first_request() {
+    let db = support::fresh_database().await;
+    let (_server, base) = serve(&db).await;
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    let held: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("nosebook_db_pool_connections{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(held >= 4.0, "{held} connections held:\n{metrics}");
+}

@@ -153,6 +153,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_counts (user_id) {
+        user_id -> Uuid,
+        wall_posts -> Int8,
+        authored_posts -> Int8,
+        accepted_in -> Int8,
+        accepted_out -> Int8,
+        pending_in -> Int8,
+        pending_out -> Int8,
+        unviewed_in -> Int8,
+    }
+}
+
+diesel::table! {
+    post_counts (post_id) {
+        post_id -> Uuid,
+        likes -> Int8,
+        comments -> Int8,
+    }
+}
+
+diesel::table! {
+    comment_counts (comment_id) {
+        comment_id -> Uuid,
+        likes -> Int8,
+    }
+}
+
+diesel::table! {
+    chat_counts (chat_id) {
+        chat_id -> Uuid,
+        messages -> Int8,
+    }
+}
+
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(login_failures -> users (user_id));
 diesel::joinable!(comments -> posts (post_id));
@@ -175,4 +210,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     wall_versions,
     event_log_epochs,
+    user_counts,
+    post_counts,
+    comment_counts,
+    chat_counts,
 );

@@ -6,8 +6,7 @@ use nosebook_actors::{Caller, UserChanged};
 use nosebook_events::Control;
 use nosebook_events::wire::{PageOf, User};
 use nosebook_schema::ids::UserId;
-use nosebook_schema::paging::Cursor;
-use nosebook_schema::queries::users;
+use nosebook_schema::queries::users::{self, SearchCursor};
 use nosebook_schema::{AsyncConnection, DbError};
 
 use super::{CoreError, CoreResult, Kind, Refusal};
@@ -37,24 +36,35 @@ pub async fn get(state: &AppState, id: UserId) -> CoreResult<Option<User>> {
     })
 }
 
-/// People whose name or nick matches `text`; nobody for an empty text.
-pub async fn search(state: &AppState, text: &str, after: Option<Cursor>) -> CoreResult<PageOf<User>> {
+/// People whose name or nick matches `text` in either alphabet, the caller's friends first,
+/// then friends of friends (API.md §5.2); nobody for an empty or blank text.
+pub async fn search(
+    state: &AppState,
+    caller: UserId,
+    text: &str,
+    after: Option<SearchCursor>,
+) -> CoreResult<PageOf<User>> {
     if text.chars().count() > MAX_SEARCH_CHARS {
         return Err(CoreError::invalid(
             Kind::UserPresenter,
             format!("text must be at most {MAX_SEARCH_CHARS} characters"),
         ));
     }
-    if text.is_empty() {
+    if text.trim().is_empty() {
         return Ok(PageOf::empty());
     }
     let page = {
         let mut conn = state.db.get().await?;
-        users::search(&mut conn, text, after, SEARCH_PAGE).await?
+        users::search(&mut conn, caller, text, after, SEARCH_PAGE).await?
     };
     let next = page.next.map(|c| c.to_string());
     let data = state.present_users(page.rows);
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })
+}
+
+/// A search's `next` cursor as a client sent it; an unreadable one is 400 `Invalid cursor`.
+pub fn search_cursor(raw: &str) -> CoreResult<SearchCursor> {
+    SearchCursor::parse(raw).map_err(|e| CoreError::invalid(Kind::UserPresenter, e.to_string()))
 }
 
 /// Replaces the caller's avatar with the image `file` reads (PNG, JPEG, WebP or GIF, at most 40

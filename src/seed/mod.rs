@@ -1,8 +1,10 @@
-//! Data sets the binary ships: the original's seed (`compat`) and a small demo (`demo`).
-//! Both are a [`DataSet`], loaded in one transaction into an empty database.
+//! Data sets the binary ships: the original's seed (`compat`) and a small demo (`demo`), both a
+//! [`DataSet`] loaded in one transaction into an empty database; and a generated social graph of
+//! any size (`scale`), streamed with `COPY`.
 
 pub mod compat;
 pub mod demo;
+pub mod scale;
 
 use std::fmt;
 

@@ -76,20 +76,30 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
                                     hx-trigger="load, friends-changed from:body" {}
                             }
                             a href={(PREFIX) "/settings"} { (t.settings) }
+                            // In the menu, which stays put, rather than below a wall that keeps
+                            // loading more posts as it comes into view and so pushes a footer away.
+                            div.languages { (languages(viewer)) }
                         }
                     }
                     main #main { (main) }
                 }
-                footer.wrap {
-                    @for lang in Lang::ALL {
-                        @if lang == viewer.lang {
-                            span.current { (lang.t().language_name) }
-                        } @else {
-                            a href={(PREFIX) "/lang/" (lang.code())} hreflang=(lang.code()) { (lang.t().language_name) }
-                        }
-                    }
+                @if me.is_none() {
+                    footer.wrap { (languages(viewer)) }
                 }
                 div #toasts aria-live="polite" {}
+            }
+        }
+    }
+}
+
+/// The language switch: the page's language, and a link to each other one.
+fn languages(viewer: &Viewer) -> Markup {
+    html! {
+        @for lang in Lang::ALL {
+            @if lang == viewer.lang {
+                span.current { (lang.t().language_name) }
+            } @else {
+                a href={(PREFIX) "/lang/" (lang.code())} hreflang=(lang.code()) { (lang.t().language_name) }
             }
         }
     }

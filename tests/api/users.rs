@@ -67,12 +67,15 @@ async fn percent_and_underscore_are_literal() {
     let app = spawn_compat_app().await;
     let percent = app.get("/users?text=%25", Some(seed::SESSION)).await;
     assert_eq!(percent.data()["totalCount"], 0, "% must not match everyone");
-    let underscore = app.get("/users?text=_", Some(seed::SESSION)).await;
-    // test_tester, ass_asser and virtual_user_0..5 have an underscore; nobody else does.
-    assert_eq!(underscore.data()["totalCount"], 8);
+    // virtual_user_0..5 have "al_"; as a wildcard it would also find "Sanal Sanal sanal".
+    let underscore = app.get("/users?text=al_", Some(seed::SESSION)).await;
+    assert_eq!(underscore.data()["totalCount"], 6);
     for user in underscore.data()["data"].as_array().unwrap() {
-        assert!(user["nick"].as_str().unwrap().contains('_'), "{user}");
+        assert!(user["nick"].as_str().unwrap().starts_with("virtual_user_"), "{user}");
     }
+    // One or two characters match the start of a word (API.md §5.2): no word starts with "_".
+    let alone = app.get("/users?text=_", Some(seed::SESSION)).await;
+    assert_eq!(alone.data()["totalCount"], 0, "_ must not match everyone");
 }
 
 #[actix_web::test]

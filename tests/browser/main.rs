@@ -310,14 +310,14 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     let _ = std::fs::remove_file(&picture);
     screenshot(&client, "profile").await;
     // On a phone: one column, the menu above the page.
-    client.set_window_size(390, 844).await.unwrap();
+    window_resized_to(&client, (390, 844), None).await;
     client.refresh().await.unwrap();
     wait_visible(&client, ".profile h1").await;
     let (menu_x, _, _, _) = on(&client, "nav.menu", async |e| e.rectangle().await).await;
     let (main_x, _, _, _) = on(&client, "main", async |e| e.rectangle().await).await;
     assert!((menu_x - main_x).abs() < 1.0, "stacked, not side by side");
     screenshot(&client, "profile-phone").await;
-    client.set_window_size(1200, 900).await.unwrap();
+    window_resized_to(&client, (1200, 900), None).await;
 
     // Search as you type, from the header.
     fill(&client, "form.search input", "asser").await;
@@ -908,7 +908,7 @@ async fn the_demo_people_for_the_readme() {
     anna.refresh().await.unwrap();
     wait_visible(&anna, ".profile h1").await;
     readme_screenshot(&anna, "profile-phone").await;
-    anna.set_window_size(1200, 900).await.unwrap();
+    window_resized_to(&anna, (1200, 900), None).await;
 
     fill(&anna, "form.search input", "bo").await;
     wait_text(&anna, "#search-results .people", |t| t.contains("Boris Volkov")).await;
@@ -962,7 +962,7 @@ async fn the_demo_people_for_the_readme() {
     wait_text(&anna, "#messages li:last-child .text", |t| t.starts_with("I'll bring the tea")).await;
     wait_visible(&anna, "#send-box textarea").await;
     readme_screenshot(&anna, "messenger-phone").await;
-    anna.set_window_size(1200, 900).await.unwrap();
+    window_resized_to(&anna, (1200, 900), None).await;
 
     anna.goto(&format!("{base}/app/friends")).await.unwrap();
     wait_text(&anna, ".people", |t| t.contains("Boris Volkov") && t.contains("Chloe Martin")).await;
@@ -1016,16 +1016,43 @@ async fn browser_in(zone: &str) -> (Driver, Client) {
 }
 
 /// Makes the page's viewport (`innerWidth` × `innerHeight`) `width` × `height`: the window
-/// around it may be larger by the browser's own frame.
+/// around it may be larger by the browser's own frame, which is measured and added.
 async fn viewport(client: &Client, (width, height): (u32, u32)) {
-    client.set_window_size(width, height).await.unwrap();
-    let inner = client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.unwrap();
-    let (w, h) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
-    if (w, h) != (width, height) {
-        client.set_window_size(width + (width - w.min(width)), height + (height - h.min(height))).await.unwrap();
+    let first = window_resized_to(client, (width, height), None).await;
+    if first != (width, height) {
+        let framed = (width + (width - first.0.min(width)), height + (height - first.1.min(height)));
+        window_resized_to(client, framed, Some((width, height))).await;
     }
+    assert_eq!(inner_size(client).await, (width, height), "the viewport");
+}
+
+async fn inner_size(client: &Client) -> (u32, u32) {
     let inner = client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.unwrap();
-    assert_eq!(inner, serde_json::json!([width, height]), "the viewport");
+    (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32)
+}
+
+/// Sets the window's size and waits until the page sees the resize, which reaches it after the
+/// WebDriver has answered: until the viewport is `expected`, or else until it differs from
+/// before (a window that already had that size is waited for a bounded time). Answers the
+/// viewport then.
+async fn window_resized_to(client: &Client, size: (u32, u32), expected: Option<(u32, u32)>) -> (u32, u32) {
+    let before = inner_size(client).await;
+    let (_, _, width, height) = client.get_window_rect().await.unwrap();
+    if (width, height) == (u64::from(size.0), u64::from(size.1)) && expected.is_none_or(|e| e == before) {
+        return before;
+    }
+    client.set_window_size(size.0, size.1).await.unwrap();
+    let mut now = before;
+    for _ in 0..100 {
+        now = inner_size(client).await;
+        match expected {
+            Some(expected) if now == expected => return now,
+            None if now != before => return now,
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    assert!(expected.is_none(), "the viewport never became {expected:?} in a window of {size:?}: {now:?}");
+    now
 }
 
 /// Signs `nick` in through the JSON API, which must succeed: its `data` (the user and the session).

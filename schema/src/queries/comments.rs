@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -12,7 +11,7 @@ use crate::models::CommentRow;
 use crate::paging::{Cursor, Page};
 use crate::queries::prepared::prepared;
 use crate::queries::{Side, keyset};
-use crate::schema::comments;
+use crate::schema::{comments, post_counts};
 
 pub async fn insert(
     conn: &mut AsyncPgConnection,
@@ -95,7 +94,13 @@ pub async fn page(
     position: Position,
     limit: usize,
 ) -> QueryResult<Page<CommentRow>> {
-    let total_count = live_of(post).select(count_star()).get_result::<i64>(conn).await?;
+    let total_count = post_counts::table
+        .find(post.0)
+        .select(post_counts::comments)
+        .get_result::<i64>(conn)
+        .await
+        .optional()?
+        .unwrap_or(0);
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let ascending = (comments::created_at.asc(), comments::id.asc());
     let descending = (comments::created_at.desc(), comments::id.desc());
@@ -162,12 +167,9 @@ pub async fn first_pages(
     let ids: Vec<Uuid> = posts.iter().map(|p| p.0).collect();
     let (mut counting, mut reading) = (conn, conn);
     let (counts, rows) = futures_util::future::join(
-        prepared(
-            "SELECT post_id, count(*) AS count FROM comments \
-             WHERE post_id = ANY($1) AND removed_at IS NULL GROUP BY post_id",
-        )
-        .bind::<Array<SqlUuid>, _>(&ids)
-        .load::<PostCount>(&mut counting),
+        prepared("SELECT post_id, comments AS count FROM post_counts WHERE post_id = ANY($1) AND comments > 0")
+            .bind::<Array<SqlUuid>, _>(&ids)
+            .load::<PostCount>(&mut counting),
         prepared(
             "SELECT c.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL ( \
                  SELECT * FROM comments WHERE post_id = p.id AND removed_at IS NULL \

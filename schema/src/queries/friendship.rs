@@ -118,11 +118,18 @@ fn side_sql(filter: &FriendshipFilter, incoming: bool, with_cursor: bool) -> Str
         "SELECT f.{other} AS other_id, {incoming} AS incoming, f.accepted, f.created_at \
          FROM friendship_requests f WHERE f.{me} = $1"
     );
-    if filter.accepted.is_some() {
-        sql.push_str(" AND f.accepted = $2");
+    // The states as constants, not parameters: the planner must see `NOT f.accepted` in the
+    // statement to read the pending rows' own indexes (migration `counts`) instead of walking all
+    // of a popular person's friends to find the few requests among them.
+    match filter.accepted {
+        Some(true) => sql.push_str(" AND f.accepted"),
+        Some(false) => sql.push_str(" AND NOT f.accepted"),
+        None => {}
     }
-    if filter.viewed.is_some() {
-        sql.push_str(" AND f.viewed = $3");
+    match filter.viewed {
+        Some(true) => sql.push_str(" AND f.viewed"),
+        Some(false) => sql.push_str(" AND NOT f.viewed"),
+        None => {}
     }
     if filter.active_since.is_some() {
         sql.push_str(&format!(
@@ -135,13 +142,22 @@ fn side_sql(filter: &FriendshipFilter, incoming: bool, with_cursor: bool) -> Str
     sql
 }
 
-fn union_sql(filter: &FriendshipFilter, with_cursor: bool) -> String {
-    match filter.direction {
-        Direction::Incoming => side_sql(filter, true, with_cursor),
-        Direction::Outgoing => side_sql(filter, false, with_cursor),
-        Direction::Both => {
-            format!("({}) UNION ALL ({})", side_sql(filter, true, with_cursor), side_sql(filter, false, with_cursor))
+/// Both directions' rows, or one's. With `limit`, each side is ordered as its index is and cut
+/// there, so that a page reads at most that many rows of each side whatever the planner
+/// estimates (otherwise it may read every row of a person with thousands of friends and sort).
+fn union_sql(filter: &FriendshipFilter, with_cursor: bool, limit: Option<usize>) -> String {
+    let side = |incoming: bool| {
+        let sql = side_sql(filter, incoming, with_cursor);
+        let other = if incoming { "requester_id" } else { "responder_id" };
+        match limit {
+            Some(limit) => format!("{sql} ORDER BY f.created_at DESC, f.{other} DESC LIMIT {limit}"),
+            None => sql,
         }
+    };
+    match filter.direction {
+        Direction::Incoming => side(true),
+        Direction::Outgoing => side(false),
+        Direction::Both => format!("({}) UNION ALL ({})", side(true), side(false)),
     }
 }
 
@@ -158,6 +174,33 @@ macro_rules! bind_all {
     };
 }
 
+/// The `user_counts` columns whose sum is the filter's total, where the triggers keep it
+/// (migration `counts`); `None` for the filters by activity and by viewed (but for requests
+/// waiting unseen), counted row by row.
+fn kept_total(filter: &FriendshipFilter) -> Option<String> {
+    if filter.active_since.is_some() {
+        return None;
+    }
+    if let Some(viewed) = filter.viewed {
+        // Requests waiting unseen: the friends page's badge.
+        let unseen = !viewed && filter.accepted == Some(false) && filter.direction == Direction::Incoming;
+        return unseen.then(|| "unviewed_in".to_owned());
+    }
+    let sides: &[&str] = match filter.direction {
+        Direction::Both => &["in", "out"],
+        Direction::Incoming => &["in"],
+        Direction::Outgoing => &["out"],
+    };
+    let states: &[&str] = match filter.accepted {
+        Some(true) => &["accepted"],
+        Some(false) => &["pending"],
+        None => &["accepted", "pending"],
+    };
+    let columns: Vec<String> =
+        states.iter().flat_map(|state| sides.iter().map(move |side| format!("{state}_{side}"))).collect();
+    Some(columns.join(" + "))
+}
+
 /// A user's friendship rows, newest request first, then the other user's id descending.
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -168,12 +211,19 @@ pub async fn list(
     // Every variant names $1..$6 so the binds line up; the unused ones are compared to nothing.
     let placeholders = " AND $2::bool IS NOT NULL AND $3::bool IS NOT NULL AND $4::timestamptz IS NOT NULL \
                         AND $5::timestamptz IS NOT NULL AND $6::uuid IS NOT NULL";
-    let total_sql =
-        format!("SELECT count(*) AS total FROM ({}) rows WHERE TRUE{placeholders}", union_sql(&filter, false));
+    let total_sql = match kept_total(&filter) {
+        Some(sum) => format!(
+            "SELECT COALESCE((SELECT {sum} FROM user_counts WHERE user_id = $1), 0)::bigint AS total \
+             WHERE TRUE{placeholders}"
+        ),
+        None => {
+            format!("SELECT count(*) AS total FROM ({}) rows WHERE TRUE{placeholders}", union_sql(&filter, false, None))
+        }
+    };
     let total = bind_all!(diesel::sql_query(total_sql), filter, None::<Cursor>).get_result::<Total>(conn).await?.total;
     let page_sql = format!(
         "SELECT * FROM ({}) rows WHERE TRUE{placeholders} ORDER BY created_at DESC, other_id DESC LIMIT {}",
-        union_sql(&filter, after.is_some()),
+        union_sql(&filter, after.is_some(), Some(limit + 1)),
         limit + 1
     );
     let rows: Vec<FriendshipEntry> = bind_all!(diesel::sql_query(page_sql), filter, after).load(conn).await?;

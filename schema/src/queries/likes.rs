@@ -26,6 +26,13 @@ impl Likes {
             Self::Comments => "comment_likes",
         }
     }
+    /// Where each target's like count is kept (migration `counts`).
+    fn counts(self) -> &'static str {
+        match self {
+            Self::Posts => "post_counts",
+            Self::Comments => "comment_counts",
+        }
+    }
     fn key(self) -> &'static str {
         match self {
             Self::Posts => "post_id",
@@ -118,12 +125,13 @@ pub async fn summaries(
     if targets.is_empty() {
         return Ok(HashMap::new());
     }
-    let (table, key) = (likes.table(), likes.key());
+    let (table, key, counts) = (likes.table(), likes.key(), likes.counts());
     let (mut counting, mut reading) = (conn, conn);
     let (counts, likers) = futures_util::future::join(
         prepared(format!(
-            "SELECT {key} AS target, count(*) AS count, bool_or(user_id = $1) AS liked \
-             FROM {table} WHERE {key} = ANY($2) GROUP BY {key}"
+            "SELECT c.{key} AS target, c.likes AS count, \
+                 EXISTS (SELECT FROM {table} l WHERE l.{key} = c.{key} AND l.user_id = $1) AS liked \
+             FROM {counts} c WHERE c.{key} = ANY($2) AND c.likes > 0"
         ))
         .bind::<SqlUuid, _>(viewer.0)
         .bind::<Array<SqlUuid>, _>(targets)

@@ -1,5 +1,4 @@
 use chrono::{DateTime, Utc};
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -9,7 +8,7 @@ use crate::models::MessageRow;
 use crate::paging::{Cursor, Page};
 use crate::queries::prepared::prepared;
 use crate::queries::{Conn, Side, keyset, outbox};
-use crate::schema::messages;
+use crate::schema::{chat_counts, messages};
 
 /// Writes a batch of sends in one statement: the messages, in the order given (which is the
 /// order of their `seq`), the newest-message pointer of each chat once, and one outbox row per
@@ -169,7 +168,13 @@ pub async fn page(
 ) -> QueryResult<Page<MessageRow>> {
     let of_chat =
         || messages::table.filter(messages::chat_id.eq(chat)).filter(messages::removed_at.is_null()).into_boxed();
-    let total_count = of_chat().select(count_star()).get_result::<i64>(conn).await?;
+    let total_count = chat_counts::table
+        .find(chat.0)
+        .select(chat_counts::messages)
+        .get_result::<i64>(conn)
+        .await
+        .optional()?
+        .unwrap_or(0);
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     match position {
         Position::Newest | Position::Older(_) => {

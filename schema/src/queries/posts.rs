@@ -7,7 +7,7 @@ use crate::ids::{PostId, UserId};
 use crate::models::PostRow;
 use crate::paging::{Cursor, Page};
 use crate::queries::{Side, keyset};
-use crate::schema::posts;
+use crate::schema::{posts, user_counts};
 
 pub async fn insert(
     conn: &mut AsyncPgConnection,
@@ -86,6 +86,21 @@ fn filtered(filter: PostFilter) -> posts::BoxedQuery<'static, diesel::pg::Pg> {
     query
 }
 
+/// How many live posts match: a wall's or an author's from the counts the triggers keep
+/// (migration `counts`), read as one row; only the rare filter by both is counted row by row.
+async fn live_count(conn: &mut &AsyncPgConnection, filter: PostFilter) -> QueryResult<i64> {
+    let kept = match filter {
+        PostFilter { owner: Some(owner), author: None } => {
+            user_counts::table.find(owner).select(user_counts::wall_posts).into_boxed()
+        }
+        PostFilter { owner: None, author: Some(author) } => {
+            user_counts::table.find(author).select(user_counts::authored_posts).into_boxed()
+        }
+        _ => return filtered(filter).select(count_star()).get_result::<i64>(conn).await,
+    };
+    Ok(kept.get_result::<i64>(conn).await.optional()?.unwrap_or(0))
+}
+
 /// Live posts, newest first. The count and the page are pipelined: one round trip.
 pub async fn page(
     conn: &AsyncPgConnection,
@@ -101,7 +116,7 @@ pub async fn page(
     }
     let (mut counting, mut reading) = (conn, conn);
     let (total_count, rows) = futures_util::future::join(
-        filtered(filter).select(count_star()).get_result::<i64>(&mut counting),
+        live_count(&mut counting, filter),
         query.select(PostRow::as_select()).load(&mut reading),
     )
     .await;

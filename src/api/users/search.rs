@@ -7,8 +7,9 @@ use crate::api::input::QueryParams;
 use crate::core::{Kind, users};
 use crate::state::AppState;
 
-/// Find people by first name, last name or nick: a case-insensitive substring match, newest
-/// accounts first. `%` and `_` match themselves.
+/// Find people by first name, last name or nick, in either alphabet: a case-insensitive
+/// substring match (a word start for one or two letters); friends first, then friends of
+/// friends, then everyone else, each newest account first. `%` and `_` match themselves.
 #[utoipa::path(get, path = "/users", tag = "users",
     security(("session" = [])),
     params(
@@ -16,16 +17,16 @@ use crate::state::AppState;
         ("next" = Option<String>, Query, description = "Cursor from the previous page"),
     ),
     responses(
-        (status = 200, description = "A page of 20 users at most", body = Success<PageOf<User>>),
+        (status = 200, description = "A page of 20 users at most; totalCount is exact up to 1,000, then 1,000", body = Success<PageOf<User>>),
         (status = 400, description = "Bad cursor or text too long (`User Presenter Error`)", body = Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
     ))]
-pub async fn search_users(_: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<User>> {
+pub async fn search_users(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<User>> {
     const KIND: Kind = Kind::UserPresenter;
     let text = query.first("text").unwrap_or_default();
     if text.chars().count() > users::MAX_SEARCH_CHARS {
         return Err(ApiError::bad_input(KIND, format!("text must be at most {} characters", users::MAX_SEARCH_CHARS)));
     }
-    let after = query.cursor("next", KIND)?;
-    Ok(Reply::Data(users::search(&state, text, after).await?))
+    let after = query.non_empty("next").map(users::search_cursor).transpose()?;
+    Ok(Reply::Data(users::search(&state, caller.user.id, text, after).await?))
 }

@@ -45,7 +45,7 @@ pub async fn search(
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         let t = viewer.t();
-        let users = users::search(&state, &query.text, None).await?.data;
+        let users = users::search(&state, caller.user.id, &query.text, None).await?.data;
         if is_htmx(&req) {
             return Ok(html_response(StatusCode::OK, html! { div.dropdown { (results(t, &query.text, &users)) } }));
         }
