@@ -6,22 +6,12 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::seed;
-use support::server::{BIN, serve, serve_with};
-
-fn nosebook(args: &[&str], database_url: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("APP_ENV", "testing")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
+use support::server::{BIN, nosebook, serve, serve_with};
 
 async fn get(client: &reqwest::Client, url: String, session: &str) -> (u16, Value) {
     let response = client.get(url).header("X-Auth-Session-Id", session).send().await.unwrap();

@@ -14,11 +14,10 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::server::{BIN, serve};
+use support::server::{nosebook, serve};
 use tokio_postgres::{Client, NoTls};
 
 const PEOPLE: &str = "50000";
@@ -95,8 +94,7 @@ async fn page(http: &reqwest::Client, url: &str, cookie: &str) {
 #[tokio::test]
 async fn every_read_on_fifty_thousand_people_uses_indexes_and_reads_a_bounded_number_of_rows() {
     let url = support::fresh_database().await;
-    let seeded =
-        Command::new(BIN).args(["seed", "scale", "--people", PEOPLE]).env("DATABASE_URL", &url).output().unwrap();
+    let seeded = nosebook(&["seed", "scale", "--people", PEOPLE], &url);
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
     // The people and things to read, found on a connection of their own that ends before the
     // counts are taken: its own scans must not count.

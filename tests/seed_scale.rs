@@ -6,23 +6,11 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
 use nosebook::passwords::{Passwords, Verdict};
-use support::server::BIN;
+use support::server::nosebook;
 use tokio_postgres::{Client, NoTls};
 
 const PEOPLE: &str = "2000";
-
-fn nosebook(args: &[&str], database_url: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("APP_ENV", "testing")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
 
 async fn client(url: &str) -> Client {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();

@@ -167,8 +167,6 @@ impl SessionDirectory {
         self
     }
 
-    /// The live actor for a loaded session, starting one unless another load won the race or
-    /// the session was ended meanwhile.
     /// Starts the actor of a session just loaded — and touched, at `touched_at` — unless one is
     /// here already or the session ended meanwhile.
     fn adopt(

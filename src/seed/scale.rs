@@ -931,38 +931,37 @@ impl Generator {
         }
         out.end()?;
 
-        let mut likers = Vec::new();
-        let mut seq = 0i64;
-        out.start("post_likes", "post_id, user_id, seq, liked_at")?;
-        for (p, &(owner, created)) in posts.iter().enumerate() {
-            let count = rng.round(f64::from(heat[p]) * 1.0).min(100_000) as usize;
-            if count == 0 {
-                continue;
-            }
-            self.likers(&mut rng, owner as usize, count, &mut likers);
-            self.wall_versions[owner as usize] += likers.len() as u32;
-            times.clear();
-            times.extend((0..likers.len()).map(|_| rng.between(created, self.anchor)));
-            times.sort_unstable();
-            for (user, &at) in likers.iter().zip(&times) {
-                seq += 1;
-                out.row(4)?;
-                out.uuid(post_ids.get(p));
-                out.uuid(self.user_ids.get(*user as usize));
-                out.int(seq);
-                out.time(at);
-            }
-        }
-        out.end()?;
+        // Likes concentrated where posts are hot; a comment shares the heat of a post.
+        self.likes(out, &mut rng, "post_likes", "post_id", posts, &post_ids, |rng, p| {
+            rng.round(f64::from(heat[p]) * 1.0).min(100_000) as usize
+        })?;
+        self.likes(out, &mut rng, "comment_likes", "comment_id", &comments, &comment_ids, |rng, c| {
+            rng.round(f64::from(heat[c % heat.len().max(1)]) * 0.3).min(10_000) as usize
+        })
+    }
 
+    /// The likes of `targets` (each its wall's owner and its time) into `table`, keyed by `key`:
+    /// `count(rng, target)` people each, mostly the owner's friends, at times after the target's.
+    #[allow(clippy::too_many_arguments)]
+    fn likes(
+        &mut self,
+        out: &mut Out,
+        rng: &mut Rng,
+        table: &'static str,
+        key: &str,
+        targets: &[(u32, i64)],
+        ids: &Ids,
+        count: impl Fn(&mut Rng, usize) -> usize,
+    ) -> Result<(), Gone> {
+        let (mut likers, mut times) = (Vec::new(), Vec::new());
         let mut seq = 0i64;
-        out.start("comment_likes", "comment_id, user_id, seq, liked_at")?;
-        for (c, &(owner, created)) in comments.iter().enumerate() {
-            let count = rng.round(f64::from(heat[c % heat.len().max(1)]) * 0.3).min(10_000) as usize;
+        out.start(table, &format!("{key}, user_id, seq, liked_at"))?;
+        for (target, &(owner, created)) in targets.iter().enumerate() {
+            let count = count(rng, target);
             if count == 0 {
                 continue;
             }
-            self.likers(&mut rng, owner as usize, count, &mut likers);
+            self.likers(rng, owner as usize, count, &mut likers);
             self.wall_versions[owner as usize] += likers.len() as u32;
             times.clear();
             times.extend((0..likers.len()).map(|_| rng.between(created, self.anchor)));
@@ -970,7 +969,7 @@ impl Generator {
             for (user, &at) in likers.iter().zip(&times) {
                 seq += 1;
                 out.row(4)?;
-                out.uuid(comment_ids.get(c));
+                out.uuid(ids.get(target));
                 out.uuid(self.user_ids.get(*user as usize));
                 out.int(seq);
                 out.time(at);

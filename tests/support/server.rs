@@ -1,10 +1,22 @@
 //! The real `nosebook` binary as a test's server.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_nosebook");
+
+/// Runs the binary with `args` on `database_url` as an operator would, in testing mode, to its
+/// end.
+pub fn nosebook(args: &[&str], database_url: &str) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("APP_ENV", "testing")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
 
 /// The server process; killed when the test ends, however it ends, and its exchange and storage
 /// directory removed.
