@@ -1,5 +1,5 @@
-//! Configuration, read from the environment once at start-up. Every variable is listed in the
-//! README.
+//! Configuration, read from the environment once at start-up. Every variable is listed in
+//! docs/configuration.md.
 
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ pub struct Settings {
     pub amqp: Option<AmqpSettings>,
     /// Where avatars are stored.
     pub storage: StorageSettings,
-    /// Limits on abuse (README, "Limits").
+    /// Limits on abuse (docs/configuration.md, "Limits").
     pub limits: LimitSettings,
     /// Set by tests that move time by hand; never from the environment.
     pub clock_override: Option<Clock>,

@@ -1,6 +1,6 @@
 //! Prometheus metrics: the recorder behind the `metrics` facade that every crate counts through,
-//! the HTTP middleware, the gauges read at scrape time, and `GET /metrics`. The README's
-//! "Operating Nosebook" section lists every family and what it means.
+//! the HTTP middleware, the gauges read at scrape time, and `GET /metrics`. docs/operating.md
+//! ("What each metric means") lists every family and what it means.
 
 use std::sync::OnceLock;
 use std::time::Instant;

@@ -89,7 +89,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
 
 /// Connections the kernel queues for the server before it accepts them (capped by
 /// `net.core.somaxconn`). `TcpListener::bind` asks for 128: a reconnect storm — every socket of a
-/// node that restarted coming back at once — overflowed it, and each dropped SYN cost its client
+/// node that restarted coming back at once — overflows it, and each dropped SYN costs its client
 /// a one-second retransmit (BENCHMARKS.md, "A reconnect storm").
 const BACKLOG: i32 = 4096;
 

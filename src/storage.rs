@@ -14,7 +14,7 @@ use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
 /// The URL path under which a local store is served.
 pub const LOCAL_ROUTE: &str = "/storage";
 
-/// Where objects go, from the environment (see the README).
+/// Where objects go, from the environment (see docs/configuration.md).
 #[derive(Debug, Clone)]
 pub enum StorageSettings {
     Local { dir: PathBuf, public_url: Option<String> },

@@ -425,10 +425,9 @@ fn rabbitmqctl(args: &[&str]) {
 /// outage first, as soon as the broker is back, and what is sent after it behind the backlog,
 /// never before it.
 ///
-/// `rabbitmqctl` blocks for seconds (`stop_app` takes about 6 s here): it runs in
-/// `block_in_place`, so that the writer and the reader go on meanwhile on the runtime's other
-/// thread (on a current-thread runtime a request caught half-written waited out the server's
-/// 5 s head timeout: 408).
+/// `rabbitmqctl` blocks for seconds: it runs in `block_in_place`, so that the writer and the
+/// reader go on meanwhile on the runtime's other thread (on a current-thread runtime a request
+/// caught half-written would wait out the server's 5 s head timeout: 408).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the machine's RabbitMQ; scripts/test runs it alone after the other tests"]
 async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_order() {
@@ -840,8 +839,8 @@ async fn a_node_stopped_in_a_flood_loses_no_message_it_answered() {
 }
 
 /// Each node kind, started on a port another process holds, says why it cannot run and exits 1,
-/// without a panic (a notifier used to bind after starting its actors, and dropping them with
-/// the runtime panicked: "no reactor running").
+/// without a panic (a node that bound after starting its actors would drop them without a
+/// runtime and panic: "no reactor running").
 #[tokio::test]
 async fn a_node_whose_port_is_taken_says_so_and_exits_without_a_panic() {
     let db = migrated_database().await;

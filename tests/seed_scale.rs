@@ -210,6 +210,12 @@ async fn seed_scale_loads_a_consistent_graph_and_leaves_the_schema_as_migrate_ma
              + (SELECT max(seq) FROM post_likes) - (SELECT last_value FROM post_likes_seq_seq)",
         ),
         (
+            "people search has everyone, with the key the triggers would write",
+            "SELECT count(*) FROM users u FULL JOIN user_search s ON s.user_id = u.id WHERE u.id IS NULL \
+             OR s.user_id IS NULL OR s.created_at <> u.created_at \
+             OR s.search_key <> user_search_key(u.first_name, u.last_name, u.nick)",
+        ),
+        (
             "no comment predates its post",
             "SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.created_at < p.created_at",
         ),

@@ -1,6 +1,6 @@
 //! An actor's map that other threads read without a trip through its mailbox. The actor stays
 //! the only writer; readers take a short read lock. Used where a hop to one actor per request
-//! was a queue on one thread for the whole node: the presence tracker's last activity per user
+//! would be a queue on one thread for the whole node: the presence tracker's last activity per user
 //! ([`crate::presence::SeenBoard`]) and the session directory's live session actors
 //! ([`crate::sessions::SessionBoard`]).
 

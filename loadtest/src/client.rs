@@ -10,9 +10,11 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// What a throttled run should do: the server's limits on abuse are for people, not for a load
-/// generator that opens thousands of sockets from one address (README, "Limits").
-pub const UPGRADES_HINT: &str = "start the server with NOSEBOOK_LIMIT_WS_UPGRADES=off (README, \"Limits\")";
-pub const WRITES_HINT: &str = "start the server with a higher NOSEBOOK_LIMIT_WRITES, or =off (README, \"Limits\")";
+/// generator that opens thousands of sockets from one address (docs/configuration.md, "Limits").
+pub const UPGRADES_HINT: &str =
+    "start the server with NOSEBOOK_LIMIT_WS_UPGRADES=off (docs/configuration.md, \"Limits\")";
+pub const WRITES_HINT: &str =
+    "start the server with a higher NOSEBOOK_LIMIT_WRITES, or =off (docs/configuration.md, \"Limits\")";
 
 /// Requests slower than this count as errors (`timeout`).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

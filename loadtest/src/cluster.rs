@@ -152,7 +152,7 @@ impl Cluster {
             .env("NOSEBOOK_AMQP_EXCHANGE", &self.options.exchange)
             .env("NOSEBOOK_STORAGE_DIR", self.options.logs.join("storage"))
             // A load generator is one client opening thousands of sockets and sending thousands
-            // of writes: the limits on abuse are for people (README, "Limits").
+            // of writes: the limits on abuse are for people (docs/configuration.md, "Limits").
             .env("NOSEBOOK_LIMIT_WS_UPGRADES", "off")
             .env("NOSEBOOK_LIMIT_WRITES", "off")
             .env("RUST_LOG", std::env::var("NODE_LOG").unwrap_or_else(|_| "warn".into()))

@@ -122,8 +122,11 @@ enum Scenario {
     },
     /// A blend: reads, posts, likes, comments, messages and friend requests.
     Mixed {
+        /// People in the crowd.
         #[arg(long, default_value_t = 200)]
         users: usize,
+        #[command(flatten)]
+        source: scenarios::mixed::CrowdSource,
     },
     /// The mixed blend for a long time, with sockets opening and closing, while the server's
     /// memory and open files are sampled: fails when either keeps rising after the warm-up.
@@ -169,7 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Scenario::Resume { sockets, missed, server_pid } => {
             scenarios::resume::run(&common, sockets, missed, server_pid).await?
         }
-        Scenario::Mixed { users } => scenarios::mixed::run(&common, users).await?,
+        Scenario::Mixed { users, source } => scenarios::mixed::run(&common, users, source).await?,
         Scenario::Pages { users } => scenarios::pages::run(&common, users).await?,
         Scenario::Soak(options) => scenarios::soak::run(&common, options).await?,
     };

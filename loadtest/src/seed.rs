@@ -1,7 +1,9 @@
 //! Preparing a run: users, sessions, walls, friendships and group chats written in bulk with SQL
 //! (registering 20,000 people through the API would spend minutes hashing passwords). Their
 //! nicks start with `lt_<run>_`, so runs never collide, and the id of the i-th is
-//! `md5('<run>:<i>')::uuid`, so that pgbench can compute it (`scripts/pgbench-read`).
+//! `md5('<run>:<i>')::uuid`, so that pgbench can compute it (`scripts/pgbench-read`). Or a run
+//! draws its people from those already in the database and writes only their sessions
+//! ([`Seeder::existing_accounts`]).
 
 use std::time::{Duration, Instant};
 
@@ -230,6 +232,43 @@ impl Seeder {
         .bind::<Integer, _>(n)
         .load::<Account>(conn));
         self.made += accounts.len();
+        Ok(accounts)
+    }
+
+    /// `n` people drawn from those already in the database (a data set of `nosebook seed scale`,
+    /// say), each given a new session valid for two days and nothing else: their walls, friends
+    /// and chats are what the reads meet. The draw is uniform over the whole users table and
+    /// fixed by the run id (the people whose id hashes lowest with it as the seed), at the cost of
+    /// one scan of the primary key. Nothing is written unless there are `n` people to draw.
+    pub async fn existing_accounts(&mut self, n: usize) -> anyhow::Result<Vec<Account>> {
+        let wanted = i64::try_from(n)?;
+        let seed = i64::from(u32::from_str_radix(&self.run, 16)?);
+        // One statement; when it runs again after a lost connection, the same people get a
+        // second session each, and those of the first try expire unused.
+        let accounts = retried!(self.db, "drawing people from the database", |conn| diesel::sql_query(
+            "WITH drawn AS (
+               SELECT id, uuid_hash_extended(id, $1) AS rank FROM users ORDER BY rank, id LIMIT $2),
+             opened AS (
+               INSERT INTO user_sessions (session_id, user_id, created_at, expires_at)
+               SELECT gen_random_uuid(), id, now(), now() + interval '2 days' FROM drawn
+               WHERE (SELECT count(*) FROM drawn) = $2
+               RETURNING user_id, session_id)
+             SELECT o.user_id AS id, o.session_id AS session
+             FROM opened o JOIN drawn d ON d.id = o.user_id ORDER BY d.rank, d.id",
+        )
+        .bind::<BigInt, _>(seed)
+        .bind::<BigInt, _>(wanted)
+        .load::<Account>(conn));
+        if accounts.len() < n {
+            let people =
+                retried!(self.db, "counting the people", |conn| diesel::sql_query("SELECT count(*) AS n FROM users")
+                    .get_result::<Count>(conn));
+            anyhow::bail!(
+                "--existing-people: the database has {} people, fewer than the {n} asked for \
+                 (load a data set first, e.g. `nosebook seed scale --people 100000`, or ask for fewer with --users)",
+                people.n
+            );
+        }
         Ok(accounts)
     }
 

@@ -8,9 +8,9 @@
 //! socket on it; the recipients travel in one binary header, 16 bytes each.
 //!
 //! Every event goes through the broker, also to the publishing node's own sockets: handing them
-//! over directly saved about 1 ms more, but let an event published here overtake an earlier one
-//! another node's relay published (a group's first message before the `chat_updated` that
-//! announced the group) — and gave it no place in the log.
+//! over directly would let an event published here overtake an earlier one another node's relay
+//! published (a group's first message before the `chat_updated` that announced the group), and
+//! would give it no place in the log.
 //!
 //! - [`AmqpTransport`] publishes outbox batches with publisher confirms; a batch counts as sent
 //!   only when the broker acknowledged every message. A broken connection is rebuilt on the

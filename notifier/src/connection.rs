@@ -2,8 +2,8 @@
 //!
 //! The HTTP layer answers the upgrade (authentication, limits, the 101) and then hands the
 //! socket over: from there no HTTP machinery stays with it (actix-http keeps an 8 KiB read and
-//! an 8 KiB write buffer per connection for its whole life, which was most of a socket's memory;
-//! BENCHMARKS.md "100,000 sockets"). What a socket keeps is what it needs: its [`Mailbox`] (the
+//! an 8 KiB write buffer per connection for its whole life, more than a socket needs; BENCHMARKS.md,
+//! "100,000 sockets"). What a socket keeps is what it needs: its [`Mailbox`] (the
 //! hub's frames and verdict, empty and unallocated when idle), one timer for its heartbeat, and
 //! a read buffer only while a frame is half-read. It is an actor in all but name — its own
 //! state, its mailbox, one message at a time — without the framework's per-actor context.
@@ -31,8 +31,8 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(54);
 /// …and drops a client whose last pong is older than this…
 pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
 /// …and that has had at least this long to answer the last ping. Under load a ping may leave
-/// late and its pong be read late (at 100,000 sockets, a client closing storm left clients 6 s
-/// behind: thousands were dropped with 6 s, none with this).
+/// late and its pong be read late (a storm of closing clients on the same cores leaves the
+/// others seconds behind), and a client that did answer must not be dropped for it.
 pub const PONG_GRACE: Duration = Duration::from_secs(10);
 /// Each write must finish within this.
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);

@@ -518,7 +518,7 @@ impl Hub {
         if stored {
             self.history.push(offset, msg.event_id, msg.recipients, variants.plain, Instant::now());
         }
-        // Counted once per event, not per socket: the metric's lookup was a cost per delivery.
+        // Counted once per event, not per socket: the metric's lookup would be a cost per delivery.
         ::metrics::counter!(metrics::EVENTS_DELIVERED).increment(self.stats.delivered - before);
     }
 

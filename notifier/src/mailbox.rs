@@ -1,9 +1,9 @@
 //! A socket's mailbox: the frames the hub queued for it, and the hub's verdict on it.
 //!
 //! The hub fills it without waiting, the socket's task empties it. It is bounded (a full mailbox
-//! means the client cannot keep up: the hub cuts it off) and holds no allocation while empty —
-//! at 100,000 idle sockets, a channel's preallocated block per socket was 2 KB each
-//! (BENCHMARKS.md "100,000 sockets").
+//! means the client cannot keep up: the hub cuts it off) and holds no allocation while empty,
+//! where a channel keeps a preallocated block per socket, idle or not (BENCHMARKS.md,
+//! "100,000 sockets").
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};

@@ -141,13 +141,19 @@ pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "30s";
 /// scanning a whole table, and the planner then scans it.
 pub const RANDOM_PAGE_COST: &str = "1.1";
 
+/// PostgreSQL compiles a statement it prices above `jit_above_cost` to machine code before running
+/// it. For Nosebook's statements — each a few milliseconds at most, the dearest (people search)
+/// priced high only for branches it never runs — the compilation costs many times the run.
+pub const JIT: &str = "off";
+
 /// Opens a connection and sets the session settings every pooled connection carries.
 fn establish(url: &str) -> Pin<Box<dyn Future<Output = Result<AsyncPgConnection, ConnectionError>> + Send + '_>> {
     Box::pin(async move {
         let mut conn = AsyncPgConnection::establish(url).await?;
         conn.batch_execute(&format!(
             "SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'; \
-             SET random_page_cost = {RANDOM_PAGE_COST}"
+             SET random_page_cost = {RANDOM_PAGE_COST}; \
+             SET jit = {JIT}"
         ))
         .await
         .map_err(ConnectionError::CouldntSetupConfiguration)?;

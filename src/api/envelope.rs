@@ -90,8 +90,8 @@ pub enum ApiError {
     /// The client's fault or the state of the world: shown to the client as is.
     #[error("{kind}: {message}")]
     Refused { status: StatusCode, kind: Kind, message: String },
-    /// 429: a limit on abuse (README, "Limits"). The answer carries `Retry-After` (whole
-    /// seconds, at least 1) and says the same in its message.
+    /// 429: a limit on abuse (docs/configuration.md, "Limits"). The answer carries `Retry-After`
+    /// (whole seconds, at least 1) and says the same in its message.
     #[error("{message} (retry after {retry_after_secs} s)")]
     Throttled { message: String, retry_after_secs: u64 },
     #[error("database: {0}")]

@@ -124,7 +124,8 @@ pub enum CoreError {
     /// A form with problems in its fields (sign-up, log-in, a new password), every one listed.
     #[error("{0}")]
     InvalidForm(crate::domain::account::Problems),
-    /// A limit on abuse (README, "Limits"): `message` says what, `retry_after` when to retry.
+    /// A limit on abuse (docs/configuration.md, "Limits"): `message` says what, `retry_after`
+    /// when to retry.
     #[error("{message} (retry after {retry_after:?})")]
     Throttled { message: String, retry_after: Duration },
     #[error("database: {0}")]

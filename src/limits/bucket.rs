@@ -3,7 +3,7 @@
 //! The map stays bounded: a bucket that has refilled to its burst is the same as no bucket, so
 //! such entries are swept (at most once a second, on the next use). What remains are the keys
 //! seen within the last `burst / rate` seconds, and never more than [`MAX_KEYS`]: past that, a
-//! key without a bucket is refused until the sweep frees room (README, "Limits").
+//! key without a bucket is refused until the sweep frees room (docs/configuration.md, "Limits").
 
 use std::collections::HashMap;
 use std::hash::Hash;

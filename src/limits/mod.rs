@@ -1,7 +1,7 @@
-//! Limits on abuse (README, "Limits"): failed logins per account (counted in PostgreSQL, see
-//! `nosebook_schema::queries::login_failures`), sign-ups and socket upgrades per client address,
-//! writes per user, open sockets per session. The in-memory ones are per node. Every refusal is
-//! a 429 with `Retry-After` ([`CoreError::too_many_requests`]) and counted in
+//! Limits on abuse (docs/configuration.md, "Limits"): failed logins per account (counted in
+//! PostgreSQL, see `nosebook_schema::queries::login_failures`), sign-ups and socket upgrades per
+//! client address, writes per user, open sockets per session. The in-memory ones are per node.
+//! Every refusal is a 429 with `Retry-After` ([`CoreError::too_many_requests`]) and counted in
 //! `nosebook_rate_limited_total{limit}`.
 
 pub mod bucket;
@@ -31,7 +31,8 @@ pub struct Rate {
     pub burst: f64,
 }
 
-/// The defaults, generous enough for people and for the load tool's users (README, "Limits").
+/// The defaults, generous enough for people and for the load tool's users
+/// (docs/configuration.md, "Limits").
 pub mod defaults {
     use super::Rate;
     pub const LOGIN_FAILURES: u32 = 5;

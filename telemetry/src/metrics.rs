@@ -1,5 +1,5 @@
 //! What the realtime path counts, through the `metrics` facade; the binary installs the
-//! Prometheus recorder and serves `/metrics` (see the README's metric table).
+//! Prometheus recorder and serves `/metrics` (see docs/operating.md, "What each metric means").
 
 use metrics::{counter, gauge};
 

@@ -1,5 +1,5 @@
 //! What a careless client or an attacker sends: each answered with a clear error, never a
-//! panic, a 500 or a dropped connection (issue "Hold the line").
+//! panic, a 500 or a dropped connection.
 
 use std::time::Duration;
 
@@ -11,8 +11,8 @@ use crate::helpers::{seed, spawn_compat_app};
 #[actix_web::test]
 async fn a_page_request_with_a_session_header_is_answered() {
     let app = spawn_compat_app().await;
-    // A UUID-shaped header used to panic in the page's viewer (a double borrow) and drop the
-    // connection, signed in or not.
+    // A UUID-shaped session header on a page request, signed in or not: the page's viewer must
+    // not borrow the request's state twice (a panic that drops the connection).
     for session in ["00000000-0000-0000-0000-000000000001", seed::SESSION] {
         let page = app.get("/app/login", Some(session)).await;
         assert!(page.status.is_success() || page.status.is_redirection(), "{session}: {}", page.status);

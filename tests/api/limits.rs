@@ -1,5 +1,5 @@
-//! Limits on abuse (README, "Limits"): each refuses with 429, `Retry-After` and the envelope
-//! once its threshold is passed, with small thresholds set through the settings.
+//! Limits on abuse (docs/configuration.md, "Limits"): each refuses with 429, `Retry-After` and
+//! the envelope once its threshold is passed, with small thresholds set through the settings.
 
 use chrono::{Duration, TimeZone, Utc};
 use nosebook_schema::time::Clock;

@@ -116,6 +116,29 @@ async fn latin_finds_cyrillic_and_cyrillic_finds_latin() {
     assert!(found(&app, &me, "Иваненко").await.is_empty());
 }
 
+/// Search reads its own table, kept by triggers on `users`: a person renamed by any write —
+/// here a hand-written UPDATE — is found by the new name only, and one deleted is gone.
+#[actix_web::test]
+async fn renamed_and_deleted_people_are_found_as_they_now_are() {
+    let app = spawn_app().await;
+    let (_, me) = person(&app, "Zed", "Quux", "zedq").await;
+    let (olga, _) = person(&app, "Ольга", "Мороз", "omoroz").await;
+    bulk(&app, "Evlampiy", "Bulk", 2, 5).await;
+    assert_eq!(found(&app, &me, "olga").await, ["Ольга Мороз"]);
+    assert_eq!(found(&app, &me, "evlampiy").await, ["Evlampiy Bulk1", "Evlampiy Bulk2"]);
+
+    let mut conn = app.db().await;
+    diesel::sql_query("UPDATE users SET first_name = 'Оля', last_activity_at = now() WHERE id = $1")
+        .bind::<SqlUuid, _>(uuid::Uuid::parse_str(&olga).unwrap())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query("DELETE FROM users WHERE last_name = 'Bulk1'").execute(&mut conn).await.unwrap();
+    assert!(found(&app, &me, "olga").await.is_empty());
+    assert_eq!(found(&app, &me, "olya moroz").await, ["Оля Мороз"]);
+    assert_eq!(found(&app, &me, "evlampiy").await, ["Evlampiy Bulk2"]);
+}
+
 #[actix_web::test]
 async fn yo_is_ye_and_case_does_not_matter() {
     let app = spawn_app().await;

@@ -233,6 +233,26 @@ async fn pooled_connections_bound_how_long_a_transaction_may_sit_idle() {
     assert_eq!(shown.idle_in_transaction_session_timeout, nosebook_schema::pool::IDLE_IN_TRANSACTION_TIMEOUT);
 }
 
+/// Pooled connections never compile statements to machine code (PostgreSQL's JIT), which costs
+/// more than running any statement Nosebook sends.
+#[actix_web::test]
+async fn pooled_connections_do_not_compile_statements() {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    use nosebook_schema::{DbPool, PoolSettings};
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        jit: String,
+    }
+    let url = crate::support::fresh_database().await;
+    let pool = DbPool::new(&PoolSettings { url, max_size: 1, timeout: std::time::Duration::from_secs(5) }).unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let shown = diesel::sql_query("SHOW jit").get_result::<Setting>(&mut conn).await.unwrap();
+    assert_eq!(shown.jit, "off");
+}
+
 /// Connections the server ended while they sat in the pool cost a request a 503 at most (worth
 /// a retry), never a 500, and leave the pool: the requests after are served on fresh ones.
 #[actix_web::test]

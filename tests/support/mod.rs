@@ -69,9 +69,8 @@ pub struct Database {
 /// tests start here). A test cannot drop its own on the way out — a server it started may still
 /// be connected, and a panicking test never gets there — so each new one clears up after the
 /// ones before it, on a thread of its own (answered, if there was anything to drop): a drop takes
-/// about 0.15 s, which the test need not wait for (in line, the suite took 183 s instead of
-/// 133–150). Errors are ignored: two tests may race to drop the same database, and one this
-/// process ends before dropping is left to the next.
+/// a while, which the test need not wait for. Errors are ignored: two tests may race to drop the
+/// same database, and one this process ends before dropping is left to the next.
 pub async fn drop_databases_of_ended_tests(admin: &mut AsyncPgConnection) -> Option<std::thread::JoinHandle<()>> {
     let Ok(databases) =
         diesel::sql_query("SELECT datname::text FROM pg_database WHERE datname LIKE 'nosebook\\_test\\_p%'")

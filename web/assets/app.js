@@ -623,7 +623,7 @@
   var delay = 1000;
   var connectedBefore = false;
   // The last event's place in the server's log: a new socket resumes after it and gets exactly
-  // what this page missed, instead of reloading everything (README, "Resumable sockets").
+  // what this page missed, instead of reloading everything (docs/decisions.md, "Resumable sockets").
   var cursor = null;
   // A resume replays what was missed, then the live events: until the last replayed one has
   // been applied, the cursor moves with each of them; after it, to where the server's log was.
@@ -668,7 +668,7 @@
         if (replaying > 0 && --replaying === 0 && resumedAt) cursor = resumedAt;
       }
     };
-    // What the close code says decides what comes next (the README lists every code).
+    // What the close code says decides what comes next (docs/decisions.md lists every code).
     ws.onclose = function (e) {
       body.classList.add("offline");
       body.dataset.live = "off";

@@ -1,7 +1,7 @@
 //! `chats`: one person starts a conversation with each of N others, one message each, as fast as
 //! the server takes them. Every conversation is then an active chat (a chat actor on the server,
 //! until it idles out a minute later); the server's resident memory before and after, from /proc,
-//! gives the memory per active chat (README, "Memory").
+//! gives the memory per active chat (docs/operating.md, "Memory and what grows").
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

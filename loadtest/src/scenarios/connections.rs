@@ -40,9 +40,9 @@ pub struct Options {
     /// 14,000 sockets, as a source address has ~28,000 ephemeral ports).
     #[arg(long, default_value_t = 0)]
     pub source_addresses: u8,
-    /// Sockets being opened at once, per worker process (seven workers of 256 made 1,800
-    /// upgrades wait at once for six nodes' pools of six database connections: some waited past
-    /// the pool's 5 s and were refused with 503).
+    /// Sockets being opened at once, per worker process (seven workers of 256 make 1,800
+    /// upgrades wait at once for six nodes' pools of six database connections: some wait past
+    /// the pool's 5 s and are refused with 503).
     #[arg(long, default_value_t = 64)]
     pub parallel: usize,
     /// Start this many notifier nodes (and a serve node) and spread the sockets over them,

@@ -1,5 +1,11 @@
 //! `mixed`: what a crowd does at once — mostly reading, some writing: profile and user reads,
 //! posts on walls, likes, comments, messages and friend requests, in fixed proportions.
+//!
+//! The crowd is new people, each with five posts on their wall and two friends; or, with
+//! `--existing-people` (here and in `soak`), people drawn at random from those already in the
+//! database, such as a data set of `nosebook seed scale`, given a session and nothing else, so
+//! that the reads of walls and profiles meet that data set's walls and friend lists. Likes and
+//! comments are on posts written during the run either way.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -26,6 +32,17 @@ pub const BLEND: [(&str, u32); 7] = [
     ("POST /friendship/send-request", 2),
 ];
 
+/// Where the crowd comes from; the same flag for `mixed` and `soak`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct CrowdSource {
+    /// Draw the people from those already in the database (e.g. loaded by `nosebook seed scale`)
+    /// instead of making new ones: uniformly over the whole users table, fixed by the run id,
+    /// each given a new session and nothing else (no posts, no friends added). Fails when the
+    /// database has fewer people than asked for.
+    #[arg(long)]
+    pub existing_people: bool,
+}
+
 /// People doing the blend's actions at random; shared by every task of a run (`mixed`, `soak`).
 pub struct Crowd {
     api: Api,
@@ -39,10 +56,16 @@ pub struct Crowd {
 const POSTS_KEPT: usize = 4_096;
 
 impl Crowd {
-    /// `users` people with something on their walls, signed in once (steady state, not a login storm).
-    pub async fn prepare(api: &Api, seeder: &mut Seeder, users: usize) -> anyhow::Result<Self> {
-        let accounts = seeder.accounts(users.max(2)).await?;
-        seeder.walls(&accounts, 5).await?;
+    /// `users` people with something on their walls, signed in once (steady state, not a login
+    /// storm): new ones, or drawn from the database's people as they are (see [`CrowdSource`]).
+    pub async fn prepare(api: &Api, seeder: &mut Seeder, users: usize, source: CrowdSource) -> anyhow::Result<Self> {
+        let accounts = if source.existing_people {
+            seeder.existing_accounts(users.max(2)).await?
+        } else {
+            let accounts = seeder.accounts(users.max(2)).await?;
+            seeder.walls(&accounts, 5).await?;
+            accounts
+        };
         super::warm_up(api, &accounts).await?;
         Ok(Self { api: api.clone(), accounts, posts: Mutex::default() })
     }
@@ -136,10 +159,10 @@ pub fn blend_series(start: Instant) -> Vec<Series> {
     BLEND.iter().map(|(name, _)| Series::new(name, start)).collect()
 }
 
-pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, String)> {
+pub async fn run(common: &Common, users: usize, source: CrowdSource) -> anyhow::Result<(Report, String)> {
     let api = Api::new(&common.url)?;
     let mut seeder = Seeder::connect(&common.database_url).await?;
-    let crowd = Arc::new(Crowd::prepare(&api, &mut seeder, users).await?);
+    let crowd = Arc::new(Crowd::prepare(&api, &mut seeder, users, source).await?);
 
     let start = Instant::now();
     let series: Arc<Vec<Series>> = Arc::new(blend_series(start));
@@ -148,7 +171,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
     let all: Vec<&Series> = series.iter().collect();
     let report = Report {
         scenario: "mixed".into(),
-        settings: json!({"users": crowd.accounts.len(), "rate": common.rate, "duration_s": common.duration, "blend": BLEND}),
+        settings: json!({"users": crowd.accounts.len(), "existing_people": source.existing_people, "rate": common.rate, "duration_s": common.duration, "blend": BLEND}),
         elapsed_s: elapsed.as_secs_f64(),
         series: series.iter().map(|s| s.report(elapsed)).collect(),
         events: None,

@@ -3,7 +3,8 @@
 //! files are sampled from /proc. After a warm-up, the run fails when memory keeps rising (the
 //! median of the last tenth more than `--max-growth` percent above the median of the second
 //! third) or file descriptors leak (the fewest open in the last tenth above the most open in the
-//! second third, plus some slack). The plot shows memory over time under the latency.
+//! second third, plus some slack). The plot shows memory over time under the latency. With
+//! `--existing-people` the crowd is drawn from the people already in the database, as in `mixed`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use serde_json::json;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::mixed::{BLEND, Crowd, blend_series};
+use super::mixed::{BLEND, Crowd, CrowdSource, blend_series};
 use crate::Common;
 use crate::client::Api;
 use crate::plot;
@@ -24,10 +25,10 @@ use crate::proc;
 use crate::seed::Seeder;
 use crate::stats::{Report, Series};
 
-/// Requests out at once, at most. Unbounded, a stall of the machine (seen in CI: a second with
-/// nothing answered) piled up hundreds of requests, each on a connection of its own, and the
-/// server's memory for those connections read as a leak (+7 % at the end of a run that was flat
-/// when run again). A few times what the rate needs when nothing stalls (about one at 300/s).
+/// Requests out at once, at most. Unbounded, a stall of the machine (a second with nothing
+/// answered) piles up hundreds of requests, each on a connection of its own, and the server's
+/// memory for those connections reads as a leak. A few times what the rate needs when nothing
+/// stalls (about one at 300/s).
 const MAX_IN_FLIGHT: usize = 16;
 
 /// Descriptors the server may hold on to at the end beyond the second third's most (pool
@@ -38,8 +39,11 @@ const HOLD_SECS: (f64, f64) = (2.0, 20.0);
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// People in the crowd.
     #[arg(long, default_value_t = 500)]
     pub users: usize,
+    #[command(flatten)]
+    pub source: CrowdSource,
     /// Sockets open at any time (each closes after a few seconds and another opens).
     #[arg(long, default_value_t = 50)]
     pub sockets: usize,
@@ -194,7 +198,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
         anyhow::bail!("cannot read /proc/{pid}: --server-pid must be the running server's process id");
     }
     let mut seeder = Seeder::connect(&common.database_url).await?;
-    let crowd = Arc::new(Crowd::prepare(&api, &mut seeder, options.users).await?);
+    let crowd = Arc::new(Crowd::prepare(&api, &mut seeder, options.users, options.source).await?);
 
     let start = Instant::now();
     let until = start + common.duration();
@@ -273,7 +277,8 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     let report = Report {
         scenario: "soak".into(),
         settings: json!({
-            "users": crowd.accounts.len(), "rate": common.rate, "duration_s": common.duration,
+            "users": crowd.accounts.len(), "existing_people": options.source.existing_people,
+            "rate": common.rate, "duration_s": common.duration,
             "sockets": options.sockets, "warm_up_s": options.warm_up, "max_growth_percent": options.max_growth,
             "scrape_every_s": options.scrape_every, "vacuum_every_s": options.vacuum_every, "blend": BLEND,
         }),
@@ -319,7 +324,7 @@ mod tests {
 
     #[test]
     fn memory_that_keeps_rising_fails() {
-        // 6 MB a minute on 50 MB, as without the metrics upkeep under a steady load.
+        // 6 MB a minute on 50 MB: memory that grows with every request.
         let samples = run(|t| 50e6 + t * 100e3, |_| 40);
         let verdict = judge(&samples, 20.0, 5.0);
         assert_eq!(verdict.failures.len(), 1, "{:?}", verdict.failures);

@@ -1,6 +1,7 @@
-//! Failed logins per account (README, "Limits"). An attempt is counted *before* its password is
-//! checked and forgiven by a success, so the check and the count are one statement: parallel
-//! guesses take turns on the row and cannot all slip through one unlocked moment.
+//! Failed logins per account (docs/configuration.md, "Limits"). An attempt is counted *before*
+//! its password is checked and forgiven by a success, so the check and the count are one
+//! statement: parallel guesses take turns on the row and cannot all slip through one unlocked
+//! moment.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

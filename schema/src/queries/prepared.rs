@@ -1,6 +1,6 @@
 //! Raw SQL that PostgreSQL parses and plans once per connection. `diesel::sql_query` marks its
-//! statement unsafe to cache, so each call is parsed and planned again: on the wall page that
-//! was ~0.2 ms of PostgreSQL's CPU per statement, against ~0.02 ms to execute it. Nosebook's raw
+//! statement unsafe to cache, so each call is parsed and planned again, which costs PostgreSQL
+//! far more than executing it (BENCHMARKS.md, "Messaging capacity"). Nosebook's raw
 //! statements are fixed texts (or one of a few, chosen by code — never built from input), so
 //! they are cached by their text like the query builder's.
 //!

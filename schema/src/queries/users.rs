@@ -160,17 +160,18 @@ struct SearchHit {
 /// The search statement (API.md §5.2). Parameters: $1 the text as typed, $2 the caller, $3 the
 /// cursor's section (0: first page), $4 and $5 the cursor's time and id, $6 rows wanted.
 ///
-/// Matching: `users.search_key` (a generated column: " first last nick" folded to Latin by
-/// `user_search_fold`) `LIKE user_search_pattern($1)`, which folds the text with the same
-/// function — the application never folds, so key and text cannot disagree. The trigram index
-/// answers rare texts; for common ones the planner walks `users_created_at_id_idx` newest first
+/// Matching: `user_search.search_key` (" first last nick" folded to Latin by `user_search_fold`,
+/// kept by triggers on `users`) `LIKE user_search_pattern($1)`, which folds the text with the
+/// same function — the application never folds, so key and text cannot disagree. Every index
+/// of `user_search` carries the key, so matching never reads a table row. The trigram index
+/// answers rare texts; for common ones the planner walks `user_search_newest_idx` newest first
 /// and stops after a page. That choice depends on the pattern, so the statement is sent with
-/// `sql_query` — never cached as a prepared statement — and planned for each text (1.5–2.5 ms): a
-/// generic plan, blind to the pattern, would walk all users for a rare name.
+/// `sql_query` — never cached as a prepared statement — and planned for each text: a generic
+/// plan, blind to the pattern, would walk everyone for a rare name.
 ///
 /// Sections, each newest registration first, then id:
 /// 1. friends: for a common text one primary-key lookup per friend of the caller, so its cost
-///    grows with the caller's friends (3,000: ~5 ms), never with the matches; for a rare text
+///    grows with the caller's friends, never with the matches; for a rare text
 ///    the matches joined with the friends;
 /// 2. friends of friends among the [`SEARCH_FOF_WINDOW`] newest matches — people with an accepted
 ///    friendship to one of the caller's friends, except the caller and the caller's friends.
@@ -197,7 +198,7 @@ WITH friends AS MATERIALIZED (
     UNION ALL
     SELECT requester_id FROM friendship_requests WHERE responder_id = $2 AND accepted
 ), matched AS MATERIALIZED (
-    SELECT id, created_at FROM users WHERE search_key LIKE user_search_pattern($1)
+    SELECT user_id AS id, created_at FROM user_search WHERE search_key LIKE user_search_pattern($1)
     ORDER BY created_at DESC, id DESC LIMIT 1000
 ), newest AS MATERIALIZED (
     SELECT id FROM matched ORDER BY created_at DESC, id DESC LIMIT 200
@@ -216,17 +217,17 @@ WITH friends AS MATERIALIZED (
       AND ($3 < 1 OR (m.created_at, m.id) < ($4, $5))
     ORDER BY m.created_at DESC, m.id DESC LIMIT $6
 ), s1_many AS MATERIALIZED (
-    SELECT u.id, u.created_at FROM users u
+    SELECT u.user_id AS id, u.created_at FROM user_search u
     WHERE $3 <= 1 AND (SELECT count(*) FROM matched) >= 1000 AND (SELECT count(*) FROM s1_few) < $6
-      AND u.id IN (SELECT id FROM friends) AND u.search_key LIKE user_search_pattern($1)
-      AND ($3 < 1 OR (u.created_at, u.id) < ($4, $5))
-    ORDER BY u.created_at DESC, u.id DESC LIMIT $6
+      AND u.user_id IN (SELECT id FROM friends) AND u.search_key LIKE user_search_pattern($1)
+      AND ($3 < 1 OR (u.created_at, u.user_id) < ($4, $5))
+    ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), s2 AS MATERIALIZED (
-    SELECT u.id, u.created_at FROM users u
+    SELECT u.user_id AS id, u.created_at FROM user_search u
     WHERE $3 <= 2 AND GREATEST((SELECT count(*) FROM s1_few), (SELECT count(*) FROM s1_many)) < $6
-      AND u.id IN (SELECT id FROM fof)
-      AND ($3 < 2 OR (u.created_at, u.id) < ($4, $5))
-    ORDER BY u.created_at DESC, u.id DESC LIMIT $6
+      AND u.user_id IN (SELECT id FROM fof)
+      AND ($3 < 2 OR (u.created_at, u.user_id) < ($4, $5))
+    ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), s3_few AS MATERIALIZED (
     SELECT m.id, m.created_at FROM matched m
     WHERE GREATEST((SELECT count(*) FROM s1_few), (SELECT count(*) FROM s1_many)) + (SELECT count(*) FROM s2) < $6
@@ -234,14 +235,14 @@ WITH friends AS MATERIALIZED (
       AND ($3 < 3 OR (m.created_at, m.id) < ($4, $5))
     ORDER BY m.created_at DESC, m.id DESC LIMIT $6
 ), s3_many AS MATERIALIZED (
-    SELECT u.id, u.created_at FROM users u
+    SELECT u.user_id AS id, u.created_at FROM user_search u
     WHERE (SELECT count(*) FROM matched) >= 1000
       AND GREATEST((SELECT count(*) FROM s1_few), (SELECT count(*) FROM s1_many))
           + (SELECT count(*) FROM s2) + (SELECT count(*) FROM s3_few) < $6
       AND u.search_key LIKE user_search_pattern($1)
-      AND u.id NOT IN (SELECT id FROM friends) AND u.id NOT IN (SELECT id FROM fof)
-      AND ($3 < 3 OR (u.created_at, u.id) < ($4, $5))
-    ORDER BY u.created_at DESC, u.id DESC LIMIT $6
+      AND u.user_id NOT IN (SELECT id FROM friends) AND u.user_id NOT IN (SELECT id FROM fof)
+      AND ($3 < 3 OR (u.created_at, u.user_id) < ($4, $5))
+    ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), page AS (
     SELECT 1::smallint AS section, id, created_at FROM s1_few
     UNION SELECT 1::smallint, id, created_at FROM s1_many
@@ -258,7 +259,7 @@ ORDER BY page.section, page.created_at DESC, page.id DESC";
 /// How many people match, up to the cap; for a page past the last match.
 const SEARCH_COUNT_SQL: &str = "\
 SELECT count(*) AS matches FROM (
-    SELECT FROM users WHERE search_key LIKE user_search_pattern($1) LIMIT 1000
+    SELECT FROM user_search WHERE search_key LIKE user_search_pattern($1) LIMIT 1000
 ) matched";
 
 #[derive(QueryableByName)]

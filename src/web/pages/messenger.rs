@@ -357,8 +357,9 @@ pub async fn chat(req: HttpRequest, viewer: Viewer, state: web::Data<AppState>, 
     respond(&req, &viewer, async {
         let caller = signed_in(&viewer)?;
         let id = parse_id(&id, ChatId)?;
-        // One after the other on purpose: reading them at once on four pooled connections made a
-        // quiet page a little faster and the server saturate sooner (BENCHMARKS.md).
+        // One after the other on purpose: reading them at once on four pooled connections makes a
+        // quiet page a little faster and the server saturate sooner (BENCHMARKS.md, "The web
+        // app's pages").
         let chat = load_chat(&state, &viewer, id).await?;
         mark_read(&state, &viewer, id).await?;
         let history = history(&state, &viewer, id, None).await?;
