@@ -44,18 +44,29 @@ async fn bulk(app: &TestApp, first: &str, last: &str, count: i32, minutes_ago: i
     rows.into_iter().map(|r| r.id).collect()
 }
 
-/// An accepted friendship between `a` and `b`, written straight into the table.
+/// An accepted friendship between `a` and `b`, written straight into the table, newer than every
+/// one written before it (`clock_timestamp()`: the statements run one after another).
 async fn befriend(app: &TestApp, a: &str, b: &str) {
+    befriend_at(app, a, b, "clock_timestamp()").await;
+}
+
+/// An accepted friendship between `a` and `b` asked for at `at` (an SQL expression).
+async fn befriend_at(app: &TestApp, a: &str, b: &str, at: &str) {
     let mut conn = app.db().await;
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "INSERT INTO friendship_requests (requester_id, responder_id, accepted, viewed, created_at) \
-         VALUES ($1, $2, true, true, now())",
-    )
+         VALUES ($1, $2, true, true, {at})"
+    ))
     .bind::<SqlUuid, _>(uuid::Uuid::parse_str(a).unwrap())
     .bind::<SqlUuid, _>(uuid::Uuid::parse_str(b).unwrap())
     .execute(&mut conn)
     .await
     .unwrap();
+}
+
+/// `v` newest first, as written oldest first.
+fn newest_first(v: &[String]) -> Vec<String> {
+    v.iter().rev().cloned().collect()
 }
 
 /// Every page of a search: the ids in the order shown, and each page's totalCount.
@@ -210,9 +221,10 @@ async fn friends_then_friends_of_friends_then_everyone_across_pages() {
     .await
     .unwrap();
 
-    let expected: Vec<String> = friends.iter().chain(&fofs).chain(&strangers).cloned().collect();
+    // Friends by their friendship, the newest first; the others by registration, newest first.
+    let expected: Vec<String> = [newest_first(&friends), fofs.clone(), strangers.clone()].concat();
     let (seen, counts) = walk(&app, &session, "kirill").await;
-    assert_eq!(seen, expected, "friends, then friends of friends, then the rest; each newest first");
+    assert_eq!(seen, expected, "friends, then friends of friends, then the rest");
     assert_eq!(counts, [66, 66, 66, 66]);
     // The Cyrillic spelling finds the same people in the same order.
     assert_eq!(walk(&app, &session, "Кирилл").await.0, expected);
@@ -235,7 +247,8 @@ async fn friends_then_friends_of_friends_then_everyone_across_pages() {
     // friends and the even fofs' strangers; the odd ones are strangers to it.
     let even = |v: &[String]| v.iter().step_by(2).cloned().collect::<Vec<_>>();
     let odd = |v: &[String]| v.iter().skip(1).step_by(2).cloned().collect::<Vec<_>>();
-    let link_expected = [even(&fofs), even(&strangers), friends.clone(), odd(&strangers), odd(&fofs)].concat();
+    let link_expected =
+        [newest_first(&even(&fofs)), even(&strangers), friends.clone(), odd(&strangers), odd(&fofs)].concat();
     assert_eq!(walk(&app, &link_session, "kirill").await.0, link_expected);
 }
 
@@ -243,13 +256,14 @@ async fn friends_then_friends_of_friends_then_everyone_across_pages() {
 async fn pages_never_repeat_or_skip_anyone_with_ties_in_time() {
     let app = spawn_app().await;
     let (me, session) = person(&app, "Searcher", "Quux", "searcher").await;
-    // Frozen clock: everyone registered through the API shares one time; only ids order them.
+    // Frozen clock: everyone registered through the API shares one time, and the friendships
+    // share another; only ids order them.
     let mut strangers = Vec::new();
     let mut friends = Vec::new();
     for i in 0..23 {
         let (id, _) = person(&app, "Tie", &format!("Tied{i}"), &format!("tie{i:02}")).await;
         if i % 3 == 0 {
-            befriend(&app, &id, &me).await;
+            befriend_at(&app, &id, &me, "'2024-03-01T00:00:00Z'").await;
             friends.push(id);
         } else {
             strangers.push(id);
@@ -344,6 +358,6 @@ async fn sections_hold_when_more_than_a_thousand_match() {
         befriend(&app, fof, &link[0]).await;
     }
     let (seen, counts) = walk(&app, &session, "kirill").await;
-    assert_eq!(seen, [friends, fofs, strangers].concat(), "each once, in sections");
+    assert_eq!(seen, [newest_first(&friends), fofs, strangers].concat(), "each once, in sections");
     assert!(counts.iter().all(|c| *c == 1000), "capped on every page");
 }

@@ -134,9 +134,9 @@ pub struct SearchPage {
 /// keystroke.
 pub const SEARCH_COUNT_CAP: i64 = 1000;
 
-/// How many of the newest matches are looked at for friends of friends. Each costs two index
-/// probes of `friendship_requests` (about ten pages): 200 keep a page near 2,000 page reads
-/// (~2 ms), 1,000 made it 10,000 (10–50 ms at a million people).
+/// How many of the newest matches are looked at for friends of friends. Each costs reading all of
+/// the candidate's friendships (two index ranges), so the window bounds the work per page
+/// whatever the text; BENCHMARKS.md ("People search at a million people") has what it costs.
 pub const SEARCH_FOF_WINDOW: i64 = 200;
 
 /// One row of the search statement: a user, their section and the (capped) number of matches.
@@ -147,6 +147,9 @@ struct SearchHit {
     section: i16,
     #[diesel(sql_type = BigInt)]
     matches: i64,
+    /// The keyset time: the friendship's in section 1, the registration's in the others.
+    #[diesel(sql_type = Timestamptz)]
+    at: DateTime<Utc>,
     id: UserId,
     first_name: String,
     last_name: String,
@@ -169,92 +172,104 @@ struct SearchHit {
 /// `sql_query` — never cached as a prepared statement — and planned for each text: a generic
 /// plan, blind to the pattern, would walk everyone for a rare name.
 ///
-/// Sections, each newest registration first, then id:
-/// 1. friends: for a common text one primary-key lookup per friend of the caller, so its cost
-///    grows with the caller's friends, never with the matches; for a rare text
-///    the matches joined with the friends;
+/// Sections:
+/// 1. friends, the most recent friendship first (the time the friendship was asked for), then
+///    id. When `matched` holds every match, the friends among them; otherwise the caller's
+///    friends in that order, each looked up by key until the page is full — a few hundred
+///    index probes for a common name, never more than the caller has friends, and never a
+///    walk of the matches, which may be a hundred thousand (`OFFSET 0` keeps each lookup a
+///    probe of its own: as a join, the planner may fetch every match to hash it instead);
 /// 2. friends of friends among the [`SEARCH_FOF_WINDOW`] newest matches — people with an accepted
 ///    friendship to one of the caller's friends, except the caller and the caller's friends.
-///    Looked for from those candidates (two index probes each, one per direction), never by
-///    expanding the friends' friends, which may be a million;
-/// 3. everyone else who matches, the caller included.
+///    Looked for from those candidates (`links`: their friendships in either direction, read
+///    from the key indexes alone, that reach one of the caller's friends), never by expanding
+///    the friends' friends, which may be a million; only the few pairs found are then checked
+///    for being accepted (against the pending requests' index), so the table's rows are never
+///    read; newest registration first;
+/// 3. everyone else who matches, the caller included; newest registration first.
 ///
 /// `matched` holds the newest `SEARCH_COUNT_CAP` matches: it gives totalCount and the
 /// friends-of-friends window, and, being the newest stretch of the list, the first rows of
-/// sections 1 and 3 (`_few`). Only when it cannot fill the page and does not hold every match
-/// (it is full) is the table searched again (`_many`), from the same cursor: the `_few` rows are
-/// then a prefix of the `_many` ones, and `UNION` drops the repeats. So the first pages of a text
+/// section 3 (`s3_few`). Only when it cannot fill the page and does not hold every match (it is
+/// full) is the table searched again (`s3_many`), from the same cursor: the `_few` rows are then
+/// a prefix of the `_many` ones, and `UNION` drops the repeats. So the first pages of a text
 /// such as "mariya ivanova" cost one trigram-index scan instead of three, and each scan of a
 /// text made of common trigrams costs milliseconds even when nothing matches.
 ///
 /// A section only runs when the ones before it left the page short (the one-time filters on
 /// `sN`), so the friends-of-friends work is not done while friends fill the page. The keyset
-/// is (section, created_at desc, id desc): a cursor in section k skips sections before k and
-/// the rows of k up to it; `$3 < k` makes the whole section start. The users' columns are read
-/// for the page's rows only.
+/// is (section, at desc, id desc), `at` being the friendship's time in section 1 and the
+/// registration in the others: a cursor in section k skips sections before k and the rows of k
+/// up to it; `$3 < k` makes the whole section start. The users' columns are read for the
+/// page's rows only.
 const SEARCH_SQL: &str = "\
 WITH friends AS MATERIALIZED (
-    SELECT responder_id AS id FROM friendship_requests WHERE requester_id = $2 AND accepted
+    SELECT responder_id AS id, created_at AS since FROM friendship_requests WHERE requester_id = $2 AND accepted
     UNION ALL
-    SELECT requester_id FROM friendship_requests WHERE responder_id = $2 AND accepted
+    SELECT requester_id, created_at FROM friendship_requests WHERE responder_id = $2 AND accepted
 ), matched AS MATERIALIZED (
     SELECT user_id AS id, created_at FROM user_search WHERE search_key LIKE user_search_pattern($1)
-    ORDER BY created_at DESC, id DESC LIMIT 1000
+    ORDER BY created_at DESC, user_id DESC LIMIT 1000
 ), newest AS MATERIALIZED (
     SELECT id FROM matched ORDER BY created_at DESC, id DESC LIMIT 200
-), fof AS MATERIALIZED (
-    SELECT DISTINCT c.id FROM (
-        SELECT n.id, r.responder_id AS other
-        FROM newest n JOIN friendship_requests r ON r.requester_id = n.id AND r.accepted
+), links AS MATERIALIZED (
+    SELECT c.id, c.requester_id, c.responder_id FROM (
+        SELECT n.id, r.responder_id AS other, r.requester_id, r.responder_id
+        FROM newest n JOIN friendship_requests r ON r.requester_id = n.id
         UNION ALL
-        SELECT n.id, r.requester_id
-        FROM newest n JOIN friendship_requests r ON r.responder_id = n.id AND r.accepted
+        SELECT n.id, r.requester_id, r.requester_id, r.responder_id
+        FROM newest n JOIN friendship_requests r ON r.responder_id = n.id
     ) c JOIN friends f ON f.id = c.other
     WHERE c.id <> $2 AND c.id NOT IN (SELECT id FROM friends)
+), fof AS MATERIALIZED (
+    SELECT DISTINCT l.id FROM links l
+    WHERE NOT EXISTS (
+        SELECT FROM friendship_requests p
+        WHERE p.requester_id = l.requester_id AND p.responder_id = l.responder_id AND NOT p.accepted)
 ), s1_few AS MATERIALIZED (
-    SELECT m.id, m.created_at FROM matched m
-    WHERE $3 <= 1 AND m.id IN (SELECT id FROM friends)
-      AND ($3 < 1 OR (m.created_at, m.id) < ($4, $5))
-    ORDER BY m.created_at DESC, m.id DESC LIMIT $6
+    SELECT f.id, f.since AS at FROM matched m JOIN friends f ON f.id = m.id
+    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) < 1000
+      AND ($3 < 1 OR (f.since, f.id) < ($4, $5))
+    ORDER BY f.since DESC, f.id DESC LIMIT $6
 ), s1_many AS MATERIALIZED (
-    SELECT u.user_id AS id, u.created_at FROM user_search u
-    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) >= 1000 AND (SELECT count(*) FROM s1_few) < $6
-      AND u.user_id IN (SELECT id FROM friends) AND u.search_key LIKE user_search_pattern($1)
-      AND ($3 < 1 OR (u.created_at, u.user_id) < ($4, $5))
-    ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
+    SELECT f.id, f.since AS at
+    FROM (SELECT id, since FROM friends WHERE $3 < 1 OR (since, id) < ($4, $5) ORDER BY since DESC, id DESC) f
+    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) >= 1000
+      AND EXISTS (
+          SELECT FROM user_search u WHERE u.user_id = f.id AND u.search_key LIKE user_search_pattern($1) OFFSET 0)
+    ORDER BY f.since DESC, f.id DESC LIMIT $6
 ), s2 AS MATERIALIZED (
-    SELECT u.user_id AS id, u.created_at FROM user_search u
-    WHERE $3 <= 2 AND GREATEST((SELECT count(*) FROM s1_few), (SELECT count(*) FROM s1_many)) < $6
+    SELECT u.user_id AS id, u.created_at AS at FROM user_search u
+    WHERE $3 <= 2 AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_many) < $6
       AND u.user_id IN (SELECT id FROM fof)
       AND ($3 < 2 OR (u.created_at, u.user_id) < ($4, $5))
     ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), s3_few AS MATERIALIZED (
-    SELECT m.id, m.created_at FROM matched m
-    WHERE GREATEST((SELECT count(*) FROM s1_few), (SELECT count(*) FROM s1_many)) + (SELECT count(*) FROM s2) < $6
+    SELECT m.id, m.created_at AS at FROM matched m
+    WHERE (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_many) + (SELECT count(*) FROM s2) < $6
       AND m.id NOT IN (SELECT id FROM friends) AND m.id NOT IN (SELECT id FROM fof)
       AND ($3 < 3 OR (m.created_at, m.id) < ($4, $5))
     ORDER BY m.created_at DESC, m.id DESC LIMIT $6
 ), s3_many AS MATERIALIZED (
-    SELECT u.user_id AS id, u.created_at FROM user_search u
+    SELECT u.user_id AS id, u.created_at AS at FROM user_search u
     WHERE (SELECT count(*) FROM matched) >= 1000
-      AND GREATEST((SELECT count(*) FROM s1_few), (SELECT count(*) FROM s1_many))
+      AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_many)
           + (SELECT count(*) FROM s2) + (SELECT count(*) FROM s3_few) < $6
       AND u.search_key LIKE user_search_pattern($1)
       AND u.user_id NOT IN (SELECT id FROM friends) AND u.user_id NOT IN (SELECT id FROM fof)
       AND ($3 < 3 OR (u.created_at, u.user_id) < ($4, $5))
     ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), page AS (
-    SELECT 1::smallint AS section, id, created_at FROM s1_few
-    UNION SELECT 1::smallint, id, created_at FROM s1_many
-    UNION SELECT 2::smallint, id, created_at FROM s2
-    UNION SELECT 3::smallint, id, created_at FROM s3_few
-    UNION SELECT 3::smallint, id, created_at FROM s3_many
+    SELECT 1::smallint AS section, id, at FROM s1_few
+    UNION ALL SELECT 1::smallint, id, at FROM s1_many
+    UNION ALL SELECT 2::smallint, id, at FROM s2
+    UNION ALL (SELECT 3::smallint, id, at FROM s3_few UNION SELECT 3::smallint, id, at FROM s3_many)
     ORDER BY 1, 3 DESC, 2 DESC LIMIT $6
 )
-SELECT page.section, u.id, u.first_name, u.last_name, u.nick, u.created_at, u.avatar_url,
+SELECT page.section, page.at, u.id, u.first_name, u.last_name, u.nick, u.created_at, u.avatar_url,
        u.avatar_updated_at, u.last_activity_at, (SELECT count(*) FROM matched) AS matches
 FROM page JOIN users u ON u.id = page.id
-ORDER BY page.section, page.created_at DESC, page.id DESC";
+ORDER BY page.section, page.at DESC, page.id DESC";
 
 /// How many people match, up to the cap; for a page past the last match.
 const SEARCH_COUNT_SQL: &str = "\
@@ -308,7 +323,7 @@ pub async fn search(
             2 => Closeness::FriendOfFriend,
             _ => Closeness::Other,
         };
-        next = Some(SearchCursor { closeness, at: Cursor::new(hit.id.0, hit.created_at) });
+        next = Some(SearchCursor { closeness, at: Cursor::new(hit.id.0, hit.at) });
         rows.push(UserRow {
             id: hit.id,
             first_name: hit.first_name,
