@@ -6,10 +6,10 @@ use nosebook_actors::private_chats::PrivateChats;
 use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_notifier::{Hub, OutboxRelay};
-use nosebook_schema::DbPool;
 use nosebook_schema::ids::UserId;
 use nosebook_schema::models::UserRow;
 use nosebook_schema::time::Clock;
+use nosebook_schema::{AsyncPgConnection, DbConn, DbError, DbPool};
 
 use crate::avatar_decodes::AvatarDecodes;
 use crate::passwords::Passwords;
@@ -45,9 +45,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Events were committed to the outbox: publish them now rather than at the next poll.
-    pub fn events_committed(&self) {
-        self.relay.wake();
+    /// A pooled connection for a change that may queue events (see [`ChangeConn`]).
+    pub async fn change_conn(&self) -> Result<ChangeConn, DbError> {
+        Ok(ChangeConn { conn: self.db.get().await?, relay: self.relay.clone() })
     }
 
     /// Public user objects, with the freshest activity this node knows: the database is written
@@ -74,5 +74,35 @@ impl AppState {
         let now = self.clock.now();
         row.last_activity_at = row.last_activity_at.max(now);
         wire::User::new(row, now)
+    }
+}
+
+/// The connection a use case makes a change on. When it goes back to the pool — after the
+/// change's transaction committed (or failed) — the outbox relay is woken, so the events the change
+/// queued go out at once instead of at the relay's next poll: the after-commit step is the
+/// connection's, and no use case can forget it. A change that queued nothing costs the relay
+/// one look at an empty outbox.
+pub struct ChangeConn {
+    conn: DbConn,
+    relay: OutboxRelay,
+}
+
+impl std::ops::Deref for ChangeConn {
+    type Target = AsyncPgConnection;
+
+    fn deref(&self) -> &AsyncPgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for ChangeConn {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for ChangeConn {
+    fn drop(&mut self) {
+        self.relay.wake();
     }
 }

@@ -1,7 +1,7 @@
 //! Preparing a run: users, sessions, walls, friendships and group chats written in bulk with SQL
 //! (registering 20,000 people through the API would spend minutes hashing passwords). Their
 //! nicks start with `lt_<run>_`, so runs never collide, and the id of the i-th is
-//! `md5('<run>:<i>')::uuid`, so that pgbench can compute it (`scripts/pgbench-read`). Or a run
+//! `md5('<run>:<i>')::uuid`, so that pgbench can compute it (`scripts/bench reads --statements`). Or a run
 //! draws its people from those already in the database and writes only their sessions
 //! ([`Seeder::existing_accounts`]).
 

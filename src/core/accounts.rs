@@ -43,7 +43,6 @@ fn invalid(problems: Problems) -> CoreError {
 
 /// Ended sessions are forgotten on this node now, not when their control message comes back.
 async fn forget_here(state: &AppState, ended: &[SessionId]) -> CoreResult<()> {
-    state.events_committed();
     for id in ended {
         if let Err(e) = state.sessions.send(EndSession(*id)).await {
             return Err(CoreError::internal(format!("session directory: {e}")));
@@ -158,7 +157,7 @@ pub async fn login(state: &AppState, nick: &str, password: &str, client: &Client
 /// Ends the caller's session, on every node.
 pub async fn logout(state: &AppState, caller: &Caller) -> CoreResult<Session> {
     let id = caller.session.session_id;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let deleted = conn
         .transaction(async |conn| {
             let deleted = sessions::delete(conn, id).await?;
@@ -201,7 +200,7 @@ pub async fn change_password(state: &AppState, caller: &Caller, old: &str, new: 
     };
     let hash = state.passwords.hash(new.into_inner()).await?;
     let keep = caller.session.session_id;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let ended = conn
         .transaction(async |conn| {
             users::set_passhash(conn, user, &hash).await?;
@@ -267,7 +266,7 @@ pub async fn end_session(state: &AppState, caller: &Caller, handle_text: &str) -
     if handle_text.is_empty() {
         return Err(CoreError::invalid(KIND, "handle is required"));
     }
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let rows = sessions::list_for_user(&mut conn, caller.user.id, state.clock.now()).await?;
     let Some(target) = rows.iter().map(|r| r.session_id).find(|id| handle(*id) == handle_text) else {
         return Err(CoreError::not_found(KIND, "No such session"));

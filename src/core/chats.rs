@@ -17,7 +17,7 @@ use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError};
 use super::present::Presenter;
 use super::{CoreError, CoreResult, Kind};
 use crate::domain::text::Text;
-use crate::state::AppState;
+use crate::state::{AppState, ChangeConn};
 
 const KIND: Kind = Kind::Conversation;
 /// Group titles: 1 to 128 characters after trimming.
@@ -215,7 +215,7 @@ async fn own_message(conn: &mut AsyncPgConnection, id: MessageId, me: UserId) ->
 /// The author changes the text of their message; every member gets `message_updated`.
 pub async fn edit_message(state: &AppState, caller: &Caller, id: MessageId, text: &Text) -> CoreResult<Message> {
     let now = state.clock.now();
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let edited = conn
         .transaction(async |conn| {
             let (_, members) = own_message(conn, id, caller.user.id).await?;
@@ -225,7 +225,6 @@ pub async fn edit_message(state: &AppState, caller: &Caller, id: MessageId, text
             Ok::<_, CoreError>(shown)
         })
         .await?;
-    state.events_committed();
     Ok(edited)
 }
 
@@ -233,7 +232,7 @@ pub async fn edit_message(state: &AppState, caller: &Caller, id: MessageId, text
 /// the newest message left.
 pub async fn remove_message(state: &AppState, caller: &Caller, id: MessageId) -> CoreResult<()> {
     let now = state.clock.now();
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     conn.transaction(async |conn| {
         let (message, members) = own_message(conn, id, caller.user.id).await?;
         if !messages::remove(conn, &message, now).await? {
@@ -244,7 +243,6 @@ pub async fn remove_message(state: &AppState, caller: &Caller, id: MessageId) ->
         Ok(())
     })
     .await?;
-    state.events_committed();
     Ok(())
 }
 
@@ -262,11 +260,11 @@ pub async fn chats_with_unread(state: &AppState, caller: &Caller) -> CoreResult<
 
 /// The caller has seen the newest messages of `chat`; `false` when they are not a member.
 pub async fn mark_read(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<bool> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     if !chats::is_member(&mut conn, chat, caller.user.id).await? {
         return Ok(false);
     }
-    read_to_newest(state, &mut conn, chat, caller.user.id).await?;
+    read_to_newest(&mut conn, chat, caller.user.id).await?;
     Ok(true)
 }
 
@@ -277,27 +275,23 @@ pub async fn read(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult
 
 /// Marks `chat` read for the caller, who is known to be a member (they just read its messages).
 pub async fn mark_read_as_member(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
-    let mut conn = state.db.get().await?;
-    read_to_newest(state, &mut conn, chat, caller.user.id).await
+    let mut conn = state.change_conn().await?;
+    read_to_newest(&mut conn, chat, caller.user.id).await
 }
 
 /// Moves `user`'s read mark to the chat's newest message and, when it moved, tells every member
 /// (`messages_read`), in one transaction.
-async fn read_to_newest(state: &AppState, conn: &mut AsyncPgConnection, chat: ChatId, user: UserId) -> CoreResult<()> {
-    let moved = conn
-        .transaction(async |conn| {
-            let Some(up_to) = chats::mark_read(conn, chat, user).await? else {
-                return Ok(false);
-            };
-            let members = chats::members(conn, chat).await?;
-            let read = MessagesRead { chat_id: chat.0, user_id: user.0, up_to: up_to.0 };
-            Event::MessagesRead(read).queue(conn, &members).await?;
-            Ok::<_, DbError>(true)
-        })
-        .await?;
-    if moved {
-        state.events_committed();
-    }
+async fn read_to_newest(conn: &mut ChangeConn, chat: ChatId, user: UserId) -> CoreResult<()> {
+    conn.transaction(async |conn| {
+        let Some(up_to) = chats::mark_read(conn, chat, user).await? else {
+            return Ok(());
+        };
+        let members = chats::members(conn, chat).await?;
+        let read = MessagesRead { chat_id: chat.0, user_id: user.0, up_to: up_to.0 };
+        Event::MessagesRead(read).queue(conn, &members).await?;
+        Ok::<_, DbError>(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -370,7 +364,7 @@ pub async fn create_group(state: &AppState, caller: &Caller, title: &str, member
         return Err(CoreError::invalid(KIND, format!("At most {MAX_NEW_MEMBERS} members at once")));
     }
     let now = state.clock.now();
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let chat = conn
         .transaction(async |conn| {
             if let Some(missing) = missing_users(conn, &everyone).await?.first() {
@@ -380,14 +374,13 @@ pub async fn create_group(state: &AppState, caller: &Caller, title: &str, member
             Ok(announce(state, conn, me, chat, None).await?)
         })
         .await?;
-    state.events_committed();
     Ok(chat)
 }
 
 pub async fn rename(state: &AppState, caller: &Caller, chat: ChatId, title: &str) -> CoreResult<Chat> {
     let title = parse_title(title)?;
     let me = caller.user.id;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     member_group(&mut conn, chat, me).await?;
     let renamed = conn
         .transaction(async |conn| {
@@ -395,7 +388,6 @@ pub async fn rename(state: &AppState, caller: &Caller, chat: ChatId, title: &str
             announce(state, conn, me, group, None).await
         })
         .await?;
-    state.events_committed();
     Ok(renamed)
 }
 
@@ -405,7 +397,7 @@ pub async fn add_members(state: &AppState, caller: &Caller, chat: ChatId, users:
     }
     let me = caller.user.id;
     let now = state.clock.now();
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let group = member_group(&mut conn, chat, me).await?;
     let chat = conn
         .transaction(async |conn| {
@@ -419,13 +411,12 @@ pub async fn add_members(state: &AppState, caller: &Caller, chat: ChatId, users:
             Ok(announce(state, conn, me, group, None).await?)
         })
         .await?;
-    state.events_committed();
     Ok(chat)
 }
 
 pub async fn leave(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {
     let me = caller.user.id;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let group = member_group(&mut conn, chat, me).await?;
     conn.transaction(async |conn| {
         chats::lock(conn, &[chat]).await?;
@@ -434,6 +425,5 @@ pub async fn leave(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResul
         Ok::<_, DbError>(())
     })
     .await?;
-    state.events_committed();
     Ok(())
 }

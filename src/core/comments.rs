@@ -45,8 +45,8 @@ pub async fn page(state: &AppState, caller: &Caller, post: PostId, position: Pos
 pub async fn publish(state: &AppState, caller: &Caller, post: PostId, message: &Text) -> CoreResult<CommentRow> {
     let (me, now) = (caller.user.id, state.clock.now());
     let author = state.present_caller(caller.user.clone());
-    let mut conn = state.db.get().await?;
-    let (comment, told) = conn
+    let mut conn = state.change_conn().await?;
+    let comment = conn
         .transaction(async |conn| {
             // Holds the post so a removal cannot slip in between the check and the insert.
             let Some(shown) = posts::find_live_for_share(conn, post).await? else {
@@ -63,12 +63,9 @@ pub async fn publish(state: &AppState, caller: &Caller, post: PostId, message: &
                 author,
             });
             event.queue(conn, &recipients).await?;
-            Ok((comment, !recipients.is_empty()))
+            Ok(comment)
         })
         .await?;
-    if told {
-        state.events_committed();
-    }
     Ok(comment)
 }
 

@@ -43,7 +43,7 @@ pub async fn send_request(
         created_at: state.clock.now(),
     };
     let requester = state.present_caller(caller.user.clone());
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let sent = conn
         .transaction(async |conn| {
             let Some(row) = friendship::insert(conn, &row).await? else {
@@ -55,10 +55,7 @@ pub async fn send_request(
         })
         .await;
     match sent {
-        Ok(Some(row)) => {
-            state.events_committed();
-            Ok(row.into())
-        }
+        Ok(Some(row)) => Ok(row.into()),
         Ok(None) => Err(CoreError::conflict(KIND, "Заявка в друзья уже отправлена")),
         Err(e) if e.is_foreign_key_violation() => {
             Err(CoreError::not_found(KIND, format!("user {responder} does not exist")))
@@ -71,7 +68,7 @@ pub async fn send_request(
 /// denial stays quiet, as on any social network.
 pub async fn answer(state: &AppState, caller: &Caller, requester: UserId, accept: bool) -> CoreResult<FriendRequest> {
     let responder = accept.then(|| state.present_caller(caller.user.clone()));
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let answered = conn
         .transaction(async |conn| {
             let Some(row) = friendship::respond(conn, requester, caller.user.id, accept).await? else {
@@ -85,16 +82,13 @@ pub async fn answer(state: &AppState, caller: &Caller, requester: UserId, accept
         })
         .await?;
     let row = answered.ok_or_else(request_not_found)?;
-    if accept {
-        state.events_committed();
-    }
     Ok(row.into())
 }
 
 /// Takes back the caller's pending request to `responder`, who hears of it (their list of
 /// requests and their count shrink).
 pub async fn cancel(state: &AppState, caller: &Caller, responder: UserId) -> CoreResult<FriendRequest> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let row = conn
         .transaction(async |conn| {
             let Some(row) = friendship::cancel(conn, caller.user.id, responder).await? else {
@@ -105,14 +99,13 @@ pub async fn cancel(state: &AppState, caller: &Caller, responder: UserId) -> Cor
         })
         .await?;
     let row = row.ok_or_else(request_not_found)?;
-    state.events_committed();
     Ok(row.into())
 }
 
 /// Ends the caller's friendship with `friend`, who hears of it (their pages stop offering what
 /// only friends may do).
 pub async fn unfriend(state: &AppState, caller: &Caller, friend: UserId) -> CoreResult<FriendRequest> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let row = conn
         .transaction(async |conn| {
             let Some(row) = friendship::unfriend(conn, caller.user.id, friend).await? else {
@@ -123,7 +116,6 @@ pub async fn unfriend(state: &AppState, caller: &Caller, friend: UserId) -> Core
         })
         .await?;
     let row = row.ok_or_else(request_not_found)?;
-    state.events_committed();
     Ok(row.into())
 }
 

@@ -26,7 +26,7 @@ pub async fn toggle(state: &AppState, caller: &Caller, target: Target) -> CoreRe
         Target::Post(id) => (Likes::Posts, id.0),
         Target::Comment(id) => (Likes::Comments, id.0),
     };
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let outcome = conn
         .transaction(async |conn| {
             let found = match target {
@@ -48,16 +48,11 @@ pub async fn toggle(state: &AppState, caller: &Caller, target: Target) -> CoreRe
                 };
                 event.queue(conn, &[author]).await?;
             }
-            Ok::<_, DbError>(Some((liked, notify)))
+            Ok::<_, DbError>(Some(liked))
         })
         .await?;
     match outcome {
-        Some((liked, notify)) => {
-            if notify {
-                state.events_committed();
-            }
-            Ok(liked)
-        }
+        Some(liked) => Ok(liked),
         None => Err(CoreError::not_found(
             Kind::Like,
             match target {

@@ -51,7 +51,7 @@ pub async fn page(
 pub async fn publish(state: &AppState, caller: &Caller, owner: UserId, message: &Text) -> CoreResult<PostRow> {
     let me = caller.user.id;
     let author = (owner != me).then(|| state.present_caller(caller.user.clone()));
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let published = conn
         .transaction(async |conn| {
             let post = posts::insert(conn, me, owner, message.as_str(), state.clock.now()).await?;
@@ -68,12 +68,7 @@ pub async fn publish(state: &AppState, caller: &Caller, owner: UserId, message: 
         })
         .await;
     match published {
-        Ok(post) => {
-            if author.is_some() {
-                state.events_committed();
-            }
-            Ok(post)
-        }
+        Ok(post) => Ok(post),
         Err(e) => match e {
             e if e.is_foreign_key_violation() => {
                 Err(CoreError::not_found(Kind::Unknown, format!("user {owner} does not exist")))

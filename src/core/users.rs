@@ -117,7 +117,7 @@ async fn upload(
 
     let url = state.storage.url(&large);
     let now = state.clock.now();
-    let mut conn = state.db.get().await?;
+    let mut conn = state.change_conn().await?;
     let replaced = conn
         .transaction(async |conn| {
             let previous = users::replace_avatar(conn, me, &url, &key, now).await?;
@@ -135,7 +135,6 @@ async fn upload(
             return Err(e.into());
         }
     };
-    state.events_committed();
     // This node at once: the caller's next request already sees the new avatar.
     if let Err(e) = state.sessions.send(UserChanged(me)).await {
         tracing::warn!(error = %e, "session directory unreachable; cached sessions keep the old avatar");

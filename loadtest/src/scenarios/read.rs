@@ -36,7 +36,7 @@ pub async fn run(common: &Common, users: usize, page: &str) -> anyhow::Result<(R
     let mut seeder = Seeder::connect(&common.database_url).await?;
     let accounts = seeder.accounts(users.max(2)).await?;
     seeder.walls(&accounts, POSTS_PER_WALL).await?;
-    // For `scripts/pgbench-read`, which reads the same rows straight from PostgreSQL.
+    // For `scripts/bench reads --statements`, which reads the same rows straight from PostgreSQL.
     let run = seeder.run_id().to_owned();
     println!("prepared run {run}: {} users", accounts.len());
     let accounts = Arc::new(accounts);
