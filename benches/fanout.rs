@@ -94,7 +94,7 @@ fn fanout(c: &mut Criterion) {
     // the hub's mailbox, as the AMQP consumer and the in-process transport send it.
     let deliver_round = |hub: &Addr<Hub>, users: &[UserId], round: &Arc<Round>, expected: usize| {
         round.remaining.store(expected, Ordering::Release);
-        hub.do_send(Counted::new(Deliver::new(event_id(), users.to_vec(), frame.clone()), hub::MAILBOX));
+        hub.do_send(Counted::new(Deliver::event(event_id(), users.to_vec(), frame.clone()), hub::MAILBOX));
         let round = round.clone();
         async move { round.done.notified().await }
     };

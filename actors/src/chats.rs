@@ -27,7 +27,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use diesel_async::SimpleAsyncConnection;
 use futures_util::future::{join, join4};
-use nosebook_events::{Event, wire};
+use nosebook_events::{Event, EventKind, wire};
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use nosebook_schema::models::{MessageRow, OutboxRow};
 use nosebook_schema::queries::{chats, messages, outbox};
@@ -303,7 +303,7 @@ async fn pipelined(
         join(messages::write_batch(&mut write, &written, &events), commit.batch_execute("COMMIT")).await;
     let ids = ids?;
     committed?;
-    metrics::written_many("new_message", events.len() as u64);
+    metrics::written_many(EventKind::NewMessage.name(), events.len() as u64);
     let events = events.into_iter().zip(ids).map(|(event, id)| event.written_as(id)).collect();
     Ok((outcomes, events))
 }

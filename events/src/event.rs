@@ -10,43 +10,78 @@ use uuid::Uuid;
 use crate::Control;
 use crate::wire::{Chat, FriendRequest, Message, User, WireTime};
 
-/// One WebSocket text frame: `{"type": …, "payload": …}`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
-pub enum Event {
+/// Declares [`Event`] and [`EventKind`] from one list, so that each kind's name — the frame's
+/// `type`, the metric's label — is spelled once: serde's tag and [`EventKind::name`] both read it
+/// from here.
+macro_rules! events {
+    ($($(#[$doc:meta])* $variant:ident($payload:ty) = $name:literal,)*) => {
+        /// One WebSocket text frame: `{"type": …, "payload": …}`.
+        #[derive(Debug, Clone, Serialize)]
+        #[serde(tag = "type", content = "payload")]
+        pub enum Event {
+            $($(#[$doc])* #[serde(rename = $name)] $variant($payload),)*
+        }
+
+        /// What an [`Event`] is, without its payload.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($variant,)*
+        }
+
+        impl EventKind {
+            /// The `type` of its frames.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+
+        impl Event {
+            /// What it is.
+            pub const fn event_kind(&self) -> EventKind {
+                match self {
+                    $(Self::$variant(_) => EventKind::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+events! {
     /// To every member of the chat, the sender included.
-    NewMessage(Message),
+    NewMessage(Message) = "new_message",
     /// To the post's author, when someone else likes it.
-    PostLiked(Liked),
+    PostLiked(Liked) = "post_liked",
     /// To the comment's author, when someone else likes it.
-    CommentLiked(Liked),
+    CommentLiked(Liked) = "comment_liked",
     /// To the responder.
-    FriendRequest(RequestSent),
+    FriendRequest(RequestSent) = "friend_request",
     /// To the requester.
-    FriendRequestAccepted(RequestAccepted),
+    FriendRequestAccepted(RequestAccepted) = "friend_request_accepted",
     /// To the ex-friend of the one who ended the friendship: the row as it now is (the ex-friend
     /// a pending request to them).
-    FriendRemoved(FriendRequest),
+    FriendRemoved(FriendRequest) = "friend_removed",
     /// To the responder of a request its requester took back: the row as it was.
-    FriendRequestCancelled(FriendRequest),
+    FriendRequestCancelled(FriendRequest) = "friend_request_cancelled",
     /// To a wall's owner, when someone else writes on it.
-    PostPublished(PostPublished),
+    PostPublished(PostPublished) = "post_published",
     /// To a post's author and its wall's owner, when someone else comments on it.
-    CommentPublished(CommentPublished),
+    CommentPublished(CommentPublished) = "comment_published",
     /// To the members of a group when it is created, renamed or its members change.
-    ChatUpdated(Box<Chat>),
+    ChatUpdated(Box<Chat>) = "chat_updated",
     /// To the connected friends of a user who came online or went offline.
-    Presence(PresenceChange),
+    Presence(PresenceChange) = "presence",
     /// To every member of the chat: its author changed the text.
-    MessageUpdated(Message),
+    MessageUpdated(Message) = "message_updated",
     /// To every member of the chat: its author removed it.
-    MessageRemoved(MessageRemoved),
+    MessageRemoved(MessageRemoved) = "message_removed",
     /// To every member of the chat (the reader's other sockets too): a member read it up to a
     /// message.
-    MessagesRead(MessagesRead),
+    MessagesRead(MessagesRead) = "messages_read",
     /// To the other members of the chat: someone is typing in it. Not stored; clients show it
     /// for a few seconds unless it comes again.
-    Typing(Typing),
+    Typing(Typing) = "typing",
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,7 +158,12 @@ pub struct PresenceChange {
 }
 
 /// The kinds [`Event::resumable_only`] keeps off sockets of the original protocol.
-const RESUMABLE_ONLY: [&str; 4] = ["friend_removed", "friend_request_cancelled", "post_published", "comment_published"];
+const RESUMABLE_ONLY: [EventKind; 4] = [
+    EventKind::FriendRemoved,
+    EventKind::FriendRequestCancelled,
+    EventKind::PostPublished,
+    EventKind::CommentPublished,
+];
 
 /// Whether a frame as [`Event::frame`] writes it is of a kind only resumable sockets get: the
 /// hub, which holds frames and not events, reads the kind off the frame's start.
@@ -131,29 +171,13 @@ pub fn frame_is_resumable_only(frame: &str) -> bool {
     frame
         .strip_prefix(r#"{"type":""#)
         .and_then(|rest| rest.split_once('"'))
-        .is_some_and(|(kind, _)| RESUMABLE_ONLY.contains(&kind))
+        .is_some_and(|(kind, _)| RESUMABLE_ONLY.iter().any(|only| only.name() == kind))
 }
 
 impl Event {
     /// The `type` of the frame.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::NewMessage(_) => "new_message",
-            Self::PostLiked(_) => "post_liked",
-            Self::CommentLiked(_) => "comment_liked",
-            Self::FriendRequest(_) => "friend_request",
-            Self::FriendRequestAccepted(_) => "friend_request_accepted",
-            Self::FriendRemoved(_) => "friend_removed",
-            Self::FriendRequestCancelled(_) => "friend_request_cancelled",
-            Self::PostPublished(_) => "post_published",
-            Self::CommentPublished(_) => "comment_published",
-            Self::ChatUpdated(_) => "chat_updated",
-            Self::Presence(_) => "presence",
-            Self::MessageUpdated(_) => "message_updated",
-            Self::MessageRemoved(_) => "message_removed",
-            Self::MessagesRead(_) => "messages_read",
-            Self::Typing(_) => "typing",
-        }
+        self.event_kind().name()
     }
 
     /// Whether only sockets that speak the resumable protocol (opened with `?cursor`, docs/API.md
@@ -161,7 +185,7 @@ impl Event {
     /// sent: its clients read the next frame and expect it to be the one they know (a post on a
     /// wall, then `post_liked`), so kinds that appeared later stay off it.
     pub fn resumable_only(&self) -> bool {
-        RESUMABLE_ONLY.contains(&self.kind())
+        RESUMABLE_ONLY.contains(&self.event_kind())
     }
 
     /// The frame, serialized once for every recipient.

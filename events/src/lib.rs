@@ -14,8 +14,8 @@ pub mod event;
 pub mod wire;
 
 pub use event::{
-    CommentPublished, Event, Liked, MessageRemoved, MessagesRead, PostPublished, PresenceChange, RequestAccepted,
-    RequestSent, Typing, frame_is_resumable_only, queue_control,
+    CommentPublished, Event, EventKind, Liked, MessageRemoved, MessagesRead, PostPublished, PresenceChange,
+    RequestAccepted, RequestSent, Typing, frame_is_resumable_only, queue_control,
 };
 
 use actix::Message;

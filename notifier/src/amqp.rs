@@ -48,7 +48,7 @@ use nosebook_schema::{AsyncConnection, DbPool};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use crate::hub::{self, Deliver, Epoch, Hub, Restart};
+use crate::hub::{self, Deliver, Epoch, Hub, Published, Restart};
 use crate::transport::{Transport, TransportError, publish_span};
 use nosebook_telemetry::metrics::Counted;
 use nosebook_telemetry::trace_context::{self, TRACEPARENT};
@@ -537,9 +537,12 @@ fn unpack(packed: &[u8]) -> Option<Vec<UserId>> {
 
 /// Hands one delivery to the hub; `past`: read while catching up, kept for resumes only.
 fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64, past: bool) {
+    // A place in the log and nothing else: a node's mark, an event this node cannot read, or
+    // one for nobody.
+    let place = if past { Deliver::Past { offset, event: None } } else { Deliver::Mark { offset } };
     let id = delivery.properties.message_id().as_ref().map(|id| id.as_str());
     if id.is_some_and(|id| id.starts_with(MARK)) {
-        hub.do_send(Counted::new(Deliver { past, ..Deliver::place(offset) }, hub::MAILBOX));
+        hub.do_send(Counted::new(place, hub::MAILBOX));
         return;
     }
     let event_id = id.and_then(|id| id.parse::<i64>().ok());
@@ -549,17 +552,17 @@ fn deliver(hub: &Addr<Hub>, delivery: lapin::message::Delivery, offset: i64, pas
         _ => None,
     });
     let frame = String::from_utf8(delivery.data).ok();
-    match (recipients, event_id, frame) {
-        (Some(recipients), Some(event_id), Some(frame)) => hub.do_send(Counted::new(
-            Deliver { event_id, offset: Some(offset), recipients, frame: frame.into(), trace, past },
-            hub::MAILBOX,
-        )),
+    let read = match (recipients, event_id, frame) {
+        (Some(recipients), Some(id), Some(frame)) => {
+            let event = Published { id, recipients, frame: frame.into(), trace };
+            if past { Some(Deliver::past(offset, event)) } else { Deliver::live(Some(offset), event) }
+        }
         _ => {
             tracing::warn!("dropping a malformed event from RabbitMQ");
-            // Its place in the log still counts.
-            hub.do_send(Counted::new(Deliver { past, ..Deliver::place(offset) }, hub::MAILBOX));
+            None
         }
-    }
+    };
+    hub.do_send(Counted::new(read.unwrap_or(place), hub::MAILBOX));
 }
 
 #[cfg(test)]

@@ -15,10 +15,14 @@
 //! read (or the last it forgot), and not newer than the last (a cursor from another log, or from
 //! before a restart of an in-process log, is refused by its prefix).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use nosebook_schema::ids::UserId;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 
 /// A frame as the hub shares it between sockets (`hub::Frame`; named here so that this module
 /// does not import the hub, which imports it).
@@ -253,12 +257,91 @@ impl History {
     }
 }
 
-/// `frame` (a JSON object) with its place in the log as its first field, `"cursor"`.
+/// `frame` (a JSON object) with its place in the log as its first member, `"cursor"`; any other
+/// frame as it is.
+///
+/// The frame is text (serialised once from its event for every recipient, kept verbatim by the
+/// outbox and the log), and a socket that resumes gets it with one more member. Its members are
+/// borrowed from it as they are ([`RawValue`]: scanned once, never parsed into values nor
+/// serialised again) and written back after the cursor, so the bytes of the payload are the ones
+/// every other socket gets. Built once per event for all the sockets that resume (`hub::resume`)
+/// and once per event a replay sends.
 pub fn with_cursor(frame: &str, cursor: &str) -> Frame {
-    match frame.strip_prefix('{') {
-        Some(rest) if rest.trim_start().starts_with('}') => format!("{{\"cursor\":\"{cursor}\"}}").into(),
-        Some(rest) => format!("{{\"cursor\":\"{cursor}\",{rest}").into(),
-        None => frame.into(),
+    match serde_json::from_str::<Members<'_>>(frame) {
+        // Plain data with string keys: serialization cannot fail.
+        Ok(members) => serde_json::to_string(&Cursored { cursor, members }).unwrap_or_default().into(),
+        Err(_) => frame.into(),
+    }
+}
+
+/// A frame that carries its place in the log: `{"cursor": …, <the frame's members>}`.
+struct Cursored<'a> {
+    cursor: &'a str,
+    members: Members<'a>,
+}
+
+impl Serialize for Cursored<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1 + self.members.0.len()))?;
+        map.serialize_entry("cursor", self.cursor)?;
+        for (key, value) in &self.members.0 {
+            map.serialize_entry(key.as_ref(), value)?;
+        }
+        map.end()
+    }
+}
+
+/// The members of a JSON object in their order, each value as its text.
+struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Object;
+
+        impl<'de> Visitor<'de> for Object {
+            type Value = Members<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(2));
+                while let Some((Key(key), value)) = map.next_entry()? {
+                    members.push((key, value));
+                }
+                Ok(Members(members))
+            }
+        }
+
+        deserializer.deserialize_map(Object)
+    }
+}
+
+/// A member's name: borrowed from the frame unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+
+        impl<'de> Visitor<'de> for Name {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a member's name")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(name)))
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(name.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(Name)
     }
 }
 

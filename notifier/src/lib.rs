@@ -11,6 +11,8 @@
 //! - [`hub::Hub`] knows which connections each user has on this node, drops duplicate events by
 //!   outbox id, and hands each frame to every connection of its recipient without waiting; it
 //!   keeps the recent log ([`history`]) so that a socket that was cut resumes where it stopped.
+//!   What reaches it says what it is ([`hub::Deliver`]: an event, an ephemeral one, a control
+//!   message, a place in the log, the log's past).
 //! - [`transport`] is what the relay and the hub ask of whatever carries events between nodes
 //!   (`amqp.rs` implements it for RabbitMQ; `relay::InProcess` for a single node).
 //! - [`connection`] serves each socket in a task of its own on the bare TCP stream, once the HTTP

@@ -33,7 +33,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use crate::hub::{self, Hub};
-use crate::transport::{Transport, TransportError};
+use crate::transport::{Transport, TransportError, ephemeral_id};
 use nosebook_telemetry::metrics;
 
 /// Rows per transaction.
@@ -113,16 +113,18 @@ impl OutboxRelay {
     }
 
     /// Publishes an event nobody stores (someone typing): straight to the transport, once,
-    /// without the outbox — lost if the broker is away, as such an event may be. Its id is
-    /// negative, never an outbox row's, and random, so that nodes do not collide in the hubs'
-    /// memory of delivered ids.
+    /// without the outbox — lost if the broker is away, as such an event may be. Its id says so
+    /// ([`ephemeral_id`]).
     pub fn publish_ephemeral(&self, recipients: Vec<UserId>, frame: String) {
         if recipients.is_empty() {
             return;
         }
-        let random = uuid::Uuid::new_v4().as_u64_pair().0 >> 1;
-        let id = -1 - i64::try_from(random).unwrap_or(0);
-        let row = OutboxRow { id, recipients, frame, trace_context: nosebook_telemetry::trace_context::current() };
+        let row = OutboxRow {
+            id: ephemeral_id(),
+            recipients,
+            frame,
+            trace_context: nosebook_telemetry::trace_context::current(),
+        };
         let transport = self.transport.clone();
         actix::spawn(async move {
             match tokio::time::timeout(PUBLISH_TIMEOUT, transport.publish(std::slice::from_ref(&row))).await {
