@@ -75,7 +75,7 @@ fn execute(cli: Cli) -> ExitCode {
         Command::Notifier => "nosebook-notifier",
         _ => "nosebook",
     };
-    let telemetry = match crate::telemetry::init(settings.app_env, service) {
+    let telemetry = match crate::traces::init(settings.app_env, service) {
         Ok(telemetry) => telemetry,
         Err(e) => {
             eprintln!("nosebook: configuration error: {e}");

@@ -13,9 +13,9 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, web};
 use anyhow::Context as _;
+use nosebook_actors::cache::UserCache;
 use nosebook_actors::presence::{Announcer, SeenBoard};
 use nosebook_actors::threads::Arbiters;
-use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
@@ -36,11 +36,11 @@ use crate::config::{AppEnv, Settings};
 use crate::janitor::Janitor;
 use crate::limits::Limits;
 use crate::limits::writes::throttle_writes;
-use crate::metrics::{self, Scrape};
 use crate::passwords::Passwords;
+use crate::prometheus::{self, Scrape};
 use crate::state::AppState;
 use crate::storage::Storage;
-use crate::telemetry::RequestSpan;
+use crate::traces::RequestSpan;
 
 /// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
 fn start_hub(
@@ -147,7 +147,7 @@ impl Application {
         let passwords = Passwords::new()?;
         let clock = settings.clock();
         // Before the first actor: what actors count as they start is recorded too.
-        metrics::install();
+        prometheus::install();
         let wake = Arc::new(Notify::new());
         let (presence, seen) = start_presence(&db, clock, Some(wake.clone()));
         // Session and chat actors over one thread per core, not all on this one.
@@ -211,7 +211,7 @@ impl Application {
         let listener = bind(settings, None)?;
         let db = connect(settings).await?;
         let clock = settings.clock();
-        metrics::install();
+        prometheus::install();
         // No relay here: the events this node's tracker writes go out with a monolith's relay.
         let (presence, _) = start_presence(&db, clock, None);
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
@@ -243,7 +243,7 @@ impl Application {
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
-        metrics::install();
+        prometheus::install();
         let addr = listener.local_addr()?;
         let body_timeout = BodyTimeout(settings.body_timeout);
         // Tests keep the round-trip budget of hot requests with it (`http/round_trips.rs`).
@@ -257,8 +257,8 @@ impl Application {
                 .wrap(from_fn(crate::body_timeout::deadline))
                 .wrap(from_fn(auth::resolve_session))
                 .wrap(from_fn(api::hygiene::request_rules))
-                .wrap(from_fn(metrics::track_http))
-                .wrap(from_fn(crate::telemetry::trace_id_header))
+                .wrap(from_fn(prometheus::track_http))
+                .wrap(from_fn(crate::traces::trace_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(web::PayloadConfig::new(MAX_COMMAND_BYTES))
                 .default_service(web::to(service::not_found))

@@ -1,9 +1,9 @@
 //! What every handler shares: the pool, the clock, the actors and the password service.
 
 use actix::Addr;
+use nosebook_actors::cache::PrivateChats;
+use nosebook_actors::cache::UserCache;
 use nosebook_actors::presence::SeenBoard;
-use nosebook_actors::private_chats::PrivateChats;
-use nosebook_actors::user_cache::UserCache;
 use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_notifier::{Hub, OutboxRelay};
 use nosebook_schema::ids::UserId;

@@ -56,10 +56,10 @@ pub enum SendRefusal {
 }
 
 /// A send's outcome: the message as stored, a refusal, or the database's failure.
-pub type Sent = Result<Result<MessageRow, SendRefusal>, DbError>;
+pub type Written = Result<Result<MessageRow, SendRefusal>, DbError>;
 
 #[derive(Message)]
-#[rtype(result = "Sent")]
+#[rtype(result = "Written")]
 pub struct SendMessage {
     pub chat: ChatId,
     pub author: UserId,
@@ -99,7 +99,7 @@ impl ChatWriters {
     }
 
     /// Writes the message; answered once it is committed (or refused).
-    pub async fn send(&self, send: SendMessage) -> Sent {
+    pub async fn send(&self, send: SendMessage) -> Written {
         // Chat ids are random: their low bits spread the chats evenly over the writers.
         let shard = (send.chat.0.as_u128() % self.writers.len() as u128) as usize;
         match self.writers.get(shard) {
@@ -130,11 +130,11 @@ struct Queued {
     send: SendMessage,
     /// The send's hop in its request's trace.
     span: Span,
-    answer: oneshot::Sender<Sent>,
+    answer: oneshot::Sender<Written>,
 }
 
 impl Handler<Counted<SendMessage>> for ChatWriter {
-    type Result = ResponseFuture<Sent>;
+    type Result = ResponseFuture<Written>;
 
     fn handle(&mut self, send: Counted<SendMessage>, ctx: &mut Self::Context) -> Self::Result {
         let send = send.take();

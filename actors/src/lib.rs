@@ -6,15 +6,15 @@
 //! - [`chats`]: the [`chats::ChatWriters`], one per core, writing sends in batches (group commit).
 //! - [`presence`]: the [`presence::PresenceTracker`], this node's live view of who is online.
 //! - [`board`]: the map an actor writes and request threads read without its mailbox.
+//! - [`cache`]: what no actor owns — bounded caches request threads use directly.
 
 mod batch;
 pub mod board;
+pub mod cache;
 pub mod chats;
 pub mod presence;
-pub mod private_chats;
 pub mod sessions;
 pub mod threads;
-pub mod user_cache;
 
 pub use chats::{ChatWriters, SendMessage, SendRefusal};
 pub use presence::PresenceTracker;

@@ -40,9 +40,9 @@ use tokio::sync::oneshot;
 
 use crate::batch::take_batch;
 use crate::board::Board;
+use crate::cache::UserCache;
 use crate::presence::{Activity, PresenceTracker};
 use crate::threads::Arbiters;
-use crate::user_cache::UserCache;
 
 /// At most one activity/expiry write per session per this interval.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);

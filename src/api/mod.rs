@@ -29,7 +29,7 @@ fn resource(path: &str) -> Resource {
 pub fn notifier_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/ping").route(web::get().to(service::ping)))
         .service(resource("/healthz").route(web::get().to(service::healthz)))
-        .service(resource("/metrics").route(web::get().to(crate::metrics::serve)))
+        .service(resource("/metrics").route(web::get().to(crate::prometheus::serve)))
         .service(resource("/ws").route(web::get().to(ws::connect)));
 }
 
@@ -37,7 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/ping").route(web::get().to(service::ping)))
         .service(resource("/healthz").route(web::get().to(service::healthz)))
         .service(resource("/readyz").route(web::get().to(service::readyz)))
-        .service(resource("/metrics").route(web::get().to(crate::metrics::serve)))
+        .service(resource("/metrics").route(web::get().to(crate::prometheus::serve)))
         .service(resource("/openapi.json").route(web::get().to(service::openapi)))
         .service(resource("/register").route(web::post().to(accounts::register::register)))
         .service(resource("/login").route(web::post().to(accounts::login::login)))

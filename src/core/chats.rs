@@ -127,8 +127,9 @@ pub enum To {
     Person(UserId),
 }
 
+/// A message someone wants to send: to whom, what, in answer to what.
 #[derive(Debug, Clone)]
-pub struct Send {
+pub struct Outgoing {
     pub to: To,
     pub text: Text,
     /// A message of the same chat this one answers.
@@ -145,7 +146,7 @@ pub struct Sent {
 /// Sends a message through the chat's actor (which orders the sends of a chat); answered once it
 /// is committed. Its text was checked by the caller ([`super::text`]), which decides which
 /// refusal comes first.
-pub async fn send(state: &AppState, caller: &Caller, send: Send) -> CoreResult<Sent> {
+pub async fn send(state: &AppState, caller: &Caller, send: Outgoing) -> CoreResult<Sent> {
     let me = caller.user.id;
     let chat = match send.to {
         To::Chat(chat) => chat,

@@ -11,7 +11,7 @@ use nosebook_schema::{AsyncConnection, DbError};
 
 use super::{CoreError, CoreResult, Kind, Refusal};
 use crate::domain::avatar::{self, AvatarError};
-use crate::metrics::AVATAR_UPLOADS;
+use crate::prometheus::AVATAR_UPLOADS;
 use crate::state::AppState;
 
 const KIND: Kind = Kind::UserService;

@@ -90,7 +90,7 @@ pub async fn spawn_app_with(
     extra: &[(&str, String)],
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = nosebook::telemetry::init(nosebook::config::AppEnv::Testing, "nosebook");
+        let _ = nosebook::traces::init(nosebook::config::AppEnv::Testing, "nosebook");
     }
     let app_env = match env {
         Env::Testing | Env::TestingWithoutBroker => "testing",

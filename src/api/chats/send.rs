@@ -54,6 +54,6 @@ pub async fn send(
         (false, true) => To::Person(UserId(cmd.recipient_id)),
     };
     let reply_to = Some(MessageId(cmd.reply_to)).filter(|r| !r.0.is_nil());
-    chats::send(&state, &caller, chats::Send { to, text, reply_to }).await?;
+    chats::send(&state, &caller, chats::Outgoing { to, text, reply_to }).await?;
     Ok(Reply::Data(true))
 }

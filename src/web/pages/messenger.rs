@@ -487,7 +487,7 @@ async fn send_message(
     let caller = signed_in(viewer)?;
     check_csrf(req, &caller, Some(&form.csrf))?;
     let text = core::text(&form.text, "text")?;
-    Ok(chats::send(state, &caller, chats::Send { to, text, reply_to: None }).await?.chat)
+    Ok(chats::send(state, &caller, chats::Outgoing { to, text, reply_to: None }).await?.chat)
 }
 
 pub async fn send(
