@@ -121,6 +121,8 @@ pub struct Application {
     server: Server,
     /// This node's sockets, told to go when the node stops.
     hub: Addr<Hub>,
+    /// This node's outbox relay, flushed when the node stops (a notifier node has none).
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
@@ -188,7 +190,8 @@ impl Application {
             limits: limits.clone(),
             avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
         });
-        Self::serve(settings, "nosebook", listener, hub_data.get_ref().clone(), move |cfg| {
+        let relay = state.relay.clone();
+        let app = Self::serve(settings, "nosebook", listener, hub_data.get_ref().clone(), move |cfg| {
             cfg.app_data(state.clone())
                 .app_data(hub_data.clone())
                 .app_data(sessions_data.clone())
@@ -197,7 +200,8 @@ impl Application {
                 .app_data(limits.clone());
             api::routes(cfg);
             crate::web::routes(cfg);
-        })
+        })?;
+        Ok(Self { relay: Some(relay), ..app })
     }
 
     /// A notifier node alone (`nosebook notifier`): `/ws` and the probes, sessions checked
@@ -294,7 +298,7 @@ impl Application {
         })?;
         let server = builder.run();
         tracing::info!(%addr, env = ?settings.app_env, amqp = settings.amqp.is_some(), "{name} listening");
-        Ok(Self { port: addr.port(), server, hub })
+        Ok(Self { port: addr.port(), server, hub, relay: None })
     }
 
     pub fn port(&self) -> u16 {
@@ -308,15 +312,28 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then leaves gracefully: no new connections, every socket
     /// gets a close frame (1012, `service restart`) at once, in-flight requests get the drain time to finish.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
-        let (handle, hub) = (self.server.handle(), self.hub.clone());
-        actix_web::rt::spawn(async move {
-            if let Err(e) = stop_signal().await {
-                tracing::error!(error = %e, "cannot listen for stop signals");
-                return;
+        let (handle, hub, relay) = (self.server.handle(), self.hub.clone(), self.relay.clone());
+        let signalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = actix_web::rt::spawn({
+            let signalled = signalled.clone();
+            async move {
+                if let Err(e) = stop_signal().await {
+                    tracing::error!(error = %e, "cannot listen for stop signals");
+                    return;
+                }
+                signalled.store(true, std::sync::atomic::Ordering::SeqCst);
+                stop(handle, hub, relay).await;
             }
-            stop(handle, hub).await;
         });
-        self.server.await
+        let served = self.server.await;
+        // The server ends before the stop does (the relay is flushed after the last request):
+        // the process waits for it rather than exiting with events unpublished.
+        if signalled.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = stopping.await;
+        } else {
+            stopping.abort();
+        }
+        served
     }
 }
 
@@ -330,7 +347,7 @@ async fn stop_signal() -> std::io::Result<()> {
     Ok(())
 }
 
-async fn stop(handle: ServerHandle, hub: Addr<Hub>) {
+async fn stop(handle: ServerHandle, hub: Addr<Hub>, relay: Option<OutboxRelay>) {
     // Sent at once: the listener stops accepting before the sockets are told to go.
     let stopped = handle.stop(true);
     match hub.send(nosebook_notifier::hub::CloseAll).await {
@@ -338,4 +355,14 @@ async fn stop(handle: ServerHandle, hub: Addr<Hub>) {
         Err(e) => tracing::warn!(error = %e, "hub gone before shutdown"),
     }
     stopped.await;
+    // Every answered send is committed by now; its events go out before the process ends,
+    // rather than when their claims run out on another node.
+    if let Some(relay) = relay
+        && tokio::time::timeout(RELAY_FLUSH, relay.flush()).await.is_err()
+    {
+        tracing::warn!("outbox relay not flushed in time; its last events go out from another node");
+    }
 }
+
+/// How long a stopping node waits for its relay to publish what it holds.
+const RELAY_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);

@@ -29,7 +29,7 @@ use nosebook_schema::models::OutboxRow;
 use nosebook_schema::queries::outbox;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncConnection, DbError, DbPool};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::hub::{self, Hub};
@@ -78,15 +78,23 @@ impl From<diesel::result::Error> for RelayError {
 /// are left to the outbox: they go out once their claim runs out.
 const DIRECT_QUEUE: usize = 1024;
 
+/// What reaches the relay's loop from this node, in the order it was sent.
+enum Direct {
+    /// Rows a writer committed and claimed, to publish from memory.
+    Rows(Vec<OutboxRow>),
+    /// The node is stopping: answered once every row sent before it has been handled.
+    Flush(oneshot::Sender<()>),
+}
+
 #[derive(Clone)]
 pub struct OutboxRelay {
     db: DbPool,
     clock: Clock,
     transport: Arc<dyn Transport>,
     wake: Arc<Notify>,
-    direct: mpsc::Sender<Vec<OutboxRow>>,
+    direct: mpsc::Sender<Direct>,
     /// The receiving end, taken by the one task that runs the relay.
-    direct_rx: Arc<Mutex<Option<mpsc::Receiver<Vec<OutboxRow>>>>>,
+    direct_rx: Arc<Mutex<Option<mpsc::Receiver<Direct>>>>,
 }
 
 impl OutboxRelay {
@@ -94,6 +102,17 @@ impl OutboxRelay {
     pub fn new(db: DbPool, clock: Clock, transport: Arc<dyn Transport>, wake: Arc<Notify>) -> Self {
         let (direct, direct_rx) = mpsc::channel(DIRECT_QUEUE);
         Self { db, clock, transport, wake, direct, direct_rx: Arc::new(Mutex::new(Some(direct_rx))) }
+    }
+
+    /// Waits until every row this node handed over before the call has been published from memory
+    /// (or, the broker failing, left to the outbox): a stopping node calls it once its last
+    /// request is answered, so that it does not exit holding claims that keep its last events
+    /// from every other relay until they run out.
+    pub async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        if self.direct.send(Direct::Flush(done)).await.is_ok() {
+            let _ = flushed.await;
+        }
     }
 
     /// Handlers call this after committing events, so they go out without waiting for a poll.
@@ -106,7 +125,7 @@ impl OutboxRelay {
     pub fn committed(&self) -> impl Fn(Vec<OutboxRow>) + Send + Sync + 'static {
         let direct = self.direct.clone();
         move |rows| {
-            if let Err(e) = direct.try_send(rows) {
+            if let Err(e) = direct.try_send(Direct::Rows(rows)) {
                 tracing::warn!(error = %e, "outbox relay behind; these events go out when their claim runs out");
             }
         }
@@ -166,19 +185,30 @@ impl OutboxRelay {
         loop {
             tokio::select! {
                 biased;
-                Some(mut rows) = direct.recv() => {
-                    while let Ok(more) = direct.try_recv() {
-                        rows.extend(more);
+                Some(first) = direct.recv() => {
+                    let (mut rows, mut flushes) = (Vec::new(), Vec::new());
+                    let mut next = Some(first);
+                    while let Some(item) = next {
+                        match item {
+                            Direct::Rows(more) => rows.extend(more),
+                            Direct::Flush(done) => flushes.push(done),
+                        }
+                        next = direct.try_recv().ok();
                     }
                     // Rows the handlers committed before this batch go first.
                     if !behind.is_behind() && self.wake.notified().now_or_never().is_some() {
                         self.drain_or_fall_behind(&mut behind).await;
                     }
-                    if behind.is_behind() {
+                    if rows.is_empty() {
+                        // Only flushes: nothing to publish.
+                    } else if behind.is_behind() {
                         behind.to_release.extend(rows.iter().map(|r| r.id));
                     } else if let Err(e) = self.publish_direct(&rows, &marks).await {
                         tracing::warn!(error = %e, events = rows.len(), "outbox relay: publishing failed; events wait in the outbox, in order");
                         behind.fall(rows.iter().map(|r| r.id));
+                    }
+                    for done in flushes {
+                        let _ = done.send(());
                     }
                 }
                 // While behind, the catching up below drains anyway.

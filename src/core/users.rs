@@ -20,8 +20,10 @@ pub const SEARCH_PAGE: usize = 20;
 /// The longest search text, in characters.
 pub const MAX_SEARCH_CHARS: usize = 256;
 
-/// A person as others see them.
-pub async fn get(state: &AppState, id: UserId) -> CoreResult<Option<User>> {
+/// A person as `viewer` sees them. Viewers looking at themselves see themselves active now,
+/// the moment of this very request (as every view of the caller does: `present_caller`), not
+/// whatever the presence tracker has been told so far.
+pub async fn get(state: &AppState, viewer: &Caller, id: UserId) -> CoreResult<Option<User>> {
     // From memory when it can be: no pooled connection taken, no round trip.
     let row = match state.users.cached(id) {
         Some(row) => Some(row),
@@ -31,6 +33,7 @@ pub async fn get(state: &AppState, id: UserId) -> CoreResult<Option<User>> {
         }
     };
     Ok(match row {
+        Some(row) if row.id == viewer.user.id => Some(state.present_caller(row)),
         Some(row) => state.present_user(row),
         None => None,
     })

@@ -17,7 +17,7 @@ use crate::state::AppState;
         (status = 400, description = "Not a UUID (`Unknown`)", body = Failure),
         (status = 403, description = "Not signed in (`Not Authenticated`)", body = Failure),
     ))]
-pub async fn get_user(_: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<User> {
+pub async fn get_user(caller: SignedIn, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<User> {
     let id = UserId(parse_id(&id, Kind::Unknown)?);
-    Ok(users::get(&state, id).await?.map_or(Reply::Null, Reply::Data))
+    Ok(users::get(&state, &caller, id).await?.map_or(Reply::Null, Reply::Data))
 }

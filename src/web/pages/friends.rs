@@ -157,7 +157,7 @@ pub async fn act(
         let (other, action) = path.into_inner();
         let other = parse_id(&other, UserId)?;
         if action == "remove" && form.confirmed != "yes" {
-            let user = users::get(&state, other).await?.ok_or(PageError::NotFound)?;
+            let user = users::get(&state, &caller, other).await?.ok_or(PageError::NotFound)?;
             let question = confirm_removal(&viewer, &user);
             if is_htmx(&req) {
                 return Ok(html_response(StatusCode::OK, question));

@@ -522,7 +522,8 @@ pub async fn with_user(
         if let Some(chat) = find_private(&state, &viewer, other).await? {
             return Ok(redirect(&req, &format!("{PREFIX}/messenger/{}", chat.id)));
         }
-        let user = users::get(&state, other).await?.ok_or(PageError::NotFound)?;
+        let caller = signed_in(&viewer)?;
+        let user = users::get(&state, &caller, other).await?.ok_or(PageError::NotFound)?;
         let chats = list_chats(&state, &viewer).await?;
         let title = format!("{} {}", user.first_name, user.last_name);
         let main = html! {

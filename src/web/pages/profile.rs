@@ -100,7 +100,7 @@ pub async fn profile(
         let caller = signed_in(&viewer)?;
         let id = parse_id(&id, UserId)?;
         let own = caller.user.id == id;
-        let user = users::get(&state, id).await?.ok_or(PageError::NotFound)?;
+        let user = users::get(&state, &caller, id).await?.ok_or(PageError::NotFound)?;
         let wall = load_wall(&state, &caller, id, parse_cursor(&query)).await?;
         let relation = if own { None } else { Some(friends::relation(&state, caller.user.id, id).await?) };
         let t = viewer.t();
