@@ -212,10 +212,8 @@ async fn openapi_ids_are_uuids_and_commands_require_theirs() {
     assert_eq!(plain.status, StatusCode::BAD_REQUEST);
 }
 
-/// A pooled connection whose transaction was abandoned halfway (its future dropped or starved)
-/// cannot hold its row locks for longer than PostgreSQL's idle-in-transaction bound.
-#[actix_web::test]
-async fn pooled_connections_bound_how_long_a_transaction_may_sit_idle() {
+/// A session setting as a connection of a fresh pool shows it.
+async fn pooled_setting(name: &str) -> String {
     use diesel::QueryableByName;
     use diesel_async::RunQueryDsl;
     use nosebook_schema::{DbPool, PoolSettings};
@@ -223,34 +221,34 @@ async fn pooled_connections_bound_how_long_a_transaction_may_sit_idle() {
     #[derive(QueryableByName)]
     struct Setting {
         #[diesel(sql_type = diesel::sql_types::Text)]
-        idle_in_transaction_session_timeout: String,
+        value: String,
     }
     let url = crate::support::fresh_database().await;
     let pool = DbPool::new(&PoolSettings { url, max_size: 1, timeout: std::time::Duration::from_secs(5) }).unwrap();
     let mut conn = pool.get().await.unwrap();
-    let shown =
-        diesel::sql_query("SHOW idle_in_transaction_session_timeout").get_result::<Setting>(&mut conn).await.unwrap();
-    assert_eq!(shown.idle_in_transaction_session_timeout, nosebook_schema::pool::IDLE_IN_TRANSACTION_TIMEOUT);
+    diesel::sql_query("SELECT current_setting($1) AS value")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Setting>(&mut conn)
+        .await
+        .unwrap()
+        .value
+}
+
+/// A pooled connection whose transaction was abandoned halfway (its future dropped or starved)
+/// cannot hold its row locks for longer than PostgreSQL's idle-in-transaction bound.
+#[actix_web::test]
+async fn pooled_connections_bound_how_long_a_transaction_may_sit_idle() {
+    assert_eq!(
+        pooled_setting("idle_in_transaction_session_timeout").await,
+        nosebook_schema::pool::IDLE_IN_TRANSACTION_TIMEOUT
+    );
 }
 
 /// Pooled connections never compile statements to machine code (PostgreSQL's JIT), which costs
 /// more than running any statement Nosebook sends.
 #[actix_web::test]
 async fn pooled_connections_do_not_compile_statements() {
-    use diesel::QueryableByName;
-    use diesel_async::RunQueryDsl;
-    use nosebook_schema::{DbPool, PoolSettings};
-
-    #[derive(QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        jit: String,
-    }
-    let url = crate::support::fresh_database().await;
-    let pool = DbPool::new(&PoolSettings { url, max_size: 1, timeout: std::time::Duration::from_secs(5) }).unwrap();
-    let mut conn = pool.get().await.unwrap();
-    let shown = diesel::sql_query("SHOW jit").get_result::<Setting>(&mut conn).await.unwrap();
-    assert_eq!(shown.jit, "off");
+    assert_eq!(pooled_setting("jit").await, "off");
 }
 
 /// Connections the server ended while they sat in the pool cost a request a 503 at most (worth
