@@ -37,6 +37,9 @@ pub struct Settings {
     pub workers: usize,
     /// How long a stopping node lets in-flight requests finish (`NOSEBOOK_DRAIN_SECS`).
     pub drain: Duration,
+    /// How many sockets a second a stopping node sends away (`NOSEBOOK_WS_DRAIN_PER_SEC`; 0: all
+    /// at once), faster if they would not all be gone within half the drain time.
+    pub ws_drain_per_sec: usize,
     /// RabbitMQ between nodes; `None` (`AMQP_URL=off`) delivers events in-process.
     pub amqp: Option<AmqpSettings>,
     /// Where avatars are stored.
@@ -189,6 +192,7 @@ impl Settings {
             pool_timeout: Duration::from_secs(number(&lookup, "NOSEBOOK_DB_TIMEOUT_SECS", 5, |n| *n > 0)?),
             workers: number(&lookup, "NOSEBOOK_WORKERS", cores, |n| *n > 0)?,
             drain: Duration::from_secs(number(&lookup, "NOSEBOOK_DRAIN_SECS", 10, |_| true)?),
+            ws_drain_per_sec: number(&lookup, "NOSEBOOK_WS_DRAIN_PER_SEC", 1_000, |_| true)?,
             clock_override: None,
             storage: storage(&lookup)?,
             limits: limits(&lookup)?,

@@ -21,6 +21,7 @@ use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
 use nosebook_notifier::amqp::{AmqpTransport, log_name, spawn_consumer};
+use nosebook_notifier::hub::Drain;
 use nosebook_notifier::relay::InProcess;
 use nosebook_notifier::transport::Transport;
 use nosebook_notifier::{Hub, OutboxRelay};
@@ -123,6 +124,8 @@ pub struct Application {
     hub: Addr<Hub>,
     /// This node's outbox relay, flushed when the node stops (a notifier node has none).
     relay: Option<OutboxRelay>,
+    /// How this node's sockets are sent away when it stops.
+    drain: Drain,
 }
 
 impl Application {
@@ -298,7 +301,10 @@ impl Application {
         })?;
         let server = builder.run();
         tracing::info!(%addr, env = ?settings.app_env, amqp = settings.amqp.is_some(), "{name} listening");
-        Ok(Self { port: addr.port(), server, hub, relay: None })
+        // Half the drain time: the sockets' clients are back elsewhere well before requests in
+        // flight are cut.
+        let drain = Drain { per_second: settings.ws_drain_per_sec, within: settings.drain / 2 };
+        Ok(Self { port: addr.port(), server, hub, relay: None, drain })
     }
 
     pub fn port(&self) -> u16 {
@@ -310,9 +316,10 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then leaves gracefully: no new connections, every socket
-    /// gets a close frame (1012, `service restart`) at once, in-flight requests get the drain time to finish.
+    /// gets a close frame (1012, `service restart`), a few at a time ([`Drain`]), in-flight
+    /// requests get the drain time to finish.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
-        let (handle, hub, relay) = (self.server.handle(), self.hub.clone(), self.relay.clone());
+        let (handle, hub, relay, drain) = (self.server.handle(), self.hub.clone(), self.relay.clone(), self.drain);
         let signalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopping = actix_web::rt::spawn({
             let signalled = signalled.clone();
@@ -322,7 +329,7 @@ impl Application {
                     return;
                 }
                 signalled.store(true, std::sync::atomic::Ordering::SeqCst);
-                stop(handle, hub, relay).await;
+                stop(handle, hub, relay, drain).await;
             }
         });
         let served = self.server.await;
@@ -347,10 +354,10 @@ async fn stop_signal() -> std::io::Result<()> {
     Ok(())
 }
 
-async fn stop(handle: ServerHandle, hub: Addr<Hub>, relay: Option<OutboxRelay>) {
+async fn stop(handle: ServerHandle, hub: Addr<Hub>, relay: Option<OutboxRelay>, drain: Drain) {
     // Sent at once: the listener stops accepting before the sockets are told to go.
     let stopped = handle.stop(true);
-    match hub.send(nosebook_notifier::hub::CloseAll).await {
+    match hub.send(drain).await {
         Ok(told) => tracing::info!(sockets = told, "sockets told to reconnect elsewhere"),
         Err(e) => tracing::warn!(error = %e, "hub gone before shutdown"),
     }

@@ -365,3 +365,64 @@ async fn sessions_new_to_a_node_gather_into_one_load() {
         .unwrap();
     assert_eq!(stale, 0, "someone was answered before their activity was stored");
 }
+
+/// The row versions (`xmin`) of a user and of one of their sessions: they change only when the
+/// row is written.
+async fn row_versions(conn: &mut nosebook_schema::AsyncPgConnection, user: &str, session: &str) -> (i64, i64) {
+    #[derive(QueryableByName)]
+    struct Versions {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        user: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        session: i64,
+    }
+    let versions = diesel::sql_query(
+        "SELECT (SELECT xmin::text::bigint FROM users WHERE id = $1) AS user, \
+                (SELECT xmin::text::bigint FROM user_sessions WHERE session_id = $2) AS session",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(Uuid::parse_str(user).unwrap())
+    .bind::<diesel::sql_types::Uuid, _>(Uuid::parse_str(session).unwrap())
+    .get_result::<Versions>(conn)
+    .await
+    .unwrap();
+    (versions.user, versions.session)
+}
+
+/// When a node goes away its sessions reach the other nodes together, moments after that node
+/// wrote their activity and expiry: loading them does not write the same rows again. A session
+/// that reaches a node later than that is written as before.
+#[actix_web::test]
+async fn a_session_moving_to_another_node_is_not_rewritten_when_just_written() {
+    let clock = nosebook_schema::time::Clock::manual(frozen_now());
+    let first = spawn_app_in(Env::Manual(clock), fresh_database().await).await;
+    let (user, session) = first.register("mover").await;
+    assert_eq!(first.get("/whoami", Some(&session)).await.status, StatusCode::OK);
+    let mut db = first.db().await;
+    // The first node announces them online (a write of its own, after the request's).
+    let announced =
+        users::table.filter(users::id.eq(Uuid::parse_str(&user).unwrap())).select(users::presence_announced);
+    for _ in 0..200 {
+        if announced.first::<bool>(&mut db).await.unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(announced.first::<bool>(&mut db).await.unwrap(), "never announced online");
+    let written = row_versions(&mut db, &user, &session).await;
+
+    // Ten seconds later on another node, where the session is new.
+    clock.advance(chrono::Duration::seconds(10));
+    let second = spawn_app_in(Env::Manual(clock), first.db_url.clone()).await;
+    let me = second.get("/whoami", Some(&session)).await;
+    assert_eq!(me.data()["id"], user.as_str());
+    assert_eq!(row_versions(&mut db, &user, &session).await, written, "rewritten moments after it was written");
+
+    // Two minutes later on a third: written.
+    clock.advance(chrono::Duration::minutes(2));
+    let third = spawn_app_in(Env::Manual(clock), first.db_url.clone()).await;
+    assert_eq!(third.get("/whoami", Some(&session)).await.status, StatusCode::OK);
+    let (user_version, session_version) = row_versions(&mut db, &user, &session).await;
+    assert!(user_version != written.0 && session_version != written.1, "not written after two minutes");
+    assert_eq!(activity_of(&mut db, &user).await, clock.now());
+    assert_eq!(expiry_of(&mut db, &session).await, clock.now() + chrono::Duration::hours(48));
+}

@@ -53,6 +53,8 @@ pub struct Hub {
     sessions: Option<Recipient<Control>>,
     seen: dedup::Seen,
     stats: HubStats,
+    /// The node is stopping ([`Drain`]): a socket that registers now is sent away at once.
+    closing: bool,
 }
 
 impl Hub {
@@ -66,6 +68,7 @@ impl Hub {
             sessions: None,
             seen: dedup::Seen::default(),
             stats: HubStats::default(),
+            closing: false,
         }
     }
 
@@ -135,17 +138,67 @@ impl Handler<Disconnect> for Hub {
     }
 }
 
-/// The node is going down: every socket here gets a close frame saying so (1012) now, rather
-/// than a dropped connection when the drain time is over. Answers how many were told.
+/// The node is going down: every socket here gets a close frame saying so (1012, come back to
+/// another node), `per_second` of them a second rather than all at once — sent away together,
+/// thousands of clients would reach the other nodes in the same instant and queue there (Phoenix
+/// drains its sockets so too). Faster when that pace would take longer than `within`; all at
+/// once when `per_second` is 0. The sockets not told yet keep receiving events meanwhile, and a
+/// socket registered from now on is told at once. Answers how many were told, once none is left.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "usize")]
-pub struct CloseAll;
+pub struct Drain {
+    pub per_second: usize,
+    pub within: Duration,
+}
 
-impl Handler<CloseAll> for Hub {
-    type Result = usize;
+/// Shortest time between two groups of sockets a draining node sends away.
+const DRAIN_TICK: Duration = Duration::from_millis(20);
 
-    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) -> usize {
-        self.sockets.kick_all(KickReason::Shutdown)
+/// How many sockets go at a time, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pace {
+    per_tick: usize,
+    tick: Duration,
+}
+
+impl Drain {
+    fn pace(&self, sockets: usize) -> Pace {
+        if self.per_second == 0 {
+            return Pace { per_tick: usize::MAX, tick: DRAIN_TICK };
+        }
+        let tick = DRAIN_TICK.max(Duration::from_secs(1) / self.per_second.min(u32::MAX as usize) as u32);
+        let per_tick = (self.per_second as f64 * tick.as_secs_f64()).round().max(1.0) as usize;
+        let ticks = (self.within.as_secs_f64() / tick.as_secs_f64()).max(1.0) as usize;
+        Pace { per_tick: per_tick.max(sockets.div_ceil(ticks)), tick }
+    }
+}
+
+impl Handler<Drain> for Hub {
+    type Result = ResponseFuture<usize>;
+
+    fn handle(&mut self, drain: Drain, ctx: &mut Self::Context) -> Self::Result {
+        self.closing = true;
+        let pace = drain.pace(self.sockets.connections());
+        let (done, told) = tokio::sync::oneshot::channel();
+        self.drain_step(ctx, pace, 0, done);
+        Box::pin(async move { told.await.unwrap_or(0) })
+    }
+}
+
+impl Hub {
+    fn drain_step(
+        &mut self,
+        ctx: &mut Context<Self>,
+        pace: Pace,
+        told: usize,
+        done: tokio::sync::oneshot::Sender<usize>,
+    ) {
+        let told = told + self.sockets.kick_some(pace.per_tick, KickReason::Shutdown);
+        if self.sockets.connections() == 0 && self.waiting.is_empty() {
+            let _ = done.send(told);
+            return;
+        }
+        ctx.run_later(pace.tick, move |hub, ctx| hub.drain_step(ctx, pace, told, done));
     }
 }
 
@@ -204,6 +257,52 @@ mod tests {
         assert_eq!(stats.connections, 1, "the slow one is gone from the hub");
         assert_eq!(slow.kicked(), Some(KickReason::SlowConsumer));
         assert!(matches!(slow.try_next(), Some(Next::Kick(KickReason::SlowConsumer))), "the verdict goes first");
+    }
+
+    #[actix::test]
+    async fn a_stopping_node_sends_its_sockets_away_a_few_at_a_time_and_the_rest_keep_receiving() {
+        let hub = Hub::new(Window::default()).start();
+        let user = UserId(uuid::Uuid::new_v4());
+        let mut mailboxes = Vec::new();
+        for _ in 0..3 {
+            mailboxes.push(open(&hub, user, 10).await);
+        }
+        // One a second: the first goes at once, the next not before a second has passed.
+        let drained = hub.send(Drain { per_second: 1, within: Duration::from_secs(3600) });
+        let mut drained = std::pin::pin!(drained);
+        assert!(futures_util::FutureExt::now_or_never(&mut drained).is_none(), "all gone at once");
+        hub.send(Counted::new(Deliver::event(1, vec![user], "still here".into()), MAILBOX)).await.unwrap();
+        let told: Vec<_> = mailboxes.iter().filter(|m| m.kicked() == Some(KickReason::Shutdown)).collect();
+        assert_eq!(told.len(), 1, "one sent away in the first second");
+        for mailbox in mailboxes.iter().filter(|m| m.kicked().is_none()) {
+            assert_eq!(taken(mailbox).as_deref(), Some("still here"), "the others still get events");
+        }
+        assert_eq!(hub.send(Stats).await.unwrap().connections, 2);
+    }
+
+    #[actix::test]
+    async fn a_drain_ends_when_every_socket_was_told_and_late_ones_are_told_at_once() {
+        let hub = Hub::new(Window::default()).start();
+        let user = UserId(uuid::Uuid::new_v4());
+        let mut mailboxes = Vec::new();
+        for _ in 0..5 {
+            mailboxes.push(open(&hub, user, 10).await);
+        }
+        assert_eq!(hub.send(Drain { per_second: 100, within: Duration::from_secs(10) }).await.unwrap(), 5);
+        assert!(mailboxes.iter().all(|m| m.kicked() == Some(KickReason::Shutdown)));
+        let late = open(&hub, user, 10).await;
+        assert_eq!(late.kicked(), Some(KickReason::Shutdown), "a socket that opens while the node stops");
+        assert_eq!(hub.send(Drain { per_second: 0, within: Duration::ZERO }).await.unwrap(), 1);
+    }
+
+    #[test]
+    fn a_drain_keeps_its_pace_unless_that_would_take_too_long() {
+        let second = Duration::from_secs(1);
+        let pace = |per_second, within, sockets| Drain { per_second, within }.pace(sockets);
+        assert_eq!(pace(1_000, 10 * second, 3_000), Pace { per_tick: 20, tick: DRAIN_TICK });
+        assert_eq!(pace(1_000, 2 * second, 10_000), Pace { per_tick: 100, tick: DRAIN_TICK });
+        assert_eq!(pace(1, 10 * second, 3), Pace { per_tick: 1, tick: second });
+        assert_eq!(pace(0, 10 * second, 3).per_tick, usize::MAX);
     }
 
     #[actix::test]

@@ -95,14 +95,18 @@ impl Registry {
         }
     }
 
-    /// Closes every connection here, telling each why; answers how many were told.
-    pub(super) fn kick_all(&self, why: KickReason) -> usize {
-        let mut told = 0;
-        for conn in self.users.values().flat_map(HashMap::values) {
-            conn.mailbox.kick(why);
-            told += 1;
+    /// Closes up to `most` connections here, telling each why, and forgets them (their
+    /// `Disconnect` finds nothing left to do); answers how many were told.
+    pub(super) fn kick_some(&mut self, most: usize, why: KickReason) -> usize {
+        let chosen: Vec<(UserId, ConnId)> =
+            self.users.iter().flat_map(|(user, conns)| conns.keys().map(move |id| (*user, *id))).take(most).collect();
+        for &(user, id) in &chosen {
+            if let Some(conn) = self.users.get(&user).and_then(|conns| conns.get(&id)) {
+                conn.mailbox.kick(why);
+            }
+            self.remove(user, id);
         }
-        told
+        chosen.len()
     }
 
     /// Connections open here.

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::{ConnId, Frame, Hub};
 use crate::history::{Replay, with_cursor};
-use crate::mailbox::{Mailbox, Outbound};
+use crate::mailbox::{KickReason, Mailbox, Outbound};
 use nosebook_telemetry::metrics;
 
 /// What a socket asked for when it opened (`GET /ws?cursor=…`).
@@ -140,6 +140,9 @@ impl Hub {
             let _ = msg.mailbox.post(Outbound { frame, span: tracing::Span::none() });
         }
         let cursors = msg.resume != Resume::No;
+        if self.closing {
+            msg.mailbox.kick(KickReason::Shutdown);
+        }
         self.sockets.add(msg.user, msg.session, msg.mailbox, cursors)
     }
 
