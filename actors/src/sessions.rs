@@ -8,8 +8,7 @@
 //!
 //! - the first request a session actor serves writes activity and expiry at once, before the
 //!   handler runs, so a caller always sees themselves online (docs/API.md §4); for a session
-//!   new to this node that write is part of its load, made for the whole batch (below), and
-//!   left out when another node wrote the same moments ago ([`ALREADY_WRITTEN`]);
+//!   new to this node that write is part of its load, made for the whole batch (below);
 //! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
 //!   state, and a flush at the end of the interval writes the newest values. The presence
 //!   tracker carries the exact value in between.
@@ -42,7 +41,7 @@ use tokio::sync::oneshot;
 use crate::batch::take_batch;
 use crate::board::Board;
 use crate::cache::UserCache;
-use crate::presence::{Activity, PresenceTracker, SOCKET_REFRESH};
+use crate::presence::{Activity, PresenceTracker};
 use crate::threads::Arbiters;
 
 /// At most one activity/expiry write per session per this interval.
@@ -53,10 +52,6 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const ENDED_MEMORY: Duration = Duration::from_secs(60);
 /// Most sessions read in one query.
 const LOAD_BATCH: usize = 500;
-/// A session loaded here whose activity and expiry another node wrote this recently is not
-/// written again by the load: a user with a socket open is written every [`SOCKET_REFRESH`]
-/// anyway, and online for [`ONLINE_WINDOW`](nosebook_schema::time::ONLINE_WINDOW) after.
-const ALREADY_WRITTEN: chrono::Duration = chrono::Duration::seconds(SOCKET_REFRESH.as_secs() as i64);
 
 /// The authenticated caller of a request: the session and the user, as of this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,7 +292,7 @@ impl SessionDirectory {
         let (db, now) = (self.db.clone(), self.clock.now());
         let read = async move {
             let mut conn = db.get().await?;
-            sessions::touch_many(&mut conn, &ids, now, now + SESSION_TTL, ALREADY_WRITTEN).await?;
+            sessions::touch_many(&mut conn, &ids, now, now + SESSION_TTL).await?;
             Ok::<_, DbError>(sessions::find_many_with_user(&mut conn, &ids).await?)
         };
         ctx.spawn(fut::wrap_future::<_, Self>(read).map(move |read, dir, ctx| {

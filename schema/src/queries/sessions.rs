@@ -122,35 +122,28 @@ pub async fn touch(
 /// statement for the whole crowd. Rows are locked as [`touch`] locks them, users first, and
 /// each kind in key order, so two crowds (or a crowd and a single touch) sharing a user wait for
 /// each other instead of deadlocking.
-///
-/// A value written less than `fresh` ago is left as it is: the sessions of a node that went
-/// away arrive at the others together, and their activity and expiry, written moments earlier by
-/// that node, would be rewritten for thousands of rows to say nearly the same.
 pub async fn touch_many(
     conn: &mut AsyncPgConnection,
     ids: &[SessionId],
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-    fresh: chrono::Duration,
 ) -> QueryResult<()> {
     let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
     diesel::sql_query(
         "WITH locked AS (SELECT id FROM users WHERE id IN \
              (SELECT user_id FROM user_sessions WHERE session_id = ANY($1) AND expires_at > $2) \
-             AND last_activity_at < $4 ORDER BY id FOR NO KEY UPDATE), \
+             ORDER BY id FOR NO KEY UPDATE), \
          seen AS (UPDATE users SET last_activity_at = GREATEST(users.last_activity_at, $2) \
              FROM locked WHERE users.id = locked.id RETURNING 1), \
          kept AS (SELECT session_id FROM user_sessions \
-             WHERE session_id = ANY($1) AND expires_at > $2 AND expires_at < $5 \
-             AND (SELECT count(*) FROM seen) >= 0 ORDER BY session_id FOR NO KEY UPDATE) \
+             WHERE session_id = ANY($1) AND expires_at > $2 AND (SELECT count(*) FROM seen) >= 0 \
+             ORDER BY session_id FOR NO KEY UPDATE) \
          UPDATE user_sessions SET expires_at = GREATEST(user_sessions.expires_at, $3) \
          FROM kept WHERE user_sessions.session_id = kept.session_id",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
     .bind::<Timestamptz, _>(now)
     .bind::<Timestamptz, _>(expires_at)
-    .bind::<Timestamptz, _>(now - fresh)
-    .bind::<Timestamptz, _>(expires_at - fresh)
     .execute(conn)
     .await
     .map(drop)
