@@ -93,6 +93,63 @@ port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Whether a server on 127.0.0.1:PORT answers `GET /ping` with `pong` within 2 s (bash's own
+# /dev/tcp: no HTTP client needed).
+answers_ping() {
+    local reply
+    reply=$(
+        exec 2>/dev/null
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'GET /ping HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$1" >&3
+        timeout 2 cat <&3
+    ) || return 1
+    [[ $reply == *$'\r\n\r\n'pong ]]
+}
+
+# wait_for_ping PORT PID: waits until 127.0.0.1:PORT answers `/ping`; fails as soon as process
+# PID has exited, or after 30 s.
+wait_for_ping() {
+    local port=$1 pid=$2 deadline=$((SECONDS + 30))
+    until answers_ping "$port"; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+# NAME=value… start_server VAR LOG BINARY ARGS…
+#
+# Starts a Nosebook node (`BINARY ARGS…`, e.g. `target/release/nosebook serve`) in the background
+# with the variables before the call as its environment, its output to LOG, and sets VAR to its
+# process id; returns once it answers `/ping` on the port of its NOSEBOOK_LISTEN. The script
+# stops with an error when that port is taken already, and with the end of LOG when the node exits
+# before it answers or has not answered within 30 s (it is killed then).
+start_server() {
+    local start_server_var=$1 start_server_log=$2 start_server_pid start_server_port
+    shift 2
+    start_server_port=${NOSEBOOK_LISTEN:?start_server needs NOSEBOOK_LISTEN}
+    start_server_port=${start_server_port##*:}
+    # A server left over from an earlier run would answer in place of this one.
+    if port_open "$start_server_port"; then
+        echo "error: port $start_server_port is taken (a server left over from an earlier run?)" >&2
+        exit 1
+    fi
+    "$@" >"$start_server_log" 2>&1 &
+    start_server_pid=$!
+    printf -v "$start_server_var" %s "$start_server_pid"
+    if ! wait_for_ping "$start_server_port" "$start_server_pid"; then
+        if kill -0 "$start_server_pid" 2>/dev/null; then
+            echo "error: $* did not answer /ping on port $start_server_port within 30 s" >&2
+            kill "$start_server_pid" 2>/dev/null || true
+        else
+            echo "error: $* exited before it answered /ping on port $start_server_port" >&2
+        fi
+        echo "the end of its log ($start_server_log):" >&2
+        tail -n 20 "$start_server_log" >&2 || true
+        exit 1
+    fi
+}
+
 # RabbitMQ carries events between nodes (and, by default, within one).
 ensure_rabbitmq() {
     if ! command -v rabbitmq-server >/dev/null; then

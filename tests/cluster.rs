@@ -7,7 +7,7 @@
 mod support;
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -17,62 +17,16 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const BIN: &str = env!("CARGO_BIN_EXE_nosebook");
-const NOTIFIER_BIN: &str = env!("CARGO_BIN_EXE_nosebook-notifier");
+use support::server::{self, BIN, NOTIFIER_BIN, Node, NodeEnv, Role, Sandbox};
 
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(command: &str, db: &str, amqp: &str, exchange: &str) -> Node {
-    let port = free_port();
-    // A notifier node runs as its own binary, as a deployment scales it.
-    let mut process = match command {
-        "notifier" => Command::new(NOTIFIER_BIN),
-        serve => {
-            let mut process = Command::new(BIN);
-            process.arg(serve);
-            process
-        }
-    };
-    let child = process
-        .env("DATABASE_URL", db)
-        .env("APP_ENV", "testing")
-        .env("NOSEBOOK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("AMQP_URL", amqp)
-        .env("NOSEBOOK_AMQP_EXCHANGE", exchange)
-        .env("NOSEBOOK_WORKERS", "1")
-        // Some tests register a crowd from this one address, or write as fast as they can (the
-        // limits have their own tests, `tests/api/limits.rs`).
-        .env("NOSEBOOK_LIMIT_SIGNUPS_PER_HOUR", "off")
-        .env("NOSEBOOK_LIMIT_WRITES", "off")
-        // Shared by every node of a test run, as a volume is in production.
-        .env("NOSEBOOK_STORAGE_DIR", std::env::temp_dir().join(format!("nosebook-cluster-{exchange}")))
-        .stdout(Stdio::null())
-        .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
-        .spawn()
-        .unwrap();
-    // Owned at once, so the process is killed and reaped however the test ends.
-    let node = Node { child, base: format!("http://127.0.0.1:{port}") };
-    for _ in 0..300 {
-        if reqwest::get(format!("{}/ping", node.base)).await.is_ok() {
-            return node;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{command} never answered /ping");
+/// Starts a node as these tests run them: one worker each, the write limit off, the sandbox's
+/// storage directory shared by every node of a test.
+async fn start(role: Role, db: &str, amqp: &str, sandbox: &Sandbox) -> Node {
+    // Some tests write as fast as they can (the limits have their own tests,
+    // `tests/api/limits.rs`).
+    let extra = [("NOSEBOOK_WORKERS", "1".to_owned()), ("NOSEBOOK_LIMIT_WRITES", "off".to_owned())];
+    let env = NodeEnv { database: db, amqp, exchange: &sandbox.exchange, storage: &sandbox.storage, extra: &extra };
+    server::start(role, &env).await
 }
 
 async fn register(base: &str, nick: &str) -> (String, String) {
@@ -137,47 +91,37 @@ fn exchange() -> String {
     format!("nosebook_test_{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Two `serve` nodes — and a notifier node when asked — around one fresh database, with a
-/// RabbitMQ exchange and a storage directory of their own, which go when they do.
+/// Two `serve` nodes — and a notifier node when asked — around one fresh database, in a sandbox
+/// of their own, which goes after them.
 struct Cluster {
     a: Node,
     b: Node,
     notifier: Option<Node>,
-    exchange: String,
+    /// After the nodes, which go first (fields drop in order): a live node would declare the
+    /// exchange again.
+    sandbox: Sandbox,
     db: String,
 }
 
 impl Cluster {
     async fn start(with_notifier: bool) -> Self {
         let db = migrated_database().await;
-        let exchange = exchange();
+        let sandbox = Sandbox::new("cluster");
         let amqp = support::amqp_url();
-        let a = start("serve", &db, &amqp, &exchange).await;
-        let b = start("serve", &db, &amqp, &exchange).await;
-        let notifier = if with_notifier { Some(start("notifier", &db, &amqp, &exchange).await) } else { None };
-        Self { a, b, notifier, exchange, db }
+        let a = start(Role::Serve, &db, &amqp, &sandbox).await;
+        let b = start(Role::Serve, &db, &amqp, &sandbox).await;
+        let notifier = if with_notifier { Some(start(Role::Notifier, &db, &amqp, &sandbox).await) } else { None };
+        Self { a, b, notifier, sandbox, db }
     }
 
     /// Starts the notifier node now (a node added, or one started again in a rolling restart).
     async fn start_notifier(&mut self) -> &Node {
-        let node = start("notifier", &self.db, &support::amqp_url(), &self.exchange).await;
+        let node = start(Role::Notifier, &self.db, &support::amqp_url(), &self.sandbox).await;
         self.notifier.insert(node)
     }
 
     fn notifier(&self) -> &Node {
         self.notifier.as_ref().expect("started with a notifier")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        // The nodes first: a live node would declare the exchange again.
-        for node in [Some(&mut self.a), Some(&mut self.b), self.notifier.as_mut()].into_iter().flatten() {
-            let _ = node.child.kill();
-            let _ = node.child.wait();
-        }
-        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("nosebook-cluster-{}", self.exchange)));
-        support::delete_exchange(std::mem::take(&mut self.exchange));
     }
 }
 
@@ -302,10 +246,10 @@ async fn a_big_group_s_events_reach_every_member_on_every_node_once() {
 #[tokio::test]
 async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns() {
     let db = migrated_database().await;
-    let exchange = exchange();
+    let sandbox = Sandbox::new("cluster");
     let (proxy_port, broker) = support::cuttable_proxy("127.0.0.1:5672");
     let amqp = support::amqp_url().replace("127.0.0.1:5672", &format!("127.0.0.1:{proxy_port}"));
-    let node = start("serve", &db, &amqp, &exchange).await;
+    let node = start(Role::Serve, &db, &amqp, &sandbox).await;
     let (alice, alice_session) = register(&node.base, "alice_fault").await;
     let (bob, bob_session) = register(&node.base, "bob_fault").await;
     let mut bob_socket = socket(&node.base, &bob_session).await;
@@ -342,8 +286,6 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
     bob_socket.send(Message::Ping(Vec::new().into())).await.unwrap();
     send_message(&node.base, &alice_session, &bob, "after").await;
     assert_eq!(next_event(&mut bob_socket, Duration::from_secs(10)).await.unwrap()["payload"]["text"], "after");
-    drop(node);
-    support::delete_exchange(exchange);
 }
 
 /// A publish the broker took but whose confirm never came back (the link to the broker went
@@ -353,11 +295,11 @@ async fn with_the_broker_away_messages_are_stored_and_delivered_once_it_returns(
 #[tokio::test]
 async fn an_event_published_twice_after_a_lost_confirm_is_delivered_and_replayed_once() {
     let db = migrated_database().await;
-    let exchange = exchange();
+    let sandbox = Sandbox::new("cluster");
     let (proxy_port, broker) = support::cuttable_proxy("127.0.0.1:5672");
     let through_proxy = support::amqp_url().replace("127.0.0.1:5672", &format!("127.0.0.1:{proxy_port}"));
-    let writer = start("serve", &db, &through_proxy, &exchange).await;
-    let reader = start("notifier", &db, &support::amqp_url(), &exchange).await;
+    let writer = start(Role::Serve, &db, &through_proxy, &sandbox).await;
+    let reader = start(Role::Notifier, &db, &support::amqp_url(), &sandbox).await;
     let (_, alice_session) = register(&writer.base, "alice_twice").await;
     let (bob, bob_session) = register(&writer.base, "bob_twice").await;
     let mut watcher = socket(&reader.base, &bob_session).await;
@@ -394,7 +336,7 @@ async fn an_event_published_twice_after_a_lost_confirm_is_delivered_and_replayed
     let next = next_event(&mut watcher, Duration::from_secs(10)).await.unwrap();
     assert_eq!(next["payload"]["text"], "m3", "m2 is not delivered twice live");
 
-    let late = start("notifier", &db, &support::amqp_url(), &exchange).await;
+    let late = start(Role::Notifier, &db, &support::amqp_url(), &sandbox).await;
     let mut phone = resuming_socket(&late.base, &bob_session, &cursor).await;
     let resumed = next_event(&mut phone, Duration::from_secs(10)).await.expect("an answer to the resume");
     assert_eq!(resumed["type"], "resumed", "{resumed}");
@@ -408,8 +350,6 @@ async fn an_event_published_twice_after_a_lost_confirm_is_delivered_and_replayed
         .find(|line| line.starts_with("nosebook_events_duplicates_dropped_total{found_in=\"history\"}"))
         .and_then(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok());
     assert!(dropped.is_some_and(|n| n >= 1.0), "the late node counted the copy it dropped: {dropped:?}");
-    drop((writer, reader, late));
-    support::delete_exchange(exchange);
 }
 
 fn rabbitmqctl(args: &[&str]) {
@@ -432,8 +372,8 @@ fn rabbitmqctl(args: &[&str]) {
 #[ignore = "restarts the machine's RabbitMQ; scripts/test runs it alone after the other tests"]
 async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_order() {
     let db = migrated_database().await;
-    let exchange = exchange();
-    let node = start("serve", &db, &support::amqp_url(), &exchange).await;
+    let sandbox = Sandbox::new("cluster");
+    let node = start(Role::Serve, &db, &support::amqp_url(), &sandbox).await;
     let (_, alice_session) = register(&node.base, "alice_restart").await;
     let (bob, bob_session) = register(&node.base, "bob_restart").await;
     let mut bob_socket = socket(&node.base, &bob_session).await;
@@ -488,7 +428,7 @@ async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_
     let restarted = std::time::Instant::now();
     let last_in_outage = sent_before(&sent_rx);
     // `start_app` answers before the broker serves its streams again.
-    support::await_log(&exchange).await;
+    support::await_log(&sandbox.exchange).await;
     let back = std::time::Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.send_replace(true);
@@ -510,8 +450,6 @@ async fn a_chat_s_messages_sent_across_a_broker_restart_arrive_once_and_in_send_
         after_log
     );
     assert!(after_start < Duration::from_secs(10), "the backlog went out {after_start:?} after the broker returned");
-    drop(node);
-    support::delete_exchange(exchange);
 }
 
 /// The event log deleted under running nodes (an operator's reset; a broker that lost its data)
@@ -533,7 +471,7 @@ async fn a_cursor_of_a_deleted_log_resyncs_and_one_of_the_new_log_resumes_on_any
     let old_cursor = messages_until(&mut phone, "old 4", &mut texts).await;
     drop(phone);
 
-    support::delete_log(&cluster.exchange).await;
+    support::delete_log(&cluster.sandbox.exchange).await;
     // Events published while no log exists go nowhere; once the nodes created it again, one
     // reaches a fresh socket on each node.
     let mut on_a = resuming_socket(&a.base, &phone_session, "").await;
@@ -801,12 +739,11 @@ async fn a_node_stopped_in_a_flood_loses_no_message_it_answered() {
         })
         .collect();
     counted.wait_for(|n| *n >= 100).await.unwrap();
-    let pid = cluster.a.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    cluster.a.terminate();
     for writer in writers {
         writer.await.unwrap();
     }
-    let status = cluster.a.child.wait().unwrap();
+    let status = cluster.a.wait();
     assert!(status.success(), "the stopped node exits 0: {status}");
 
     let answered: Vec<String> = answered.lock().unwrap().clone();

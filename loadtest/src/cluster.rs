@@ -12,7 +12,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
-/// How long a node may take to listen after it was started.
+/// How long a node may take to answer `/ping` after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Args)]
@@ -67,7 +67,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts the serve node (it applies the migrations), then the notifier nodes; returns when
-    /// every one listens.
+    /// every one answers `/ping`.
     pub async fn start(options: &ClusterOptions, notifiers: usize, database_url: &str) -> anyhow::Result<Self> {
         if !options.server_bin.exists() {
             anyhow::bail!("no server binary at {} (--server-bin)", options.server_bin.display());
@@ -81,7 +81,7 @@ impl Cluster {
             notifiers: (0..notifiers).map(|i| node(options.base_port + 1 + i as u16)).collect(),
         };
         cluster.spawn_serve()?;
-        wait_listening(cluster.serve.port).await?;
+        wait_for_ping(&mut cluster.serve).await?;
         for i in 0..cluster.notifiers.len() {
             cluster.start_notifier(i).await?;
         }
@@ -104,7 +104,7 @@ impl Cluster {
         Ok(())
     }
 
-    /// Starts notifier node `i` (again) and waits until it listens.
+    /// Starts notifier node `i` (again) and waits until it answers `/ping`.
     pub async fn start_notifier(&mut self, i: usize) -> anyhow::Result<Duration> {
         let at = Instant::now();
         let node = &self.notifiers[i];
@@ -112,7 +112,7 @@ impl Cluster {
         let node = &mut self.notifiers[i];
         node.starts += 1;
         node.child = Some(child);
-        wait_listening(node.port).await?;
+        wait_for_ping(node).await?;
         Ok(at.elapsed())
     }
 
@@ -178,14 +178,25 @@ fn signal(child: &Child, signal: Signal) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_listening(port: u16) -> anyhow::Result<()> {
+/// Waits until `node` answers `/ping` with `pong`; fails as soon as it has exited, or after
+/// [`START_TIMEOUT`].
+async fn wait_for_ping(node: &mut Node) -> anyhow::Result<()> {
+    let ping = format!("{}/ping", node.url());
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Ok(());
+        if let Ok(response) = client.get(&ping).send().await {
+            let body = response.text().await.unwrap_or_default();
+            if body == "pong" {
+                return Ok(());
+            }
+            anyhow::bail!("{ping} answered {body:?}, not \"pong\": is another server on port {}?", node.port);
+        }
+        if let Some(status) = node.child.as_mut().map(Child::try_wait).transpose()?.flatten() {
+            anyhow::bail!("the node on port {} exited ({status}) before it answered /ping", node.port);
         }
         if Instant::now() > deadline {
-            anyhow::bail!("no node listening on port {port} {}s after its start", START_TIMEOUT.as_secs());
+            anyhow::bail!("no node answered {ping} {}s after its start", START_TIMEOUT.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
