@@ -91,7 +91,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/messenger/{id}/history").route(web::get().to(messenger::latest)))
             .service(web::resource("/messenger/{id}/earlier").route(web::get().to(messenger::earlier)))
             .service(web::resource("/messenger/{id}/send").route(web::post().to(messenger::send)))
-            .service(web::resource("/messenger/{id}/{action}").route(web::post().to(messenger::group_action)))
+            .service(web::resource("/messenger/{id}/{action}").route(web::post().to(messenger::chat_action)))
             .service(
                 web::resource("/messenger/{id}/messages/{message}/{action}")
                     .route(web::post().to(messenger::message_action)),

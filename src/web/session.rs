@@ -30,6 +30,14 @@ impl Viewer {
     pub fn csrf(&self) -> String {
         self.caller.as_ref().map(|c| csrf::token(c.session.session_id)).unwrap_or_default()
     }
+
+    pub fn of(req: &HttpRequest) -> Self {
+        // Reading a cookie may parse and cache the cookie jar in the request's extensions, so the
+        // language is read before the extensions are borrowed for the caller.
+        let lang = Lang::of(req);
+        let caller = req.extensions().get::<Caller>().cloned();
+        Viewer { caller, lang }
+    }
 }
 
 impl FromRequest for Viewer {
@@ -37,11 +45,7 @@ impl FromRequest for Viewer {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // Reading a cookie may parse and cache the cookie jar in the request's extensions, so the
-        // language is read before the extensions are borrowed for the caller.
-        let lang = Lang::of(req);
-        let caller = req.extensions().get::<Caller>().cloned();
-        ready(Ok(Viewer { caller, lang }))
+        ready(Ok(Viewer::of(req)))
     }
 }
 

@@ -54,7 +54,7 @@
   });
   scrollHistory();
 
-  // A message's edit box (src/web/pages/messenger.rs, message_item): it opens with the cursor at
+  // A message's edit box (src/web/pages/messenger/templates.rs, message_item): it opens with the cursor at
   // the end of the text and grows with it; Enter saves (data-enter-sends, above); Escape puts the
   // text back and closes it.
   function fitRows(box) {
@@ -223,7 +223,7 @@
     return m ? m[3] + "." + m[2] + "." + m[1] + " " + m[4] + ":" + m[5] : "";
   }
 
-  // A message as the server renders it (src/web/pages/messenger.rs, message_item); text only.
+  // A message as the server renders it (src/web/pages/messenger/templates.rs, message_item); text only.
   function messageItem(m) {
     var li = document.createElement("li");
     li.className = "message" + (m.author && m.author.id === me ? " mine" : "");
@@ -254,7 +254,7 @@
     return li;
   }
 
-  // Who has read what in the open chat (src/web/pages/messenger.rs, message_item): a message's
+  // Who has read what in the open chat (src/web/pages/messenger/templates.rs, message_item): a message's
   // `data-read-here` names members who have read it, and so every message above it. My messages
   // show how many are named at them or below: ✓ nobody, ✓✓ one, "✓✓ N" from two on.
   function readersAt(li) {

@@ -8,7 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{CsrfForm, PageError, check_csrf, redirect, respond, safe_next};
+use super::checked::{Button, CheckedForm, CheckedIfSignedIn};
+use super::{PageError, redirect, respond, safe_next};
 use crate::core::accounts::{self, Registration};
 use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
 use crate::state::AppState;
@@ -287,14 +288,13 @@ pub async fn logout(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    form: Form<CsrfForm>,
+    CheckedIfSignedIn(checked): CheckedIfSignedIn<Button>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let to_login = format!("{PREFIX}/login");
-        let Some(caller) = viewer.caller.clone() else {
+        let Some(CheckedForm { caller, .. }) = checked else {
             return Ok(redirect(&req, &to_login));
         };
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         match accounts::logout(&state, &caller).await {
             // Logged out, or the session was already gone: either way the cookie goes.
             Ok(_) | Err(CoreError::Refused { .. }) => {

@@ -9,12 +9,12 @@ use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::time::ONLINE_WINDOW;
 use serde::Deserialize;
 
-use super::{PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
+use super::checked::CheckedForm;
+use super::{PageError, back, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
 use crate::core::{CoreResult, friendship, users};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
-use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
 use crate::web::session::Viewer;
 use nosebook_events::wire::{FriendshipItem, User};
@@ -138,7 +138,6 @@ pub async fn standing(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ActForm {
-    csrf: String,
     /// `yes` once removing a friend was confirmed.
     confirmed: String,
 }
@@ -149,11 +148,9 @@ pub async fn act(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: Form<ActForm>,
+    CheckedForm { caller, form }: CheckedForm<ActForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let (other, action) = path.into_inner();
         let other = parse_id(&other, UserId)?;
         if action == "remove" && form.confirmed != "yes" {

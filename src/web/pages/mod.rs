@@ -2,6 +2,7 @@
 //! a redirect, or stop early with a [`PageError`], which becomes a response here, in one place.
 
 pub mod account;
+pub mod checked;
 pub mod friends;
 pub mod home;
 pub mod messenger;
@@ -85,11 +86,12 @@ pub fn parse_id<T>(raw: &str, make: impl FnOnce(uuid::Uuid) -> T) -> Result<T, P
     nosebook_schema::ids::parse_go_uuid(raw).map(make).map_err(|_| PageError::NotFound)
 }
 
-/// A form whose only field is the page's CSRF token (a button that changes something).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct CsrfForm {
-    pub csrf: String,
+/// A word from a path that names what to do (`rename`, `edit`, …), read by serde as one of the
+/// actions `T` lists; any other word is a page that does not exist.
+pub fn parse_action<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, PageError> {
+    use serde::de::IntoDeserializer;
+    let word: serde::de::value::StrDeserializer<'_, serde::de::value::Error> = raw.into_deserializer();
+    T::deserialize(word).map_err(|_| PageError::NotFound)
 }
 
 /// Tells htmx to fire `event` on the page, so the parts listening for it reload themselves.
@@ -133,26 +135,28 @@ pub type PageResult = Result<HttpResponse, PageError>;
 pub async fn respond(req: &HttpRequest, viewer: &Viewer, body: impl Future<Output = PageResult>) -> HttpResponse {
     match body.await {
         Ok(res) => res,
-        Err(PageError::SignInFirst) => redirect(req, &login_then(req)),
-        Err(PageError::Forged) => {
+        Err(error) => stopped(req, viewer, error),
+    }
+}
+
+/// The answer to a handler (or a [`checked`] extractor) that stopped early.
+pub fn stopped(req: &HttpRequest, viewer: &Viewer, error: PageError) -> HttpResponse {
+    match error {
+        PageError::SignInFirst => redirect(req, &login_then(req)),
+        PageError::Forged => {
             HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("CSRF token missing or wrong")
         }
-        Err(PageError::NotFound) => {
+        PageError::NotFound => {
             let t = viewer.t();
             message_page(viewer, StatusCode::NOT_FOUND, t.not_found, t.not_found_text)
         }
-        Err(PageError::Core(e)) => failure(viewer, e),
+        PageError::Core(e) => failure(viewer, e),
     }
 }
 
 /// The signed-in caller.
 pub fn signed_in(viewer: &Viewer) -> Result<Caller, PageError> {
     viewer.caller.clone().ok_or(PageError::SignInFirst)
-}
-
-/// A state-changing request from a signed-in page must carry its CSRF token.
-pub fn check_csrf(req: &HttpRequest, caller: &Caller, submitted: Option<&str>) -> Result<(), PageError> {
-    if super::csrf::verify(req, caller.session.session_id, submitted) { Ok(()) } else { Err(PageError::Forged) }
 }
 
 pub fn message_page(viewer: &Viewer, status: StatusCode, title: &str, text: &str) -> HttpResponse {

@@ -9,13 +9,13 @@ use nosebook_schema::ids::{CommentId, PostId};
 use nosebook_schema::queries::comments::Position;
 use serde::Deserialize;
 
-use super::{CsrfForm, PageError, back, check_csrf, is_htmx, parse_id, redirect, respond, signed_in};
+use super::checked::{Button, CheckedForm};
+use super::{PageError, back, is_htmx, parse_id, redirect, respond, signed_in};
 use crate::core::likes::{self, Target};
 use crate::core::{self, Kind, comments, posts};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
-use crate::web::form::Form;
 use crate::web::layout::{avatar, html_response, name_link, page};
 use crate::web::session::Viewer;
 use nosebook_events::wire::{Comment, Likes, Post, WireTime};
@@ -235,11 +235,9 @@ pub async fn like(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: Form<CsrfForm>,
+    CheckedForm { caller, .. }: CheckedForm<Button>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let id = parse_id(&id, PostId)?;
         likes::toggle(&state, &caller, Target::Post(id)).await?;
         if !is_htmx(&req) {
@@ -255,7 +253,6 @@ pub async fn like(
 #[serde(default)]
 pub struct CommentForm {
     message: String,
-    csrf: String,
 }
 
 /// Comments on a post; htmx gets the new comment to append.
@@ -264,11 +261,9 @@ pub async fn comment(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: Form<CommentForm>,
+    CheckedForm { caller, form }: CheckedForm<CommentForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let post = parse_id(&id, PostId)?;
         let message = core::text(&form.message, "message")?;
         let created = comments::publish(&state, &caller, post, &message).await?;
@@ -288,11 +283,9 @@ pub async fn remove_comment(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: Form<CsrfForm>,
+    CheckedForm { caller, .. }: CheckedForm<Button>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let id = parse_id(&id, CommentId)?;
         let post = comments::post_of(&state, id).await?;
         comments::remove(&state, &caller, id).await?;
@@ -315,11 +308,9 @@ pub async fn remove(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: Form<CsrfForm>,
+    CheckedForm { caller, .. }: CheckedForm<Button>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let id = parse_id(&id, PostId)?;
         let post = load_post(&state, &viewer, id).await?;
         posts::remove(&state, &caller, id).await?;

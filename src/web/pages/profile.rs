@@ -9,13 +9,13 @@ use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::posts::PostFilter;
 use serde::Deserialize;
 
+use super::checked::{CheckedForm, CheckedUpload};
 use super::friends;
 use super::posts::{card, when};
-use super::{PageError, check_csrf, is_htmx, parse_id, redirect, refused_here, respond, signed_in};
+use super::{PageError, is_htmx, parse_id, redirect, refused_here, respond, signed_in};
 use crate::core::{self, CoreError, CoreResult, Refusal, posts, users};
 use crate::state::AppState;
 use crate::web::PREFIX;
-use crate::web::form::Form;
 use crate::web::i18n::Texts;
 use crate::web::layout::{avatar, html_response, online_dot, page};
 use crate::web::session::Viewer;
@@ -194,7 +194,6 @@ pub async fn wall_page(
 #[serde(default)]
 pub struct PostForm {
     message: String,
-    csrf: String,
 }
 
 /// Publishes on the wall; htmx gets the new post to put on top, a plain form the page again.
@@ -203,11 +202,9 @@ pub async fn publish(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: Form<PostForm>,
+    CheckedForm { caller, form }: CheckedForm<PostForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let owner = parse_id(&id, UserId)?;
         let message = match core::text(&form.message, "message") {
             Ok(message) => message,
@@ -231,24 +228,16 @@ pub async fn publish(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct AvatarQuery {
-    csrf: String,
-}
-
 /// A new avatar from the profile's form (multipart, field `file`): the same checks,
 /// re-encoding and storage as the API's upload. The token rides in the query: the body is the file.
 pub async fn upload_avatar(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    query: web::Query<AvatarQuery>,
+    CheckedUpload { caller }: CheckedUpload,
     body: web::Payload,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&query.csrf))?;
         let me = caller.user.id;
         match users::change_avatar(&state, &caller, crate::http::upload::read_avatar(&req, body)).await {
             Ok(_) => Ok(redirect(&req, &format!("{PREFIX}/users/{me}"))),

@@ -7,22 +7,20 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::checked::{Button, CheckedForm};
 use super::posts::when;
-use super::{CsrfForm, PageError, check_csrf, redirect, respond, signed_in};
+use super::{PageError, redirect, respond, signed_in};
 use crate::core::accounts::{self, OwnSession};
 use crate::core::{CoreError, Kind};
 use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
-use crate::web::form::Form;
 use crate::web::i18n::Texts;
 use crate::web::layout::{html_response, page};
 use crate::web::session::{Viewer, expired_session_cookie};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     old_password: String,
     #[serde(default)]
@@ -148,11 +146,9 @@ pub async fn change_password(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    form: Form<PasswordForm>,
+    CheckedForm { caller, form }: CheckedForm<PasswordForm>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let changed = accounts::change_password(&state, &caller, &form.old_password, &form.new_password).await;
         let (status, outcome) = match changed {
             Ok(changed) => (StatusCode::OK, Outcome::Changed(changed.ended_sessions)),
@@ -178,11 +174,9 @@ pub async fn end_other_sessions(
     req: HttpRequest,
     viewer: Viewer,
     state: web::Data<AppState>,
-    form: Form<CsrfForm>,
+    CheckedForm { caller, .. }: CheckedForm<Button>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         for session in accounts::own_sessions(&state, &caller).await?.iter().filter(|s| !s.current) {
             match accounts::end_session(&state, &caller, &session.handle).await {
                 // Ended meanwhile (it expired, or another tab was quicker): just as well.
@@ -200,11 +194,9 @@ pub async fn end_session(
     viewer: Viewer,
     state: web::Data<AppState>,
     handle: web::Path<String>,
-    form: Form<CsrfForm>,
+    CheckedForm { caller, .. }: CheckedForm<Button>,
 ) -> HttpResponse {
     respond(&req, &viewer, async {
-        let caller = signed_in(&viewer)?;
-        check_csrf(&req, &caller, Some(&form.csrf))?;
         let current = accounts::handle(caller.session.session_id) == *handle;
         accounts::end_session(&state, &caller, &handle).await?;
         if current {
