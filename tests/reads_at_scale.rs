@@ -119,6 +119,7 @@ async fn every_read_on_fifty_thousand_people_uses_indexes_and_reads_a_bounded_nu
         .unwrap()
         .get::<_, String>(0);
 
+    rare_full_names_are_found_through_the_trigram_index(&db).await;
     drop(db);
 
     let people = [("anna".to_owned(), anna.clone()), (popular_nick, popular.clone())];
@@ -183,6 +184,59 @@ enum Read {
 /// Serves `url` and makes `reads(me)` as each of `people` (nick, id), each API list's next page
 /// too; answers the reads made, the rows of big tables they fetched per read, and a report per
 /// table. Fails on a sequential scan of a big table.
+/// A full name few people share is looked up in the trigram index, not found by walking
+/// everyone newest first until a page of matches turns up (all of them, for a rare name). The
+/// planner picks from its estimate of the matches: the share of the search keys' histogram that
+/// matches. The names tried are those of the histogram itself, the worst case: each counts for at
+/// least one entry of it, which with a hundred entries is 1 % of everyone whoever bears it. The
+/// statement is the search's `matched` part, as the server sends it: the text inlined.
+async fn rare_full_names_are_found_through_the_trigram_index(db: &Client) {
+    let names = db
+        .query(
+            "WITH bounds AS (SELECT unnest(histogram_bounds::text::text[]) AS key FROM pg_stats \
+                 WHERE tablename = 'user_search' AND attname = 'search_key'), \
+             named AS (SELECT split_part(btrim(key), ' ', 1) || ' ' || split_part(btrim(key), ' ', 2) AS name \
+                 FROM bounds) \
+             SELECT name FROM named n WHERE (SELECT count(*) FROM user_search u \
+                 WHERE u.search_key LIKE '%' || n.name || '%') BETWEEN 1 AND 20 ORDER BY name LIMIT 5",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!names.is_empty(), "no rare full name in the search keys' histogram");
+    for name in names.iter().map(|row| row.get::<_, String>(0)) {
+        let plan: Vec<String> = db
+            .query(
+                &format!(
+                    "EXPLAIN SELECT user_id FROM user_search \
+                     WHERE search_key LIKE user_search_pattern('{}') \
+                     ORDER BY created_at DESC, user_id DESC LIMIT 1000",
+                    name.replace('\'', "''")
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("user_search_key_trgm_idx") && !plan.contains("user_search_newest_idx"),
+            "{name}: {plan}"
+        );
+        // At a million people 1 % is ten thousand: past the walk's break-even.
+        let estimate: f64 = plan
+            .split("rows=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|rows| rows.parse().ok())
+            .unwrap_or_else(|| panic!("no estimate in {plan}"));
+        let people: f64 = PEOPLE.parse().unwrap();
+        assert!(estimate <= people / 500.0, "{name}: {estimate} matches expected of {people}:\n{plan}");
+    }
+}
+
 async fn measure(url: &str, people: &[(String, String)], reads: impl Fn(&str) -> Vec<Read>) -> (u32, f64, String) {
     let db = client(url).await;
     let name = url.rsplit('/').next().unwrap().to_owned();

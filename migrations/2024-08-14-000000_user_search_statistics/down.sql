@@ -1,0 +1,1 @@
+ALTER TABLE user_search ALTER COLUMN search_key SET STATISTICS -1;
