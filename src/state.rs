@@ -70,10 +70,8 @@ impl AppState {
 
     /// The caller of the request being served, as others see them: active now — which is what
     /// asking the presence tracker would answer, without the hop to it.
-    pub fn present_caller(&self, mut row: UserRow) -> wire::User {
-        let now = self.clock.now();
-        row.last_activity_at = row.last_activity_at.max(now);
-        wire::User::new(row, now)
+    pub fn present_caller(&self, row: UserRow) -> wire::User {
+        wire::User::active_at(row, self.clock.now())
     }
 }
 

@@ -14,21 +14,21 @@
 //!   it reads members and the time, so a chat's `(created_at, seq)` order is its commit order,
 //!   across nodes too. Membership changes take the same lock (`core::chats`), so a message goes
 //!   to exactly the members it was sent among — no member row is locked per send.
-//! - **A refused send fails alone.** Not a member, or a reply to another chat's message: that
-//!   sender is refused and the rest of the batch is written. A batch the database refuses as a
-//!   whole is written again one send at a time, so a send that poisons it fails alone too.
+//! - **A refused send fails alone.** The rules of a send ([`crate::send`]) judge each send
+//!   against what the batch read under the lock; a refused sender is told so and the rest of
+//!   the batch is written. A batch the database refuses as a whole is written again one send
+//!   at a time, so a send that poisons it fails alone too.
 //! - **Answered after `COMMIT`.** Each sender learns its outcome only once the batch committed;
 //!   the batch's events then go to the relay from memory ([`OnCommitted`]), and their outbox
 //!   rows are claimed for it, so no relay publishes them a second time.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix::prelude::*;
 use diesel_async::SimpleAsyncConnection;
 use futures_util::future::{join, join4};
-use nosebook_events::{Event, EventKind, wire};
-use nosebook_schema::ids::{ChatId, MessageId, UserId};
+use nosebook_events::EventKind;
+use nosebook_schema::ids::{ChatId, MessageId};
 use nosebook_schema::models::{MessageRow, OutboxRow};
 use nosebook_schema::queries::{chats, messages, outbox};
 use nosebook_schema::time::Clock;
@@ -38,6 +38,7 @@ use nosebook_telemetry::{hop_span, trace_context};
 use tokio::sync::oneshot;
 use tracing::{Instrument, Span};
 
+use crate::send::{LockedChats, SendMessage, SendRefusal};
 use crate::threads::Arbiters;
 
 /// Sends written together at most: bounds one transaction and what one failure can delay.
@@ -46,29 +47,11 @@ const MAX_BATCH: usize = 256;
 /// The chat writers' name in the mailbox-depth metric.
 const MAILBOX: &str = "chats";
 
-/// Why a send was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendRefusal {
-    /// The author is not a member (or the chat does not exist).
-    NotMember,
-    /// `replyTo` is not a message of this chat.
-    BadReply,
-}
-
 /// A send's outcome: the message as stored, a refusal, or the database's failure.
 pub type Written = Result<Result<MessageRow, SendRefusal>, DbError>;
 
-#[derive(Message)]
-#[rtype(result = "Written")]
-pub struct SendMessage {
-    pub chat: ChatId,
-    pub author: UserId,
-    pub text: String,
-    pub reply_to: Option<MessageId>,
-    /// The author as members are shown them in the `new_message` event.
-    pub author_shown_as: wire::User,
-    /// The sender's request's `traceparent`: the send and its event join that trace.
-    pub trace: Option<String>,
+impl Message for SendMessage {
+    type Result = Written;
 }
 
 /// Where a committed batch's events go (the outbox relay, which publishes them from memory).
@@ -258,37 +241,24 @@ async fn pipelined(
     .await;
     begun?;
     locked?;
-    let members = members?;
-    let reply_chats: HashMap<MessageId, ChatId> = reply_chats?.into_iter().collect();
+    let locked = LockedChats { members: members?, reply_chats: reply_chats?.into_iter().collect() };
 
     let mut outcomes = Vec::with_capacity(sends.len());
     let mut written = Vec::new();
     let mut events = Vec::new();
     for (send, trace) in sends.iter().zip(traces) {
-        let Some(recipients) = members.get(&send.chat).filter(|m| m.contains(&send.author)) else {
-            outcomes.push(Err(SendRefusal::NotMember));
-            continue;
+        let recipients = match send.check(&locked) {
+            Ok(recipients) => recipients,
+            Err(refusal) => {
+                outcomes.push(Err(refusal));
+                continue;
+            }
         };
-        if let Some(reply) = send.reply_to
-            && reply_chats.get(&reply) != Some(&send.chat)
-        {
-            outcomes.push(Err(SendRefusal::BadReply));
-            continue;
-        }
         // Read after the lock, message by message: arrival order is time order.
-        let message = MessageRow {
-            id: MessageId::new_random(),
-            chat_id: send.chat,
-            author_id: send.author,
-            text: send.text.clone(),
-            reply_to: send.reply_to,
-            created_at: clock.now(),
-            edited_at: None,
-        };
-        let event = Event::NewMessage(wire::Message::new(&message, send.author_shown_as.clone()));
+        let message = send.message(clock.now());
         events.push(outbox::Pending {
-            recipients: recipients.clone(),
-            frame: event.frame(),
+            recipients: recipients.to_vec(),
+            frame: send.event(&message).frame(),
             trace_context: trace.clone(),
         });
         written.push(message.clone());

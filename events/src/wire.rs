@@ -67,6 +67,13 @@ impl User {
             avatar,
         }
     }
+
+    /// A user acting at `now` (the caller of a request, a message's author), as others see
+    /// them: active at that moment, which is what asking the presence tracker would answer.
+    pub fn active_at(mut row: UserRow, now: DateTime<Utc>) -> Self {
+        row.last_activity_at = row.last_activity_at.max(now);
+        Self::new(row, now)
+    }
 }
 
 /// The caller's own account record (docs/API.md §2.2). Never carries the password hash.

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use nosebook_actors::{Caller, SendMessage, SendRefusal};
+use nosebook_actors::Caller;
+use nosebook_actors::send::{self, SendMessage, SendRefusal};
 use nosebook_events::wire::ReadMark;
 use nosebook_events::wire::{Chat, Message, PageOf};
 use nosebook_events::{Event, MessageRemoved, MessagesRead};
@@ -143,52 +144,62 @@ pub struct Sent {
     pub message: MessageRow,
 }
 
+/// The API's error for a send the rules refused.
+fn refused(refusal: SendRefusal) -> CoreError {
+    match refusal {
+        SendRefusal::ToSelf => CoreError::invalid(KIND, "You cannot send a message to yourself"),
+        SendRefusal::NotMember => not_a_member(),
+        SendRefusal::BadReply => CoreError::invalid(KIND, "replyTo is not a message of this chat"),
+    }
+}
+
 /// Sends a message through the chat's actor (which orders the sends of a chat); answered once it
 /// is committed. Its text was checked by the caller ([`super::text`]), which decides which
-/// refusal comes first.
-pub async fn send(state: &AppState, caller: &Caller, send: Outgoing) -> CoreResult<Sent> {
+/// refusal comes first; the rest is decided by the rules of a send ([`nosebook_actors::send`]).
+pub async fn send(state: &AppState, caller: &Caller, outgoing: Outgoing) -> CoreResult<Sent> {
     let me = caller.user.id;
-    let chat = match send.to {
+    let chat = match outgoing.to {
         To::Chat(chat) => chat,
-        To::Person(recipient) if recipient == me => {
-            return Err(CoreError::invalid(KIND, "You cannot send a message to yourself"));
+        To::Person(recipient) => {
+            send::check_recipient(me, recipient).map_err(refused)?;
+            private_chat(state, me, recipient).await?
         }
-        To::Person(recipient) => match state.private_chats.get(me, recipient) {
-            Some(chat) => chat,
-            None => {
-                let now = state.clock.now();
-                let mut conn = state.db.get().await?;
-                let found = conn
-                    .transaction(async |conn| {
-                        if users::find(conn, recipient).await?.is_none() {
-                            return Ok(None);
-                        }
-                        Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
-                    })
-                    .await?;
-                let chat = found.ok_or_else(|| no_such_user(recipient))?;
-                state.private_chats.remember(me, recipient, chat);
-                chat
-            }
-        },
     };
-    let author = state.present_caller(caller.user.clone());
     let sent = state
         .chats
-        .send(SendMessage {
+        .send(SendMessage::new(
             chat,
-            author: me,
-            text: send.text.as_str().to_owned(),
-            reply_to: send.reply_to,
-            author_shown_as: author,
-            trace: nosebook_telemetry::trace_context::current(),
-        })
+            caller.user.clone(),
+            outgoing.text.as_str().to_owned(),
+            outgoing.reply_to,
+            state.clock.now(),
+            nosebook_telemetry::trace_context::current(),
+        ))
         .await?;
-    match sent {
-        // The writer handed the event to the relay itself.
-        Ok(message) => Ok(Sent { chat, message }),
-        Err(SendRefusal::NotMember) => Err(not_a_member()),
-        Err(SendRefusal::BadReply) => Err(CoreError::invalid(KIND, "replyTo is not a message of this chat")),
+    // The writer handed the event to the relay itself.
+    let message = sent.map_err(refused)?;
+    Ok(Sent { chat, message })
+}
+
+/// The private chat of `me` and `recipient`, created if it does not exist yet.
+async fn private_chat(state: &AppState, me: UserId, recipient: UserId) -> CoreResult<ChatId> {
+    match state.private_chats.get(me, recipient) {
+        Some(chat) => Ok(chat),
+        None => {
+            let now = state.clock.now();
+            let mut conn = state.db.get().await?;
+            let found = conn
+                .transaction(async |conn| {
+                    if users::find(conn, recipient).await?.is_none() {
+                        return Ok(None);
+                    }
+                    Ok::<_, DbError>(Some(chats::find_or_create_private(conn, me, recipient, now).await?))
+                })
+                .await?;
+            let chat = found.ok_or_else(|| no_such_user(recipient))?;
+            state.private_chats.remember(me, recipient, chat);
+            Ok(chat)
+        }
     }
 }
 
