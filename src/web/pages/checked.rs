@@ -49,12 +49,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
         let req = req.clone();
         let posted = Form::<WithToken<T>>::from_request(&req, payload);
         Box::pin(async move {
-            let WithToken { csrf, form } = posted.await?.into_inner();
-            let caller = caller_of(&req).ok_or_else(|| refuse(&req, PageError::SignInFirst))?;
-            verify(&req, &caller, &csrf)?;
-            Ok(CheckedForm { caller, form })
+            let checked = if_signed_in(&req, posted.await?.into_inner())?;
+            checked.ok_or_else(|| refuse(&req, PageError::SignInFirst))
         })
     }
+}
+
+/// The posted form of a signed-in caller whose token is their page's; `None` when signed out.
+fn if_signed_in<T>(req: &HttpRequest, posted: WithToken<T>) -> Result<Option<CheckedForm<T>>, actix_web::Error> {
+    let Some(caller) = caller_of(req) else { return Ok(None) };
+    verify(req, &caller, &posted.csrf)?;
+    Ok(Some(CheckedForm { caller, form: posted.form }))
 }
 
 /// A form that the signed-out may post too (logging out, which they already are): nothing for
@@ -68,14 +73,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CheckedIfSignedIn<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let posted = Form::<WithToken<T>>::from_request(&req, payload);
-        Box::pin(async move {
-            let WithToken { csrf, form } = posted.await?.into_inner();
-            let Some(caller) = caller_of(&req) else {
-                return Ok(CheckedIfSignedIn(None));
-            };
-            verify(&req, &caller, &csrf)?;
-            Ok(CheckedIfSignedIn(Some(CheckedForm { caller, form })))
-        })
+        Box::pin(async move { Ok(CheckedIfSignedIn(if_signed_in(&req, posted.await?.into_inner())?)) })
     }
 }
 
