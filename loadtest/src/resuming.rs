@@ -36,6 +36,9 @@ pub struct ResumeStats {
     /// `resync_required`) — the time a person's page goes without live events. Kept whole so
     /// that a scenario can split them by what caused them.
     away: Mutex<Vec<(Instant, Duration)>>,
+    /// The same trips to the moment the next node answered the upgrade (its `101`): what of the
+    /// time away went into reconnecting and authenticating, before the resume was answered.
+    upgraded: Mutex<Vec<(Instant, Duration)>>,
 }
 
 impl ResumeStats {
@@ -54,6 +57,15 @@ impl ResumeStats {
     /// Every trip back so far: (connection ended, time to `resumed`).
     pub fn away(&self) -> Vec<(Instant, Duration)> {
         self.away.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Every trip back so far: (connection ended, time to the next upgrade's answer).
+    pub fn upgraded(&self) -> Vec<(Instant, Duration)> {
+        self.upgraded.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn reconnected(&self, ended: Instant) {
+        self.upgraded.lock().unwrap_or_else(|e| e.into_inner()).push((ended, ended.elapsed()));
     }
 
     fn back(&self, ended: Instant) {
@@ -144,7 +156,12 @@ pub async fn spawn(
                 }
                 node = (node + 1 + (first + hops) % nodes.len().saturating_sub(1).max(1)) % nodes.len();
                 match nodes[node].socket_at(&path, &session, None).await {
-                    Ok(socket) => break socket,
+                    Ok(socket) => {
+                        if let Some(ended) = ended_at {
+                            stats.reconnected(ended);
+                        }
+                        break socket;
+                    }
                     Err(_) => {
                         stats.refused.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(backoff).await;

@@ -56,9 +56,10 @@ struct Entry {
 }
 
 impl Entry {
-    /// What the entry costs in memory, roughly: its frame, its recipients and the bookkeeping.
+    /// What the entry costs in memory, roughly: its frame, its recipients (each also listed in
+    /// the index by user) and the bookkeeping.
     fn weight(&self) -> usize {
-        self.frame.len() + self.recipients.len() * size_of::<UserId>() + size_of::<Self>()
+        self.frame.len() + self.recipients.len() * (size_of::<UserId>() + size_of::<i64>()) + size_of::<Self>()
     }
 }
 
@@ -84,6 +85,13 @@ pub struct History {
     last: Option<i64>,
     /// The offset of each kept event, by outbox id.
     offsets: HashMap<i64, i64>,
+    /// The offsets of the kept events of each user, oldest first: a replay visits the events
+    /// of its user only. A node's sockets all come back at once when their previous node
+    /// crashed, many with cursors minutes old; walking the whole window for each of them would
+    /// make the hub's thread the queue they wait in.
+    by_user: HashMap<UserId, VecDeque<i64>>,
+    /// Entries a replay looked at, in all (what the index saves, counted).
+    visited: u64,
 }
 
 /// What became of an event offered to the history.
@@ -108,6 +116,8 @@ impl History {
             complete_after,
             last: complete_after,
             offsets: HashMap::new(),
+            by_user: HashMap::new(),
+            visited: 0,
         }
     }
 
@@ -159,9 +169,7 @@ impl History {
     /// The log went on without us from `offset` (a reconnection found the stream moved on, e.g.
     /// retention removed what this node had not read): nothing before it can be resumed here.
     pub fn restart_at(&mut self, offset: i64) {
-        self.entries.clear();
-        self.offsets.clear();
-        self.bytes = 0;
+        self.forget_all();
         self.complete_after = Some(offset);
         self.last = Some(offset);
     }
@@ -177,10 +185,15 @@ impl History {
     /// places): nothing kept under the old name can be resumed under the new one.
     pub fn rename(&mut self, log: String) {
         self.log = log;
+        self.forget_all();
+        self.complete_after = self.last;
+    }
+
+    fn forget_all(&mut self) {
         self.entries.clear();
         self.offsets.clear();
+        self.by_user.clear();
         self.bytes = 0;
-        self.complete_after = self.last;
     }
 
     /// True when the event `event_id` with this frame is kept already.
@@ -196,6 +209,13 @@ impl History {
         self.advance(offset);
         if self.holds(event_id, &frame) {
             return Kept::Duplicate;
+        }
+        for user in &recipients {
+            let offsets = self.by_user.entry(*user).or_default();
+            // A user listed twice gets the event once.
+            if offsets.back() != Some(&offset) {
+                offsets.push_back(offset);
+            }
         }
         let entry = Entry { offset, event_id, at: now, recipients, frame };
         self.bytes += entry.weight();
@@ -224,6 +244,16 @@ impl History {
             if self.offsets.get(&oldest.event_id) == Some(&oldest.offset) {
                 self.offsets.remove(&oldest.event_id);
             }
+            for user in &oldest.recipients {
+                if let Some(offsets) = self.by_user.get_mut(user) {
+                    while offsets.front().is_some_and(|kept| *kept <= oldest.offset) {
+                        offsets.pop_front();
+                    }
+                    if offsets.is_empty() {
+                        self.by_user.remove(user);
+                    }
+                }
+            }
             self.entries.pop_front();
         }
     }
@@ -238,17 +268,27 @@ impl History {
         if offset < complete_after || offset > last {
             return Replay::ResyncRequired;
         }
-        let start = self.entries.partition_point(|entry| entry.offset <= offset);
-        let mut missed = Vec::new();
-        for entry in self.entries.range(start..) {
-            if entry.recipients.contains(&user) {
-                if missed.len() == MAX_REPLAY {
-                    return Replay::ResyncRequired;
-                }
+        let Some(offsets) = self.by_user.get(&user) else {
+            return Replay::Missed(Vec::new());
+        };
+        let start = offsets.partition_point(|kept| *kept <= offset);
+        if offsets.len() - start > MAX_REPLAY {
+            return Replay::ResyncRequired;
+        }
+        let mut missed = Vec::with_capacity(offsets.len() - start);
+        for kept in offsets.range(start..) {
+            let at = self.entries.partition_point(|entry| entry.offset < *kept);
+            if let Some(entry) = self.entries.get(at).filter(|entry| entry.offset == *kept) {
+                self.visited += 1;
                 missed.push(with_cursor(&entry.frame, &self.cursor(entry.offset)));
             }
         }
         Replay::Missed(missed)
+    }
+
+    /// Entries replays looked at so far.
+    pub fn visited(&self) -> u64 {
+        self.visited
     }
 
     /// Events kept, and their weight in bytes.
@@ -376,6 +416,22 @@ mod tests {
         assert_eq!(frames(history.replay(bob, "t:3", now)), ["b"]);
         assert!(frames(history.replay(anna, "t:9", now)).is_empty());
         assert_eq!(history.current().as_deref(), Some("t:9"));
+    }
+
+    #[test]
+    fn a_replay_visits_only_its_user_s_events() {
+        let (anna, bob) = (user(), user());
+        let now = Instant::now();
+        let mut history = History::new("t".into(), Window::default(), Some(0));
+        history.push(1, 1, vec![anna, anna], "mine".into(), now);
+        for n in 2..10_000 {
+            history.push(n, n, vec![bob], "theirs".into(), now);
+        }
+        history.push(10_000, 10_000, vec![anna, bob], "ours".into(), now);
+        assert_eq!(frames(history.replay(anna, "t:0", now)), ["mine", "ours"]);
+        assert_eq!(history.visited(), 2, "a replay walks its user's events, not the window");
+        assert!(frames(history.replay(user(), "t:0", now)).is_empty());
+        assert_eq!(history.visited(), 2);
     }
 
     #[test]

@@ -130,6 +130,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     let calm_p99 = quantile(&calm, 0.99);
     let threshold = (calm_p99 * 2).max(calm_p99 + Duration::from_millis(20));
     let away = stats.away();
+    let upgraded = stats.upgraded();
     let mut notes = vec![format!("calm p99 {:.0} ms, spike threshold {:.0} ms", ms(calm_p99), ms(threshold))];
     let spikes: Vec<Value> = done
         .iter()
@@ -142,6 +143,12 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 run.start,
                 run.load_elapsed,
             );
+            let mut reconnects: Vec<Duration> = upgraded
+                .iter()
+                .filter(|(ended, _)| *ended >= d.at && until.is_none_or(|u| *ended < u))
+                .map(|(_, took)| *took)
+                .collect();
+            reconnects.sort_unstable();
             let window: Vec<(Instant, Duration)> = arrivals
                 .iter()
                 .filter(|(at, _)| *at >= d.at && until.is_none_or(|u| *at < u))
@@ -151,7 +158,8 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
             let settled = settled_after(&window, d.at, threshold);
             notes.push(format!(
                 "  {} at {:.1} s: node left {}, back {:.2} s; {} messages until the next: p99 {:.0} ms, max {:.0} ms, \
-                 settled after {}; {} sockets back: to resumed p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+                 settled after {}; {} sockets back: to resumed p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms \
+                 (upgrade answered p50 {:.0} ms, p99 {:.0} ms)",
                 d.what,
                 d.at.duration_since(run.start).as_secs_f64(),
                 d.left_s.map_or("—".to_owned(), |s| format!("{s:.2} s (exit {:?})", d.exit_code)),
@@ -164,6 +172,8 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 back.p50_ms,
                 back.p99_ms,
                 back.max_ms,
+                ms(quantile(&reconnects, 0.5)),
+                ms(quantile(&reconnects, 0.99)),
             ));
             json!({
                 "what": d.what,
@@ -176,6 +186,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 "max_ms": ms(latencies.iter().max().copied().unwrap_or_default()),
                 "above_threshold": window.iter().filter(|(_, l)| *l > threshold).count(),
                 "spike_length_s": settled.map(|d| d.as_secs_f64()),
+                "upgrade_answered_p99_ms": ms(quantile(&reconnects, 0.99)),
                 "sockets_back": back.count,
                 "to_resumed_p50_ms": back.p50_ms,
                 "to_resumed_p99_ms": back.p99_ms,
