@@ -9,7 +9,7 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nosebook::api::envelope::Success;
-use nosebook::core::present::COMMENTS_PAGE;
+use nosebook_core::present::COMMENTS_PAGE;
 use nosebook_events::wire::{self, PageOf, Permissions, User, WireTime};
 use nosebook_schema::ids::{CommentId, PostId, UserId, parse_go_uuid};
 use nosebook_schema::models::{CommentRow, PostRow, UserRow};

@@ -3,14 +3,13 @@
 
 use std::time::Duration;
 
+use nosebook_core::limits::client_addr::TrustedProxies;
+use nosebook_core::limits::{LimitSettings, Rate};
+use nosebook_core::storage::{S3Settings, StorageSettings};
 use nosebook_notifier::amqp::AmqpSettings;
 use nosebook_notifier::history::Window;
 use nosebook_schema::PoolSettings;
 use nosebook_schema::time::Clock;
-
-use crate::limits::client_addr::TrustedProxies;
-use crate::limits::{LimitSettings, Rate};
-use crate::storage::{S3Settings, StorageSettings};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/nosebook";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -128,7 +127,7 @@ fn rate(
 }
 
 fn limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<LimitSettings, ConfigError> {
-    use crate::limits::defaults as d;
+    use nosebook_core::limits::defaults as d;
     let trusted = lookup("NOSEBOOK_TRUSTED_PROXIES").unwrap_or_default();
     Ok(LimitSettings {
         login_failures: count(lookup, "NOSEBOOK_LIMIT_LOGIN_FAILURES", d::LOGIN_FAILURES)?,

@@ -22,7 +22,6 @@ pub const POOL_MAX: &str = "nosebook_db_pool_max_connections";
 pub const OUTBOX_BACKLOG: &str = "nosebook_outbox_backlog";
 pub const OUTBOX_OLDEST_AGE: &str = "nosebook_outbox_oldest_age_seconds";
 pub const USERS_ONLINE: &str = "nosebook_users_online";
-pub const AVATAR_UPLOADS: &str = "nosebook_avatar_uploads_total";
 
 /// How often histogram samples are folded into their buckets when nobody scrapes. The recorder
 /// keeps every sample it has not folded yet, so without this a node that nobody scrapes (the
@@ -107,11 +106,11 @@ fn describe() {
     describe_gauge!(OUTBOX_OLDEST_AGE, "Age of the oldest unpublished outbox row");
     describe_gauge!(rt::MAILBOX_DEPTH, "Messages waiting in an actor's mailbox, by actor");
     describe_counter!(
-        crate::limits::RATE_LIMITED,
+        nosebook_core::limits::RATE_LIMITED,
         "Requests refused with 429 by a limit on abuse, by limit (login, signup, write, ws_upgrade, ws_per_session)"
     );
     describe_gauge!(USERS_ONLINE, "Users announced online (every node reports the same value)");
-    describe_counter!(AVATAR_UPLOADS, "Avatar uploads, by result (stored, refused)");
+    describe_counter!(nosebook_core::users::AVATAR_UPLOADS, "Avatar uploads, by result (stored, refused)");
 }
 
 /// Counts and times every request by its route template (never the raw path: ids would make

@@ -20,6 +20,11 @@ use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
 use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
+use nosebook_core::avatar_decodes::AvatarDecodes;
+use nosebook_core::limits::Limits;
+use nosebook_core::passwords::Passwords;
+use nosebook_core::state::AppState;
+use nosebook_core::storage::Storage;
 use nosebook_notifier::amqp::{AmqpTransport, log_name, spawn_consumer};
 use nosebook_notifier::hub::Drain;
 use nosebook_notifier::relay::InProcess;
@@ -31,16 +36,11 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::input::MAX_COMMAND_BYTES;
 use crate::api::{self, auth, service};
-use crate::avatar_decodes::AvatarDecodes;
 use crate::body_timeout::BodyTimeout;
 use crate::config::{AppEnv, Settings};
 use crate::janitor::Janitor;
-use crate::limits::Limits;
 use crate::limits::writes::throttle_writes;
-use crate::passwords::Passwords;
 use crate::prometheus::{self, Scrape};
-use crate::state::AppState;
-use crate::storage::Storage;
 use crate::traces::RequestSpan;
 
 /// This node's hub: fed by RabbitMQ when it is configured, else in-process by the relay.
@@ -172,9 +172,9 @@ impl Application {
         relay.clone().spawn_on(threads.pick(0));
         let chats = ChatWriters::start(db.clone(), clock, Arc::new(relay.committed()), &threads);
         Janitor { db: db.clone(), clock, outbox_retention: settings.outbox_retention }.spawn_on(threads.pick(1));
-        let (hub_data, sessions_data) = (web::Data::new(hub.clone()), web::Data::new(sessions.clone()));
+        let (hub, sessions_data) = (web::Data::new(hub), web::Data::new(sessions.clone()));
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
-        let limits = web::Data::new(Limits::new(&settings.limits));
+        let limits = Arc::new(Limits::new(&settings.limits));
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -184,7 +184,6 @@ impl Application {
             passwords,
             chats,
             private_chats: Default::default(),
-            hub,
             relay,
             storage,
             users,
@@ -194,9 +193,13 @@ impl Application {
             avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
         });
         let relay = state.relay.clone();
-        let app = Self::serve(settings, "nosebook", listener, hub_data.get_ref().clone(), move |cfg| {
+        // The use cases' context, and beside it what the middleware and `/ws` read on every
+        // node, a notifier node too (which has no use cases): the same session directory and
+        // the same limits, not copies.
+        let limits = web::Data::from(limits);
+        let app = Self::serve(settings, "nosebook", listener, hub.get_ref().clone(), move |cfg| {
             cfg.app_data(state.clone())
-                .app_data(hub_data.clone())
+                .app_data(hub.clone())
                 .app_data(sessions_data.clone())
                 .app_data(session_board.clone())
                 .app_data(scrape.clone())

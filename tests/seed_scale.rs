@@ -6,7 +6,7 @@
 
 mod support;
 
-use nosebook::passwords::{Passwords, Verdict};
+use nosebook_core::passwords::{Passwords, Verdict};
 use support::server::nosebook;
 use tokio_postgres::{Client, NoTls};
 

@@ -7,7 +7,7 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use nosebook_schema::DbError;
 
-use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
+use nosebook_core::{CoreError, Kind, Refusal, retry_after_secs};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -106,18 +106,18 @@ impl ApiError {
     }
     /// 400: malformed or invalid input.
     pub fn bad_input(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(Refusal::Invalid.status(), kind, message)
+        Self::refused(crate::http::status(Refusal::Invalid), kind, message)
     }
     /// 403: the caller may not do this.
     pub fn forbidden(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(Refusal::Forbidden.status(), kind, message)
+        Self::refused(crate::http::status(Refusal::Forbidden), kind, message)
     }
     /// 404: the thing acted on does not exist.
     pub fn not_found(kind: Kind, message: impl Into<String>) -> Self {
-        Self::refused(Refusal::NotFound.status(), kind, message)
+        Self::refused(crate::http::status(Refusal::NotFound), kind, message)
     }
     pub fn payload_too_large(message: impl Into<String>) -> Self {
-        Self::refused(Refusal::TooLarge.status(), Kind::Unknown, message)
+        Self::refused(crate::http::status(Refusal::TooLarge), Kind::Unknown, message)
     }
     /// 408: the request body did not arrive in time.
     pub fn request_timeout(message: impl Into<String>) -> Self {
@@ -150,7 +150,7 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::Refused { why, kind, message } => {
-                Self::Refused { status: why.status(), kind, message: message.into_owned() }
+                Self::Refused { status: crate::http::status(why), kind, message: message.into_owned() }
             }
             // The original's validation texts, one line per problem.
             CoreError::InvalidForm(problems) => Self::bad_input(Kind::Unknown, problems.to_string()),

@@ -11,9 +11,9 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
+use nosebook_core::Kind;
 
 use super::envelope::ApiError;
-use crate::core::Kind;
 use crate::http::{NUL_REFUSED, has_encoded_nul};
 
 pub async fn request_rules(

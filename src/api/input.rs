@@ -2,7 +2,7 @@
 //! `Content-Type` says, missing fields take zero values, the first of repeated query keys wins,
 //! and ids parse like Go's `uuid.Parse`.
 
-use crate::core::Kind;
+use nosebook_core::Kind;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -154,7 +154,7 @@ impl QueryParams {
 
     /// A cursor parameter; an unreadable one is refused with the route's error type.
     pub fn cursor(&self, key: &str, kind: Kind) -> Result<Option<Cursor>, ApiError> {
-        self.non_empty(key).map(|raw| crate::core::cursor(raw, kind).map_err(ApiError::from)).transpose()
+        self.non_empty(key).map(|raw| nosebook_core::cursor(raw, kind).map_err(ApiError::from)).transpose()
     }
 }
 

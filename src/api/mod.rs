@@ -38,7 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/healthz").route(web::get().to(service::healthz)))
         .service(resource("/readyz").route(web::get().to(service::readyz)))
         .service(resource("/metrics").route(web::get().to(crate::prometheus::serve)))
-        .service(resource("/openapi.json").route(web::get().to(service::openapi)))
+        .service(resource("/openapi.json").route(web::get().to(openapi::openapi)))
         .service(resource("/register").route(web::post().to(accounts::register::register)))
         .service(resource("/login").route(web::post().to(accounts::login::login)))
         .service(resource("/logout").route(web::post().to(accounts::logout::logout)))
@@ -50,7 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/users/change-avatar").route(web::post().to(users::change_avatar::change_avatar)))
         .service(resource("/users/{id}").route(web::get().to(users::get::get_user)))
         .service(
-            web::resource(format!("{}/{{key:.+}}", crate::storage::LOCAL_ROUTE))
+            web::resource(format!("{}/{{key:.+}}", nosebook_core::storage::LOCAL_ROUTE))
                 .route(web::get().to(storage::serve))
                 .default_service(web::to(service::not_found)),
         )

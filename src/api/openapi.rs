@@ -1,12 +1,15 @@
 //! The OpenAPI description served at `/openapi.json`. Every route in [`super::routes`] is
 //! listed here; a test checks the two agree.
 
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
+use super::envelope::json_response;
 use super::{accounts, chats, comments, friendship, likes, posts, service, users, ws};
 
 #[derive(OpenApi)]
@@ -21,7 +24,7 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
         service::ping,
         service::healthz,
         service::readyz,
-        service::openapi,
+        openapi,
         accounts::register::register,
         accounts::login::login,
         accounts::logout::logout,
@@ -78,6 +81,13 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
     )
 )]
 pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "service",
+    responses((status = 200, description = "OpenAPI 3.1 description of every route", body = Object)))]
+pub async fn openapi() -> HttpResponse {
+    json_response(StatusCode::OK, &ApiDoc::openapi())
+}
 
 struct SessionHeader;
 

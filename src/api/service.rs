@@ -1,15 +1,15 @@
-//! Service endpoints: liveness, readiness, the API description, and what unknown routes get.
+//! Service endpoints: liveness, readiness, and what unknown routes get (the API description is
+//! `openapi.rs`).
 
 use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use nosebook_core::state::AppState;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use super::envelope::{ApiError, Failure, Reply, Success, WireError, json_response};
-use super::openapi::ApiDoc;
-use crate::state::AppState;
 
 /// The original's health check: `pong`, no envelope, no session handling.
 #[utoipa::path(get, path = "/ping", tag = "service",
@@ -49,13 +49,6 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             json_response(StatusCode::SERVICE_UNAVAILABLE, &Failure { ok: false, errors: vec![error] })
         }
     }
-}
-
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "service",
-    responses((status = 200, description = "OpenAPI 3.1 description of every route", body = Object)))]
-pub async fn openapi() -> HttpResponse {
-    json_response(StatusCode::OK, &ApiDoc::openapi())
 }
 
 /// Unknown routes and known routes with the wrong method: 404 (the original has no 405).

@@ -4,10 +4,10 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+use nosebook_core::domain::avatar;
+use nosebook_core::state::AppState;
 
 use crate::api::envelope::ApiError;
-use crate::domain::avatar;
-use crate::state::AppState;
 
 pub async fn serve(state: web::Data<AppState>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let key = key.into_inner();

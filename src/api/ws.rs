@@ -1,13 +1,13 @@
 //! `GET /ws`: the realtime socket of the signed-in caller (docs/API.md §6.1).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use nosebook_core::Kind;
+use nosebook_core::limits::Limits;
 
 use super::auth::SignedIn;
 use super::envelope::ApiError;
 use super::input::QueryParams;
-use crate::core::Kind;
 use crate::http::upgrade::Upgraded;
-use crate::limits::Limits;
 use actix::Addr;
 use nosebook_notifier::Hub;
 use nosebook_notifier::hub::Resume;
@@ -51,7 +51,7 @@ pub async fn connect(
     if by_cookie && !crate::http::same_origin(&req) {
         return Err(ApiError::forbidden(Kind::NotAuthenticated, "cross-origin WebSocket").into());
     }
-    limits.ws_upgrade(&req).map_err(ApiError::from)?;
+    limits.ws_upgrade(crate::http::client_addr::client_ip(&req, limits.trusted_proxies())).map_err(ApiError::from)?;
     let slot = limits.socket_slot(caller.session.session_id).map_err(ApiError::from)?;
     let resume = match query.first("cursor") {
         None => Resume::No,

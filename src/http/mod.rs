@@ -3,14 +3,16 @@
 //! requests, NUL in text, and reading an uploaded file. It depends on neither door, so neither
 //! door has to import the other.
 
+pub mod client_addr;
 pub mod round_trips;
 pub mod upgrade;
 pub mod upload;
 
 use actix_web::HttpRequest;
-
-use crate::core::accounts::Client;
-use crate::limits::Limits;
+use actix_web::http::StatusCode;
+use nosebook_core::Refusal;
+use nosebook_core::accounts::Client;
+use nosebook_core::limits::Limits;
 
 /// Where the web app's pages live; everything else is the JSON API, the socket and the probes.
 pub const WEB_PREFIX: &str = "/app";
@@ -35,10 +37,24 @@ pub fn same_origin(req: &HttpRequest) -> bool {
     origin.split_once("://").is_some_and(|(_, host)| host == info.host())
 }
 
+/// The status both doors answer a refusal with.
+pub fn status(why: Refusal) -> StatusCode {
+    match why {
+        Refusal::Invalid => StatusCode::BAD_REQUEST,
+        Refusal::BadCredentials => StatusCode::UNAUTHORIZED,
+        Refusal::Forbidden => StatusCode::FORBIDDEN,
+        Refusal::NotFound => StatusCode::NOT_FOUND,
+        Refusal::Conflict => StatusCode::CONFLICT,
+        Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Refusal::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 /// Who signs up or in, from either door: the address limits count by (behind trusted proxies),
 /// the device the session remembers.
 pub fn client(limits: &Limits, req: &HttpRequest) -> Client {
-    Client { ip: limits.client_ip(req), user_agent: user_agent(req) }
+    Client { ip: client_addr::client_ip(req, limits.trusted_proxies()), user_agent: user_agent(req) }
 }
 
 /// The `User-Agent` a request came with, kept with the sessions it opens so their owner can

@@ -20,9 +20,8 @@ use actix_web::HttpResponse;
 use actix_web::dev::ServiceResponse;
 use actix_web::web::BytesMut;
 use futures_util::SinkExt;
+use nosebook_core::limits::SocketSlot;
 use tokio::net::TcpStream;
-
-use crate::limits::SocketSlot;
 
 /// What the `/ws` handler leaves in its 101 response: the socket, registered with the hub, and
 /// its place among its session's sockets, held for as long as it is open.

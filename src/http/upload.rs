@@ -4,9 +4,8 @@
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
-
-use crate::core::{CoreError, Kind, Refusal};
-use crate::domain::avatar;
+use nosebook_core::domain::avatar;
+use nosebook_core::{CoreError, Kind, Refusal};
 
 /// A body is read to its end before a 413 (clients rarely read a response sent mid-upload), but
 /// never further than this: a longer one is refused before reading (by its length) or cut off.

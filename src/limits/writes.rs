@@ -9,10 +9,10 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, web};
 use nosebook_actors::Caller;
+use nosebook_core::limits::Limits;
+use nosebook_core::{CoreError, retry_after_secs};
 
-use super::Limits;
 use crate::api::envelope::ApiError;
-use crate::core::{CoreError, retry_after_secs};
 use crate::web::session::Viewer;
 
 const NEVER_REFUSED: &[&str] = &["/logout", "/app/logout"];

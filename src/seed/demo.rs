@@ -1,11 +1,11 @@
 //! A few friendly people to try Nosebook with. Everyone's password is `nosebook-demo`.
 
 use chrono::{DateTime, Duration, Utc};
+use nosebook_core::passwords::Passwords;
 use nosebook_schema::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::*;
-use crate::passwords::Passwords;
 
 pub const PASSWORD: &str = "nosebook-demo";
 

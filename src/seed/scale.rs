@@ -1346,7 +1346,7 @@ async fn load_with(client: &Client, people: usize, seed: u64, started: Instant) 
         deferred.entry(table).or_default().push((name, definition));
     }
 
-    let passhash = crate::passwords::hash_with_salt(PASSWORD, &mix(seed).to_be_bytes())?;
+    let passhash = nosebook_core::passwords::hash_with_salt(PASSWORD, &mix(seed).to_be_bytes())?;
     let anna = people / 3;
     let user_ids = Ids::new(seed, 101, people);
     let generator = Generator {

@@ -2,14 +2,14 @@
 //! (a stolen session must not survive the change meant to shut its thief out).
 
 use actix_web::web;
+use nosebook_core::accounts;
+use nosebook_core::state::AppState;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, string_or_null};
-use crate::core::accounts;
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]

@@ -1,10 +1,10 @@
 use actix_web::web;
+use nosebook_core::accounts;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Session;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::core::accounts;
-use crate::state::AppState;
 
 /// End the caller's current session; the user's other sessions stay valid.
 #[utoipa::path(post, path = "/logout", tag = "accounts",

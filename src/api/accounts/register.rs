@@ -1,4 +1,6 @@
 use actix_web::{HttpRequest, web};
+use nosebook_core::accounts::{self, Registration};
+use nosebook_core::state::AppState;
 use nosebook_events::wire::SignedInUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -6,8 +8,6 @@ use utoipa::ToSchema;
 use crate::api::auth::Anonymous;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, string_or_null};
-use crate::core::accounts::{self, Registration};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]

@@ -4,16 +4,16 @@
 //! a handle derived from its id (16 hex digits of its SHA-256), which is useless for signing in.
 
 use actix_web::web;
+use nosebook_core::accounts;
+use nosebook_core::state::AppState;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, string_or_null};
-use crate::core::accounts;
-use crate::state::AppState;
 
-pub use crate::core::accounts::{OwnSession, handle};
+pub use nosebook_core::accounts::{OwnSession, handle};
 
 #[utoipa::path(get, path = "/sessions", tag = "accounts",
     security(("session" = [])),

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::chats;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Message;
 use nosebook_schema::ids::MessageId;
 use serde::Deserialize;
@@ -8,8 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::core::{self, chats};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
@@ -41,6 +41,6 @@ pub async fn edit(
     Command(cmd): Command<EditMessage>,
 ) -> ApiResult<Message> {
     let id = MessageId(required_id(cmd.id, "id")?);
-    let text = core::text(&cmd.text, "text")?;
+    let text = nosebook_core::text(&cmd.text, "text")?;
     Ok(Reply::Data(chats::edit_message(&state, &caller, id, &text).await?))
 }

@@ -1,12 +1,12 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, chats};
 use nosebook_events::wire::Chat;
 use nosebook_schema::ids::ChatId;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, SuccessOrEmpty};
 use crate::api::input::parse_id;
-use crate::core::{Kind, chats};
-use crate::state::AppState;
 
 /// One chat of the caller. Anything else — not a member, unknown, a private chat without
 /// messages — answers `{"ok":true}` with no `data`, as the original.

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::chats;
+use nosebook_core::state::AppState;
 use nosebook_schema::ids::ChatId;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -7,8 +9,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::core::chats;
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]

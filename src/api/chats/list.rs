@@ -1,13 +1,13 @@
 use actix_web::web;
+use nosebook_core::Kind;
+use nosebook_core::chats::{self, ChatFilter};
+use nosebook_core::state::AppState;
 use nosebook_events::wire::{Chat, PageOf};
 use nosebook_schema::ids::UserId;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
-use crate::core::Kind;
-use crate::core::chats::{self, ChatFilter};
-use crate::state::AppState;
 
 /// The caller's chats, newest activity first.
 #[utoipa::path(get, path = "/chats", tag = "chats",

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, chats};
 use nosebook_events::wire::{Message, PageOf};
 use nosebook_schema::ids::ChatId;
 use nosebook_schema::queries::messages::Position;
@@ -6,8 +8,6 @@ use nosebook_schema::queries::messages::Position;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Direction, QueryParams};
-use crate::core::{Kind, chats};
-use crate::state::AppState;
 
 /// Messages of a chat you are a member of, newest first; `next` pages to older ones, `prev`
 /// back to newer ones.

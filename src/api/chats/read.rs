@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, chats};
 use nosebook_events::wire::ReadMark;
 use nosebook_schema::ids::ChatId;
 use serde::Deserialize;
@@ -8,8 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, parse_id, required_id};
-use crate::core::{Kind, chats};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]

@@ -1,4 +1,7 @@
 use actix_web::web;
+use nosebook_core::Kind;
+use nosebook_core::chats::{self, To};
+use nosebook_core::state::AppState;
 use nosebook_schema::ids::{ChatId, MessageId, UserId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -7,9 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, string_or_null};
-use crate::core::chats::{self, To};
-use crate::core::{self, Kind};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
@@ -46,7 +46,7 @@ pub async fn send(
     Command(cmd): Command<SendMessageCommand>,
 ) -> ApiResult<bool> {
     const KIND: Kind = Kind::Conversation;
-    let text = core::text(&cmd.text, "text")?;
+    let text = nosebook_core::text(&cmd.text, "text")?;
     let to = match (cmd.recipient_id.is_nil(), cmd.chat_id.is_nil()) {
         (false, false) => return Err(ApiError::bad_input(KIND, "Give recipientId or chatId, not both")),
         (true, true) => return Err(ApiError::bad_input(KIND, "recipientId or chatId is required")),

@@ -1,11 +1,11 @@
 use actix_web::web;
+use nosebook_core::comments;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Comment;
 use nosebook_schema::ids::{CommentId, parse_go_uuid};
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::core::comments;
-use crate::state::AppState;
 
 /// One live comment that is on a post. Anything else answers `data: null`, as the original.
 #[utoipa::path(get, path = "/comments/{id}", tag = "comments",

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, comments};
 use nosebook_events::wire::{Comment, PageOf};
 use nosebook_schema::ids::PostId;
 use nosebook_schema::queries::comments::Position;
@@ -6,8 +8,6 @@ use nosebook_schema::queries::comments::Position;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Direction, QueryParams};
-use crate::core::{Kind, comments};
-use crate::state::AppState;
 
 /// Live comments of a post, oldest first, five a page. `next` pages forward, `prev` to the page
 /// just before its cursor, `last=true` gives the newest page (still oldest first).

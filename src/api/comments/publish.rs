@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::comments;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Created;
 use nosebook_schema::ids::PostId;
 use serde::Deserialize;
@@ -8,8 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::core::{self, comments};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
@@ -40,7 +40,7 @@ pub async fn publish(
     Command(cmd): Command<PublishComment>,
 ) -> ApiResult<Created> {
     let post = PostId(required_id(cmd.id, "id")?);
-    let message = core::text(&cmd.message, "message")?;
+    let message = nosebook_core::text(&cmd.message, "message")?;
     let comment = comments::publish(&state, &caller, post, &message).await?;
     Ok(Reply::Data(Created { id: comment.id.0 }))
 }

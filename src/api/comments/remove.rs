@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::comments;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Created;
 use nosebook_schema::ids::CommentId;
 use serde::Deserialize;
@@ -8,8 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::core::comments;
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]

@@ -1,10 +1,10 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
 
 use super::accept::{AnswerRequest, answer};
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Success};
 use crate::api::input::Command;
-use crate::state::AppState;
 use nosebook_events::wire::FriendRequest;
 
 /// Deny a pending request sent to you. It stays pending (and viewed): it can still be accepted.

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, friendship};
 use nosebook_events::wire::{FriendshipItem, PageOf};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
@@ -7,8 +9,6 @@ use nosebook_schema::time::ONLINE_WINDOW;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
-use crate::core::{Kind, friendship};
-use crate::state::AppState;
 
 pub(super) const KIND: Kind = Kind::FriendshipPresenter;
 

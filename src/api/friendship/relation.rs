@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::friendship;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Relations;
 use nosebook_schema::ids::UserId;
 
@@ -6,8 +8,6 @@ use super::list::KIND;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{QueryParams, parse_id};
-use crate::core::friendship;
-use crate::state::AppState;
 
 /// How `sourceUserId` relates to each of `targetUserIds` (repeatable, up to 20).
 #[utoipa::path(get, path = "/friendship/relation-between", tag = "friendship",

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::friendship;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::FriendRequest;
 use nosebook_schema::ids::UserId;
 use serde::Deserialize;
@@ -8,8 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id};
-use crate::core::friendship;
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]

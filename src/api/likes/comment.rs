@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::likes::{self, Target};
+use nosebook_core::state::AppState;
 use nosebook_schema::ids::CommentId;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,8 +10,6 @@ use super::ToggleLike;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, required_id};
-use crate::core::likes::{self, Target};
-use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

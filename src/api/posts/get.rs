@@ -1,11 +1,11 @@
 use actix_web::web;
+use nosebook_core::posts;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Post;
 use nosebook_schema::ids::{PostId, parse_go_uuid};
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::core::posts;
-use crate::state::AppState;
 
 /// One live post. Unknown, removed and malformed ids all answer `data: null`, as the original.
 #[utoipa::path(get, path = "/posts/{id}", tag = "posts",

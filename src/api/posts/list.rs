@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, posts};
 use nosebook_events::wire::{PageOf, Post};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::posts::PostFilter;
@@ -6,8 +8,6 @@ use nosebook_schema::queries::posts::PostFilter;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
-use crate::core::{Kind, posts};
-use crate::state::AppState;
 
 /// Live posts on a wall and/or by an author, newest first, ten a page.
 #[utoipa::path(get, path = "/posts", tag = "posts",

@@ -1,4 +1,6 @@
 use actix_web::web;
+use nosebook_core::posts;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Created;
 use nosebook_schema::ids::UserId;
 use serde::Deserialize;
@@ -8,8 +10,6 @@ use uuid::Uuid;
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::{Command, go_uuid, required_id, string_or_null};
-use crate::core::{self, posts};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, rename_all = "camelCase")]
@@ -40,7 +40,7 @@ pub async fn publish(
     Command(cmd): Command<PublishPost>,
 ) -> ApiResult<Created> {
     let owner = UserId(required_id(cmd.owner_id, "ownerId")?);
-    let message = core::text(&cmd.message, "message")?;
+    let message = nosebook_core::text(&cmd.message, "message")?;
     let post = posts::publish(&state, &caller, owner, &message).await?;
     Ok(Reply::Data(Created { id: post.id.0 }))
 }

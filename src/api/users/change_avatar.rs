@@ -1,10 +1,10 @@
 use actix_web::{HttpRequest, web};
+use nosebook_core::state::AppState;
+use nosebook_core::users;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::core::users;
 use crate::http::upload::read_avatar;
-use crate::state::AppState;
 
 /// Replace the caller's avatar: one file field named `file` (docs/API.md §5.2). PNG, JPEG, WebP or GIF
 /// by content, at most 5 MB and 40 megapixels (and 160 MB decoded); stored as 400×400 and 100×100

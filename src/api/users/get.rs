@@ -1,12 +1,12 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, users};
 use nosebook_events::wire::User;
 use nosebook_schema::ids::UserId;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
 use crate::api::input::parse_id;
-use crate::core::{Kind, users};
-use crate::state::AppState;
 
 /// One user. An unknown id answers `data: null`, as the original does.
 #[utoipa::path(get, path = "/users/{id}", tag = "users",

@@ -1,11 +1,11 @@
 use actix_web::web;
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, users};
 use nosebook_events::wire::{PageOf, User};
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiError, ApiResult, Failure, Reply, Success};
 use crate::api::input::QueryParams;
-use crate::core::{Kind, users};
-use crate::state::AppState;
 
 /// Find people by first name, last name or nick, in either alphabet: a case-insensitive
 /// substring match (a word start for one or two letters); friends first, then friends of

@@ -6,13 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
+use nosebook_core::accounts::{self, Registration};
+use nosebook_core::state::AppState;
+use nosebook_core::{CoreError, Kind, Refusal, retry_after_secs};
 use serde::Deserialize;
 
 use super::checked::{Button, CheckedForm, CheckedIfSignedIn};
 use super::{PageError, redirect, respond, safe_next};
-use crate::core::accounts::{self, Registration};
-use crate::core::{CoreError, Kind, Refusal, retry_after_secs};
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::form::Form;
 use crate::web::i18n::Texts;
@@ -268,7 +268,7 @@ async fn sign_in(
         }
         Err(error) => match (field_errors(viewer.t(), &error, signup), &error) {
             (Some(errors), CoreError::Refused { why, .. }) => {
-                Ok(html_response(why.status(), account_page(viewer, signup, &form, &errors)))
+                Ok(html_response(crate::http::status(*why), account_page(viewer, signup, &form, &errors)))
             }
             (Some(errors), CoreError::InvalidForm(_)) => {
                 Ok(html_response(StatusCode::BAD_REQUEST, account_page(viewer, signup, &form, &errors)))

@@ -4,6 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
+use nosebook_core::state::AppState;
+use nosebook_core::{CoreResult, friendship, users};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 use nosebook_schema::time::ONLINE_WINDOW;
@@ -11,8 +13,6 @@ use serde::Deserialize;
 
 use super::checked::CheckedForm;
 use super::{PageError, back, is_htmx, parse_id, redirect, respond, signed_in, with_trigger};
-use crate::core::{CoreResult, friendship, users};
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};
@@ -112,7 +112,7 @@ fn confirm_removal(viewer: &Viewer, other: &User) -> Markup {
 fn controls(viewer: &Viewer, other: uuid::Uuid, relation: Relation) -> Markup {
     html! {
         (button(viewer, other, relation))
-        (super::profile::compose(viewer, UserId(other), relation == Relation::Friends, true))
+        (super::posts::compose(viewer, UserId(other), relation == Relation::Friends, true))
     }
 }
 

@@ -15,11 +15,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use maud::html;
 use nosebook_actors::Caller;
+use nosebook_core::{CoreError, Refusal, retry_after_secs};
 
 use super::PREFIX;
 use super::layout::{html_response, page};
 use super::session::Viewer;
-use crate::core::{CoreError, Refusal, retry_after_secs};
 
 /// A request made by htmx wants a fragment, not a page.
 pub fn is_htmx(req: &HttpRequest) -> bool {
@@ -185,12 +185,14 @@ fn failure(viewer: &Viewer, error: CoreError) -> HttpResponse {
             message_page(viewer, StatusCode::NOT_FOUND, t.not_found, t.not_found_text)
         }
         CoreError::Refused { why: why @ Refusal::Forbidden, .. } => {
-            message_page(viewer, why.status(), t.bad_request, t.not_allowed)
+            message_page(viewer, crate::http::status(why), t.bad_request, t.not_allowed)
         }
         CoreError::Refused { why: why @ Refusal::Conflict, .. } => {
-            message_page(viewer, why.status(), t.bad_request, t.already_done)
+            message_page(viewer, crate::http::status(why), t.bad_request, t.already_done)
         }
-        CoreError::Refused { why, message, .. } => message_page(viewer, why.status(), t.bad_request, &message),
+        CoreError::Refused { why, message, .. } => {
+            message_page(viewer, crate::http::status(why), t.bad_request, &message)
+        }
         CoreError::InvalidForm(problems) => {
             message_page(viewer, StatusCode::BAD_REQUEST, t.bad_request, &problems.to_string())
         }

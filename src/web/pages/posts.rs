@@ -5,15 +5,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use nosebook_schema::ids::{CommentId, PostId};
+use nosebook_core::likes::{self, Target};
+use nosebook_core::state::AppState;
+use nosebook_core::{Kind, comments, posts};
+use nosebook_schema::ids::{CommentId, PostId, UserId};
 use nosebook_schema::queries::comments::Position;
 use serde::Deserialize;
 
 use super::checked::{Button, CheckedForm};
 use super::{PageError, back, is_htmx, parse_id, redirect, respond, signed_in};
-use crate::core::likes::{self, Target};
-use crate::core::{self, Kind, comments, posts};
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::layout::{avatar, html_response, name_link, page};
@@ -265,7 +265,7 @@ pub async fn comment(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let post = parse_id(&id, PostId)?;
-        let message = core::text(&form.message, "message")?;
+        let message = nosebook_core::text(&form.message, "message")?;
         let created = comments::publish(&state, &caller, post, &message).await?;
         if !is_htmx(&req) {
             return Ok(redirect(&req, &back(&req)));
@@ -347,7 +347,7 @@ pub async fn more(
         let post = parse_id(&id, PostId)?;
         let position = match query.next.as_str() {
             "" => Position::First,
-            next => Position::After(core::cursor(next, Kind::CommentPresenter)?),
+            next => Position::After(nosebook_core::cursor(next, Kind::CommentPresenter)?),
         };
         let page = comments::page(&state, &caller, post, position).await?;
         Ok(html_response(
@@ -359,4 +359,23 @@ pub async fn more(
         ))
     })
     .await
+}
+
+/// The post form of `owner`'s wall, where the viewer may write there; `oob` when it replaces
+/// the one on an open page (the friendship changed).
+pub fn compose(viewer: &Viewer, owner: UserId, allowed: bool, oob: bool) -> Markup {
+    let t = viewer.t();
+    html! {
+        div.wall-compose #{"wall-compose-" (owner)} hx-swap-oob=[oob.then_some("outerHTML")] {
+            @if allowed {
+                form.card.compose method="post" action={(PREFIX) "/users/" (owner) "/posts"}
+                    hx-post={(PREFIX) "/users/" (owner) "/posts"} hx-target="#posts" hx-swap="afterbegin" data-reset {
+                    input type="hidden" name=(crate::web::csrf::FIELD) value=(viewer.csrf());
+                    textarea name="message" rows="3" placeholder=(t.write_something) aria-label=(t.write_something) required {}
+                    p.error #{"compose-error-" (owner)} role="alert" data-form-error {}
+                    button.primary type="submit" { (t.publish) }
+                }
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use nosebook_actors::Caller;
+use nosebook_core::state::AppState;
+use nosebook_core::{CoreError, CoreResult, Refusal, posts, users};
 use nosebook_schema::ids::UserId;
 use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::posts::PostFilter;
@@ -11,10 +13,8 @@ use serde::Deserialize;
 
 use super::checked::{CheckedForm, CheckedUpload};
 use super::friends;
-use super::posts::{card, when};
+use super::posts::{card, compose, when};
 use super::{PageError, is_htmx, parse_id, redirect, refused_here, respond, signed_in};
-use crate::core::{self, CoreError, CoreResult, Refusal, posts, users};
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::i18n::Texts;
 use crate::web::layout::{avatar, html_response, online_dot, page};
@@ -154,25 +154,6 @@ pub async fn profile(
     .await
 }
 
-/// The post form of `owner`'s wall, where the viewer may write there; `oob` when it replaces
-/// the one on an open page (the friendship changed).
-pub fn compose(viewer: &Viewer, owner: UserId, allowed: bool, oob: bool) -> Markup {
-    let t = viewer.t();
-    html! {
-        div.wall-compose #{"wall-compose-" (owner)} hx-swap-oob=[oob.then_some("outerHTML")] {
-            @if allowed {
-                form.card.compose method="post" action={(PREFIX) "/users/" (owner) "/posts"}
-                    hx-post={(PREFIX) "/users/" (owner) "/posts"} hx-target="#posts" hx-swap="afterbegin" data-reset {
-                    input type="hidden" name=(crate::web::csrf::FIELD) value=(viewer.csrf());
-                    textarea name="message" rows="3" placeholder=(t.write_something) aria-label=(t.write_something) required {}
-                    p.error #{"compose-error-" (owner)} role="alert" data-form-error {}
-                    button.primary type="submit" { (t.publish) }
-                }
-            }
-        }
-    }
-}
-
 /// The next page of a wall, for infinite scroll.
 pub async fn wall_page(
     req: HttpRequest,
@@ -206,7 +187,7 @@ pub async fn publish(
 ) -> HttpResponse {
     respond(&req, &viewer, async {
         let owner = parse_id(&id, UserId)?;
-        let message = match core::text(&form.message, "message") {
+        let message = match nosebook_core::text(&form.message, "message") {
             Ok(message) => message,
             Err(CoreError::Refused { why, kind, message }) => {
                 let reason = if form.message.trim().is_empty() { viewer.t().post_empty.into() } else { message };

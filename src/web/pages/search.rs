@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
+use nosebook_core::state::AppState;
+use nosebook_core::users;
 use serde::Deserialize;
 
 use super::{friends, is_htmx, respond, signed_in};
-use crate::core::users;
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::i18n::Texts;
 use crate::web::layout::{avatar, html_response, name_link, online_dot, page};

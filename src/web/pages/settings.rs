@@ -5,14 +5,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
+use nosebook_core::accounts::{self, OwnSession};
+use nosebook_core::state::AppState;
+use nosebook_core::{CoreError, Kind};
 use serde::Deserialize;
 
 use super::checked::{Button, CheckedForm};
 use super::posts::when;
 use super::{PageError, redirect, respond, signed_in};
-use crate::core::accounts::{self, OwnSession};
-use crate::core::{CoreError, Kind};
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::csrf::FIELD as CSRF;
 use crate::web::i18n::Texts;
@@ -153,10 +153,10 @@ pub async fn change_password(
         let (status, outcome) = match changed {
             Ok(changed) => (StatusCode::OK, Outcome::Changed(changed.ended_sessions)),
             Err(CoreError::Refused { why, kind: Kind::Password, .. }) => {
-                (why.status(), Outcome::Refused(viewer.t().wrong_old_password.to_owned()))
+                (crate::http::status(why), Outcome::Refused(viewer.t().wrong_old_password.to_owned()))
             }
             Err(CoreError::Refused { why, .. }) => {
-                (why.status(), Outcome::Refused(viewer.t().password_rules.to_owned()))
+                (crate::http::status(why), Outcome::Refused(viewer.t().password_rules.to_owned()))
             }
             Err(CoreError::InvalidForm(_)) => {
                 (StatusCode::BAD_REQUEST, Outcome::Refused(viewer.t().password_rules.to_owned()))

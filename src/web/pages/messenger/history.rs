@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use nosebook_core::Kind;
+use nosebook_core::chats;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::Message;
 use nosebook_schema::ids::{ChatId, MessageId};
 use nosebook_schema::queries::messages::Position;
 
-use crate::core::chats;
-use crate::core::{self, Kind};
-use crate::state::AppState;
 use crate::web::pages::{PageError, signed_in};
 use crate::web::session::Viewer;
 
@@ -92,7 +92,7 @@ pub(super) async fn history(
     let caller = signed_in(viewer)?;
     let position = match before.filter(|b| !b.is_empty()) {
         None => Position::Newest,
-        Some(before) => Position::Older(core::cursor(before, Kind::MessagePresenter)?),
+        Some(before) => Position::Older(nosebook_core::cursor(before, Kind::MessagePresenter)?),
     };
     let page = chats::messages(state, &caller, chat, position, HISTORY).await?;
     let mut messages = page.data;

@@ -13,6 +13,9 @@ mod templates;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
+use nosebook_core::chats::{self, To};
+use nosebook_core::state::AppState;
+use nosebook_core::users;
 use nosebook_events::wire::ChatType;
 use nosebook_schema::ids::{ChatId, MessageId, UserId, parse_go_uuid};
 
@@ -25,9 +28,6 @@ use self::templates::{
 };
 use super::checked::CheckedForm;
 use super::{PageError, is_htmx, parse_action, parse_id, redirect, respond, signed_in, with_trigger};
-use crate::core::chats::{self, To};
-use crate::core::{self, users};
-use crate::state::AppState;
 use crate::web::PREFIX;
 use crate::web::layout::html_response;
 use crate::web::session::Viewer;
@@ -129,7 +129,7 @@ pub async fn earlier(
 
 /// Sends the form's text; answers the chat it went to.
 async fn send_message(state: &AppState, caller: &Caller, form: &TextForm, to: To) -> Result<ChatId, PageError> {
-    let text = core::text(&form.text, "text")?;
+    let text = nosebook_core::text(&form.text, "text")?;
     Ok(chats::send(state, caller, chats::Outgoing { to, text, reply_to: None }).await?.chat)
 }
 
@@ -204,7 +204,7 @@ pub async fn message_action(
         let (chat, message) = (parse_id(&chat, ChatId)?, parse_id(&message, MessageId)?);
         let shown = match parse_action(&action)? {
             MessageAction::Edit => {
-                let text = core::text(&form.text, "text")?;
+                let text = nosebook_core::text(&form.text, "text")?;
                 Some(chats::edit_message(&state, &caller, message, &text).await?)
             }
             MessageAction::Remove => {
@@ -252,7 +252,7 @@ pub async fn chat_action(
             // The live script saw the send box being typed in (it reports at most every few
             // seconds; the server throttles too).
             ChatAction::Typing => {
-                core::typing::typing(&state, &caller, id).await?;
+                nosebook_core::typing::typing(&state, &caller, id).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
             // The live script saw a message arrive in the open chat.

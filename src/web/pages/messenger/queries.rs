@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
+use nosebook_core::chats::{self, ChatFilter};
+use nosebook_core::friendship;
+use nosebook_core::state::AppState;
 use nosebook_events::wire::{Chat, User};
 use nosebook_schema::ids::{ChatId, UserId};
 use nosebook_schema::queries::friendship::{Direction, FriendshipFilter};
 
-use crate::core::chats::{self, ChatFilter};
-use crate::core::friendship;
-use crate::state::AppState;
 use crate::web::pages::{PageError, signed_in};
 use crate::web::session::Viewer;
 

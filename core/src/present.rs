@@ -1,22 +1,52 @@
-//! Builds the nested wire objects of walls: posts with their likes, first comments and
-//! permissions, comments with theirs. A page costs a fixed number of queries whatever its
-//! size — posts, like summaries, first comments, their like summaries, users — never one per item.
+//! How things are presented: users as others see them, and the nested wire objects of walls —
+//! posts with their likes, first comments and permissions, comments with theirs. A page costs a
+//! fixed number of queries whatever its size — posts, like summaries, first comments, their like
+//! summaries, users — never one per item.
 
 use std::collections::{HashMap, HashSet};
 
 use nosebook_schema::ids::{PostId, UserId};
-use nosebook_schema::models::{CommentRow, PostRow};
+use nosebook_schema::models::{CommentRow, PostRow, UserRow};
 use nosebook_schema::paging::Page;
 use nosebook_schema::queries::likes::{self, LikeSummary, Likes};
 use nosebook_schema::queries::{comments, posts};
 use nosebook_schema::{AsyncPgConnection, DbError};
 use uuid::Uuid;
 
+use crate::caches::PostParts;
 use crate::state::AppState;
 use nosebook_events::wire::{self, PageOf, Permissions};
 
 /// Fixed page size of comment lists and of `recentComments` (docs/API.md §3).
 pub const COMMENTS_PAGE: usize = 5;
+/// Posts per page of a wall.
+pub const POSTS_PAGE: usize = 10;
+
+impl AppState {
+    /// Public user objects, with the freshest activity this node knows: the database is written
+    /// at most every few seconds per session, the presence tracker has the exact value.
+    pub fn present_users(&self, mut rows: Vec<UserRow>) -> Vec<wire::User> {
+        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+        let seen = self.seen.last_seen(&ids);
+        for row in &mut rows {
+            if let Some(at) = seen.get(&row.id) {
+                row.last_activity_at = row.last_activity_at.max(*at);
+            }
+        }
+        let now = self.clock.now();
+        rows.into_iter().map(|row| wire::User::new(row, now)).collect()
+    }
+
+    pub fn present_user(&self, row: UserRow) -> Option<wire::User> {
+        self.present_users(vec![row]).pop()
+    }
+
+    /// The caller of the request being served, as others see them: active now — which is what
+    /// asking the presence tracker would answer, without the hop to it.
+    pub fn present_caller(&self, row: UserRow) -> wire::User {
+        wire::User::active_at(row, self.clock.now())
+    }
+}
 
 pub struct Presenter<'a> {
     state: &'a AppState,
@@ -31,33 +61,6 @@ struct Refs {
     comment_likes: HashMap<Uuid, LikeSummary>,
     /// Wall owner of each post a comment is on.
     wall_owner: HashMap<PostId, UserId>,
-}
-
-/// What a set of posts shows besides the users it names: each post's first comments and the like
-/// summaries of the posts and of those comments (`liked` as the viewer who read them sees it).
-/// The wall cache (`core::walls`) keeps these per wall.
-#[derive(Debug, Clone, Default)]
-pub struct PostParts {
-    pub first_pages: HashMap<PostId, Page<CommentRow>>,
-    pub post_likes: HashMap<Uuid, LikeSummary>,
-    pub comment_likes: HashMap<Uuid, LikeSummary>,
-}
-
-impl PostParts {
-    /// The ids of the comments shown.
-    pub fn comment_ids(&self) -> Vec<Uuid> {
-        comment_ids(self.first_pages.values().flat_map(|p| p.rows.iter()))
-    }
-
-    /// The same parts as seen by a viewer who likes exactly `posts` and `comments` among them.
-    pub fn liked_by(&mut self, posts: &HashSet<Uuid>, comments: &HashSet<Uuid>) {
-        for (id, summary) in &mut self.post_likes {
-            summary.liked = posts.contains(id);
-        }
-        for (id, summary) in &mut self.comment_likes {
-            summary.liked = comments.contains(id);
-        }
-    }
 }
 
 impl<'a> Presenter<'a> {

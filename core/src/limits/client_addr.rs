@@ -1,4 +1,5 @@
-//! Which client a request comes from, for the limits per address.
+//! Which client a request comes from, for the limits per address (the request itself is read
+//! at the doors, `http/client_addr.rs`).
 //!
 //! The peer address of the TCP connection, unless that peer is a proxy listed in
 //! `NOSEBOOK_TRUSTED_PROXIES`: then `X-Forwarded-For` is read from the right (the entry the
@@ -7,8 +8,6 @@
 //! sending the header. IPv6 clients are keyed by their /64, the block one subscriber holds.
 
 use std::net::{IpAddr, Ipv6Addr};
-
-use actix_web::HttpRequest;
 
 /// Networks whose connections may speak for a client (`X-Forwarded-For`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,37 +58,11 @@ fn masked(bits: u128, prefix: u8, width: u32) -> u128 {
 }
 
 /// IPv4 clients seen through an IPv6 socket (`::ffff:a.b.c.d`) are IPv4 clients.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     }
-}
-
-/// The client's address, as the limits see it; `None` when the connection has no peer address
-/// (never on TCP).
-pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
-    let peer = canonical(req.peer_addr()?.ip());
-    if !trusted.contains(peer) {
-        return Some(peer);
-    }
-    let forwarded = req
-        .headers()
-        .get_all("X-Forwarded-For")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
-    let mut client = peer;
-    for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>().map(canonical) {
-            Ok(ip) if trusted.contains(ip) => client = ip,
-            Ok(ip) => return Some(ip),
-            // Garbage where an address belongs: stop at the last address a trusted proxy vouched for.
-            Err(_) => break,
-        }
-    }
-    Some(client)
 }
 
 /// The key a client's address is limited under: the address itself, or an IPv6 /64.
@@ -107,7 +80,6 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use actix_web::test::TestRequest;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -125,26 +97,6 @@ mod tests {
         assert!(TrustedProxies::parse("").unwrap().is_empty());
         assert!(TrustedProxies::parse("10.0.0.0/40").is_err());
         assert!(TrustedProxies::parse("proxy").is_err());
-    }
-
-    #[test]
-    fn the_header_counts_only_behind_a_trusted_proxy() {
-        let request = |peer: &str, xff: &str| {
-            TestRequest::default()
-                .peer_addr(format!("{peer}:5000").parse().unwrap())
-                .insert_header(("X-Forwarded-For", xff))
-                .to_http_request()
-        };
-        let none = TrustedProxies::default();
-        let lb = TrustedProxies::parse("172.16.0.0/12").unwrap();
-        // Untrusted peer: the header is the client's own claim and ignored.
-        assert_eq!(client_ip(&request("203.0.113.9", "1.2.3.4"), &none), Some(ip("203.0.113.9")));
-        assert_eq!(client_ip(&request("203.0.113.9", "1.2.3.4"), &lb), Some(ip("203.0.113.9")));
-        // Behind the proxy: the rightmost address the proxy did not add itself; a spoofed
-        // entry on the left is not believed.
-        assert_eq!(client_ip(&request("172.18.0.5", "6.6.6.6, 198.51.100.7"), &lb), Some(ip("198.51.100.7")));
-        assert_eq!(client_ip(&request("172.18.0.5", "198.51.100.7, 172.18.0.9"), &lb), Some(ip("198.51.100.7")));
-        assert_eq!(client_ip(&request("172.18.0.5", "junk"), &lb), Some(ip("172.18.0.5")));
     }
 
     #[test]

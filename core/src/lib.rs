@@ -2,19 +2,27 @@
 //! they cause. Each area is one module of plain async functions over [`AppState`] and the
 //! signed-in [`Caller`], with typed inputs and outputs; who may do what is decided here, once.
 //! The doors only translate — HTTP extractors, the compatibility envelope and its texts, forms,
-//! CSRF and templates — and neither door imports the other.
+//! CSRF and templates — and neither door imports the other. This crate knows no HTTP: the doors
+//! depend on it, it cannot depend on them.
 //!
 //! [`AppState`]: crate::state::AppState
 //! [`Caller`]: nosebook_actors::Caller
 
 pub mod accounts;
+pub mod avatar_decodes;
+pub mod caches;
 pub mod chats;
 pub mod comments;
+pub mod domain;
 pub mod error;
 pub mod friendship;
 pub mod likes;
+pub mod limits;
+pub mod passwords;
 pub mod posts;
 pub mod present;
+pub mod state;
+pub mod storage;
 pub mod typing;
 pub mod users;
 pub mod walls;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nosebook_schema::DbError;
 
-/// Why a request was refused: decides the status a door answers with.
+/// Why a request was refused: decides the status a door answers with (`http::status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// Malformed or invalid input (400).
@@ -28,23 +28,6 @@ pub enum Refusal {
     UnsupportedMedia,
     /// Busy now, worth retrying shortly (503).
     Unavailable,
-}
-
-impl Refusal {
-    /// The status both doors answer with.
-    pub fn status(self) -> actix_web::http::StatusCode {
-        use actix_web::http::StatusCode;
-        match self {
-            Self::Invalid => StatusCode::BAD_REQUEST,
-            Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict => StatusCode::CONFLICT,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
 }
 
 /// The error type a client sees in `errors[].type`. The original API's names, kept as its

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use moka::sync::Cache;
 use nosebook_actors::Caller;
 use nosebook_events::{Event, Typing};
 use nosebook_schema::ids::{ChatId, UserId};
@@ -15,22 +14,9 @@ use nosebook_schema::queries::chats;
 use super::CoreResult;
 use crate::state::AppState;
 
-/// At most one `typing` per person and chat this often (per node).
-pub const TOLD_EVERY: Duration = Duration::from_secs(3);
+pub use crate::caches::TOLD_EVERY;
 /// How long clients show someone as typing after the last `typing`.
 pub const SHOWN_FOR: Duration = Duration::from_secs(6);
-/// People typing remembered at once; past it a few more events than needed go out.
-const REMEMBERED: u64 = 100_000;
-
-/// Who was told typing in which chat within [`TOLD_EVERY`].
-#[derive(Clone)]
-pub struct Throttle(Cache<(UserId, ChatId), ()>);
-
-impl Default for Throttle {
-    fn default() -> Self {
-        Self(Cache::builder().max_capacity(REMEMBERED).time_to_live(TOLD_EVERY).build())
-    }
-}
 
 /// The caller is typing in `chat`: the other members hear of it, unless they just did.
 pub async fn typing(state: &AppState, caller: &Caller, chat: ChatId) -> CoreResult<()> {

@@ -1,20 +1,22 @@
-//! What every handler shares: the pool, the clock, the actors and the password service.
+//! What every use case shares — the pool, the clock, the actors, the password service, the
+//! caches and the limits — handed to each one as its context. The doors hold it as application
+//! data (`startup.rs`) and pass it on.
+
+use std::sync::Arc;
 
 use actix::Addr;
 use nosebook_actors::cache::PrivateChats;
 use nosebook_actors::cache::UserCache;
 use nosebook_actors::presence::SeenBoard;
 use nosebook_actors::{ChatWriters, PresenceTracker, SessionDirectory};
-use nosebook_notifier::{Hub, OutboxRelay};
-use nosebook_schema::ids::UserId;
-use nosebook_schema::models::UserRow;
+use nosebook_notifier::OutboxRelay;
 use nosebook_schema::time::Clock;
 use nosebook_schema::{AsyncPgConnection, DbConn, DbError, DbPool};
 
 use crate::avatar_decodes::AvatarDecodes;
+use crate::limits::Limits;
 use crate::passwords::Passwords;
 use crate::storage::Storage;
-use nosebook_events::wire;
 
 pub struct AppState {
     pub db: DbPool,
@@ -27,19 +29,18 @@ pub struct AppState {
     pub chats: ChatWriters,
     /// Each pair's private chat, once it exists.
     pub private_chats: PrivateChats,
-    /// This node's WebSocket connections.
-    pub hub: Addr<Hub>,
     pub relay: OutboxRelay,
     /// Avatars.
     pub storage: Storage,
     /// Users recently read (names, avatars; activity is overlaid from presence).
     pub users: UserCache,
     /// Who was just told to be typing where.
-    pub typing: crate::core::typing::Throttle,
+    pub typing: crate::caches::Throttle,
     /// Walls' first pages, served while their version is unchanged.
-    pub walls: crate::core::walls::WallCache,
-    /// Limits on abuse kept in this node's memory.
-    pub limits: actix_web::web::Data<crate::limits::Limits>,
+    pub walls: crate::caches::WallCache,
+    /// Limits on abuse kept in this node's memory; the write throttle and the socket upgrade
+    /// count in the same ones.
+    pub limits: Arc<Limits>,
     /// Turns at decoding an uploaded avatar.
     pub avatar_decodes: AvatarDecodes,
 }
@@ -48,30 +49,6 @@ impl AppState {
     /// A pooled connection for a change that may queue events (see [`ChangeConn`]).
     pub async fn change_conn(&self) -> Result<ChangeConn, DbError> {
         Ok(ChangeConn { conn: self.db.get().await?, relay: self.relay.clone() })
-    }
-
-    /// Public user objects, with the freshest activity this node knows: the database is written
-    /// at most every few seconds per session, the presence tracker has the exact value.
-    pub fn present_users(&self, mut rows: Vec<UserRow>) -> Vec<wire::User> {
-        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
-        let seen = self.seen.last_seen(&ids);
-        for row in &mut rows {
-            if let Some(at) = seen.get(&row.id) {
-                row.last_activity_at = row.last_activity_at.max(*at);
-            }
-        }
-        let now = self.clock.now();
-        rows.into_iter().map(|row| wire::User::new(row, now)).collect()
-    }
-
-    pub fn present_user(&self, row: UserRow) -> Option<wire::User> {
-        self.present_users(vec![row]).pop()
-    }
-
-    /// The caller of the request being served, as others see them: active now — which is what
-    /// asking the presence tracker would answer, without the hop to it.
-    pub fn present_caller(&self, row: UserRow) -> wire::User {
-        wire::User::active_at(row, self.clock.now())
     }
 }
 

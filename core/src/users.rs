@@ -1,7 +1,6 @@
 //! People: finding them, reading them (through the user cache, which answers most reads without
 //! the database) and changing one's avatar.
 
-use actix_web::web;
 use nosebook_actors::{Caller, UserChanged};
 use nosebook_events::Control;
 use nosebook_events::wire::{PageOf, User};
@@ -11,7 +10,6 @@ use nosebook_schema::{AsyncConnection, DbError};
 
 use super::{CoreError, CoreResult, Kind, Refusal};
 use crate::domain::avatar::{self, AvatarError};
-use crate::prometheus::AVATAR_UPLOADS;
 use crate::state::AppState;
 
 const KIND: Kind = Kind::UserService;
@@ -65,6 +63,9 @@ pub async fn search(
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })
 }
 
+/// Avatar uploads, by result (`stored`, `refused`).
+pub const AVATAR_UPLOADS: &str = "nosebook_avatar_uploads_total";
+
 /// A search's `next` cursor as a client sent it; an unreadable one is 400 `Invalid cursor`.
 pub fn search_cursor(raw: &str) -> CoreResult<SearchCursor> {
     SearchCursor::parse(raw).map_err(|e| CoreError::invalid(Kind::UserPresenter, e.to_string()))
@@ -98,7 +99,7 @@ async fn upload(
             "Too many images are being processed; try again in a few seconds",
         )
     })?;
-    let image = web::block(move || {
+    let image = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         avatar::process(&file)
     })

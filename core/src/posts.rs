@@ -10,13 +10,10 @@ use nosebook_schema::paging::Cursor;
 use nosebook_schema::queries::posts::{self, PostFilter};
 use nosebook_schema::{AsyncConnection, DbError};
 
-use super::present::Presenter;
+use super::present::{POSTS_PAGE, Presenter};
 use super::{CoreError, CoreResult, Kind};
 use crate::domain::text::Text;
 use crate::state::AppState;
-
-/// Posts per page of a wall.
-pub const PAGE_SIZE: usize = 10;
 
 /// A live post, as the caller sees it.
 pub async fn get(state: &AppState, caller: &Caller, id: PostId) -> CoreResult<Option<Post>> {
@@ -41,7 +38,7 @@ pub async fn page(
         return super::walls::first_page(state, caller, owner).await;
     }
     let mut conn = state.db.get().await?;
-    let page = posts::page(&conn, filter, after, PAGE_SIZE).await?;
+    let page = posts::page(&conn, filter, after, POSTS_PAGE).await?;
     let next = page.next.map(|c| c.to_string());
     let data = Presenter::new(state, caller.user.id).posts(&mut conn, page.rows).await?;
     Ok(PageOf { data, total_count: page.total_count, next, prev: None })
