@@ -1,7 +1,7 @@
 //! The server as a client sees it: JSON over HTTP with the session header, and WebSockets.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -92,6 +92,27 @@ impl Api {
         tokio::time::timeout(REQUEST_TIMEOUT, self.upgrade(path, session, source))
             .await
             .unwrap_or(Err("timeout".into()))
+    }
+
+    /// Like [`Self::socket_at`] from the default address, also answering when its TCP connection
+    /// was established (the rest is the upgrade's request and answer).
+    pub async fn socket_timed(&self, path: &str, session: &str) -> Result<(Socket, Instant), String> {
+        let connect = async {
+            let url = format!("{}{path}", self.base.replacen("http", "ws", 1));
+            let mut request = url.as_str().into_client_request().map_err(|e| format!("bad url: {e}"))?;
+            let header = session.parse().map_err(|_| "bad session".to_owned())?;
+            request.headers_mut().insert("X-Auth-Session-Id", header);
+            let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
+            let port = request.uri().port_u16().unwrap_or(80);
+            let stream =
+                tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("io: {}", e.kind()))?;
+            let connected = Instant::now();
+            let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
+                .await
+                .map_err(|e| format!("websocket: {e}"))?;
+            Ok((socket, connected))
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, connect).await.unwrap_or(Err("timeout".into()))
     }
 
     async fn upgrade(&self, path: &str, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {

@@ -36,9 +36,8 @@ pub struct ResumeStats {
     /// `resync_required`) — the time a person's page goes without live events. Kept whole so
     /// that a scenario can split them by what caused them.
     away: Mutex<Vec<(Instant, Duration)>>,
-    /// The same trips to the moment the next node answered the upgrade (its `101`): what of the
-    /// time away went into reconnecting and authenticating, before the resume was answered.
-    upgraded: Mutex<Vec<(Instant, Duration)>>,
+    /// The same trips, split where the time went until the next node answered the upgrade.
+    upgraded: Mutex<Vec<(Instant, Reconnect)>>,
 }
 
 impl ResumeStats {
@@ -59,18 +58,33 @@ impl ResumeStats {
         self.away.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Every trip back so far: (connection ended, time to the next upgrade's answer).
-    pub fn upgraded(&self) -> Vec<(Instant, Duration)> {
+    /// Every trip back so far: (connection ended, how its reconnection went).
+    pub fn upgraded(&self) -> Vec<(Instant, Reconnect)> {
         self.upgraded.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn reconnected(&self, ended: Instant) {
-        self.upgraded.lock().unwrap_or_else(|e| e.into_inner()).push((ended, ended.elapsed()));
+    fn reconnected(&self, ended: Instant, tried: Instant, connected: Instant) {
+        let trip = Reconnect {
+            tried: tried.saturating_duration_since(ended),
+            connected: connected.saturating_duration_since(ended),
+            answered: ended.elapsed(),
+        };
+        self.upgraded.lock().unwrap_or_else(|e| e.into_inner()).push((ended, trip));
     }
 
     fn back(&self, ended: Instant) {
         self.away.lock().unwrap_or_else(|e| e.into_inner()).push((ended, ended.elapsed()));
     }
+}
+
+/// A socket's way back, each time counted from when its connection ended: when the connection
+/// that succeeded was tried, when its TCP connection was up, and when the upgrade was answered
+/// (`101`). Tells the load tool's own delays, the accept queue and the server's handling apart.
+#[derive(Debug, Clone, Copy)]
+pub struct Reconnect {
+    pub tried: Duration,
+    pub connected: Duration,
+    pub answered: Duration,
 }
 
 /// Longest pause between two tries when no node answers.
@@ -155,10 +169,11 @@ pub async fn spawn(
                     return;
                 }
                 node = (node + 1 + (first + hops) % nodes.len().saturating_sub(1).max(1)) % nodes.len();
-                match nodes[node].socket_at(&path, &session, None).await {
-                    Ok(socket) => {
+                let tried = Instant::now();
+                match nodes[node].socket_timed(&path, &session).await {
+                    Ok((socket, connected)) => {
                         if let Some(ended) = ended_at {
-                            stats.reconnected(ended);
+                            stats.reconnected(ended, tried, connected);
                         }
                         break socket;
                     }

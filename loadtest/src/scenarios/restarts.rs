@@ -143,12 +143,14 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 run.start,
                 run.load_elapsed,
             );
-            let mut reconnects: Vec<Duration> = upgraded
+            let reconnects: Vec<_> = upgraded
                 .iter()
                 .filter(|(ended, _)| *ended >= d.at && until.is_none_or(|u| *ended < u))
-                .map(|(_, took)| *took)
+                .map(|(_, trip)| *trip)
                 .collect();
-            reconnects.sort_unstable();
+            let part = |f: fn(&crate::resuming::Reconnect) -> Duration, q| {
+                ms(quantile(&reconnects.iter().map(f).collect::<Vec<_>>(), q))
+            };
             let window: Vec<(Instant, Duration)> = arrivals
                 .iter()
                 .filter(|(at, _)| *at >= d.at && until.is_none_or(|u| *at < u))
@@ -159,7 +161,7 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
             notes.push(format!(
                 "  {} at {:.1} s: node left {}, back {:.2} s; {} messages until the next: p99 {:.0} ms, max {:.0} ms, \
                  settled after {}; {} sockets back: to resumed p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms \
-                 (upgrade answered p50 {:.0} ms, p99 {:.0} ms)",
+                 (p50 / p99: tried {:.0} / {:.0} ms, TCP up {:.0} / {:.0} ms, upgrade answered {:.0} / {:.0} ms)",
                 d.what,
                 d.at.duration_since(run.start).as_secs_f64(),
                 d.left_s.map_or("—".to_owned(), |s| format!("{s:.2} s (exit {:?})", d.exit_code)),
@@ -172,8 +174,12 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 back.p50_ms,
                 back.p99_ms,
                 back.max_ms,
-                ms(quantile(&reconnects, 0.5)),
-                ms(quantile(&reconnects, 0.99)),
+                part(|r| r.tried, 0.5),
+                part(|r| r.tried, 0.99),
+                part(|r| r.connected, 0.5),
+                part(|r| r.connected, 0.99),
+                part(|r| r.answered, 0.5),
+                part(|r| r.answered, 0.99),
             ));
             json!({
                 "what": d.what,
@@ -186,7 +192,9 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                 "max_ms": ms(latencies.iter().max().copied().unwrap_or_default()),
                 "above_threshold": window.iter().filter(|(_, l)| *l > threshold).count(),
                 "spike_length_s": settled.map(|d| d.as_secs_f64()),
-                "upgrade_answered_p99_ms": ms(quantile(&reconnects, 0.99)),
+                "reconnect_tried_p99_ms": part(|r| r.tried, 0.99),
+                "tcp_connected_p99_ms": part(|r| r.connected, 0.99),
+                "upgrade_answered_p99_ms": part(|r| r.answered, 0.99),
                 "sockets_back": back.count,
                 "to_resumed_p50_ms": back.p50_ms,
                 "to_resumed_p99_ms": back.p99_ms,
