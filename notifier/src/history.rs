@@ -90,8 +90,6 @@ pub struct History {
     /// crashed, many with cursors minutes old; walking the whole window for each of them would
     /// make the hub's thread the queue they wait in.
     by_user: HashMap<UserId, VecDeque<i64>>,
-    /// Entries a replay looked at, in all (what the index saves, counted).
-    visited: u64,
 }
 
 /// What became of an event offered to the history.
@@ -117,7 +115,6 @@ impl History {
             last: complete_after,
             offsets: HashMap::new(),
             by_user: HashMap::new(),
-            visited: 0,
         }
     }
 
@@ -227,7 +224,11 @@ impl History {
 
     /// The kept entry of `event_id`, if any.
     fn kept(&self, event_id: i64) -> Option<&Entry> {
-        let offset = *self.offsets.get(&event_id)?;
+        self.entry_at(*self.offsets.get(&event_id)?)
+    }
+
+    /// The kept entry at `offset`, if any.
+    fn entry_at(&self, offset: i64) -> Option<&Entry> {
         let at = self.entries.partition_point(|entry| entry.offset < offset);
         self.entries.get(at).filter(|entry| entry.offset == offset)
     }
@@ -275,20 +276,18 @@ impl History {
         if offsets.len() - start > MAX_REPLAY {
             return Replay::ResyncRequired;
         }
-        let mut missed = Vec::with_capacity(offsets.len() - start);
-        for kept in offsets.range(start..) {
-            let at = self.entries.partition_point(|entry| entry.offset < *kept);
-            if let Some(entry) = self.entries.get(at).filter(|entry| entry.offset == *kept) {
-                self.visited += 1;
-                missed.push(with_cursor(&entry.frame, &self.cursor(entry.offset)));
-            }
-        }
+        let missed = offsets
+            .range(start..)
+            .filter_map(|kept| self.entry_at(*kept))
+            .map(|entry| with_cursor(&entry.frame, &self.cursor(entry.offset)))
+            .collect();
         Replay::Missed(missed)
     }
 
-    /// Entries replays looked at so far.
-    pub fn visited(&self) -> u64 {
-        self.visited
+    /// How many kept events the index lists for `user`: what a replay for them may visit.
+    #[cfg(test)]
+    fn indexed(&self, user: UserId) -> usize {
+        self.by_user.get(&user).map_or(0, VecDeque::len)
     }
 
     /// Events kept, and their weight in bytes.
@@ -429,9 +428,12 @@ mod tests {
         }
         history.push(10_000, 10_000, vec![anna, bob], "ours".into(), now);
         assert_eq!(frames(history.replay(anna, "t:0", now)), ["mine", "ours"]);
-        assert_eq!(history.visited(), 2, "a replay walks its user's events, not the window");
+        assert_eq!(history.indexed(anna), 2, "a replay walks its user's events, not the window");
         assert!(frames(history.replay(user(), "t:0", now)).is_empty());
-        assert_eq!(history.visited(), 2);
+        // What the window forgets, the index forgets too.
+        history.forget_old(now + Window::default().age);
+        assert_eq!((history.indexed(anna), history.indexed(bob)), (0, 0));
+        assert!(history.by_user.is_empty());
     }
 
     #[test]
