@@ -89,42 +89,34 @@ impl Api {
 
     /// As [`Api::socket`], at `path` (`/ws?cursor=…` resumes).
     pub async fn socket_at(&self, path: &str, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
+        Ok(self.socket_timed(path, session, source).await?.0)
+    }
+
+    /// As [`Self::socket_at`], also answering when its TCP connection was established (the rest
+    /// is the upgrade's request and answer).
+    pub async fn socket_timed(
+        &self,
+        path: &str,
+        session: &str,
+        source: Option<IpAddr>,
+    ) -> Result<(Socket, Instant), String> {
         tokio::time::timeout(REQUEST_TIMEOUT, self.upgrade(path, session, source))
             .await
             .unwrap_or(Err("timeout".into()))
     }
 
-    /// Like [`Self::socket_at`] from the default address, also answering when its TCP connection
-    /// was established (the rest is the upgrade's request and answer).
-    pub async fn socket_timed(&self, path: &str, session: &str) -> Result<(Socket, Instant), String> {
-        let connect = async {
-            let url = format!("{}{path}", self.base.replacen("http", "ws", 1));
-            let mut request = url.as_str().into_client_request().map_err(|e| format!("bad url: {e}"))?;
-            let header = session.parse().map_err(|_| "bad session".to_owned())?;
-            request.headers_mut().insert("X-Auth-Session-Id", header);
-            let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
-            let port = request.uri().port_u16().unwrap_or(80);
-            let stream =
-                tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("io: {}", e.kind()))?;
-            let connected = Instant::now();
-            let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
-                .await
-                .map_err(|e| format!("websocket: {e}"))?;
-            Ok((socket, connected))
-        };
-        tokio::time::timeout(REQUEST_TIMEOUT, connect).await.unwrap_or(Err("timeout".into()))
-    }
-
-    async fn upgrade(&self, path: &str, session: &str, source: Option<IpAddr>) -> Result<Socket, String> {
+    async fn upgrade(&self, path: &str, session: &str, source: Option<IpAddr>) -> Result<(Socket, Instant), String> {
         let url = format!("{}{path}", self.base.replacen("http", "ws", 1));
         let mut request = url.as_str().into_client_request().map_err(|e| format!("bad url: {e}"))?;
         let header = session.parse().map_err(|_| "bad session".to_owned())?;
         request.headers_mut().insert("X-Auth-Session-Id", header);
-        let socket = match source {
-            None => tokio_tungstenite::connect_async(request).await.map(|(s, _)| s),
+        let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
+        let port = request.uri().port_u16().unwrap_or(80);
+        let stream = match source {
+            None => {
+                tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("io: {}", e.kind()))?
+            }
             Some(ip) => {
-                let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
-                let port = request.uri().port_u16().unwrap_or(80);
                 let target: SocketAddr = tokio::net::lookup_host((host.as_str(), port))
                     .await
                     .ok()
@@ -133,10 +125,12 @@ impl Api {
                 let tcp = if ip.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
                     .map_err(|e| format!("socket: {}", e.kind()))?;
                 tcp.bind(SocketAddr::new(ip, 0)).map_err(|e| format!("bind {ip}: {}", e.kind()))?;
-                let stream = tcp.connect(target).await.map_err(|e| format!("connect: {}", e.kind()))?;
-                tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.map(|(s, _)| s)
+                tcp.connect(target).await.map_err(|e| format!("connect: {}", e.kind()))?
             }
         };
+        let connected = Instant::now();
+        let socket =
+            tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.map(|(s, _)| (s, connected));
         socket.map_err(|e| match e {
             tokio_tungstenite::tungstenite::Error::Http(response) if response.status().as_u16() == 429 => {
                 format!("upgrade refused: HTTP 429 (throttled: {UPGRADES_HINT})")

@@ -170,7 +170,7 @@ pub async fn spawn(
                 }
                 node = (node + 1 + (first + hops) % nodes.len().saturating_sub(1).max(1)) % nodes.len();
                 let tried = Instant::now();
-                match nodes[node].socket_timed(&path, &session).await {
+                match nodes[node].socket_timed(&path, &session, None).await {
                     Ok((socket, connected)) => {
                         if let Some(ended) = ended_at {
                             stats.reconnected(ended, tried, connected);
