@@ -8,7 +8,8 @@
 //!
 //! - the first request a session actor serves writes activity and expiry at once, before the
 //!   handler runs, so a caller always sees themselves online (docs/API.md §4); for a session
-//!   new to this node that write is part of its load, made for the whole batch (below);
+//!   new to this node that write is part of its load, made for the whole batch (below), and
+//!   for a crowd of them it follows the answer, the presence tracker showing it meanwhile;
 //! - after that, at most one write per [`FLUSH_INTERVAL`]: later requests update the actor's
 //!   state, and a flush at the end of the interval writes the newest values. The presence
 //!   tracker carries the exact value in between.
@@ -278,7 +279,9 @@ impl SessionDirectory {
     /// Touches and reads the waiting sessions (at most [`LOAD_BATCH`]), one statement each for
     /// the whole batch, unless a load is under way already: those waiting then follow when it is
     /// done. The touch is the first request's activity write of every session in the batch,
-    /// which a crowd of sessions moving to this node would otherwise make one by one.
+    /// which a crowd of sessions moving to this node would otherwise make one by one. A lone
+    /// session is touched before it is answered (docs/API.md §4); a crowd is answered first and
+    /// touched right after, so that the next crowd's read does not queue behind its row locks.
     fn load_waiting(&mut self, ctx: &mut Context<Self>) {
         if self.loading || self.waiting.is_empty() {
             return;
@@ -292,8 +295,20 @@ impl SessionDirectory {
         let (db, now) = (self.db.clone(), self.clock.now());
         let read = async move {
             let mut conn = db.get().await?;
-            sessions::touch_many(&mut conn, &ids, now, now + SESSION_TTL).await?;
-            Ok::<_, DbError>(sessions::find_many_with_user(&mut conn, &ids).await?)
+            if ids.len() == 1 {
+                sessions::touch_many(&mut conn, &ids, now, now + SESSION_TTL).await?;
+                return Ok::<_, DbError>(sessions::find_many_with_user(&mut conn, &ids).await?);
+            }
+            // A crowd: its write locks hundreds of users' rows, and every load behind this one
+            // would wait for it. The sessions are answered from the read; the write follows on
+            // the same connection, and the presence tracker shows their activity meanwhile.
+            let rows = sessions::find_many_with_user(&mut conn, &ids).await?;
+            actix::spawn(async move {
+                if let Err(e) = sessions::touch_many(&mut conn, &ids, now, now + SESSION_TTL).await {
+                    tracing::warn!(error = %e, sessions = ids.len(), "a crowd's activity write failed");
+                }
+            });
+            Ok(rows)
         };
         ctx.spawn(fut::wrap_future::<_, Self>(read).map(move |read, dir, ctx| {
             dir.loading = false;
@@ -303,7 +318,12 @@ impl SessionDirectory {
                         rows.into_iter().map(|(session, user)| (session.session_id, (session, user))).collect();
                     for (id, waiters) in batch {
                         let actor = match found.remove(&id) {
-                            Some((session, user)) if session.expires_at > now => dir.adopt(session, user, now, ctx),
+                            Some((mut session, mut user)) if session.expires_at > now => {
+                                // As the touch left (or, for a crowd, will leave) them.
+                                session.expires_at = session.expires_at.max(now + SESSION_TTL);
+                                user.last_activity_at = user.last_activity_at.max(now);
+                                dir.adopt(session, user, now, ctx)
+                            }
                             _ => None,
                         };
                         for waiter in waiters {
