@@ -352,3 +352,36 @@ async fn a_test_database_goes_once_its_process_has_ended_and_not_before() {
     assert_eq!(left, BTreeSet::from([kept.clone()]));
     diesel::sql_query(format!("DROP DATABASE {kept}")).execute(&mut admin).await.unwrap();
 }
+
+/// A started node's first connections have planned a statement over every table before it
+/// serves, so that its first requests do not each read the catalog entries of what they touch.
+#[actix_web::test]
+async fn a_started_nodes_connections_have_read_every_tables_catalog_before_it_serves() {
+    use diesel::QueryableByName;
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use nosebook_schema::pool::WARM_UP;
+    use nosebook_schema::{DbPool, PoolSettings};
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let url = crate::support::fresh_database().await;
+    let settings = PoolSettings { url, max_size: 8, timeout: std::time::Duration::from_secs(5) };
+    let pool = DbPool::connect(&settings, 1).await.unwrap();
+    let mut watcher = pool.dedicated().await.unwrap();
+    let warmed = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(WARM_UP)
+    .get_result::<Count>(&mut watcher)
+    .await
+    .unwrap();
+    assert_eq!(warmed.n, 4, "each connection opened before serving plans the warm-up last");
+    // It plans over every table of a migrated database, and over none of an empty one.
+    watcher.batch_execute(WARM_UP).await.unwrap();
+    watcher.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public").await.unwrap();
+    watcher.batch_execute(WARM_UP).await.unwrap();
+}

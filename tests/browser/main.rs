@@ -206,6 +206,17 @@ async fn wait_text(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Str
     panic!("{css} never showed what was expected; last text {last:?}");
 }
 
+/// Polls until `script` returns `true`; `what` names the awaited state in the failure.
+async fn wait_script(client: &Client, script: &str, what: &str) {
+    for _ in 0..100 {
+        if client.execute(script, vec![]).await.ok() == Some(serde_json::Value::Bool(true)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never so: {what}");
+}
+
 /// Waits until an element matching `css` exists and is displayed.
 async fn wait_visible(client: &Client, css: &str) {
     wait_text(client, css, |_| true).await;
