@@ -8,29 +8,60 @@ use crate::ids::UserId;
 use crate::schema::users;
 
 /// Marks each of `users` as announced online; returns those this call flipped, with their last
-/// activity: the online transitions this caller is responsible for announcing.
+/// activity: the online transitions this caller is responsible for announcing. Rows are locked
+/// in key order, as every other write of `users` locks them (a crowd's activity write among
+/// them), so that two such writes wait for each other instead of deadlocking.
 pub async fn claim_online(conn: &mut AsyncPgConnection, users: &[UserId]) -> QueryResult<Vec<(UserId, DateTime<Utc>)>> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    diesel::update(users::table.filter(users::id.eq_any(users)).filter(users::presence_announced.eq(false)))
-        .set(users::presence_announced.eq(true))
-        .returning((users::id, users::last_activity_at))
-        .get_results(conn)
-        .await
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
+    let flipped: Vec<Flipped> = diesel::sql_query(
+        "WITH locked AS (SELECT id FROM users WHERE id = ANY($1) AND NOT presence_announced \
+             ORDER BY id FOR NO KEY UPDATE) \
+         UPDATE users SET presence_announced = true FROM locked \
+         WHERE users.id = locked.id AND NOT users.presence_announced \
+         RETURNING users.id, users.last_activity_at",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .get_results(conn)
+    .await?;
+    Ok(flipped.into_iter().map(Flipped::pair).collect())
 }
 
 /// Marks every announced-online user whose activity is not after `cutoff` as offline and returns
-/// them: the offline transitions this call is responsible for announcing.
+/// them: the offline transitions this call is responsible for announcing. Locked in key order,
+/// as [`claim_online`].
 pub async fn claim_offline(
     conn: &mut AsyncPgConnection,
     cutoff: DateTime<Utc>,
 ) -> QueryResult<Vec<(UserId, DateTime<Utc>)>> {
-    diesel::update(users::table.filter(users::presence_announced.eq(true)).filter(users::last_activity_at.le(cutoff)))
-        .set(users::presence_announced.eq(false))
-        .returning((users::id, users::last_activity_at))
-        .get_results(conn)
-        .await
+    let flipped: Vec<Flipped> = diesel::sql_query(
+        "WITH locked AS (SELECT id FROM users WHERE presence_announced AND last_activity_at <= $1 \
+             ORDER BY id FOR NO KEY UPDATE) \
+         UPDATE users SET presence_announced = false FROM locked \
+         WHERE users.id = locked.id AND users.presence_announced AND users.last_activity_at <= $1 \
+         RETURNING users.id, users.last_activity_at",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+    .get_results(conn)
+    .await?;
+    Ok(flipped.into_iter().map(Flipped::pair).collect())
+}
+
+/// A presence transition claimed: who, and their last activity.
+#[derive(QueryableByName)]
+struct Flipped {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    last_activity_at: DateTime<Utc>,
+}
+
+impl Flipped {
+    fn pair(self) -> (UserId, DateTime<Utc>) {
+        (UserId(self.id), self.last_activity_at)
+    }
 }
 
 /// Users announced online, across every node (the metric `nosebook_users_online`).

@@ -1,7 +1,6 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -65,16 +64,21 @@ pub async fn replace_avatar(
     Ok(previous)
 }
 
-/// Activity only moves forward, whichever node or session reports it last.
+/// Activity only moves forward, whichever node or session reports it last. Rows are locked in
+/// key order, as every write of many users' rows locks them (a crowd's session write, presence
+/// claims), so that two of them wait for each other instead of deadlocking.
 pub async fn record_activity(conn: &mut AsyncPgConnection, ids: &[UserId], at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(users::table.filter(users::id.eq_any(ids)))
-        .set(
-            users::last_activity_at
-                .eq(sql::<Timestamptz>("GREATEST(last_activity_at, ").bind::<Timestamptz, _>(at).sql(")")),
-        )
-        .execute(conn)
-        .await
-        .map(drop)
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
+    diesel::sql_query(
+        "WITH locked AS (SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) \
+         UPDATE users SET last_activity_at = GREATEST(users.last_activity_at, $2) \
+         FROM locked WHERE users.id = locked.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Timestamptz, _>(at)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// How close a found person is to the one searching: the sections of a search's results, in
