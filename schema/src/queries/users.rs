@@ -188,7 +188,8 @@ struct SearchHit {
 ///    Looked for from those candidates (`links`: their friendships in either direction, read
 ///    from the key indexes alone, that reach one of the caller's friends), never by expanding
 ///    the friends' friends, which may be a million; only the few pairs found are then checked
-///    for being accepted (against the pending requests' index), so the table's rows are never
+///    for being accepted, each by a probe of the pending requests' index (`OFFSET 0`: as an
+///    anti-join, the planner may scan that whole index instead), so the table's rows are never
 ///    read; newest registration first;
 /// 3. everyone else who matches, the caller included; newest registration first.
 ///
@@ -229,7 +230,7 @@ WITH friends AS MATERIALIZED (
     SELECT DISTINCT l.id FROM links l
     WHERE NOT EXISTS (
         SELECT FROM friendship_requests p
-        WHERE p.requester_id = l.requester_id AND p.responder_id = l.responder_id AND NOT p.accepted)
+        WHERE p.requester_id = l.requester_id AND p.responder_id = l.responder_id AND NOT p.accepted OFFSET 0)
 ), s1_few AS MATERIALIZED (
     SELECT f.id, f.since AS at FROM matched m JOIN friends f ON f.id = m.id
     WHERE $3 <= 1 AND (SELECT count(*) FROM matched) < 1000
