@@ -168,7 +168,7 @@ async fn every_read_on_fifty_thousand_people_uses_indexes_and_reads_a_bounded_nu
     // People search: the caller's friends (at most thousands) and the newest matches, never
     // every match of a common name nor everyone's friends.
     let searches = |_: &str| {
-        ["anna", "Анна", "ann", "an", "a", "ivan%20pet", "zzzq"]
+        ["anna", "Анна", "ann", "an", "a", "ivan%20pet", "anna%20petrova", "zzzq"]
             .into_iter()
             .map(|text| Read::Api(format!("/users?text={text}")))
             .chain([Read::Page("/app/search?text=anna".to_owned())])

@@ -9,9 +9,9 @@
 //! - everything goes in one transaction that first truncates the (empty) tables, so `COPY FREEZE`
 //!   writes rows already frozen and visible and the final `VACUUM` has nothing to rewrite;
 //! - foreign-key checks and the triggers are skipped (`session_replication_role`): the generator
-//!   guarantees the keys, writes `wall_versions` itself, fills people search's `user_search` from
-//!   the people once they are in, and the denormalised counts the triggers keep are computed once
-//!   at the end (`CALL recount()`);
+//!   guarantees the keys, writes `wall_versions` itself, fills people search's tables
+//!   (`user_search`, its word pairs and words) from the people once they are in, and the
+//!   denormalised counts the triggers keep are computed once at the end (`CALL recount()`);
 //! - indexes that no constraint owns are dropped before a table's load and recreated right after
 //!   from their own definitions, so the schema ends exactly as `nosebook migrate` left it;
 //! - ids are random-looking version-4 UUIDs that nevertheless increase in load order, so primary
@@ -1250,6 +1250,8 @@ const TABLES: &[&str] = &[
     "messages",
     "wall_versions",
     "user_search",
+    "user_search_pairs",
+    "user_search_words",
 ];
 
 /// Tables whose identity `seq` the data set fills: the sequence continues after the rows.
@@ -1276,27 +1278,52 @@ pub async fn load(database_url: &str, people: usize, seed: u64) -> anyhow::Resul
     outcome
 }
 
-/// People search's table (migration `user_search`), which triggers on `users` keep as the server
-/// writes: filled here from the loaded people, in key order, then its other indexes built.
-async fn derive_user_search(client: &Client, indexes: &[(String, String)]) -> anyhow::Result<u64> {
-    let began = Instant::now();
-    let rows = client
-        .execute(
+/// People search's tables (migrations `user_search` and `user_search_pairs`), which triggers
+/// keep as the server writes: filled here from the loaded people, each in key order, then its
+/// other indexes built.
+async fn derive_user_search(
+    client: &Client,
+    deferred: &mut HashMap<String, Vec<(String, String)>>,
+) -> anyhow::Result<Vec<(&'static str, u64)>> {
+    const DERIVED: [(&str, &str); 3] = [
+        (
+            "user_search",
             "INSERT INTO user_search (user_id, created_at, search_key) \
              SELECT id, created_at, user_search_key(first_name, last_name, nick) FROM users ORDER BY id",
-            &[],
-        )
-        .await
-        .context("filling user_search")?;
-    let seconds = began.elapsed().as_secs_f64();
-    println!("{:<20} {rows:>11} rows {seconds:>8.1} s {:>10.0} rows/s", "user_search", rows as f64 / seconds.max(1e-6));
-    let began = Instant::now();
-    for (_, definition) in indexes {
-        client.batch_execute(definition).await.with_context(|| definition.clone())?;
+        ),
+        (
+            "user_search_pairs",
+            "INSERT INTO user_search_pairs (user_id, pair, created_at, search_key) \
+             SELECT s.user_id, p.pair, s.created_at, s.search_key \
+             FROM user_search s, user_search_key_pairs(s.search_key) AS p (pair) ORDER BY 1",
+        ),
+        (
+            "user_search_words",
+            "INSERT INTO user_search_words (word) SELECT DISTINCT split_part(pair, ' ', 1) FROM user_search_pairs",
+        ),
+    ];
+    let mut filled = Vec::new();
+    for (table, fill) in DERIVED {
+        let began = Instant::now();
+        let rows = client.execute(fill, &[]).await.with_context(|| format!("filling {table}"))?;
+        let seconds = began.elapsed().as_secs_f64();
+        println!("{table:<20} {rows:>11} rows {seconds:>8.1} s {:>10.0} rows/s", rows as f64 / seconds.max(1e-6));
+        let indexes = deferred.remove(table).unwrap_or_default();
+        let began = Instant::now();
+        for (_, definition) in &indexes {
+            client.batch_execute(definition).await.with_context(|| definition.clone())?;
+        }
+        let names: Vec<&str> = indexes.iter().map(|(name, _)| name.as_str()).collect();
+        println!(
+            "{:<20} {:>11} built {:>8.1} s   ({})",
+            "",
+            "indexes",
+            began.elapsed().as_secs_f64(),
+            names.join(", ")
+        );
+        filled.push((table, rows));
     }
-    let names: Vec<&str> = indexes.iter().map(|(name, _)| name.as_str()).collect();
-    println!("{:<20} {:>11} built {:>8.1} s   ({})", "", "indexes", began.elapsed().as_secs_f64(), names.join(", "));
-    Ok(rows)
+    Ok(filled)
 }
 
 /// The `COPY` under way.
@@ -1406,8 +1433,7 @@ async fn load_with(client: &Client, people: usize, seed: u64, started: Instant) 
                 }
                 loaded.push((table, rows));
                 if table == "users" {
-                    let indexes = deferred.remove("user_search").unwrap_or_default();
-                    loaded.push(("user_search", derive_user_search(client, &indexes).await?));
+                    loaded.extend(derive_user_search(client, &mut deferred).await?);
                 }
             }
         }

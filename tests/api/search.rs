@@ -361,3 +361,39 @@ async fn sections_hold_when_more_than_a_thousand_match() {
     assert_eq!(seen, [newest_first(&friends), fofs, strangers].concat(), "each once, in sections");
     assert!(counts.iter().all(|c| *c == 1000), "capped on every page");
 }
+
+/// A text of two words is looked up by the names' consecutive word pairs: its first word may
+/// end a longer one ("irill" in Kirill), its second starts the next (Petrov…), and with more than
+/// a thousand matches the sections and pages hold as for one word.
+#[actix_web::test]
+async fn two_words_match_inside_and_across_names_with_the_sections_kept() {
+    let app = spawn_app().await;
+    let (me, session) = person(&app, "Searcher", "Quux", "searcher").await;
+    let link = bulk(&app, "Link", "Middle", 1, 0).await;
+    befriend(&app, &me, &link[0]).await;
+    let fofs = bulk(&app, "Kirill", "Petrov", 5, 0).await;
+    let strangers = bulk(&app, "Kirill", "Petrovskiy", 1000, 100).await;
+    let friends = bulk(&app, "Kirill", "Petrova", 22, 5000).await;
+    bulk(&app, "Kirill", "Ivanov", 30, 0).await;
+    bulk(&app, "Petrov", "Kirill", 30, 0).await;
+    for friend in &friends {
+        befriend(&app, &me, friend).await;
+    }
+    for fof in &fofs {
+        befriend(&app, fof, &link[0]).await;
+    }
+    let (seen, counts) = walk(&app, &session, "irill petrov").await;
+    assert_eq!(seen, [newest_first(&friends), fofs, strangers].concat(), "each once, in sections");
+    assert!(counts.iter().all(|c| *c == 1000), "capped on every page");
+
+    person(&app, "Анна", "Петрова", "apetrova").await;
+    person(&app, "Joanna", "Petrovna", "jpetrovna").await;
+    person(&app, "Anna", "Smith", "petrov_anna").await;
+    assert_eq!(found(&app, &session, "anna petrov").await, ["Joanna Petrovna", "Анна Петрова"]);
+    assert_eq!(found(&app, &session, "Анна Петр").await, ["Joanna Petrovna", "Анна Петрова"]);
+    // The last name and the nick are a pair too.
+    assert_eq!(found(&app, &session, "smith petrov_a").await, ["Anna Smith"]);
+    // Three words: the middle one whole.
+    assert_eq!(found(&app, &session, "anna petrova apet").await, ["Анна Петрова"]);
+    assert!(found(&app, &session, "anna petro apet").await.is_empty());
+}

@@ -176,6 +176,16 @@ struct SearchHit {
 /// `sql_query` — never cached as a prepared statement — and planned for each text: a generic
 /// plan, blind to the pattern, would walk everyone for a rare name.
 ///
+/// A text of two words or more (`user_search_pair_route` says which) is matched from the key's
+/// consecutive word pairs instead (`pair_matches`): for each word ending with the text's first
+/// word (`user_search_words`, by its reversed spelling), the range of pairs that word starts with
+/// the text's second word as the start of its own, each rechecked with the whole pattern from
+/// the index entry. That finds every match (migration `user_search_pairs` says why), and only
+/// the matches, where the trigram index would intersect the long lists of common names'
+/// trigrams. `pair_matches` holds every match, so friends are picked from it (`s1_pairs`) and
+/// the rest past the newest thousand too (`s3_pairs`); the `_few`/`_many` sections below are
+/// the trigram route's, and each route's sections are cut off by the planner for the other.
+///
 /// Sections:
 /// 1. friends, the most recent friendship first (the time the friendship was asked for), then
 ///    id. When `matched` holds every match, the friends among them; otherwise the caller's
@@ -212,9 +222,23 @@ WITH friends AS MATERIALIZED (
     SELECT responder_id AS id, created_at AS since FROM friendship_requests WHERE requester_id = $2 AND accepted
     UNION ALL
     SELECT requester_id, created_at FROM friendship_requests WHERE responder_id = $2 AND accepted
+), pair_matches AS MATERIALIZED (
+    SELECT DISTINCT p.user_id AS id, p.created_at
+    FROM user_search_words w
+    CROSS JOIN LATERAL (
+        SELECT p.user_id, p.created_at FROM user_search_pairs p
+        WHERE p.pair >= (w.word || ' ' || (user_search_pair_route($1))[2]) COLLATE \"C\"
+          AND p.pair < (w.word || ' ' || (user_search_pair_route($1))[2] || chr(1114111)) COLLATE \"C\"
+          AND p.search_key LIKE user_search_pattern($1)
+    ) p
+    WHERE user_search_pair_route($1) IS NOT NULL
+      AND reverse(w.word) LIKE user_search_prefix_pattern(reverse((user_search_pair_route($1))[1])) COLLATE \"C\"
 ), matched AS MATERIALIZED (
-    SELECT user_id AS id, created_at FROM user_search WHERE search_key LIKE user_search_pattern($1)
-    ORDER BY created_at DESC, user_id DESC LIMIT 1000
+    (SELECT user_id AS id, created_at FROM user_search
+     WHERE user_search_pair_route($1) IS NULL AND search_key LIKE user_search_pattern($1)
+     ORDER BY created_at DESC, user_id DESC LIMIT 1000)
+    UNION ALL
+    (SELECT id, created_at FROM pair_matches ORDER BY created_at DESC, id DESC LIMIT 1000)
 ), newest AS MATERIALIZED (
     SELECT id FROM matched ORDER BY created_at DESC, id DESC LIMIT 200
 ), links AS MATERIALIZED (
@@ -233,32 +257,45 @@ WITH friends AS MATERIALIZED (
         WHERE p.requester_id = l.requester_id AND p.responder_id = l.responder_id AND NOT p.accepted OFFSET 0)
 ), s1_few AS MATERIALIZED (
     SELECT f.id, f.since AS at FROM matched m JOIN friends f ON f.id = m.id
-    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) < 1000
+    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) < 1000 AND user_search_pair_route($1) IS NULL
+      AND ($3 < 1 OR (f.since, f.id) < ($4, $5))
+    ORDER BY f.since DESC, f.id DESC LIMIT $6
+), s1_pairs AS MATERIALIZED (
+    SELECT f.id, f.since AS at FROM pair_matches m JOIN friends f ON f.id = m.id
+    WHERE $3 <= 1 AND user_search_pair_route($1) IS NOT NULL
       AND ($3 < 1 OR (f.since, f.id) < ($4, $5))
     ORDER BY f.since DESC, f.id DESC LIMIT $6
 ), s1_many AS MATERIALIZED (
     SELECT f.id, f.since AS at
     FROM (SELECT id, since FROM friends WHERE $3 < 1 OR (since, id) < ($4, $5) ORDER BY since DESC, id DESC) f
-    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) >= 1000
+    WHERE $3 <= 1 AND (SELECT count(*) FROM matched) >= 1000 AND user_search_pair_route($1) IS NULL
       AND EXISTS (
           SELECT FROM user_search u WHERE u.user_id = f.id AND u.search_key LIKE user_search_pattern($1) OFFSET 0)
     ORDER BY f.since DESC, f.id DESC LIMIT $6
 ), s2 AS MATERIALIZED (
     SELECT u.user_id AS id, u.created_at AS at FROM user_search u
-    WHERE $3 <= 2 AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_many) < $6
+    WHERE $3 <= 2 AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_pairs) + (SELECT count(*) FROM s1_many) < $6
       AND u.user_id IN (SELECT id FROM fof)
       AND ($3 < 2 OR (u.created_at, u.user_id) < ($4, $5))
     ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), s3_few AS MATERIALIZED (
     SELECT m.id, m.created_at AS at FROM matched m
-    WHERE (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_many) + (SELECT count(*) FROM s2) < $6
+    WHERE (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_pairs) + (SELECT count(*) FROM s1_many) + (SELECT count(*) FROM s2) < $6
+      AND m.id NOT IN (SELECT id FROM friends) AND m.id NOT IN (SELECT id FROM fof)
+      AND ($3 < 3 OR (m.created_at, m.id) < ($4, $5))
+    ORDER BY m.created_at DESC, m.id DESC LIMIT $6
+), s3_pairs AS MATERIALIZED (
+    SELECT m.id, m.created_at AS at FROM pair_matches m
+    WHERE (SELECT count(*) FROM matched) >= 1000
+      AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_pairs) + (SELECT count(*) FROM s1_many)
+          + (SELECT count(*) FROM s2) + (SELECT count(*) FROM s3_few) < $6
       AND m.id NOT IN (SELECT id FROM friends) AND m.id NOT IN (SELECT id FROM fof)
       AND ($3 < 3 OR (m.created_at, m.id) < ($4, $5))
     ORDER BY m.created_at DESC, m.id DESC LIMIT $6
 ), s3_many AS MATERIALIZED (
     SELECT u.user_id AS id, u.created_at AS at FROM user_search u
-    WHERE (SELECT count(*) FROM matched) >= 1000
-      AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_many)
+    WHERE (SELECT count(*) FROM matched) >= 1000 AND user_search_pair_route($1) IS NULL
+      AND (SELECT count(*) FROM s1_few) + (SELECT count(*) FROM s1_pairs) + (SELECT count(*) FROM s1_many)
           + (SELECT count(*) FROM s2) + (SELECT count(*) FROM s3_few) < $6
       AND u.search_key LIKE user_search_pattern($1)
       AND u.user_id NOT IN (SELECT id FROM friends) AND u.user_id NOT IN (SELECT id FROM fof)
@@ -266,9 +303,12 @@ WITH friends AS MATERIALIZED (
     ORDER BY u.created_at DESC, u.user_id DESC LIMIT $6
 ), page AS (
     SELECT 1::smallint AS section, id, at FROM s1_few
+    UNION ALL SELECT 1::smallint, id, at FROM s1_pairs
     UNION ALL SELECT 1::smallint, id, at FROM s1_many
     UNION ALL SELECT 2::smallint, id, at FROM s2
-    UNION ALL (SELECT 3::smallint, id, at FROM s3_few UNION SELECT 3::smallint, id, at FROM s3_many)
+    UNION ALL (SELECT 3::smallint, id, at FROM s3_few
+               UNION SELECT 3::smallint, id, at FROM s3_pairs
+               UNION SELECT 3::smallint, id, at FROM s3_many)
     ORDER BY 1, 3 DESC, 2 DESC LIMIT $6
 )
 SELECT page.section, page.at, u.id, u.first_name, u.last_name, u.nick, u.created_at, u.avatar_url,
@@ -369,9 +409,9 @@ mod tests {
         use super::{SEARCH_COUNT_CAP, SEARCH_COUNT_SQL, SEARCH_FOF_WINDOW, SEARCH_SQL};
         let matched = &SEARCH_SQL[SEARCH_SQL.find("matched AS").unwrap()..SEARCH_SQL.find("newest AS").unwrap()];
         // The `_many` sections rely on `matched` holding every match when it is not full.
-        assert_eq!(SEARCH_SQL.matches(&format!("(SELECT count(*) FROM matched) >= {SEARCH_COUNT_CAP}")).count(), 2);
+        assert_eq!(SEARCH_SQL.matches(&format!("(SELECT count(*) FROM matched) >= {SEARCH_COUNT_CAP}")).count(), 3);
         let newest = &SEARCH_SQL[SEARCH_SQL.find("newest AS").unwrap()..SEARCH_SQL.find("fof AS").unwrap()];
-        assert!(matched.contains(&format!("LIMIT {SEARCH_COUNT_CAP}\n")), "{matched}");
+        assert_eq!(matched.matches(&format!("LIMIT {SEARCH_COUNT_CAP})\n")).count(), 2, "{matched}");
         assert!(SEARCH_COUNT_SQL.contains(&format!("LIMIT {SEARCH_COUNT_CAP}\n")));
         assert!(newest.contains(&format!("LIMIT {SEARCH_FOF_WINDOW}\n")), "{newest}");
     }
