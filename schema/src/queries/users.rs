@@ -196,7 +196,9 @@ struct SearchHit {
 /// 2. friends of friends among the [`SEARCH_FOF_WINDOW`] newest matches — people with an accepted
 ///    friendship to one of the caller's friends, except the caller and the caller's friends.
 ///    Looked for from those candidates (`links`: their friendships in either direction, read
-///    from the key indexes alone, that reach one of the caller's friends), never by expanding
+///    from the key indexes alone, that reach one of the caller's friends — each checked in a
+///    hash of the friends: as a join, the planner sorted the thousands of friendships to merge
+///    them), never by expanding
 ///    the friends' friends, which may be a million; only the few pairs found are then checked
 ///    for being accepted, each by a probe of the pending requests' index (`OFFSET 0`: as an
 ///    anti-join, the planner may scan that whole index instead), so the table's rows are never
@@ -248,8 +250,8 @@ WITH friends AS MATERIALIZED (
         UNION ALL
         SELECT n.id, r.requester_id, r.requester_id, r.responder_id
         FROM newest n JOIN friendship_requests r ON r.responder_id = n.id
-    ) c JOIN friends f ON f.id = c.other
-    WHERE c.id <> $2 AND c.id NOT IN (SELECT id FROM friends)
+    ) c
+    WHERE c.other IN (SELECT id FROM friends) AND c.id <> $2 AND c.id NOT IN (SELECT id FROM friends)
 ), fof AS MATERIALIZED (
     SELECT DISTINCT l.id FROM links l
     WHERE NOT EXISTS (
