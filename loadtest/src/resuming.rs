@@ -1,8 +1,10 @@
 //! A socket that behaves as the web app does when its node goes away: it keeps the cursor of the
 //! last event, and after a close (1012 from a node that stops) or a cut (a node that crashed) it
-//! reconnects at once to another node and resumes (`GET /ws?cursor=…`). It counts what happened
-//! to it and times how long it was away; it does not drop duplicates, so that the scenario can
-//! count them.
+//! reconnects to another node and resumes (`GET /ws?cursor=…`). It reconnects at once, where the
+//! web app waits a moment (up to 0.5 s after a 1012, 1–2 s after a cut: `web/assets/app.js`), so
+//! that every socket of a crashed node arrives together — the worst case for the nodes. It counts
+//! what happened to it and times how long it was away; it does not drop duplicates, so that the
+//! scenario can count them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
