@@ -15,6 +15,7 @@ pub mod chats;
 pub mod comments;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod friendship;
 pub mod likes;
 pub mod limits;

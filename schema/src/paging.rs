@@ -73,6 +73,33 @@ impl<T> Page<T> {
         };
         Self { rows: fetched, total_count, next, prev: None }
     }
+
+    /// The page of a newest-first list just before a cursor: `fetched` holds up to `limit + 1`
+    /// rows above the cursor, oldest first. Kept in list order, with `prev` when newer rows
+    /// remain and `next` at its last row (older rows exist at least where the cursor points).
+    pub fn from_newer_overfetch(
+        mut fetched: Vec<T>,
+        limit: usize,
+        total_count: i64,
+        cursor_of: impl Fn(&T) -> Cursor,
+    ) -> Self {
+        let more_newer = fetched.len() > limit;
+        fetched.truncate(limit);
+        fetched.reverse();
+        let prev = fetched.first().filter(|_| more_newer).map(&cursor_of);
+        let next = fetched.last().map(&cursor_of);
+        Self { rows: fetched, total_count, next, prev }
+    }
+}
+
+/// Where a page of a newest-first list (messages, the feed) starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewestFirst {
+    Newest,
+    /// Older than the cursor (`next`).
+    Older(Cursor),
+    /// The page of newer rows just before the cursor in the list (`prev`).
+    Newer(Cursor),
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chats;
 pub mod comments;
 pub mod envelope;
+pub mod feed;
 pub mod friendship;
 pub mod hygiene;
 pub mod input;
@@ -58,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/posts/publish").route(web::post().to(posts::publish::publish)))
         .service(resource("/posts/remove").route(web::post().to(posts::remove::remove)))
         .service(resource("/posts").route(web::get().to(posts::list::list)))
+        .service(resource("/feed").route(web::get().to(feed::list::list)))
         .service(resource("/posts/{id}").route(web::get().to(posts::get::get)))
         .service(resource("/comments/publish-on-post").route(web::post().to(comments::publish::publish)))
         .service(resource("/comments/remove").route(web::post().to(comments::remove::remove)))

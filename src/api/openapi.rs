@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::envelope::json_response;
-use super::{accounts, chats, comments, friendship, likes, posts, service, users, ws};
+use super::{accounts, chats, comments, feed, friendship, likes, posts, service, users, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,7 @@ use super::{accounts, chats, comments, friendship, likes, posts, service, users,
         posts::publish::publish,
         posts::remove::remove,
         posts::list::list,
+        feed::list::list,
         posts::get::get,
         comments::publish::publish,
         comments::remove::remove,

@@ -10,6 +10,7 @@ mod avatars;
 mod body_timeout;
 mod comments;
 mod counts;
+mod feed;
 mod friendship;
 mod hardening;
 mod helpers;

@@ -12,7 +12,7 @@ async fn hot_reads_keep_their_round_trip_budget() {
     let s = Some(seed::SESSION);
     let chats = app.get("/chats", s).await;
     let chat = chats.body["data"]["data"][0]["id"].as_str().expect("the seed's tester has a chat").to_owned();
-    let budget: [(String, u32); 8] = [
+    let budget: [(String, u32); 9] = [
         // The caller is in the session actor's memory; the user objects in the user cache.
         ("/whoami".into(), 0),
         (format!("/users/{}", seed::ASS_ASSER), 0),
@@ -23,6 +23,9 @@ async fn hot_reads_keep_their_round_trip_budget() {
         // the viewer's own likes (`core/walls.rs`, tested in `walls.rs`).
         (format!("/posts?ownerId={}", seed::TEST_TESTER), 1),
         (format!("/comments?postId={}", seed::LIKED_POST), 5),
+        // The feed: its count and its page, then the parts of the page as for a wall page built
+        // anew (`core/present.rs`).
+        ("/feed".into(), 6),
         ("/chats".into(), 4),
         (format!("/messages?chatId={chat}"), 3),
         (format!("/friendship?userId={}", seed::TEST_TESTER), 2),

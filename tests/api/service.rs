@@ -87,6 +87,7 @@ async fn openapi_describes_every_route() {
         "POST /posts/publish",
         "POST /posts/remove",
         "GET /posts",
+        "GET /feed",
         "GET /posts/{id}",
         "POST /comments/publish-on-post",
         "POST /comments/remove",

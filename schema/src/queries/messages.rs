@@ -146,14 +146,7 @@ pub async fn remove(conn: &mut AsyncPgConnection, message: &MessageRow, at: Date
 }
 
 /// Where a page of messages starts. Messages are listed newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Position {
-    Newest,
-    /// Older than the cursor (the original's `next`).
-    Older(Cursor),
-    /// The page of newer messages just before the cursor in the list (`prev`).
-    Newer(Cursor),
-}
+pub use crate::paging::NewestFirst as Position;
 
 fn cursor_of(m: &MessageRow) -> Cursor {
     Cursor::new(m.id.0, m.created_at)
@@ -186,20 +179,14 @@ pub async fn page(
             Ok(Page::from_overfetch(rows, limit, total_count, cursor_of))
         }
         Position::Newer(cursor) => {
-            let mut rows: Vec<MessageRow> = of_chat()
+            let rows: Vec<MessageRow> = of_chat()
                 .filter(keyset("messages.created_at", "messages.id", Side::Above, cursor))
                 .order((messages::created_at.asc(), messages::id.asc()))
                 .limit(fetch)
                 .select(MessageRow::as_select())
                 .load(conn)
                 .await?;
-            let more_newer = rows.len() > limit;
-            rows.truncate(limit);
-            rows.reverse();
-            let prev = <[MessageRow]>::first(&rows).filter(|_| more_newer).map(cursor_of);
-            // Older messages exist at least where the cursor points.
-            let next = <[MessageRow]>::last(&rows).map(cursor_of);
-            Ok(Page { rows, total_count, next, prev })
+            Ok(Page::from_newer_overfetch(rows, limit, total_count, cursor_of))
         }
     }
 }

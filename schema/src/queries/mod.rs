@@ -1,6 +1,7 @@
 pub mod chats;
 pub mod comments;
 pub mod event_log;
+pub mod feed;
 pub mod friendship;
 pub mod likes;
 pub mod login_failures;

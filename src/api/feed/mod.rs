@@ -1,0 +1,3 @@
+//! News: the home feed (docs/API.md §5.8).
+
+pub mod list;
