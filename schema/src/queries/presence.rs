@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::queries::prepared::prepared;
+
 use crate::ids::UserId;
 use crate::schema::users;
 
@@ -16,7 +18,7 @@ pub async fn claim_online(conn: &mut AsyncPgConnection, users: &[UserId]) -> Que
         return Ok(Vec::new());
     }
     let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
-    let flipped: Vec<Flipped> = diesel::sql_query(
+    let flipped: Vec<Flipped> = prepared(
         "WITH locked AS (SELECT id FROM users WHERE id = ANY($1) AND NOT presence_announced \
              ORDER BY id FOR NO KEY UPDATE) \
          UPDATE users SET presence_announced = true FROM locked \
@@ -36,13 +38,14 @@ pub async fn claim_offline(
     conn: &mut AsyncPgConnection,
     cutoff: DateTime<Utc>,
 ) -> QueryResult<Vec<(UserId, DateTime<Utc>)>> {
-    let flipped: Vec<Flipped> = diesel::sql_query(
+    let flipped: Vec<Flipped> = prepared(
         "WITH locked AS (SELECT id FROM users WHERE presence_announced AND last_activity_at <= $1 \
              ORDER BY id FOR NO KEY UPDATE) \
          UPDATE users SET presence_announced = false FROM locked \
-         WHERE users.id = locked.id AND users.presence_announced AND users.last_activity_at <= $1 \
+         WHERE users.id = locked.id AND users.presence_announced AND users.last_activity_at <= $2 \
          RETURNING users.id, users.last_activity_at",
     )
+    .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
     .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
     .get_results(conn)
     .await?;

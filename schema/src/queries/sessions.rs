@@ -3,6 +3,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Timestamptz;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::queries::prepared::prepared;
+
 use crate::ids::{SessionId, UserId};
 use crate::models::{SessionRow, UserRow};
 use crate::schema::{user_sessions, users};
@@ -103,7 +105,7 @@ pub async fn touch(
     active_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "WITH seen AS (UPDATE users SET last_activity_at = GREATEST(last_activity_at, $1) WHERE id = $2 RETURNING 1) \
          UPDATE user_sessions SET expires_at = GREATEST(expires_at, $3) \
          WHERE session_id = $4 AND (SELECT count(*) FROM seen) >= 0",
@@ -129,19 +131,22 @@ pub async fn touch_many(
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
     let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
-    diesel::sql_query(
+    prepared(
         "WITH locked AS (SELECT id FROM users WHERE id IN \
              (SELECT user_id FROM user_sessions WHERE session_id = ANY($1) AND expires_at > $2) \
              ORDER BY id FOR NO KEY UPDATE), \
-         seen AS (UPDATE users SET last_activity_at = GREATEST(users.last_activity_at, $2) \
+         seen AS (UPDATE users SET last_activity_at = GREATEST(users.last_activity_at, $3) \
              FROM locked WHERE users.id = locked.id RETURNING 1), \
          kept AS (SELECT session_id FROM user_sessions \
-             WHERE session_id = ANY($1) AND expires_at > $2 AND (SELECT count(*) FROM seen) >= 0 \
+             WHERE session_id = ANY($4) AND expires_at > $5 AND (SELECT count(*) FROM seen) >= 0 \
              ORDER BY session_id FOR NO KEY UPDATE) \
-         UPDATE user_sessions SET expires_at = GREATEST(user_sessions.expires_at, $3) \
+         UPDATE user_sessions SET expires_at = GREATEST(user_sessions.expires_at, $6) \
          FROM kept WHERE user_sessions.session_id = kept.session_id",
     )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
     .bind::<Timestamptz, _>(now)
     .bind::<Timestamptz, _>(expires_at)
     .execute(conn)

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::queries::prepared::prepared;
+
 use crate::ids::UserId;
 use crate::models::{Credentials, NewUser, UserRow};
 use crate::paging::{Cursor, InvalidCursor};
@@ -69,7 +71,7 @@ pub async fn replace_avatar(
 /// claims), so that two of them wait for each other instead of deadlocking.
 pub async fn record_activity(conn: &mut AsyncPgConnection, ids: &[UserId], at: DateTime<Utc>) -> QueryResult<()> {
     let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
-    diesel::sql_query(
+    prepared(
         "WITH locked AS (SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) \
          UPDATE users SET last_activity_at = GREATEST(users.last_activity_at, $2) \
          FROM locked WHERE users.id = locked.id",
