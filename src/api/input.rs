@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::{FromRequest, HttpRequest, web};
 use nosebook_schema::ids::parse_go_uuid;
-use nosebook_schema::paging::Cursor;
+use nosebook_schema::paging::{Cursor, NewestFirst};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -150,6 +150,15 @@ impl QueryParams {
             (None, Some(cursor)) => Ok(Direction::Prev(cursor)),
             (None, None) => Ok(Direction::Start),
         }
+    }
+
+    /// Where a page of a newest-first list starts: `next` goes to older rows, `prev` to newer.
+    pub fn newest_first(&self, kind: Kind) -> Result<NewestFirst, ApiError> {
+        Ok(match self.direction(kind)? {
+            Direction::Next(cursor) => NewestFirst::Older(cursor),
+            Direction::Prev(cursor) => NewestFirst::Newer(cursor),
+            Direction::Start => NewestFirst::Newest,
+        })
     }
 
     /// A cursor parameter; an unreadable one is refused with the route's error type.

@@ -1308,22 +1308,21 @@ async fn derive_user_search(
         let rows = client.execute(fill, &[]).await.with_context(|| format!("filling {table}"))?;
         let seconds = began.elapsed().as_secs_f64();
         println!("{table:<20} {rows:>11} rows {seconds:>8.1} s {:>10.0} rows/s", rows as f64 / seconds.max(1e-6));
-        let indexes = deferred.remove(table).unwrap_or_default();
-        let began = Instant::now();
-        for (_, definition) in &indexes {
-            client.batch_execute(definition).await.with_context(|| definition.clone())?;
-        }
-        let names: Vec<&str> = indexes.iter().map(|(name, _)| name.as_str()).collect();
-        println!(
-            "{:<20} {:>11} built {:>8.1} s   ({})",
-            "",
-            "indexes",
-            began.elapsed().as_secs_f64(),
-            names.join(", ")
-        );
+        rebuild_indexes(client, &deferred.remove(table).unwrap_or_default()).await?;
         filled.push((table, rows));
     }
     Ok(filled)
+}
+
+/// Builds a loaded table's deferred indexes (name, definition) and says how long they took.
+async fn rebuild_indexes(client: &Client, indexes: &[(String, String)]) -> anyhow::Result<()> {
+    let began = Instant::now();
+    for (_, definition) in indexes {
+        client.batch_execute(definition).await.with_context(|| definition.clone())?;
+    }
+    let names: Vec<&str> = indexes.iter().map(|(name, _)| name.as_str()).collect();
+    println!("{:<20} {:>11} built {:>8.1} s   ({})", "", "indexes", began.elapsed().as_secs_f64(), names.join(", "));
+    Ok(())
 }
 
 /// The `COPY` under way.
@@ -1418,18 +1417,7 @@ async fn load_with(client: &Client, people: usize, seed: u64, started: Instant) 
                     client.batch_execute(&sql).await?;
                 }
                 if let Some(indexes) = deferred.remove(table) {
-                    let began = Instant::now();
-                    for (_, definition) in &indexes {
-                        client.batch_execute(definition).await.with_context(|| definition.clone())?;
-                    }
-                    let names: Vec<&str> = indexes.iter().map(|(name, _)| name.as_str()).collect();
-                    println!(
-                        "{:<20} {:>11} built {:>8.1} s   ({})",
-                        "",
-                        "indexes",
-                        began.elapsed().as_secs_f64(),
-                        names.join(", ")
-                    );
+                    rebuild_indexes(client, &indexes).await?;
                 }
                 loaded.push((table, rows));
                 if table == "users" {

@@ -3,11 +3,10 @@ use nosebook_core::state::AppState;
 use nosebook_core::{Kind, chats};
 use nosebook_events::wire::{Message, PageOf};
 use nosebook_schema::ids::ChatId;
-use nosebook_schema::queries::messages::Position;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::input::{Direction, QueryParams};
+use crate::api::input::QueryParams;
 
 /// Messages of a chat you are a member of, newest first; `next` pages to older ones, `prev`
 /// back to newer ones.
@@ -28,10 +27,6 @@ pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryPara
     const KIND: Kind = Kind::MessagePresenter;
     let chat = ChatId(query.required_id("chatId", KIND)?);
     let limit = query.limit(KIND)?;
-    let position = match query.direction(KIND)? {
-        Direction::Next(cursor) => Position::Older(cursor),
-        Direction::Prev(cursor) => Position::Newer(cursor),
-        Direction::Start => Position::Newest,
-    };
+    let position = query.newest_first(KIND)?;
     Ok(Reply::Data(chats::messages(&state, &caller, chat, position, limit).await?))
 }

@@ -2,11 +2,10 @@ use actix_web::web;
 use nosebook_core::state::AppState;
 use nosebook_core::{Kind, feed};
 use nosebook_events::wire::{PageOf, Post};
-use nosebook_schema::paging::NewestFirst;
 
 use crate::api::auth::SignedIn;
 use crate::api::envelope::{ApiResult, Failure, Reply, Success};
-use crate::api::input::{Direction, QueryParams};
+use crate::api::input::QueryParams;
 
 /// Live posts by the caller and the caller's friends, on whichever wall, newest first; `next`
 /// pages to older ones, `prev` back to newer ones (posts written since the first page).
@@ -25,10 +24,6 @@ use crate::api::input::{Direction, QueryParams};
 pub async fn list(caller: SignedIn, state: web::Data<AppState>, query: QueryParams) -> ApiResult<PageOf<Post>> {
     const KIND: Kind = Kind::PostPresenter;
     let limit = query.limit(KIND)?;
-    let position = match query.direction(KIND)? {
-        Direction::Next(cursor) => NewestFirst::Older(cursor),
-        Direction::Prev(cursor) => NewestFirst::Newer(cursor),
-        Direction::Start => NewestFirst::Newest,
-    };
+    let position = query.newest_first(KIND)?;
     Ok(Reply::Data(feed::page(&state, &caller, position, limit).await?))
 }
