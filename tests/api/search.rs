@@ -342,21 +342,34 @@ async fn friends_of_friends_are_looked_for_among_the_200_newest_matches() {
     assert!(counts.iter().all(|c| *c == 201));
 }
 
+/// More than a thousand Kirills, in every section of `me`'s search: 5 friends of friends (the
+/// newest registrations, last names `fof` + i), 1,000 strangers (`stranger` + i), 22 friends
+/// (the oldest, `friend` + i). Answers (friends, friends of friends, strangers), each newest
+/// first.
+async fn kirills_in_every_section(
+    app: &TestApp,
+    me: &str,
+    [fof, stranger, friend]: [&str; 3],
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let link = bulk(app, "Link", "Middle", 1, 0).await;
+    befriend(app, me, &link[0]).await;
+    let fofs = bulk(app, "Kirill", fof, 5, 0).await;
+    let strangers = bulk(app, "Kirill", stranger, 1000, 100).await;
+    let friends = bulk(app, "Kirill", friend, 22, 5000).await;
+    for friend in &friends {
+        befriend(app, me, friend).await;
+    }
+    for fof in &fofs {
+        befriend(app, fof, &link[0]).await;
+    }
+    (friends, fofs, strangers)
+}
+
 #[actix_web::test]
 async fn sections_hold_when_more_than_a_thousand_match() {
     let app = spawn_app().await;
     let (me, session) = person(&app, "Searcher", "Quux", "searcher").await;
-    let link = bulk(&app, "Link", "Middle", 1, 0).await;
-    befriend(&app, &me, &link[0]).await;
-    let fofs = bulk(&app, "Kirill", "Fof", 5, 0).await;
-    let strangers = bulk(&app, "Kirill", "Stranger", 1000, 100).await;
-    let friends = bulk(&app, "Kirill", "Friend", 22, 5000).await;
-    for friend in &friends {
-        befriend(&app, &me, friend).await;
-    }
-    for fof in &fofs {
-        befriend(&app, fof, &link[0]).await;
-    }
+    let (friends, fofs, strangers) = kirills_in_every_section(&app, &me, ["Fof", "Stranger", "Friend"]).await;
     let (seen, counts) = walk(&app, &session, "kirill").await;
     assert_eq!(seen, [newest_first(&friends), fofs, strangers].concat(), "each once, in sections");
     assert!(counts.iter().all(|c| *c == 1000), "capped on every page");
@@ -369,19 +382,9 @@ async fn sections_hold_when_more_than_a_thousand_match() {
 async fn two_words_match_inside_and_across_names_with_the_sections_kept() {
     let app = spawn_app().await;
     let (me, session) = person(&app, "Searcher", "Quux", "searcher").await;
-    let link = bulk(&app, "Link", "Middle", 1, 0).await;
-    befriend(&app, &me, &link[0]).await;
-    let fofs = bulk(&app, "Kirill", "Petrov", 5, 0).await;
-    let strangers = bulk(&app, "Kirill", "Petrovskiy", 1000, 100).await;
-    let friends = bulk(&app, "Kirill", "Petrova", 22, 5000).await;
+    let (friends, fofs, strangers) = kirills_in_every_section(&app, &me, ["Petrov", "Petrovskiy", "Petrova"]).await;
     bulk(&app, "Kirill", "Ivanov", 30, 0).await;
     bulk(&app, "Petrov", "Kirill", 30, 0).await;
-    for friend in &friends {
-        befriend(&app, &me, friend).await;
-    }
-    for fof in &fofs {
-        befriend(&app, fof, &link[0]).await;
-    }
     let (seen, counts) = walk(&app, &session, "irill petrov").await;
     assert_eq!(seen, [newest_first(&friends), fofs, strangers].concat(), "each once, in sections");
     assert!(counts.iter().all(|c| *c == 1000), "capped on every page");

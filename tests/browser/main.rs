@@ -107,13 +107,7 @@ const SETTLED: &str = "return document.readyState === 'complete' && \
 
 /// Waits until htmx has no request in flight and no swap under way.
 async fn settle(client: &Client) {
-    for _ in 0..200 {
-        if client.execute(SETTLED, vec![]).await.unwrap() == serde_json::json!(true) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("htmx never settled");
+    wait_script(client, SETTLED, "htmx settled").await;
 }
 
 /// Finds the first element matching `css` once the page is settled and does `act` on it. A live
@@ -206,13 +200,14 @@ async fn wait_text(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Str
     panic!("{css} never showed what was expected; last text {last:?}");
 }
 
-/// Polls until `script` returns `true`; `what` names the awaited state in the failure.
+/// Polls until `script` returns `true`, for up to ten seconds; `what` names the awaited state in
+/// the failure.
 async fn wait_script(client: &Client, script: &str, what: &str) {
-    for _ in 0..100 {
-        if client.execute(script, vec![]).await.ok() == Some(serde_json::Value::Bool(true)) {
+    for _ in 0..200 {
+        if client.execute(script, vec![]).await.unwrap() == serde_json::json!(true) {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("never so: {what}");
 }
