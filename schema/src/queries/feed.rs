@@ -9,7 +9,7 @@
 //! a keyset cursor, so a post written between two page requests never shows twice.
 
 use diesel::sql_types::{BigInt, Integer, Nullable, Timestamptz, Uuid as SqlUuid};
-use diesel::{OptionalExtension, QueryResult, QueryableByName};
+use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::ids::UserId;
@@ -91,8 +91,7 @@ pub async fn page(
         .bind::<Integer, _>(fetch)
         .load::<PostRow>(&mut reading);
     let (total, rows) = futures_util::future::join(counted, read).await;
-    let total_count = total.optional()?.map_or(0, |t| t.total);
-    let rows = rows?;
+    let (total_count, rows) = (total?.total, rows?);
     Ok(if older {
         Page::from_overfetch(rows, limit, total_count, cursor_of)
     } else {

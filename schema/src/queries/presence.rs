@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::queries::prepared::prepared;
-
 use crate::ids::UserId;
+use crate::queries::prepared::prepared;
 use crate::schema::users;
 
 /// Marks each of `users` as announced online; returns those this call flipped, with their last

@@ -3,10 +3,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Timestamptz;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::queries::prepared::prepared;
-
 use crate::ids::{SessionId, UserId};
 use crate::models::{SessionRow, UserRow};
+use crate::queries::prepared::prepared;
 use crate::schema::{user_sessions, users};
 
 /// Longest user agent kept with a session; browsers' are about 150 bytes.

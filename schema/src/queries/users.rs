@@ -5,11 +5,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::queries::prepared::prepared;
-
 use crate::ids::UserId;
 use crate::models::{Credentials, NewUser, UserRow};
 use crate::paging::{Cursor, InvalidCursor};
+use crate::queries::prepared::prepared;
 use crate::schema::users;
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
@@ -185,8 +184,9 @@ struct SearchHit {
 /// the index entry. That finds every match (migration `user_search_pairs` says why), and only
 /// the matches, where the trigram index would intersect the long lists of common names'
 /// trigrams. `pair_matches` holds every match, so friends are picked from it (`s1_pairs`) and
-/// the rest past the newest thousand too (`s3_pairs`); the `_few`/`_many` sections below are
-/// the trigram route's, and each route's sections are cut off by the planner for the other.
+/// the rest past the newest thousand too (`s3_pairs`); `s1_few` and the `_many` sections are
+/// the trigram route's (`s3_few` reads `matched`, which either route fills), and each route's
+/// sections are cut off by the planner for the other.
 ///
 /// Sections:
 /// 1. friends, the most recent friendship first (the time the friendship was asked for), then
@@ -200,8 +200,8 @@ struct SearchHit {
 ///    Looked for from those candidates (`links`: their friendships in either direction, read
 ///    from the key indexes alone, that reach one of the caller's friends — each checked in a
 ///    hash of the friends: as a join, the planner sorted the thousands of friendships to merge
-///    them), never by expanding
-///    the friends' friends, which may be a million; only the few pairs found are then checked
+///    them), never by expanding the friends' friends, which may be a million; only the few
+///    pairs found are then checked
 ///    for being accepted, each by a probe of the pending requests' index (`OFFSET 0`: as an
 ///    anti-join, the planner may scan that whole index instead), so the table's rows are never
 ///    read; newest registration first;
