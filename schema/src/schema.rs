@@ -163,6 +163,7 @@ diesel::table! {
         pending_in -> Int8,
         pending_out -> Int8,
         unviewed_in -> Int8,
+        chats -> Int8,
     }
 }
 

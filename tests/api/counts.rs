@@ -18,7 +18,7 @@ async fn differences(conn: &mut AsyncPgConnection) -> Vec<(String, i64)> {
     conn.batch_execute(
         "CREATE TEMP TABLE kept_users AS SELECT * FROM user_counts
              WHERE wall_posts <> 0 OR authored_posts <> 0 OR accepted_in <> 0 OR accepted_out <> 0 OR pending_in <> 0 OR pending_out <> 0
-                OR unviewed_in <> 0;
+                OR unviewed_in <> 0 OR chats <> 0;
          CREATE TEMP TABLE kept_posts AS SELECT * FROM post_counts WHERE likes <> 0 OR comments <> 0;
          CREATE TEMP TABLE kept_comments AS SELECT * FROM comment_counts WHERE likes <> 0;
          CREATE TEMP TABLE kept_chats AS SELECT * FROM chat_counts WHERE messages <> 0;
@@ -85,7 +85,21 @@ async fn counts_follow_every_kind_of_write() {
              WHERE a.id < o.id ON CONFLICT DO NOTHING;
          UPDATE friendship_requests SET accepted = true WHERE NOT accepted AND requester_id IN (SELECT id FROM users ORDER BY id DESC LIMIT 3);
          UPDATE friendship_requests SET viewed = true WHERE responder_id IN (SELECT id FROM users ORDER BY id LIMIT 5);
-         DELETE FROM friendship_requests WHERE accepted AND responder_id IN (SELECT id FROM users ORDER BY id DESC LIMIT 2);",
+         DELETE FROM friendship_requests WHERE accepted AND responder_id IN (SELECT id FROM users ORDER BY id DESC LIMIT 2);
+         INSERT INTO chats (id, kind, title, created_at) VALUES
+             ('00000000-0000-0000-0000-00000000c001', 'group', 'g', now()),
+             ('00000000-0000-0000-0000-00000000c002', 'private', NULL, now()),
+             ('00000000-0000-0000-0000-00000000c003', 'private', NULL, now());
+         INSERT INTO chat_members (chat_id, user_id, joined_at)
+             SELECT c.id, u.id, now() FROM chats c CROSS JOIN (SELECT id FROM users ORDER BY id LIMIT 4) u
+             WHERE c.id = '00000000-0000-0000-0000-00000000c001'
+             UNION ALL SELECT c.id, u.id, now() FROM chats c CROSS JOIN (SELECT id FROM users ORDER BY id DESC LIMIT 2) u
+             WHERE c.id IN ('00000000-0000-0000-0000-00000000c002', '00000000-0000-0000-0000-00000000c003');
+         UPDATE chats SET last_message_at = now() WHERE kind = 'private';
+         UPDATE chats SET last_message_at = now() + interval '1 second' WHERE kind = 'private';
+         UPDATE chats SET last_message_at = NULL WHERE id = '00000000-0000-0000-0000-00000000c003';
+         DELETE FROM chat_members WHERE chat_id IN ('00000000-0000-0000-0000-00000000c001', '00000000-0000-0000-0000-00000000c003')
+             AND user_id = (SELECT id FROM users ORDER BY id DESC LIMIT 1);",
     )
     .await
     .unwrap();

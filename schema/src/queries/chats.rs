@@ -13,7 +13,7 @@ use crate::models::ChatRow;
 use crate::paging::{Cursor, Page};
 use crate::queries::prepared::prepared;
 use crate::queries::{Conn, Side, keyset};
-use crate::schema::{chat_members, chats, private_chats};
+use crate::schema::{chat_members, chats, private_chats, user_counts};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: ChatId) -> QueryResult<Option<ChatRow>> {
     chats::table.find(id).select(ChatRow::as_select()).first(conn).await.optional()
@@ -303,7 +303,14 @@ pub async fn list_for(
         }
         query
     };
-    let total_count = filtered().count().get_result::<i64>(conn).await?;
+    // The whole list's size is kept by triggers (migration `listed_chats_count`); the private
+    // chat with one person is at most one row to count.
+    let total_count = match interlocutor {
+        None => {
+            user_counts::table.find(user).select(user_counts::chats).first::<i64>(conn).await.optional()?.unwrap_or(0)
+        }
+        Some(_) => filtered().count().get_result::<i64>(conn).await?,
+    };
     let mut query = filtered()
         .order((diesel::dsl::sql::<diesel::sql_types::Timestamptz>(ACTIVITY).desc(), chats::id.desc()))
         .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX));
