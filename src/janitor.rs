@@ -1,18 +1,24 @@
 //! Deletes rows that only grow with traffic: events already published (kept a few minutes, see
-//! `NOSEBOOK_OUTBOX_RETENTION_SECS`) and sessions past their expiry. Every monolith node runs
+//! `NOSEBOOK_OUTBOX_RETENTION_SECS`), sessions past their expiry, the rows of kept feeds past the
+//! newest they keep, and the feeds of readers who stopped reading them. Every monolith node runs
 //! one; the deletes are idempotent, so several nodes doing the same work only cost a few
 //! statements.
 
 use std::time::Duration;
 
 use nosebook_schema::DbPool;
-use nosebook_schema::queries::{outbox, sessions};
+use nosebook_schema::queries::{feed, outbox, sessions};
 use nosebook_schema::time::Clock;
 
 /// How often the janitor looks.
 const INTERVAL: Duration = Duration::from_secs(60);
 /// Rows per delete: short statements that never hold many locks at once.
 const BATCH: i64 = 5_000;
+/// Kept feeds trimmed per statement (each up to a few hundred rows).
+const FEEDS_PER_TRIM: i64 = 200;
+/// A feed nobody read for this long stops being kept: its reader is away, and copying posts for
+/// them costs every post their friends write.
+const FEED_UNREAD_FOR: chrono::Duration = chrono::Duration::days(14);
 
 #[derive(Clone)]
 pub struct Janitor {
@@ -27,6 +33,8 @@ pub struct Janitor {
 pub struct Swept {
     pub events: usize,
     pub sessions: usize,
+    /// Feeds no longer kept.
+    pub feeds: usize,
 }
 
 impl Janitor {
@@ -75,8 +83,20 @@ impl Janitor {
                 break;
             }
         }
+        let mut after = None;
+        while let Some(last) = feed::trim(&mut conn, after, FEEDS_PER_TRIM).await? {
+            after = Some(last);
+        }
+        let unread_since = now.checked_sub_signed(FEED_UNREAD_FOR).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        loop {
+            let gone = feed::drop_unread(&mut conn, unread_since, FEEDS_PER_TRIM).await?;
+            swept.feeds += gone;
+            if gone < FEEDS_PER_TRIM as usize {
+                break;
+            }
+        }
         if swept != Swept::default() {
-            tracing::debug!(events = swept.events, sessions = swept.sessions, "janitor: swept");
+            tracing::debug!(events = swept.events, sessions = swept.sessions, feeds = swept.feeds, "janitor: swept");
         }
         Ok(swept)
     }

@@ -21,6 +21,7 @@ use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
 use nosebook_core::avatar_decodes::AvatarDecodes;
+use nosebook_core::feed::FeedCopier;
 use nosebook_core::limits::Limits;
 use nosebook_core::passwords::Passwords;
 use nosebook_core::state::AppState;
@@ -172,6 +173,8 @@ impl Application {
         relay.clone().spawn_on(threads.pick(0));
         let chats = ChatWriters::start(db.clone(), clock, Arc::new(relay.committed()), &threads);
         Janitor { db: db.clone(), clock, outbox_retention: settings.outbox_retention }.spawn_on(threads.pick(1));
+        let feed = FeedCopier::default();
+        feed.clone().spawn_on(db.clone(), threads.pick(1));
         let (hub, sessions_data) = (web::Data::new(hub), web::Data::new(sessions.clone()));
         let scrape = web::Data::new(Scrape { db: db.clone(), max_pool: settings.pool_size });
         let limits = Arc::new(Limits::new(&settings.limits));
@@ -191,6 +194,7 @@ impl Application {
             typing: Default::default(),
             limits: limits.clone(),
             avatar_decodes: AvatarDecodes::new(settings.avatar_decodes, settings.avatar_wait),
+            feed: feed.clone(),
         });
         let relay = state.relay.clone();
         // The use cases' context, and beside it what the middleware and `/ws` read on every

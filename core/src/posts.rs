@@ -65,7 +65,12 @@ pub async fn publish(state: &AppState, caller: &Caller, owner: UserId, message: 
         })
         .await;
     match published {
-        Ok(post) => Ok(post),
+        Ok(post) => {
+            // Its copies into the readers' kept feeds were queued with it (migration
+            // `stored_feeds`): make them now rather than at the copier's next look.
+            state.feed.wake();
+            Ok(post)
+        }
         Err(e) => match e {
             e if e.is_foreign_key_violation() => {
                 Err(CoreError::not_found(Kind::Unknown, format!("user {owner} does not exist")))

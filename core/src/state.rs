@@ -43,6 +43,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Turns at decoding an uploaded avatar.
     pub avatar_decodes: AvatarDecodes,
+    /// Copies new posts into the feeds kept for their readers.
+    pub feed: crate::feed::FeedCopier,
 }
 
 impl AppState {

@@ -1,7 +1,13 @@
 //! News (docs/API.md §5.8): the caller's and the caller's friends' live posts, on any wall,
 //! newest first, in the walls' Post shape; pages that never repeat or skip a post, even when
-//! posts are written between two requests.
+//! posts are written between two requests; the same posts whether the feed is kept or built
+//! when read.
 
+use diesel::QueryableByName;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::RunQueryDsl;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -32,6 +38,65 @@ async fn publish(
 async fn befriend(app: &TestApp, (a, a_session): &(String, String), (b, b_session): &(String, String)) {
     app.post("/friendship/send-request", Some(a_session), json!({"responderId": b})).await.data();
     app.post("/friendship/accept-request", Some(b_session), json!({"requesterId": a})).await.data();
+}
+
+/// Waits until every post written so far is copied into the kept feeds and every feed asked
+/// for is built: the copier works after the commits, so a friend's post reaches a kept feed a
+/// moment after it is written.
+pub(crate) async fn settled(app: &TestApp) {
+    #[derive(QueryableByName)]
+    struct Idle {
+        #[diesel(sql_type = Bool)]
+        idle: bool,
+    }
+    let mut conn = app.db().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let idle: Idle = diesel::sql_query(
+            "SELECT NOT EXISTS (SELECT FROM feed_jobs) AND NOT EXISTS (SELECT FROM feeds WHERE NOT ready) AS idle",
+        )
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        if idle.idle {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the feed copier never caught up");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Every post of `session`'s feed, paging `limit` at a time.
+async fn whole_feed(app: &TestApp, session: &str, limit: usize) -> Vec<String> {
+    let mut page = feed(app, session, &format!("?limit={limit}")).await;
+    let mut seen = ids(&page);
+    while let Some(next) = page.get("next").and_then(Value::as_str) {
+        page = feed(app, session, &format!("?limit={limit}&next={}", encode(next))).await;
+        seen.extend(ids(&page));
+    }
+    seen
+}
+
+/// The feed by its definition, straight from the tables: `user`'s and their friends' live
+/// posts, newest first.
+async fn reference_feed(app: &TestApp, user: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let mut conn = app.db().await;
+    let rows: Vec<Id> = diesel::sql_query(
+        "SELECT id::text FROM posts WHERE removed_at IS NULL AND (author_id = $1::uuid OR author_id IN (
+             SELECT responder_id FROM friendship_requests WHERE requester_id = $1::uuid AND accepted
+             UNION SELECT requester_id FROM friendship_requests WHERE responder_id = $1::uuid AND accepted))
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind::<Text, _>(user)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.id).collect()
 }
 
 async fn feed(app: &TestApp, session: &str, query: &str) -> Value {
@@ -102,6 +167,7 @@ async fn pages_never_repeat_or_skip_a_post_written_between_them() {
         newer.push(publish(&app, &clock, &friend.1, &friend.0, &format!("newer {i}")).await);
     }
     newer.reverse();
+    settled(&app).await;
     let mut seen = ids(&first);
     let mut next = first["next"].as_str().unwrap().to_owned();
     loop {
@@ -145,4 +211,128 @@ async fn bad_paging_is_refused_and_the_feed_needs_a_session() {
     }
     let anonymous = app.get("/feed", None).await;
     assert_eq!(anonymous.status, StatusCode::FORBIDDEN, "{}", anonymous.text);
+}
+
+/// Random posts, removals, friendships and unfriendings from several people at once; after each
+/// round, when the copier has caught up, every person's whole feed is what its definition says.
+#[actix_web::test]
+async fn kept_feeds_follow_random_posts_removals_and_friendships() {
+    let (app, clock) = app_with_moving_clock().await;
+    let mut people = Vec::new();
+    for i in 0..6 {
+        people.push(app.register(&format!("random_{i}")).await);
+    }
+    let mut rng = StdRng::seed_from_u64(20261208);
+    for round in 0..12 {
+        let mut work = Vec::new();
+        for _ in 0..4 {
+            let a = rng.gen_range(0..people.len());
+            let b = (a + rng.gen_range(1..people.len())) % people.len();
+            let action = rng.gen_range(0..10);
+            let (app, clock, people) = (&app, &clock, &people);
+            work.push(async move {
+                let ((a_id, a_session), (b_id, b_session)) = (&people[a], &people[b]);
+                match action {
+                    0..=4 => {
+                        let owner = if action == 0 { b_id } else { a_id };
+                        publish(app, clock, a_session, owner, &format!("round {round}")).await;
+                    }
+                    5 => {
+                        let mine = app.get(&format!("/posts?authorId={a_id}&limit=1"), Some(a_session)).await;
+                        if let Some(id) = mine.data()["data"][0]["id"].as_str() {
+                            app.post("/posts/remove", Some(a_session), json!({"id": id})).await;
+                        }
+                    }
+                    6..=8 => {
+                        // Refusals (already asked, already friends) are part of the game.
+                        app.post("/friendship/send-request", Some(a_session), json!({"responderId": b_id})).await;
+                        app.post("/friendship/accept-request", Some(b_session), json!({"requesterId": a_id})).await;
+                    }
+                    _ => {
+                        app.post("/friendship/remove-friend", Some(a_session), json!({"friendId": b_id})).await;
+                    }
+                }
+            });
+        }
+        futures_util::future::join_all(work).await;
+        settled(&app).await;
+        for (id, session) in &people {
+            let expected = reference_feed(&app, id).await;
+            assert_eq!(whole_feed(&app, session, 3).await, expected, "round {round}, {id}'s feed");
+        }
+        // The first round's reads asked for every feed to be kept: later rounds read kept feeds.
+        settled(&app).await;
+    }
+    let mut conn = app.db().await;
+    let kept: i64 = diesel::sql_query("SELECT count(*) AS n FROM feeds WHERE ready")
+        .get_result::<Count>(&mut conn)
+        .await
+        .unwrap()
+        .n;
+    assert_eq!(kept, 6, "every reader's feed is kept");
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// A kept feed holds its newest rows only: past them, pages are built when read, and a reader
+/// away for weeks stops being copied to until they come back.
+#[actix_web::test]
+async fn a_kept_feed_is_trimmed_and_pages_past_it_are_built_when_read() {
+    let (app, clock) = app_with_moving_clock().await;
+    let me = app.register("trimmed_me").await;
+    let friend = app.register("trimmed_friend").await;
+    befriend(&app, &me, &friend).await;
+    assert!(feed(&app, &me.1, "").await["data"].as_array().unwrap().is_empty());
+    settled(&app).await;
+    // More posts than a feed keeps, one statement (copied after it by the copier).
+    let mut conn = app.db().await;
+    diesel::sql_query(
+        "INSERT INTO posts (author_id, owner_id, message, created_at)
+         SELECT $1::uuid, $1::uuid, 'post ' || i, now() - make_interval(secs => i) FROM generate_series(1, 430) i",
+    )
+    .bind::<Text, _>(&friend.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    settled(&app).await;
+    assert_eq!(kept_rows(&mut conn, &me.0).await, 430);
+
+    let settings = nosebook_schema::PoolSettings {
+        url: app.db_url.clone(),
+        max_size: 1,
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let janitor = nosebook::janitor::Janitor {
+        db: nosebook_schema::DbPool::new(&settings).unwrap(),
+        clock,
+        outbox_retention: std::time::Duration::from_secs(600),
+    };
+    janitor.sweep().await.unwrap();
+    assert_eq!(kept_rows(&mut conn, &me.0).await, nosebook_schema::queries::feed::KEPT);
+    let expected = reference_feed(&app, &me.0).await;
+    assert_eq!(expected.len(), 430);
+    assert_eq!(whole_feed(&app, &me.1, 20).await, expected, "the kept 400, then the rest built when read");
+    assert_eq!(feed(&app, &me.1, "").await["totalCount"], 400, "400 or more");
+
+    // Three weeks away: no longer kept, and still the same feed when back.
+    diesel::sql_query("UPDATE feeds SET read_at = now() - interval '21 days'").execute(&mut conn).await.unwrap();
+    assert_eq!(janitor.sweep().await.unwrap().feeds, 1);
+    assert_eq!(kept_rows(&mut conn, &me.0).await, 0);
+    assert_eq!(whole_feed(&app, &me.1, 20).await, expected);
+    settled(&app).await;
+    assert_eq!(kept_rows(&mut conn, &me.0).await, nosebook_schema::queries::feed::KEPT, "built again on return");
+}
+
+/// The rows `user`'s kept feed holds.
+async fn kept_rows(conn: &mut diesel_async::AsyncPgConnection, user: &str) -> i64 {
+    diesel::sql_query("SELECT count(*) AS n FROM feed_entries WHERE viewer_id = $1::uuid")
+        .bind::<Text, _>(user)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap()
+        .n
 }

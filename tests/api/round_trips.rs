@@ -23,9 +23,10 @@ async fn hot_reads_keep_their_round_trip_budget() {
         // the viewer's own likes (`core/walls.rs`, tested in `walls.rs`).
         (format!("/posts?ownerId={}", seed::TEST_TESTER), 1),
         (format!("/comments?postId={}", seed::LIKED_POST), 5),
-        // The feed: its count and its page, then the parts of the page as for a wall page built
+        // The feed, kept (its first read asked for that, and the copier built it below): its
+        // page and total in one statement, then the parts of the page as for a wall page built
         // anew (`core/present.rs`).
-        ("/feed".into(), 6),
+        ("/feed".into(), 5),
         ("/chats".into(), 4),
         (format!("/messages?chatId={chat}"), 3),
         (format!("/friendship?userId={}", seed::TEST_TESTER), 2),
@@ -41,6 +42,7 @@ async fn hot_reads_keep_their_round_trip_budget() {
     let mut measured = Vec::new();
     for (path, _) in &budget {
         app.get(path, s).await;
+        crate::feed::settled(&app).await;
         measured.push((path.clone(), app.get(path, s).await.db_statements()));
     }
     // A send, once the pair's private chat is known: nothing from the request itself — the

@@ -1,0 +1,79 @@
+//! Keeps the kept feeds (migration `stored_feeds`): copies each new post into its readers'
+//! feeds, and builds the feeds of readers who came back. One per node; several nodes share the
+//! work through `SKIP LOCKED`, and whatever a crashed node left is taken by the next look.
+//!
+//! Woken by this node's posts as they commit; it also looks every [`LOOK_EVERY`] for posts other
+//! nodes, or a node that died, left behind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nosebook_schema::queries::feed;
+use nosebook_schema::{AsyncConnection, DbError, DbPool};
+use tokio::sync::Notify;
+
+/// How often the copier looks for work nobody woke it for.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// Posts per transaction: a post with thousands of readers is thousands of rows.
+const POSTS_PER_COPY: i64 = 20;
+
+/// The handle the use cases wake the copier with.
+#[derive(Clone, Default)]
+pub struct FeedCopier {
+    wake: Arc<Notify>,
+}
+
+/// What one look did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    pub posts: usize,
+    pub built: usize,
+}
+
+impl FeedCopier {
+    /// A post committed, or a reader asked for their feed to be kept: look now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs [`Self::run`] on `arbiter` (this thread when `None`).
+    pub fn spawn_on(self, db: DbPool, arbiter: Option<&actix::ArbiterHandle>) {
+        match arbiter {
+            Some(arbiter) => {
+                arbiter.spawn(self.run(db));
+            }
+            None => {
+                actix::spawn(self.run(db));
+            }
+        }
+    }
+
+    /// Copies and builds until the database has nothing waiting, then sleeps until woken or
+    /// [`LOOK_EVERY`] passes. Runs until the process ends.
+    pub async fn run(self, db: DbPool) {
+        loop {
+            if let Err(e) = drain(&db).await {
+                tracing::warn!(error = %e, "feed copier: failed; trying again shortly");
+            }
+            let _ = tokio::time::timeout(LOOK_EVERY, self.wake.notified()).await;
+        }
+    }
+}
+
+/// Everything waiting now: posts to copy first (readers see them), then feeds to build.
+pub async fn drain(db: &DbPool) -> Result<Copied, DbError> {
+    let mut conn = db.get().await?;
+    let mut done = Copied::default();
+    loop {
+        let posts = conn.transaction(async |conn| feed::copy_posts(conn, POSTS_PER_COPY).await).await?;
+        done.posts += posts;
+        if posts > 0 {
+            continue;
+        }
+        if conn.transaction(async |conn| feed::build_one(conn).await).await? {
+            done.built += 1;
+            continue;
+        }
+        return Ok(done);
+    }
+}
