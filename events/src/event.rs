@@ -68,6 +68,8 @@ events! {
     PostPublished(PostPublished) = "post_published",
     /// To a post's author and its wall's owner, when someone else comments on it.
     CommentPublished(CommentPublished) = "comment_published",
+    /// To the author's friends who read their feed (docs/API.md §5.8), once the post is in it.
+    FeedPost(FeedPost) = "feed_post",
     /// To the members of a group when it is created, renamed or its members change.
     ChatUpdated(Box<Chat>) = "chat_updated",
     /// To the connected friends of a user who came online or went offline.
@@ -126,6 +128,18 @@ pub struct PostPublished {
     pub author: User,
 }
 
+/// A post just copied into the recipient's feed: enough to show that it is there and to fetch it
+/// (`GET /feed?prev=`), not the post itself (its likes and comments are the reader's to ask for).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedPost {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    /// Whose wall it is on.
+    pub owner_id: Uuid,
+    pub created_at: WireTime,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentPublished {
@@ -158,11 +172,12 @@ pub struct PresenceChange {
 }
 
 /// The kinds [`Event::resumable_only`] keeps off sockets of the original protocol.
-const RESUMABLE_ONLY: [EventKind; 4] = [
+const RESUMABLE_ONLY: [EventKind; 5] = [
     EventKind::FriendRemoved,
     EventKind::FriendRequestCancelled,
     EventKind::PostPublished,
     EventKind::CommentPublished,
+    EventKind::FeedPost,
 ];
 
 /// Whether a frame as [`Event::frame`] writes it is of a kind only resumable sockets get: the

@@ -14,7 +14,7 @@ pub mod event;
 pub mod wire;
 
 pub use event::{
-    CommentPublished, Event, EventKind, Liked, MessageRemoved, MessagesRead, PostPublished, PresenceChange,
+    CommentPublished, Event, EventKind, FeedPost, Liked, MessageRemoved, MessagesRead, PostPublished, PresenceChange,
     RequestAccepted, RequestSent, Typing, frame_is_resumable_only, queue_control,
 };
 

@@ -336,3 +336,34 @@ async fn kept_rows(conn: &mut diesel_async::AsyncPgConnection, user: &str) -> i6
         .unwrap()
         .n
 }
+
+/// A friend's post reaches the reader's feed and, on a socket of the resumable protocol, a
+/// `feed_post` event saying so; a socket of the original protocol hears nothing new.
+#[actix_web::test]
+async fn a_friends_post_is_announced_to_readers_of_the_feed() {
+    let (app, clock) = app_with_moving_clock().await;
+    let me = app.register("told_me").await;
+    let friend = app.register("told_friend").await;
+    let stranger = app.register("told_stranger").await;
+    let mut resuming = app.resuming_socket(&me.1, "").await;
+    assert_eq!(resuming.event().await["type"], "ready");
+    let mut original = app.socket(&me.1).await;
+    befriend(&app, &me, &friend).await;
+    assert_eq!(resuming.event().await["type"], "friend_request_accepted");
+    assert_eq!(original.event().await["type"], "friend_request_accepted");
+    feed(&app, &me.1, "").await;
+    settled(&app).await;
+
+    publish(&app, &clock, &stranger.1, &stranger.0, "not for me").await;
+    let post = publish(&app, &clock, &friend.1, &friend.0, "for my friends").await;
+    let told = resuming.event().await;
+    assert_eq!(told["type"], "feed_post", "{told}");
+    assert_eq!(told["payload"]["id"], post.as_str());
+    assert_eq!(told["payload"]["authorId"], friend.0.as_str());
+    assert_eq!(told["payload"]["ownerId"], friend.0.as_str());
+    let page = feed(&app, &me.1, "").await;
+    assert_eq!(ids(&page), [post]);
+    assert_eq!(page["data"][0]["createdAt"], told["payload"]["createdAt"]);
+    resuming.silent().await;
+    original.silent().await;
+}

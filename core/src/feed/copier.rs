@@ -8,8 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use nosebook_schema::queries::feed;
-use nosebook_schema::{AsyncConnection, DbError, DbPool};
+use nosebook_events::wire::WireTime;
+use nosebook_events::{Event, FeedPost};
+use nosebook_schema::queries::feed::{self, CopiedPost};
+use nosebook_schema::{AsyncConnection, AsyncPgConnection, DbError, DbPool};
 use tokio::sync::Notify;
 
 /// How often the copier looks for work nobody woke it for.
@@ -65,7 +67,7 @@ pub async fn drain(db: &DbPool) -> Result<Copied, DbError> {
     let mut conn = db.get().await?;
     let mut done = Copied::default();
     loop {
-        let posts = conn.transaction(async |conn| feed::copy_posts(conn, POSTS_PER_COPY).await).await?;
+        let posts = conn.transaction(async |conn| copy_and_tell(conn).await).await?;
         done.posts += posts;
         if posts > 0 {
             continue;
@@ -76,4 +78,23 @@ pub async fn drain(db: &DbPool) -> Result<Copied, DbError> {
         }
         return Ok(done);
     }
+}
+
+/// Copies a batch of posts, and tells each reader who got one, in the same transaction (so that a
+/// reader told of a post finds it in their feed, and none is told twice).
+async fn copy_and_tell(conn: &mut AsyncPgConnection) -> Result<usize, DbError> {
+    let copied = feed::copy_posts(conn, POSTS_PER_COPY).await?;
+    for post in &copied {
+        let CopiedPost { id, author_id, owner_id, created_at, readers } = post;
+        // The author's own tab shows what it wrote itself.
+        let friends: Vec<_> = readers.iter().copied().filter(|r| r != author_id).collect();
+        let event = Event::FeedPost(FeedPost {
+            id: id.0,
+            author_id: author_id.0,
+            owner_id: owner_id.0,
+            created_at: WireTime(*created_at),
+        });
+        event.queue(conn, &friends).await?;
+    }
+    Ok(copied.len())
 }

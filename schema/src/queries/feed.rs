@@ -289,16 +289,33 @@ pub async fn keep(conn: &mut AsyncPgConnection, viewer: UserId, now: DateTime<Ut
     Ok(row.waiting)
 }
 
+/// A post copied into kept feeds, and whose feeds got it.
+pub struct CopiedPost {
+    pub id: PostId,
+    pub author_id: UserId,
+    pub owner_id: UserId,
+    pub created_at: DateTime<Utc>,
+    /// The readers whose kept feeds it went into, the author among them if theirs is kept.
+    pub readers: Vec<UserId>,
+}
+
 /// Copies up to `batch` waiting posts into the kept feeds of their authors and the authors'
-/// friends, in one transaction; the posts' jobs go with it. Answers the posts taken. Call it in
-/// a transaction.
-pub async fn copy_posts(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<usize> {
+/// friends; the posts' jobs go with them. Answers the posts taken (removed ones too, copied to
+/// no one). Call it in a transaction.
+pub async fn copy_posts(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<Vec<CopiedPost>> {
     #[derive(QueryableByName)]
     struct Job {
         #[diesel(sql_type = SqlUuid)]
         post_id: Uuid,
         #[diesel(sql_type = SqlUuid)]
         author_id: Uuid,
+    }
+    #[derive(QueryableByName)]
+    struct Copy {
+        #[diesel(sql_type = SqlUuid)]
+        viewer_id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        post_id: Uuid,
     }
     let jobs: Vec<Job> = prepared(
         "SELECT post_id, author_id FROM feed_jobs ORDER BY queued_at, post_id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -307,7 +324,7 @@ pub async fn copy_posts(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult
     .load(conn)
     .await?;
     if jobs.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let posts: Vec<Uuid> = jobs.iter().map(|j| j.post_id).collect();
     let authors: Vec<Uuid> = jobs.iter().map(|j| j.author_id).collect();
@@ -320,7 +337,7 @@ pub async fn copy_posts(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult
     .bind::<Array<SqlUuid>, _>(&authors)
     .execute(conn)
     .await?;
-    prepared(
+    let copies: Vec<Copy> = prepared(
         "INSERT INTO feed_entries (viewer_id, created_at, post_id, author_id) \
          SELECT f.viewer_id, p.created_at, p.id, p.author_id \
          FROM posts p \
@@ -331,13 +348,35 @@ pub async fn copy_posts(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult
          ) r \
          JOIN feeds f ON f.viewer_id = r.id \
          WHERE p.id = ANY($1) AND p.removed_at IS NULL \
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING \
+         RETURNING viewer_id, post_id",
     )
     .bind::<Array<SqlUuid>, _>(&posts)
-    .execute(conn)
+    .load(conn)
     .await?;
+    let rows: Vec<PostRow> = prepared(
+        "DELETE FROM feed_jobs j USING posts p WHERE j.post_id = ANY($1) AND p.id = j.post_id \
+         RETURNING p.id, p.author_id, p.owner_id, p.message, p.created_at, p.removed_at",
+    )
+    .bind::<Array<SqlUuid>, _>(&posts)
+    .load(conn)
+    .await?;
+    // A job whose post is gone altogether (deleted with its author) only goes.
     prepared("DELETE FROM feed_jobs WHERE post_id = ANY($1)").bind::<Array<SqlUuid>, _>(&posts).execute(conn).await?;
-    Ok(jobs.len())
+    let mut readers: std::collections::HashMap<Uuid, Vec<UserId>> = std::collections::HashMap::new();
+    for copy in copies {
+        readers.entry(copy.post_id).or_default().push(UserId(copy.viewer_id));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|p| CopiedPost {
+            readers: readers.remove(&p.id.0).unwrap_or_default(),
+            id: p.id,
+            author_id: p.author_id,
+            owner_id: p.owner_id,
+            created_at: p.created_at,
+        })
+        .collect())
 }
 
 /// Builds one feed waiting to be kept: its [`KEPT`] newest posts, read the way [`page`] reads
