@@ -17,7 +17,7 @@ use crate::api::input::QueryParams;
         ("prev" = Option<String>, Query, description = "Newer than this cursor"),
     ),
     responses(
-        (status = 200, description = "A page of posts; `totalCount` counts every live post of the caller and the caller's friends", body = Success<PageOf<Post>>),
+        (status = 200, description = "A page of posts; `totalCount` counts the live posts of the caller and the caller's friends, exactly up to 400 and 400 when there are more", body = Success<PageOf<Post>>),
         (status = 400, description = "Bad limit or cursor, or both `next` and `prev` (`Post Presenter Error`; a non-numeric limit: `Unknown`)", body = Failure),
         (status = 403, description = "Not signed in", body = Failure),
     ))]
