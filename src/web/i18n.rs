@@ -51,6 +51,12 @@ impl Lang {
 pub struct Texts {
     pub language_name: &'static str,
     pub my_page: &'static str,
+    pub news: &'static str,
+    /// The feed with nothing in it yet.
+    pub news_empty: &'static str,
+    /// "N new posts" by plural category (`Intl.PluralRules`: one, few, many, other), `{n}` the
+    /// count, as `category=text|…`.
+    pub new_posts: &'static str,
     pub messenger: &'static str,
     pub friends: &'static str,
     pub search_placeholder: &'static str,
@@ -199,6 +205,9 @@ pub struct Texts {
 static EN: Texts = Texts {
     language_name: "English",
     my_page: "My page",
+    news: "News",
+    news_empty: "Nothing here yet: what you and your friends post shows here",
+    new_posts: "one=1 new post|other={n} new posts",
     messenger: "Messenger",
     friends: "Friends",
     search_placeholder: "Search people",
@@ -334,6 +343,9 @@ static EN: Texts = Texts {
 static RU: Texts = Texts {
     language_name: "Русский",
     my_page: "Моя страница",
+    news: "Новости",
+    news_empty: "Здесь пока пусто: здесь будут записи ваши и ваших друзей",
+    new_posts: "one={n} новая запись|few={n} новые записи|many={n} новых записей|other={n} новой записи",
     messenger: "Мессенджер",
     friends: "Друзья",
     search_placeholder: "Поиск людей",

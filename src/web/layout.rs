@@ -64,7 +64,8 @@ pub fn page(viewer: &Viewer, title: &str, main: Markup) -> Markup {
                 div.wrap.layout {
                     @if let Some(me) = me {
                         nav.menu {
-                            a href={(PREFIX) "/users/" (me)} { (t.my_page) }
+                            a href={(PREFIX) "/news"} { (t.news) }
+                            a.my-page href={(PREFIX) "/users/" (me)} { (t.my_page) }
                             a href={(PREFIX) "/messenger"} {
                                 (t.messenger)
                                 span #messenger-badge hx-get={(PREFIX) "/messenger/badge"}

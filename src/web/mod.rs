@@ -46,7 +46,7 @@ async fn front_door() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use pages::{account, friends, home, messenger, posts, profile, search, settings};
+    use pages::{account, friends, home, messenger, news, posts, profile, search, settings};
     // Where browsers and crawlers look for an icon, whatever a page links.
     cfg.service(web::resource("/favicon.ico").route(web::get().to(assets::favicon)));
     cfg.service(web::resource("/").route(web::get().to(front_door))).service(
@@ -81,6 +81,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/friends/badge").route(web::get().to(friends::badge)))
             .service(web::resource("/friends/{id}/controls").route(web::get().to(friends::standing)))
             .service(web::resource("/friends/{id}/{action}").route(web::post().to(friends::act)))
+            .service(web::resource("/news").route(web::get().to(news::index)))
+            .service(web::resource("/news/more").route(web::get().to(news::more)))
+            .service(web::resource("/news/newer").route(web::get().to(news::newer)))
             .service(web::resource("/messenger").route(web::get().to(messenger::index)))
             .service(web::resource("/messenger/list").route(web::get().to(messenger::list)))
             .service(web::resource("/messenger/badge").route(web::get().to(messenger::badge)))

@@ -458,3 +458,64 @@ async fn a_request_taken_back_leaves_the_open_requests_tab() {
     assert!(!listed.contains("Newbie Tester"), "{listed}");
     a.close().await.unwrap();
 }
+
+/// News: the page a signed-in person opens on. A friend's new post is counted on a button on top
+/// while the list stays as it is; a click puts it there. A post written in the news' own box goes
+/// on top at once, and likes work there as on a wall.
+#[tokio::test]
+async fn news_shows_friends_posts_and_counts_new_ones_live() {
+    let db = compat_database().await;
+    // A clock that moves: the news are in the order posts were written.
+    let (_server, base) = support::server::serve_with(&db, &[("APP_ENV", "dev".into())]).await;
+    let anna = person(&base, "anna_news", "Anna", "Petrova").await;
+    let boris = person(&base, "boris_news", "Boris", "Volkov").await;
+    befriend(&base, &anna, &boris).await;
+    api(&base, &boris.1, "/posts/publish", json!({"ownerId": boris.0, "message": "An older post of Boris"})).await;
+    let (_da, a) = browser().await;
+    log_in(&a, &base, "anna_news", PASSWORD).await;
+    a.goto(&format!("{base}/app")).await.unwrap();
+    wait_for_path(&a, "/app/news").await;
+    wait_live(&a).await;
+    assert_eq!(visible_text(&a, "nav.menu a").await, "News", "first in the menu");
+    wait_text(&a, "#posts", |t| t.contains("An older post of Boris")).await;
+
+    // Boris posts twice while Anna reads: counted, not yet shown.
+    for text in ["Boris, fresh news", "Boris again"] {
+        api(&base, &boris.1, "/posts/publish", json!({"ownerId": boris.0, "message": text})).await;
+    }
+    wait_text(&a, "#new-posts", |t| t == "2 new posts").await;
+    assert!(!visible_text(&a, "#posts").await.contains("fresh news"));
+    screenshot(&a, "news-new-posts").await;
+    click(&a, "#new-posts").await;
+    wait_text(&a, "#posts .post:first-child .text", |t| t == "Boris again").await;
+    assert!(!present(&a, "#new-posts:not([hidden])").await, "the button goes once they are shown");
+    let texts = || async { visible_text(&a, "#posts").await };
+    let shown = texts().await;
+    assert!(shown.find("Boris again") < shown.find("Boris, fresh news"), "newest first: {shown}");
+
+    // Anna's own post from the news' box: on top at once, and a like there.
+    fill(&a, ".compose textarea", "Anna writes from the news").await;
+    click(&a, ".compose button").await;
+    wait_text(&a, "#posts .post:first-child .text", |t| t == "Anna writes from the news").await;
+    click(&a, "#posts .post:first-child button.like").await;
+    wait_text(&a, "#posts .post:first-child button.like", |t| t.contains('1')).await;
+    // After a reload the same posts, in the same order, nothing twice.
+    client_reloaded_in_order(
+        &a,
+        &["Anna writes from the news", "Boris again", "Boris, fresh news", "An older post of Boris"],
+    )
+    .await;
+    a.close().await.unwrap();
+}
+
+/// Reloads and checks the news lists exactly these posts, in this order.
+async fn client_reloaded_in_order(client: &Client, expected: &[&str]) {
+    client.refresh().await.unwrap();
+    wait_live(client).await;
+    let texts = client
+        .execute("return [...document.querySelectorAll('#posts .post .text')].map(p => p.textContent);", vec![])
+        .await
+        .unwrap();
+    let texts: Vec<String> = serde_json::from_value(texts).unwrap();
+    assert_eq!(texts, expected);
+}

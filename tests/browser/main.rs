@@ -229,6 +229,9 @@ async fn log_in(client: &Client, base: &str, nick: &str, password: &str) -> Stri
     fill(client, "nick", nick).await;
     fill(client, "password", password).await;
     click(client, "button[type=submit].primary").await;
+    // Signed in, the app opens on the news; from there to the person's own page.
+    wait_for_path(client, "/app/news").await;
+    click(client, "nav.menu a.my-page").await;
     let page = wait_for_path(client, "/app/users/").await;
     wait_live(client).await;
     page
@@ -336,10 +339,10 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
 
     // In Russian, then back.
     click_link(&client, "Русский").await;
-    assert_eq!(visible_text(&client, "nav.menu a").await, "Моя страница");
+    assert_eq!(visible_text(&client, "nav.menu a.my-page").await, "Моя страница");
     screenshot(&client, "someone-else-ru").await;
     click_link(&client, "English").await;
-    assert_eq!(visible_text(&client, "nav.menu a").await, "My page");
+    assert_eq!(visible_text(&client, "nav.menu a.my-page").await, "My page");
 
     // Log out, then a wrong password is refused at the password field, the right one lets in.
     click(&client, "form.logout button").await;
@@ -352,6 +355,7 @@ async fn sign_up_post_search_log_out_and_in_again_in_a_real_browser() {
     assert_eq!(visible_text(&client, "#field-password-error").await, "Wrong nick or password");
     fill(&client, "password", "a long secret").await;
     click(&client, "button[type=submit].primary").await;
+    // Back where she was going when she was asked to log in.
     assert_eq!(wait_for_path(&client, "/app/users/").await, my_page);
 
     client.close().await.unwrap();
@@ -915,6 +919,10 @@ async fn the_demo_people_for_the_readme() {
     wait_visible(&anna, ".profile h1").await;
     readme_screenshot(&anna, "profile-phone").await;
     window_resized_to(&anna, (1200, 900), None).await;
+    anna.goto(&format!("{base}/app/news")).await.unwrap();
+    wait_live(&anna).await;
+    wait_visible(&anna, "#posts .post").await;
+    readme_screenshot(&anna, "news").await;
 
     fill(&anna, "form.search input", "bo").await;
     wait_text(&anna, "#search-results .people", |t| t.contains("Boris Volkov")).await;
@@ -930,10 +938,10 @@ async fn the_demo_people_for_the_readme() {
     wait_class(&anna, &dot, "on").await;
     readme_screenshot(&anna, "online-dot").await;
     click_link(&anna, "Русский").await;
-    assert_eq!(visible_text(&anna, "nav.menu a").await, "Моя страница");
+    assert_eq!(visible_text(&anna, "nav.menu a.my-page").await, "Моя страница");
     readme_screenshot(&anna, "someone-else-ru").await;
     click_link(&anna, "English").await;
-    assert_eq!(visible_text(&anna, "nav.menu a").await, "My page");
+    assert_eq!(visible_text(&anna, "nav.menu a.my-page").await, "My page");
     readme_screenshot(&anna, "someone-else").await;
 
     // Anna posts; Boris likes it and she sees it at once.

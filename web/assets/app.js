@@ -483,7 +483,56 @@
     });
   });
 
+  // News (src/web/pages/news.rs): friends' new posts are counted on a button on top; a click puts
+  // them there, fetched as the posts written since the list's newest, and leaves the rest of
+  // the list as it is.
+  var newPosts = {};
+  function plural(forms, n) {
+    var byCategory = {};
+    forms.split("|").forEach(function (form) {
+      var at = form.indexOf("=");
+      byCategory[form.slice(0, at)] = form.slice(at + 1);
+    });
+    var category = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+    return (byCategory[category] || byCategory.other || "").replace("{n}", String(n));
+  }
+  function showNewPosts() {
+    var news = document.getElementById("news");
+    var button = document.getElementById("new-posts");
+    if (!news || !button) return;
+    var count = Object.keys(newPosts).length;
+    button.textContent = plural(news.dataset.newPosts || "", count);
+    button.hidden = count === 0;
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("#new-posts");
+    if (!button || !window.htmx) return;
+    var top = document.getElementById("news-top");
+    var since = top && top.dataset.since;
+    newPosts = {};
+    showNewPosts();
+    window.htmx.ajax("GET", app + "/news/newer" + (since ? "?since=" + encodeURIComponent(since) : ""), {
+      target: "#posts",
+      swap: "afterbegin",
+    }).then(function () {
+      // A post written here was put on top when it was sent: keep the first of each.
+      var seen = {};
+      document.querySelectorAll("#posts > article.post").forEach(function (post) {
+        if (seen[post.id]) post.remove();
+        seen[post.id] = true;
+      });
+      var empty = document.querySelector("#posts > p.empty");
+      if (empty && Object.keys(seen).length) empty.remove();
+    });
+  });
+
   var handlers = {
+    // A friend posted: counted on the news' button, if the news are open.
+    feed_post: function (p) {
+      if (!document.getElementById("news") || document.getElementById("post-" + p.id)) return;
+      newPosts[p.id] = true;
+      showNewPosts();
+    },
     typing: function (p) {
       var chat = document.getElementById("chat");
       if (!chat || chat.dataset.chatId !== p.chatId || !p.user) return;

@@ -41,10 +41,12 @@ pub struct NextQuery {
     next: String,
 }
 
-/// Where a person goes once signed in: the page they asked for, if it is one of ours, else their
-/// own page.
-fn destination(next: &str, me: uuid::Uuid) -> String {
-    safe_next(next).map_or_else(|| format!("{PREFIX}/users/{me}"), str::to_owned)
+/// Where a person goes once signed in: the page they asked for, if it is one of ours, else the
+/// news — or, just signed up (no friends, nothing to read yet), their own page, where they set
+/// their photo and write a first post.
+fn destination(next: &str, me: uuid::Uuid, signup: bool) -> String {
+    safe_next(next)
+        .map_or_else(|| if signup { format!("{PREFIX}/users/{me}") } else { format!("{PREFIX}/news") }, str::to_owned)
 }
 
 /// Which field each problem belongs to, in the user's language.
@@ -171,7 +173,7 @@ fn account_page(viewer: &Viewer, signup: bool, form: &AccountForm, errors: &Fiel
 
 fn show(req: &HttpRequest, viewer: &Viewer, signup: bool, next: String) -> HttpResponse {
     match &viewer.caller {
-        Some(caller) => redirect(req, &destination(&next, caller.user.id.0)),
+        Some(caller) => redirect(req, &destination(&next, caller.user.id.0, signup)),
         None => {
             // A session cookie that no longer signs in: its session was ended elsewhere. Said
             // once; the cookie goes.
@@ -243,7 +245,7 @@ async fn sign_in(
     signup: bool,
 ) -> Result<HttpResponse, PageError> {
     if let Some(caller) = &viewer.caller {
-        return Ok(redirect(req, &destination(&form.next, caller.user.id.0)));
+        return Ok(redirect(req, &destination(&form.next, caller.user.id.0, signup)));
     }
     if !crate::http::same_origin(req) {
         return Err(PageError::Forged);
@@ -262,7 +264,7 @@ async fn sign_in(
     };
     match result {
         Ok(signed_in) => {
-            let mut res = redirect(req, &destination(&form.next, signed_in.user.id));
+            let mut res = redirect(req, &destination(&form.next, signed_in.user.id, signup));
             let _ = res.add_cookie(&session_cookie(req, &signed_in.session));
             Ok(res)
         }

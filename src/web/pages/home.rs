@@ -5,10 +5,10 @@ use crate::web::PREFIX;
 use crate::web::i18n::Lang;
 use crate::web::session::{Viewer, lang_cookie};
 
-/// `/app`: your own page, or the login page.
+/// `/app`: the news, or the login page.
 pub async fn home(req: HttpRequest, viewer: Viewer) -> HttpResponse {
     match &viewer.caller {
-        Some(caller) => redirect(&req, &format!("{PREFIX}/users/{}", caller.user.id)),
+        Some(_) => redirect(&req, &format!("{PREFIX}/news")),
         None => redirect(&req, &format!("{PREFIX}/login")),
     }
 }

@@ -6,6 +6,7 @@ pub mod checked;
 pub mod friends;
 pub mod home;
 pub mod messenger;
+pub mod news;
 pub mod posts;
 pub mod profile;
 pub mod search;
