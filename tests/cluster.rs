@@ -799,3 +799,52 @@ async fn a_node_whose_port_is_taken_says_so_and_exits_without_a_panic() {
         assert!(!stderr.contains("panicked"), "{bin} {args:?}: {stderr}");
     }
 }
+
+async fn post_as(base: &str, session: &str, path: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("X-Auth-Session-Id", session)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// News across nodes: a post published on node B reaches a friend's resumable socket on the
+/// notifier node as `feed_post`, and that friend's feed read on node A — kept there, and copied
+/// by whichever node took the job.
+#[tokio::test]
+async fn a_post_on_one_node_reaches_a_friends_socket_and_feed_on_the_others() {
+    let cluster = Cluster::start(true).await;
+    let (a, b, notifier) = (&cluster.a, &cluster.b, cluster.notifier());
+    let (reader, reader_session) = register(&a.base, "reader_cluster").await;
+    let (writer, writer_session) = register(&b.base, "writer_cluster").await;
+    post_as(&a.base, &reader_session, "/friendship/send-request", json!({"responderId": writer})).await;
+    post_as(&b.base, &writer_session, "/friendship/accept-request", json!({"requesterId": reader})).await;
+    // The first read asks for the reader's feed to be kept.
+    let (status, first) = get_as(&a.base, "/feed", &reader_session).await;
+    assert_eq!(status, 200, "{first}");
+    let mut watching = resuming_socket(&notifier.base, &reader_session, "").await;
+    let ready = next_event(&mut watching, Duration::from_secs(10)).await.expect("ready");
+    assert_eq!(ready["type"], "ready");
+
+    let published =
+        post_as(&b.base, &writer_session, "/posts/publish", json!({"ownerId": writer, "message": "news from b"})).await;
+    let post = published["data"]["id"].as_str().unwrap().to_owned();
+    let told = loop {
+        let frame = next_event(&mut watching, Duration::from_secs(10)).await.expect("feed_post never came");
+        if frame["type"] == "feed_post" {
+            break frame;
+        }
+    };
+    assert_eq!(told["payload"]["id"], post.as_str());
+    assert_eq!(told["payload"]["authorId"], writer.as_str());
+    let (_, feed) = get_as(&a.base, "/feed", &reader_session).await;
+    assert_eq!(feed["data"]["data"][0]["id"], post.as_str(), "{feed}");
+    assert_eq!(feed["data"]["data"][0]["message"], "news from b");
+    // Once: no second copy, no second announcement.
+    assert_eq!(feed["data"]["totalCount"], 1);
+    assert!(next_event(&mut watching, Duration::from_millis(500)).await.is_none());
+}

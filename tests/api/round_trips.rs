@@ -56,8 +56,16 @@ async fn hot_reads_keep_their_round_trip_budget() {
     };
     send().await;
     measured.push(("POST /conversations/send-message".into(), send().await.db_statements()));
+    // A post on one's own wall: its transaction (`BEGIN`, the insert, `COMMIT`); the triggers
+    // inside the insert queue its copies into the friends' kept feeds, which the copier makes
+    // after the commit, off the request.
+    let publish =
+        || app.post("/posts/publish", s, serde_json::json!({"ownerId": seed::TEST_TESTER, "message": "counted"}));
+    publish().await;
+    measured.push(("POST /posts/publish".into(), publish().await.db_statements()));
     let mut expected: Vec<(String, u32)> = budget.to_vec();
     expected.push(("POST /conversations/send-message".into(), 0));
+    expected.push(("POST /posts/publish".into(), 3));
     assert_eq!(measured, expected);
 }
 
