@@ -272,6 +272,53 @@ impl Seeder {
         Ok(accounts)
     }
 
+    /// For each of `readers`, one of their friends (the first by id) with a new session: the
+    /// reader's index and the friend. Readers without a friend are left out.
+    pub async fn a_friend_of_each(&mut self, readers: &[Account]) -> anyhow::Result<Vec<(usize, Account)>> {
+        #[derive(QueryableByName)]
+        struct Picked {
+            #[diesel(sql_type = BigInt)]
+            reader: i64,
+            #[diesel(sql_type = SqlUuid)]
+            id: Uuid,
+            #[diesel(sql_type = SqlUuid)]
+            session: Uuid,
+        }
+        let ids: Vec<Uuid> = readers.iter().map(|a| a.id).collect();
+        let picked = retried!(self.db, "picking a friend of each reader", |conn| {
+            diesel::sql_query(
+            "WITH r AS (SELECT id, n - 1 AS n FROM unnest($1::uuid[]) WITH ORDINALITY AS r(id, n)),
+             picked AS (
+               SELECT r.n, coalesce(
+                 (SELECT responder_id FROM friendship_requests WHERE requester_id = r.id AND accepted ORDER BY responder_id LIMIT 1),
+                 (SELECT requester_id FROM friendship_requests WHERE responder_id = r.id AND accepted ORDER BY requester_id LIMIT 1)) AS friend
+               FROM r),
+             opened AS (
+               INSERT INTO user_sessions (session_id, user_id, created_at, expires_at)
+               SELECT gen_random_uuid(), friend, now(), now() + interval '2 days'
+               FROM (SELECT DISTINCT friend FROM picked WHERE friend IS NOT NULL) f
+               RETURNING user_id, session_id)
+             SELECT p.n AS reader, o.user_id AS id, o.session_id AS session
+             FROM picked p JOIN opened o ON o.user_id = p.friend ORDER BY p.n",
+        )
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+        .load::<Picked>(conn)
+        });
+        Ok(picked
+            .into_iter()
+            .filter_map(|p| Some((usize::try_from(p.reader).ok()?, Account { id: p.id, session: p.session })))
+            .collect())
+    }
+
+    /// Feeds asked to be kept and not built yet (`GET /feed` asks; the server builds them).
+    pub async fn feeds_being_built(&mut self) -> anyhow::Result<i64> {
+        let count = retried!(self.db, "counting the feeds being built", |conn| diesel::sql_query(
+            "SELECT count(*) AS n FROM feeds WHERE NOT ready"
+        )
+        .get_result::<Count>(conn));
+        Ok(count.n)
+    }
+
     /// A group chat of `members` (the first is its creator).
     pub async fn group(&mut self, members: &[Uuid]) -> anyhow::Result<Uuid> {
         let chat = Uuid::new_v4();

@@ -4,6 +4,7 @@ pub mod chats;
 pub mod connections;
 pub mod fanout;
 pub mod faults;
+pub mod feed;
 pub mod messaging;
 pub mod mixed;
 pub mod pages;
@@ -103,10 +104,30 @@ pub fn listen(socket: Socket, health: Arc<SocketHealth>, on_message: impl Fn(&Va
     listen_until(socket, health, on_message, None);
 }
 
+/// As [`listen`], for the events of type `kind` instead of `new_message`.
+pub fn listen_to(
+    socket: Socket,
+    health: Arc<SocketHealth>,
+    kind: &'static str,
+    on_event: impl Fn(&Value) + Send + 'static,
+) {
+    listen_for(socket, health, kind, on_event, None);
+}
+
 /// As [`listen`]; when `closer` signals, the client closes (1000) and waits for the server's answer.
 pub fn listen_until(
+    socket: Socket,
+    health: Arc<SocketHealth>,
+    on_message: impl Fn(&Value) + Send + 'static,
+    closer: Option<Closer>,
+) {
+    listen_for(socket, health, "new_message", on_message, closer);
+}
+
+fn listen_for(
     mut socket: Socket,
     health: Arc<SocketHealth>,
+    kind: &'static str,
     on_message: impl Fn(&Value) + Send + 'static,
     closer: Option<Closer>,
 ) {
@@ -141,7 +162,7 @@ pub fn listen_until(
             match frame {
                 Some(Ok(Message::Text(text))) => {
                     if let Ok(event) = serde_json::from_str::<Value>(&text)
-                        && event["type"] == "new_message"
+                        && event["type"] == kind
                     {
                         on_message(&event["payload"]);
                     }
