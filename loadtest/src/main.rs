@@ -131,11 +131,7 @@ enum Scenario {
     /// News on a loaded data set: people drawn from the database read their feed while a friend
     /// of each posts; feed pages, publishes, and how soon a post reaches its reader's socket
     /// (`feed_post`) and feed.
-    Feed {
-        /// People drawn (each with one of their friends as the writer).
-        #[arg(long, default_value_t = 200)]
-        users: usize,
-    },
+    Feed(scenarios::feed::Options),
     /// The mixed blend for a long time, with sockets opening and closing, while the server's
     /// memory and open files are sampled: fails when either keeps rising after the warm-up.
     Soak(scenarios::soak::Options),
@@ -181,7 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             scenarios::resume::run(&common, sockets, missed, server_pid).await?
         }
         Scenario::Mixed { users, source } => scenarios::mixed::run(&common, users, source).await?,
-        Scenario::Feed { users } => scenarios::feed::run(&common, users).await?,
+        Scenario::Feed(options) => scenarios::feed::run(&common, options).await?,
         Scenario::Pages { users } => scenarios::pages::run(&common, users).await?,
         Scenario::Soak(options) => scenarios::soak::run(&common, options).await?,
     };

@@ -19,8 +19,20 @@ use crate::schedule::open_loop;
 use crate::seed::{Account, Seeder};
 use crate::stats::{Report, Series};
 
-/// (action, weight out of 100).
-const BLEND: [(&str, u32); 3] = [("GET /feed", 65), ("GET /feed (next page)", 15), ("POST /posts/publish", 20)];
+/// The actions, timed each in its series: the first page, the second page, a post.
+const ACTIONS: [&str; 3] = ["GET /feed", "GET /feed (next page)", "POST /posts/publish"];
+
+/// The scenario's options.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Options {
+    /// People drawn (each with one of their friends as the writer).
+    #[arg(long, default_value_t = 200)]
+    pub users: usize,
+    /// Of every hundred actions, how many are posts (the rest are feed reads, one in five of
+    /// them a second page).
+    #[arg(long, default_value_t = 20)]
+    pub posts_percent: u32,
+}
 /// One post in this many is also looked for in its reader's feed, page after page of polls.
 const WATCHED_EVERY: u64 = 5;
 /// How often a watched post's reader asks for their feed again.
@@ -28,7 +40,9 @@ const POLL: Duration = Duration::from_millis(20);
 /// How long a watched post may take to show before it counts as missing.
 const GIVE_UP: Duration = Duration::from_secs(10);
 
-pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, String)> {
+pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, String)> {
+    let Options { users, posts_percent } = options;
+    let posts_percent = posts_percent.min(100);
     let api = Api::new(&common.url)?;
     let mut seeder = Seeder::connect(&common.database_url).await?;
     let readers = seeder.existing_accounts(users.max(2)).await?;
@@ -52,9 +66,8 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
 
     let start = Instant::now();
     let series: Arc<Vec<Series>> = Arc::new(
-        BLEND
-            .iter()
-            .map(|(name, _)| *name)
+        ACTIONS
+            .into_iter()
             .chain(["feed_post at the reader", "in the reader's GET /feed"])
             .map(|name| Series::new(name, start))
             .collect(),
@@ -81,13 +94,14 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
         async move {
             let (action, (reader, writer)) = {
                 let mut rng = rand::thread_rng();
-                let mut roll = rng.gen_range(0..100);
-                let action = BLEND.iter().position(|(_, w)| {
-                    let hit = roll < *w;
-                    roll = roll.saturating_sub(*w);
-                    hit
-                });
-                (action.unwrap_or(0), pairs[rng.gen_range(0..pairs.len())])
+                let roll = rng.gen_range(0..100 * 5);
+                let action = match roll {
+                    r if r < posts_percent * 5 => 2,
+                    // A fifth of the reads go on to the second page.
+                    r if r % 5 == 0 => 1,
+                    _ => 0,
+                };
+                (action, pairs[rng.gen_range(0..pairs.len())])
             };
             let outcome = match action {
                 0 => api.get("/feed", &reader.session()).await.map(drop),
@@ -135,7 +149,7 @@ pub async fn run(common: &Common, users: usize) -> anyhow::Result<(Report, Strin
     let all: Vec<&Series> = series.iter().collect();
     let mut report = Report {
         scenario: "feed".into(),
-        settings: json!({"readers": pairs.len(), "rate": common.rate, "duration_s": common.duration, "blend": BLEND}),
+        settings: json!({"readers": pairs.len(), "rate": common.rate, "duration_s": common.duration, "posts_percent": posts_percent}),
         elapsed_s: elapsed.as_secs_f64(),
         series: series.iter().map(|s| s.report(elapsed)).collect(),
         events: None,
