@@ -27,9 +27,9 @@ pub struct FeedCopier {
 
 /// What one look did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Copied {
-    pub posts: usize,
-    pub built: usize,
+struct Copied {
+    posts: usize,
+    built: usize,
 }
 
 impl FeedCopier {
@@ -54,8 +54,12 @@ impl FeedCopier {
     /// [`LOOK_EVERY`] passes. Runs until the process ends.
     pub async fn run(self, db: DbPool) {
         loop {
-            if let Err(e) = drain(&db).await {
-                tracing::warn!(error = %e, "feed copier: failed; trying again shortly");
+            match drain(&db).await {
+                Ok(done) if done != Copied::default() => {
+                    tracing::debug!(posts = done.posts, built = done.built, "feed copier: copied");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "feed copier: failed; trying again shortly"),
             }
             let _ = tokio::time::timeout(LOOK_EVERY, self.wake.notified()).await;
         }
@@ -63,7 +67,7 @@ impl FeedCopier {
 }
 
 /// Everything waiting now: posts to copy first (readers see them), then feeds to build.
-pub async fn drain(db: &DbPool) -> Result<Copied, DbError> {
+async fn drain(db: &DbPool) -> Result<Copied, DbError> {
     let mut conn = db.get().await?;
     let mut done = Copied::default();
     loop {

@@ -13,7 +13,7 @@ use nosebook_events::wire::{PageOf, Post};
 use nosebook_schema::paging::NewestFirst;
 use nosebook_schema::queries::feed::{self, Kept};
 
-pub use self::copier::{Copied, FeedCopier, drain};
+pub use self::copier::FeedCopier;
 use super::CoreResult;
 use super::present::Presenter;
 use crate::state::AppState;
