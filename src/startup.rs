@@ -21,7 +21,7 @@ use nosebook_schema::time::Clock;
 use tokio::sync::Notify;
 
 use nosebook_core::avatar_decodes::AvatarDecodes;
-use nosebook_core::feed::FeedCopier;
+use nosebook_core::feed_copier::FeedCopier;
 use nosebook_core::limits::Limits;
 use nosebook_core::passwords::Passwords;
 use nosebook_core::state::AppState;

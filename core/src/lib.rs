@@ -16,6 +16,7 @@ pub mod comments;
 pub mod domain;
 pub mod error;
 pub mod feed;
+pub mod feed_copier;
 pub mod friendship;
 pub mod likes;
 pub mod limits;

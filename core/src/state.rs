@@ -44,7 +44,7 @@ pub struct AppState {
     /// Turns at decoding an uploaded avatar.
     pub avatar_decodes: AvatarDecodes,
     /// Copies new posts into the feeds kept for their readers.
-    pub feed: crate::feed::FeedCopier,
+    pub feed: crate::feed_copier::FeedCopier,
 }
 
 impl AppState {

@@ -1,4 +1,4 @@
-//! Keeps the kept feeds (migration `stored_feeds`): copies each new post into its readers'
+//! Keeps the kept feeds of News (migration `stored_feeds`): copies each new post into its readers'
 //! feeds, and builds the feeds of readers who came back. One per node; several nodes share the
 //! work through `SKIP LOCKED`, and whatever a crashed node left is taken by the next look.
 //!

@@ -1,11 +1,9 @@
 //! News: the home feed of the caller's own and friends' posts (docs/API.md §5.8), in the Post
 //! shape of the walls, so every door renders it with the code it has for walls.
 //!
-//! A reader's feed is kept (copied as posts are written, [`copier`]) from their first read on,
-//! for as long as they keep reading it; until it is built, and for pages past what it keeps, the
-//! page is built when read. Either way the reader sees the same posts.
-
-mod copier;
+//! A reader's feed is kept (copied as posts are written, [`crate::feed_copier`]) from their first
+//! read on, for as long as they keep reading it; until it is built, and for pages past what it
+//! keeps, the page is built when read. Either way the reader sees the same posts.
 
 use chrono::Duration;
 use nosebook_actors::Caller;
@@ -13,7 +11,6 @@ use nosebook_events::wire::{PageOf, Post};
 use nosebook_schema::paging::NewestFirst;
 use nosebook_schema::queries::feed::{self, Kept};
 
-pub use self::copier::FeedCopier;
 use super::CoreResult;
 use super::present::Presenter;
 use crate::state::AppState;
