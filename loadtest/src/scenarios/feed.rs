@@ -72,8 +72,8 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
             .map(|name| Series::new(name, start))
             .collect(),
     );
-    // Posts published and not yet announced: when each was due.
-    let published: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    // Posts published and not yet announced, or announced before their publish was answered.
+    let published: Arc<Mutex<HashMap<String, Seen>>> = Arc::default();
     let health = Arc::new(SocketHealth::default());
     for (reader, _) in &pairs {
         let socket =
@@ -81,9 +81,11 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
         let (published, series) = (published.clone(), series.clone());
         listen_to(socket, health.clone(), "feed_post", move |payload| {
             let Some(id) = payload["id"].as_str() else { return };
-            let due = published.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
-            if let Some(due) = due {
-                series[3].record(due, due.elapsed());
+            let mut published = published.lock().unwrap_or_else(|e| e.into_inner());
+            match published.remove(id) {
+                Some(Seen::Due(due)) => series[3].record(due, due.elapsed()),
+                // The event came before the publish's answer was read.
+                _ => drop(published.insert(id.to_owned(), Seen::Told(Instant::now()))),
             }
         });
     }
@@ -125,7 +127,12 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
                     match api.post("/posts/publish", &writer.session(), &body).await {
                         Ok(post) => {
                             let id = post["id"].as_str().unwrap_or_default().to_owned();
-                            published.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), at);
+                            let mut seen = published.lock().unwrap_or_else(|e| e.into_inner());
+                            match seen.remove(&id) {
+                                Some(Seen::Told(told)) => series[3].record(at, told.saturating_duration_since(at)),
+                                _ => drop(seen.insert(id.clone(), Seen::Due(at))),
+                            }
+                            drop(seen);
                             if i % WATCHED_EVERY == 0 {
                                 tokio::spawn(watch(api.clone(), reader, id, at, series.clone()));
                             }
@@ -145,7 +152,8 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     // The last posts' announcements and polls.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let elapsed = end.duration_since(start);
-    let unannounced = published.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let unannounced =
+        published.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|s| matches!(s, Seen::Due(_))).count();
     let all: Vec<&Series> = series.iter().collect();
     let mut report = Report {
         scenario: "feed".into(),
@@ -162,6 +170,14 @@ pub async fn run(common: &Common, options: Options) -> anyhow::Result<(Report, S
     }
     let svg = plot::svg(&format!("feed at {} ops/s", common.rate), &all);
     Ok((report, svg))
+}
+
+/// Where a post is between its publish and its `feed_post`.
+enum Seen {
+    /// Published (due then), not yet announced.
+    Due(Instant),
+    /// Announced (then) before its publish was answered.
+    Told(Instant),
 }
 
 /// Asks for `reader`'s feed until `post` is on its first page: the time from when the post was
