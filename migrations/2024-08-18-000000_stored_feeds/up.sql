@@ -89,19 +89,12 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION friendships_feed_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- An accepted row inserted starts a friendship; one deleted ends it.
+CREATE FUNCTION friendships_feed_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM feed_friendships_changed(
-        coalesce(array_agg(requester_id), '{}'), coalesce(array_agg(responder_id), '{}'), coalesce(array_agg(true), '{}'))
-    FROM changed WHERE accepted;
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION friendships_feed_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM feed_friendships_changed(
-        coalesce(array_agg(requester_id), '{}'), coalesce(array_agg(responder_id), '{}'), coalesce(array_agg(false), '{}'))
+        coalesce(array_agg(requester_id), '{}'), coalesce(array_agg(responder_id), '{}'),
+        coalesce(array_agg(TG_OP = 'INSERT'), '{}'))
     FROM changed WHERE accepted;
     RETURN NULL;
 END;
@@ -127,8 +120,8 @@ END;
 $$;
 
 CREATE TRIGGER friendship_requests_inserted_feed AFTER INSERT ON friendship_requests
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION friendships_feed_inserted();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION friendships_feed_rows();
 CREATE TRIGGER friendship_requests_updated_feed AFTER UPDATE ON friendship_requests
     REFERENCING OLD TABLE AS gone NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION friendships_feed_updated();
 CREATE TRIGGER friendship_requests_deleted_feed AFTER DELETE ON friendship_requests
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION friendships_feed_deleted();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION friendships_feed_rows();

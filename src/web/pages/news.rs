@@ -85,7 +85,9 @@ pub async fn index(
                 (top(&news.data, false))
                 // Shown and filled by the live script as `feed_post` events arrive (web/assets/app.js).
                 button.new-posts #new-posts type="button" hidden {}
-                div #posts data-owner=(caller.user.id) {
+                // No `data-owner`: what others write on the reader's wall is news only when a
+                // friend wrote it, so the wall's live insertion (`post_published`) stays off it.
+                div #posts {
                     @if news.data.is_empty() {
                         p.empty { (t.news_empty) ". " a href={(PREFIX) "/search"} { (t.find_people) } }
                     }
