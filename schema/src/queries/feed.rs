@@ -29,6 +29,10 @@ use crate::queries::prepared::prepared;
 /// built-when-read path): twenty pages of twenty.
 pub const KEPT: i64 = 400;
 
+/// Rows a kept page reads: the largest page (docs/API.md §3: 20) and one to tell whether there
+/// is more.
+const KEPT_FETCH: usize = 21;
+
 /// The viewer (`$1`) and the viewer's friends, each once (a pair has one request row).
 const AUTHORS: &str = "\
 WITH authors AS MATERIALIZED (
@@ -226,26 +230,26 @@ pub async fn kept_page(
     position: NewestFirst,
     limit: usize,
 ) -> QueryResult<Kept> {
-    let fetch = i32::try_from(limit + 1).unwrap_or(i32::MAX);
-    let sql = kept_sql(&position).replace("$KEPT", &KEPT.to_string());
-    let rows = match position {
-        NewestFirst::Newest => {
-            prepared(sql.replace("$LIMIT", "$2"))
-                .bind::<SqlUuid, _>(viewer)
-                .bind::<Integer, _>(fetch)
-                .load::<KeptRow>(conn)
-                .await?
-        }
+    if limit + 1 > KEPT_FETCH {
+        // Larger than any page the doors ask for: built when read, like an unkept feed.
+        return Ok(Kept::Absent);
+    }
+    // The rows fetched are a constant of the statement's text, not a parameter: with the page
+    // size bound, PostgreSQL planned the statement anew for every request (a custom plan, its
+    // planning dearer than its execution); with none, it keeps one plan per connection.
+    let sql = kept_sql(&position).replace("$KEPT", &KEPT.to_string()).replace("$LIMIT", &KEPT_FETCH.to_string());
+    let mut rows = match position {
+        NewestFirst::Newest => prepared(sql).bind::<SqlUuid, _>(viewer).load::<KeptRow>(conn).await?,
         NewestFirst::Older(c) | NewestFirst::Newer(c) => {
-            prepared(sql.replace("$LIMIT", "$4"))
+            prepared(sql)
                 .bind::<SqlUuid, _>(viewer)
                 .bind::<Timestamptz, _>(c.at)
                 .bind::<SqlUuid, _>(c.id)
-                .bind::<Integer, _>(fetch)
                 .load::<KeptRow>(conn)
                 .await?
         }
     };
+    rows.truncate(limit + 1);
     let Some(first) = rows.as_slice().first() else {
         return Ok(Kept::Absent);
     };
