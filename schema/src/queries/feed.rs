@@ -167,7 +167,8 @@ impl KeptRow {
 /// The reader's kept feed as one statement, so that a janitor dropping it never leaves a page
 /// that sees the feed but not its rows: a row per post of the page, each with the feed's horizon
 /// and total, or one row with no post for an empty page; no row when the feed is not kept and
-/// built. `$1` the reader; then the cursor, if any; then the rows wanted.
+/// built. `$1` the reader, then the cursor if any; `$LIMIT` and `$KEPT` stand for constants
+/// ([`KEPT_FETCH`], [`KEPT`]) written into the text.
 ///
 /// The total is the live posts kept, at most [`KEPT`]; a feed trimmed to its horizon has had
 /// more than that, so it is [`KEPT`] (docs/API.md §5.8: "400 or more").
