@@ -146,9 +146,11 @@ pub const RANDOM_PAGE_COST: &str = "1.1";
 /// priced high only for branches it never runs — the compilation costs many times the run.
 pub const JIT: &str = "off";
 
-/// Opens a connection and sets the session settings every pooled connection carries.
+/// Opens a connection and sets the session settings every pooled connection carries. The
+/// pool's upkeep, like its test query: not counted as statements of the request that happened to
+/// need a new connection (`observe::uncounted`).
 fn establish(url: &str) -> Pin<Box<dyn Future<Output = Result<AsyncPgConnection, ConnectionError>> + Send + '_>> {
-    Box::pin(async move {
+    Box::pin(crate::observe::uncounted(move || async move {
         let mut conn = AsyncPgConnection::establish(url).await?;
         conn.batch_execute(&format!(
             "SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'; \
@@ -158,7 +160,7 @@ fn establish(url: &str) -> Pin<Box<dyn Future<Output = Result<AsyncPgConnection,
         .await
         .map_err(ConnectionError::CouldntSetupConfiguration)?;
         Ok(conn)
-    })
+    }))
 }
 
 /// A connection handed out again within this long of its last checkout is trusted without a
@@ -190,7 +192,7 @@ impl Manager for PgManager {
             Some(false) if metrics.last_used() < TRUSTED_FOR => return Ok(()),
             _ => {}
         }
-        crate::observe::uncounted(diesel::sql_query("SELECT 1").execute(conn))
+        crate::observe::uncounted(|| diesel::sql_query("SELECT 1").execute(conn))
             .await
             .map_err(|e| RecycleError::Backend(diesel_async::pooled_connection::PoolError::QueryError(e)))?;
         Ok(())
@@ -281,7 +283,7 @@ impl DbPool {
     async fn warm(&self, count: usize) {
         let held = futures_util::future::join_all((0..count).map(|_| self.inner.get())).await;
         let planned = held.into_iter().flatten().map(|mut conn| async move {
-            if let Err(e) = crate::observe::uncounted(conn.batch_execute(WARM_UP)).await {
+            if let Err(e) = crate::observe::uncounted(|| conn.batch_execute(WARM_UP)).await {
                 tracing::warn!(error = %e, "warming a database connection failed; its first requests read the catalog");
             }
         });
