@@ -20,6 +20,22 @@ const FEEDS_PER_TRIM: i64 = 200;
 /// them costs every post their friends write.
 const FEED_UNREAD_FOR: chrono::Duration = chrono::Duration::days(14);
 
+/// Runs `$delete` (a delete of at most `$batch` rows, answering how many) until one deletes
+/// fewer: the rows deleted in all. A macro, not a function taking a closure: the delete borrows the
+/// sweep's connection anew each time.
+macro_rules! in_batches {
+    ($batch:expr, $delete:expr) => {{
+        let mut total = 0;
+        loop {
+            let gone: usize = $delete;
+            total += gone;
+            if gone < usize::try_from($batch).unwrap_or(usize::MAX) {
+                break total;
+            }
+        }
+    }};
+}
+
 #[derive(Clone)]
 pub struct Janitor {
     pub db: DbPool,
@@ -52,14 +68,7 @@ impl Janitor {
                 }
             }
         };
-        match arbiter {
-            Some(arbiter) => {
-                arbiter.spawn(work);
-            }
-            None => {
-                actix::spawn(work);
-            }
-        }
+        nosebook_actors::threads::spawn_on(arbiter, work);
     }
 
     /// One sweep: deletes in batches until nothing old is left.
@@ -68,33 +77,15 @@ impl Janitor {
         let now = self.clock.now();
         let retention = chrono::Duration::from_std(self.outbox_retention).unwrap_or(chrono::Duration::MAX);
         let published_before = now.checked_sub_signed(retention).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        let mut swept = Swept::default();
-        loop {
-            let gone = outbox::prune_published(&mut conn, published_before, BATCH).await?;
-            swept.events += gone;
-            if gone < BATCH as usize {
-                break;
-            }
-        }
-        loop {
-            let gone = sessions::delete_expired(&mut conn, now, BATCH).await?;
-            swept.sessions += gone;
-            if gone < BATCH as usize {
-                break;
-            }
-        }
+        let events = in_batches!(BATCH, outbox::prune_published(&mut conn, published_before, BATCH).await?);
+        let sessions = in_batches!(BATCH, sessions::delete_expired(&mut conn, now, BATCH).await?);
         let mut after = None;
         while let Some(last) = feed::trim(&mut conn, after, FEEDS_PER_TRIM).await? {
             after = Some(last);
         }
         let unread_since = now.checked_sub_signed(FEED_UNREAD_FOR).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        loop {
-            let gone = feed::drop_unread(&mut conn, unread_since, FEEDS_PER_TRIM).await?;
-            swept.feeds += gone;
-            if gone < FEEDS_PER_TRIM as usize {
-                break;
-            }
-        }
+        let feeds = in_batches!(FEEDS_PER_TRIM, feed::drop_unread(&mut conn, unread_since, FEEDS_PER_TRIM).await?);
+        let swept = Swept { events, sessions, feeds };
         if swept != Swept::default() {
             tracing::debug!(events = swept.events, sessions = swept.sessions, feeds = swept.feeds, "janitor: swept");
         }

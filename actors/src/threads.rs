@@ -8,6 +8,19 @@ use actix::prelude::*;
 #[derive(Clone)]
 pub struct Arbiters(Vec<ArbiterHandle>);
 
+/// Runs a task that lives as long as the process (a janitor, a copier) on `arbiter`, or on this
+/// thread's when `None`.
+pub fn spawn_on(arbiter: Option<&ArbiterHandle>, work: impl Future<Output = ()> + Send + 'static) {
+    match arbiter {
+        Some(arbiter) => {
+            arbiter.spawn(work);
+        }
+        None => {
+            actix::spawn(work);
+        }
+    }
+}
+
 impl Arbiters {
     /// One arbiter thread per core (at least two).
     pub fn per_core() -> Self {

@@ -40,14 +40,7 @@ impl FeedCopier {
 
     /// Runs [`Self::run`] on `arbiter` (this thread when `None`).
     pub fn spawn_on(self, db: DbPool, arbiter: Option<&actix::ArbiterHandle>) {
-        match arbiter {
-            Some(arbiter) => {
-                arbiter.spawn(self.run(db));
-            }
-            None => {
-                actix::spawn(self.run(db));
-            }
-        }
+        nosebook_actors::threads::spawn_on(arbiter, self.run(db));
     }
 
     /// Copies and builds until the database has nothing waiting, then sleeps until woken or

@@ -359,15 +359,16 @@ pub async fn copy_posts(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult
     .bind::<Array<SqlUuid>, _>(&posts)
     .load(conn)
     .await?;
+    // Every job taken goes; the posts of those whose post still exists come back (one deleted
+    // with its author only goes).
     let rows: Vec<PostRow> = prepared(
-        "DELETE FROM feed_jobs j USING posts p WHERE j.post_id = ANY($1) AND p.id = j.post_id \
-         RETURNING p.id, p.author_id, p.owner_id, p.message, p.created_at, p.removed_at",
+        "WITH done AS (DELETE FROM feed_jobs WHERE post_id = ANY($1) RETURNING post_id) \
+         SELECT p.id, p.author_id, p.owner_id, p.message, p.created_at, p.removed_at \
+         FROM done JOIN posts p ON p.id = done.post_id",
     )
     .bind::<Array<SqlUuid>, _>(&posts)
     .load(conn)
     .await?;
-    // A job whose post is gone altogether (deleted with its author) only goes.
-    prepared("DELETE FROM feed_jobs WHERE post_id = ANY($1)").bind::<Array<SqlUuid>, _>(&posts).execute(conn).await?;
     let mut readers: std::collections::HashMap<Uuid, Vec<UserId>> = std::collections::HashMap::new();
     for copy in copies {
         readers.entry(copy.post_id).or_default().push(UserId(copy.viewer_id));
